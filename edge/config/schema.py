@@ -1,0 +1,168 @@
+"""The site file's schema: frozen pydantic models, unknown keys rejected.
+
+Every key an installer can write is declared here once. Cross-field rules
+(duplicated devices, Modbus id clashes, unknown models) live in
+:mod:`edge.config.checks`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+Id = Annotated[str, Field(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9_.*\-]+$")]
+
+
+class SiteSection(_Model):
+    """Who runs the site and where it is (feeds the OCPI Location)."""
+
+    name: str
+    country_code: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "NL"
+    party_id: Annotated[str, Field(pattern=r"^[A-Z0-9]{3}$")] = "EXA"
+    location_id: Id = "LOC1"
+    time_zone: str = "Europe/Amsterdam"
+    address: str = "Unknown"
+    city: str = "Unknown"
+    postal_code: str | None = None
+    country: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "NLD"
+    latitude: Annotated[float, Field(ge=-90, le=90)] = 52.0
+    longitude: Annotated[float, Field(ge=-180, le=180)] = 5.0
+
+
+class BusSection(_Model):
+    """One physical bus: an RS-485 line, a Modbus TCP host, or an RTU gateway."""
+
+    id: Id
+    transport: Literal["tcp", "rtu", "rtu-over-tcp"]
+    host: str | None = None
+    port: Annotated[int, Field(ge=0, le=65535)] | None = None
+    device: str | None = None
+    """Serial device path for rtu, e.g. /dev/ttyUSB0."""
+    baud: Literal[1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] = 9600
+    parity: Literal["N", "E", "O"] = "N"
+    stopbits: Literal[1, 2] = 1
+    timeout_ms: Annotated[int, Field(ge=10, le=10000)] = 300
+    retries: Annotated[int, Field(ge=0, le=5)] = 1
+
+
+class DeviceRef(_Model):
+    """A Modbus device on a bus: which bus, which unit id, which profile."""
+
+    bus: Id
+    unit: Annotated[int, Field(ge=1, le=255)]
+    model: str
+
+
+class RfidSection(_Model):
+    """A serial RFID reader at an EVSE."""
+
+    port: str
+    kind: Literal["rdm6300", "pn532", "line"] = "rdm6300"
+    baud: int | None = None
+
+
+class EvseSection(_Model):
+    """One charge point: its meter, its board and its card reader."""
+
+    uid: Id
+    """OCPI evse uid, unique on this site; `edge sessions` shows it."""
+    evse_id: str | None = None
+    """eMI3 EVSE id, e.g. NL*EXA*E0001*1."""
+    max_current_a: Annotated[int, Field(ge=6, le=80)] = 32
+    phases: Literal[1, 3] = 3
+    voltage_v: Annotated[int, Field(ge=100, le=480)] = 230
+    free_vend: bool = False
+    meter: DeviceRef
+    board: DeviceRef
+    rfid: RfidSection | None = None
+
+
+class TokenSection(_Model):
+    """A token known locally (the OCPI Token fields an installer can set)."""
+
+    uid: Annotated[str, Field(min_length=1, max_length=36)]
+    type: Literal["RFID", "APP_USER", "AD_HOC_USER", "OTHER"] = "RFID"
+    contract_id: str | None = None
+    visual_number: str | None = None
+    issuer: str = "Local"
+    group_id: str | None = None
+    valid: bool = True
+    whitelist: Literal["ALWAYS", "ALLOWED", "ALLOWED_OFFLINE", "NEVER"] = "ALWAYS"
+
+
+class AuthSection(_Model):
+    """Authorization policy."""
+
+    unknown_offline: Literal["deny", "allow"] = "deny"
+    remote_timeout_s: Annotated[float, Field(gt=0, le=30)] = 2.0
+
+
+class StoreSection(_Model):
+    """Where the SQLite database lives."""
+
+    path: str = "/var/lib/edge/edge.db"
+
+
+class SessionsSection(_Model):
+    """Session timing."""
+
+    checkpoint_interval_s: Annotated[float, Field(gt=0)] = 900.0
+    device_timeout_s: Annotated[float, Field(gt=0)] = 10.0
+    """A meter or board silent for this long puts its EVSE in a safe state."""
+    poll_interval_s: Annotated[float, Field(gt=0)] = 1.0
+
+
+class ArrivalSection(_Model):
+    """One scripted EV visit in a simulated site."""
+
+    ev: Id
+    evse: Id
+    card: str | None
+    arrive_min: Annotated[float, Field(ge=0)]
+    """Minutes after the simulation start."""
+    depart_min: Annotated[float, Field(gt=0)]
+    energy_wanted_wh: Annotated[int, Field(gt=0)]
+    battery_wh: Annotated[int, Field(gt=0)] = 60000
+    soc_start: Annotated[float, Field(ge=0, le=1)] = 0.3
+    max_current_a: Annotated[float, Field(ge=6, le=80)] = 16.0
+    phases: Literal[1, 3] = 3
+
+
+class GenerateSection(_Model):
+    """A seeded random arrival schedule for a simulated site."""
+
+    seed: int = 1
+    visits_per_evse: Annotated[int, Field(ge=0, le=1000)] = 3
+    window_min: Annotated[float, Field(gt=0)] = 240.0
+    cards: list[str] = []
+
+
+class SimSection(_Model):
+    """Simulated site settings (used by `edge sim` and `hal-sim serve`)."""
+
+    start: datetime | None = None
+    speed: Annotated[float, Field(gt=0)] = 1.0
+    host: str = "127.0.0.1"
+    arrival: list[ArrivalSection] = []
+    generate: GenerateSection | None = None
+    meter_start_wh: Annotated[int, Field(ge=0)] = 1_250_000
+
+
+class SiteConfig(_Model):
+    """A whole site file."""
+
+    site: SiteSection
+    bus: list[BusSection] = []
+    evse: list[EvseSection] = []
+    token: list[TokenSection] = []
+    auth: AuthSection = AuthSection()
+    store: StoreSection = StoreSection()
+    sessions: SessionsSection = SessionsSection()
+    sim: SimSection | None = None
