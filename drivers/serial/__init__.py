@@ -1,0 +1,1 @@
+"""Asyncio serial ports (the project's only pyserial importer is :mod:`.port`)."""
