@@ -1,0 +1,1 @@
+"""Uplink to roaming and backoffice platforms (OCPI)."""
