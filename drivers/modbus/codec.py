@@ -4,6 +4,11 @@ Registers are 16-bit words. A value spanning several words is assembled in the
 profile's word order: ``big`` puts the high word first (ABCD), ``little`` the low
 word first (CDAB). ``byte_order`` swaps the two bytes inside each word when
 ``little`` (rare, some gateways).
+
+Besides the usual integer and IEEE 754 types there are two decade-exponent
+types (Iskra calls them T5 and T6): a 32-bit value whose top byte is a signed
+power of ten and whose low 24 bits are the mantissa, unsigned (``u24e``) or
+two's complement (``s24e``). ``0xFD01 0xE240`` is 123456 * 10**-3 = 123.456.
 """
 
 from __future__ import annotations
@@ -25,6 +30,10 @@ class DataType(StrEnum):
     S64 = "s64"
     F32 = "f32"
     F64 = "f64"
+    U24E = "u24e"
+    """Iskra T5: signed 8-bit decade exponent, unsigned 24-bit mantissa."""
+    S24E = "s24e"
+    """Iskra T6: signed 8-bit decade exponent, signed 24-bit mantissa."""
     STR = "str"
     BOOL = "bool"  # a coil or discrete input
 
@@ -52,6 +61,8 @@ _WORDS = {
     DataType.S64: 4,
     DataType.F32: 2,
     DataType.F64: 4,
+    DataType.U24E: 2,
+    DataType.S24E: 2,
     DataType.BOOL: 1,
 }
 _STRUCT = {
@@ -117,8 +128,33 @@ def decode(
         # Strings are byte streams: word order does not reverse them.
         raw = _to_bytes(words, WordOrder.BIG, byte_order)
         return raw.split(b"\x00", 1)[0].decode("ascii", errors="replace").strip()
+    if dtype in (DataType.U24E, DataType.S24E):
+        return _decode_decade(raw, signed=dtype is DataType.S24E)
     value: int | float = struct.unpack(_STRUCT[dtype], raw)[0]
     return value
+
+
+def _decode_decade(raw: bytes, *, signed: bool) -> float:
+    exponent = raw[0] - 256 if raw[0] > 127 else raw[0]
+    mantissa = int.from_bytes(raw[1:], "big", signed=signed)
+    if exponent < 0:
+        return mantissa / float(10**-exponent)
+    return mantissa * float(10**exponent)
+
+
+def _encode_decade(value: float, *, signed: bool) -> bytes:
+    if not math.isfinite(value):
+        raise CodecError(f"cannot encode {value} with a decade exponent")
+    low, high = (-(1 << 23), (1 << 23) - 1) if signed else (0, (1 << 24) - 1)
+    if value < 0 and not signed:
+        raise CodecError(f"{value} is negative: u24e cannot hold it")
+    for exponent in range(-12, 128):
+        mantissa = round(value * 10.0**-exponent)
+        if low <= mantissa <= high:
+            return struct.pack(">b", exponent) + mantissa.to_bytes(
+                3, "big", signed=signed
+            )
+    raise CodecError(f"{value} is out of range for a 24-bit mantissa")
 
 
 def encode(
@@ -137,6 +173,9 @@ def encode(
         if len(data) > 2 * n:
             raise CodecError(f"text {value!r} does not fit {n} registers")
         return _from_bytes(data.ljust(2 * n, b"\x00"), WordOrder.BIG, byte_order)
+    if dtype in (DataType.U24E, DataType.S24E):
+        packed = _encode_decade(float(value), signed=dtype is DataType.S24E)
+        return _from_bytes(packed, word_order, byte_order)
     fmt = _STRUCT[dtype]
     if dtype in (DataType.F32, DataType.F64):
         packed = struct.pack(fmt, float(value))

@@ -24,6 +24,10 @@ class Measurement(StrEnum):
     POWER = "power"
     ENERGY_IMPORT = "energy_import"
     ENERGY_EXPORT = "energy_export"
+    ENERGY_IMPORT_L1 = "energy_import_l1"
+    ENERGY_IMPORT_L2 = "energy_import_l2"
+    ENERGY_IMPORT_L3 = "energy_import_l3"
+    REACTIVE_POWER = "reactive_power"
     FREQUENCY = "frequency"
     POWER_FACTOR = "power_factor"
     # EVSE boards
@@ -36,6 +40,8 @@ class Measurement(StrEnum):
     # Relay modules
     COIL = "coil"
     MIRROR_CONTACT = "mirror_contact"
+    CHARGING_ENABLED = "charging_enabled"
+    """EVSE boards whose enable is a readable coil or register (bool)."""
     # Identity and diagnostics
     SERIAL_NUMBER = "serial_number"
     MODEL_CODE = "model_code"
@@ -73,6 +79,10 @@ UNIT: dict[Measurement, str] = {
     },
     Measurement.ENERGY_IMPORT: "Wh",
     Measurement.ENERGY_EXPORT: "Wh",
+    Measurement.ENERGY_IMPORT_L1: "Wh",
+    Measurement.ENERGY_IMPORT_L2: "Wh",
+    Measurement.ENERGY_IMPORT_L3: "Wh",
+    Measurement.REACTIVE_POWER: "var",
     Measurement.FREQUENCY: "Hz",
     Measurement.POWER_FACTOR: "",
     Measurement.CP_STATE: "state",
@@ -80,6 +90,7 @@ UNIT: dict[Measurement, str] = {
     Measurement.BOARD_FAULT: "bool",
     Measurement.COIL: "bool",
     Measurement.MIRROR_CONTACT: "bool",
+    Measurement.CHARGING_ENABLED: "bool",
     Measurement.SERIAL_NUMBER: "",
     Measurement.MODEL_CODE: "",
     Measurement.FIRMWARE: "",
@@ -94,6 +105,8 @@ UNIT_FACTORS: dict[str, tuple[str, float]] = {
     "kW": ("W", 1000.0),
     "Wh": ("Wh", 1.0),
     "kWh": ("Wh", 1000.0),
+    "var": ("var", 1.0),
+    "kvar": ("var", 1000.0),
     "Hz": ("Hz", 1.0),
     "": ("", 1.0),
     "state": ("state", 1.0),
