@@ -237,6 +237,9 @@ class SerialPort(FdStream):
                 parity=config.parity,
                 stopbits=config.stopbits,
                 timeout=0,
+                # VMIN 1 / VTIME 0: an empty non-blocking read fails with EAGAIN
+                # instead of returning b"", so b"" means end of file (hang-up).
+                inter_byte_timeout=0,
                 exclusive=exclusive,
             )
         except (serial.SerialException, OSError, ValueError) as exc:
