@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from drivers.modbus.coalesce import poll_plan
@@ -66,8 +68,10 @@ def test_every_measurement_is_in_the_vocabulary(profile_id):
 
 @pytest.mark.parametrize("profile_id", IDS)
 def test_rows_do_not_overlap(profile_id):
-    rows = sorted(LIBRARY.get(profile_id).registers, key=lambda r: (r.function, r.address))
-    for a, b in zip(rows, rows[1:], strict=False):
+    rows = sorted(
+        LIBRARY.get(profile_id).registers, key=lambda r: (r.function, r.address)
+    )
+    for a, b in itertools.pairwise(rows):
         if a.function == b.function and a.bit is None:
             assert a.end <= b.address, f"{a.measurement} overlaps {b.measurement}"
 
@@ -117,7 +121,9 @@ def test_relays_pair_every_coil_with_a_mirror_contact(profile_id):
     if profile.kind is not DeviceKind.RELAY:
         return
     coils = {r.channel for r in profile.registers if r.measurement is M.COIL}
-    mirrors = {r.channel for r in profile.registers if r.measurement is M.MIRROR_CONTACT}
+    mirrors = {
+        r.channel for r in profile.registers if r.measurement is M.MIRROR_CONTACT
+    }
     assert coils
     assert coils == mirrors
     for channel in coils:

@@ -104,7 +104,10 @@ def test_greedy_merging_is_beaten_by_the_optimum():
 
 def test_never_reads_across_an_unreadable_range():
     rows = [Span(H, 0, 2), Span(H, 4, 2)]
-    assert plan_reads(rows, unreadable=[(3, 3)]) == [ReadBlock(H, 0, 2), ReadBlock(H, 4, 2)]
+    assert plan_reads(rows, unreadable=[(3, 3)]) == [
+        ReadBlock(H, 0, 2),
+        ReadBlock(H, 4, 2),
+    ]
 
 
 def test_functions_are_planned_apart_and_bits_cost_bytes():
@@ -123,7 +126,9 @@ def test_an_unreadable_row_or_an_oversized_row_is_an_error():
 
 
 def test_overlapping_spans_are_read_once():
-    assert plan_reads([Span(H, 0, 4), Span(H, 2, 4), Span(H, 2, 4)]) == [ReadBlock(H, 0, 6)]
+    assert plan_reads([Span(H, 0, 4), Span(H, 2, 4), Span(H, 2, 4)]) == [
+        ReadBlock(H, 0, 6)
+    ]
 
 
 def test_sdm630_poll_plan_reads_control_values_every_cycle():

@@ -89,16 +89,30 @@ def test_integers_round_trip(dtype, data, order, byte_order):
     assert decode(words, dtype, order, byte_order) == value
 
 
-@given(
-    value=st.floats(width=32, allow_nan=False), order=orders, byte_order=byte_orders
-)
+@given(value=st.floats(width=32, allow_nan=False), order=orders, byte_order=byte_orders)
 def test_f32_round_trips(value, order, byte_order):
-    assert decode(encode(value, DataType.F32, order, byte_order), DataType.F32, order, byte_order) == value
+    assert (
+        decode(
+            encode(value, DataType.F32, order, byte_order),
+            DataType.F32,
+            order,
+            byte_order,
+        )
+        == value
+    )
 
 
 @given(value=st.floats(allow_nan=False), order=orders, byte_order=byte_orders)
 def test_f64_round_trips(value, order, byte_order):
-    assert decode(encode(value, DataType.F64, order, byte_order), DataType.F64, order, byte_order) == value
+    assert (
+        decode(
+            encode(value, DataType.F64, order, byte_order),
+            DataType.F64,
+            order,
+            byte_order,
+        )
+        == value
+    )
 
 
 @given(words=st.lists(st.integers(0, 0xFFFF), min_size=2, max_size=2), order=orders)
