@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 from drivers.rfid.framing import RejectReason
+from drivers.rfid.framing import pn532 as p
 from drivers.rfid.framing.rdm6300 import encode_rdm6300
 from drivers.rfid.reader import ReaderKind, RfidReader
 from drivers.serial.port import FdStream
@@ -195,3 +196,44 @@ async def test_reader_waits_for_missing_port_and_reconnects_after_unplug(
         await asyncio.gather(consumer, return_exceptions=True)
         for pair in pairs:
             pair.close()
+
+
+async def test_rdm6300_garbage_and_truncated_frame_are_counted_and_resynced() -> None:
+    async with rig("rdm6300") as r:
+        await r.sim.inject_fault("garbage")
+        await r.sim.inject_fault("truncated")
+        await r.sim.present("62E3086CED", hold_s=0.1)
+        assert await asyncio.wait_for(r.tokens.get(), 0.5) == "62E3086CED"
+        assert r.reader.counters.frames_bad == {
+            RejectReason.GARBAGE: 1,
+            RejectReason.BAD_LENGTH: 1,
+        }
+
+
+async def test_sim_pn532_sleeps_until_the_wakeup_preamble() -> None:
+    clock = ScaledClock(SPEED)
+    with open_pty_pair() as pair:
+        master = pair.master_stream()
+        sim = SimRfidReader("pn532", master, clock)
+        task = asyncio.create_task(sim.run())
+        slave = FdStream(
+            os.open(pair.slave_path, os.O_RDWR | os.O_NOCTTY), "host", owns_fd=True
+        )
+        try:
+            firmware = p.build_command(p.CMD_GET_FIRMWARE_VERSION)
+            await slave.write(firmware)
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(slave.read(), 0.05)
+            await slave.write(p.WAKEUP + firmware)
+            answer = bytearray()
+            while len(answer) < len(p.ACK) + 13:
+                answer += await asyncio.wait_for(slave.read(), 1.0)
+            assert bytes(answer) == p.ACK + bytes.fromhex(
+                "00 00 FF 06 FA D5 03 32 01 06 07 E8 00"
+            )
+            assert sim.commands == [p.CMD_GET_FIRMWARE_VERSION]
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            slave.close()
+            master.close()
