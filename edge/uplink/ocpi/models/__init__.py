@@ -6,6 +6,7 @@ Use :func:`model_dump_ocpi` (or ``obj.model_dump_ocpi()``) to get the wire form 
 
 from edge.uplink.ocpi.models.cdrs import (
     CDR,
+    CdrCore,
     CdrDimension,
     CdrLocation,
     CdrToken,
@@ -31,6 +32,7 @@ from edge.uplink.ocpi.models.common import (
     Price,
     format_ocpi_datetime,
     model_dump_ocpi,
+    number_to_json,
     parse_ocpi_datetime,
 )
 from edge.uplink.ocpi.models.enums import (
@@ -116,6 +118,7 @@ __all__ = [
     "BusinessDetails",
     "CancelReservation",
     "Capability",
+    "CdrCore",
     "CdrDimension",
     "CdrDimensionType",
     "CdrLocation",
@@ -190,5 +193,6 @@ __all__ = [
     "describe_validation_error",
     "format_ocpi_datetime",
     "model_dump_ocpi",
+    "number_to_json",
     "parse_ocpi_datetime",
 ]

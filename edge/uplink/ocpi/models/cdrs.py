@@ -119,13 +119,8 @@ class CdrLocation(OcpiModel):
     connector_power_type: PowerType
 
 
-class CDR(OcpiModel):
-    """Charge Detail Record: the immutable bill of one session.
-
-    Checked beyond field types: charging periods hold no Session-only dimension
-    types; a normal CDR id is at most 36 characters; ``credit`` requires
-    ``credit_reference_id``.
-    """
+class CdrCore(OcpiModel):
+    """The fields of a CDR other than its cost totals (see :class:`CDR`)."""
 
     country_code: CiString2
     party_id: CiString3
@@ -142,15 +137,6 @@ class CDR(OcpiModel):
     tariffs: list[Tariff] = Field(default_factory=list)
     charging_periods: list[ChargingPeriod] = Field(min_length=1)
     signed_data: SignedData | None = None
-    total_cost: Price
-    total_fixed_cost: Price | None = None
-    total_energy: Number
-    total_energy_cost: Price | None = None
-    total_time: Number
-    total_time_cost: Price | None = None
-    total_parking_time: Number | None = None
-    total_parking_cost: Price | None = None
-    total_reservation_cost: Price | None = None
     remark: String255 | None = None
     invoice_reference_id: CiString39 | None = None
     credit: Bool | None = None
@@ -161,6 +147,9 @@ class CDR(OcpiModel):
     @model_validator(mode="after")
     def _cdr_rules(self) -> Self:
         check_cdr_periods(self.charging_periods)
+        if self.end_date_time < self.start_date_time:
+            msg = "end_date_time is before start_date_time"
+            raise ValueError(msg)
         if self.credit and self.credit_reference_id is None:
             msg = "credit_reference_id is required when credit is true"
             raise ValueError(msg)
@@ -168,6 +157,26 @@ class CDR(OcpiModel):
             msg = f"id of a non-credit CDR is at most {NORMAL_CDR_ID_MAX} characters"
             raise ValueError(msg)
         return self
+
+
+class CDR(CdrCore):
+    """Charge Detail Record: the immutable bill of one session.
+
+    Checked beyond field types: charging periods hold no Session-only dimension
+    types; the end is not before the start; a normal CDR id is at most 36
+    characters; ``credit`` requires ``credit_reference_id``. (Credit CDRs carry
+    negative costs, so cost fields may be negative.)
+    """
+
+    total_cost: Price
+    total_fixed_cost: Price | None = None
+    total_energy: Number
+    total_energy_cost: Price | None = None
+    total_time: Number
+    total_time_cost: Price | None = None
+    total_parking_time: Number | None = None
+    total_parking_cost: Price | None = None
+    total_reservation_cost: Price | None = None
 
 
 def check_cdr_periods(periods: list[ChargingPeriod]) -> None:

@@ -101,7 +101,8 @@ def _json_number_only(value: object) -> object:
     return value
 
 
-def _number_to_json(value: Decimal) -> float | int:
+def number_to_json(value: Decimal) -> float | int:
+    """Write an OCPI number: a JSON number rounded half-up to 4 decimals."""
     rounded = value.quantize(FOUR_PLACES, rounding=ROUND_HALF_UP)
     if rounded == rounded.to_integral_value():
         return int(rounded)
@@ -112,7 +113,7 @@ Number = Annotated[
     Decimal,
     BeforeValidator(_json_number_only),
     Field(allow_inf_nan=False),
-    PlainSerializer(_number_to_json, return_type=float, when_used="json"),
+    PlainSerializer(number_to_json, return_type=float, when_used="json"),
 ]
 """OCPI number: exact ``Decimal``; a JSON number with at most 4 decimals out."""
 
