@@ -160,6 +160,15 @@ def active_sessions(db: sqlite_utils.Database) -> list[Session]:
     ]
 
 
+def active_session_for(db: sqlite_utils.Database, evse_uid: str) -> Session | None:
+    """The active session of one EVSE, if any."""
+    row = db.conn.execute(
+        f"SELECT {_COLUMNS} FROM sessions WHERE status = 'ACTIVE' AND evse_uid = ?",
+        (evse_uid,),
+    ).fetchone()
+    return None if row is None else _row(row)
+
+
 @dataclass(frozen=True)
 class SessionFilter:
     """Filters for listing sessions."""

@@ -1,0 +1,153 @@
+"""Composition root: config → drivers, controllers and store, run as one TaskGroup.
+
+This is the only module (with :mod:`edge.simulate`) that names concrete classes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from drivers.evse_board import ProfileEvseBoard
+from drivers.meter import ProfileMeter
+from drivers.modbus.client import Endpoint, ModbusClient
+from drivers.modbus.profile import ProfileLibrary
+from drivers.modbus.scheduler import BusScheduler
+from drivers.rfid.reader import RfidReader
+from edge.auth.authorizer import Authorizer, LocalToken
+from edge.config.schema import BusSection, SiteConfig
+from edge.evse.controller import EvseController
+from edge.evse.state_machine import EvseSettings
+from edge.model.clock import Clock
+from edge.store.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Overrides:
+    """Where the simulator really put things (ports picked at run time)."""
+
+    endpoints: dict[str, Endpoint] = field(default_factory=dict)
+    rfid_ports: dict[str, str] = field(default_factory=dict)
+
+
+def endpoint_for(bus: BusSection) -> Endpoint:
+    """The Modbus endpoint a bus section describes."""
+    return Endpoint(
+        transport=bus.transport,
+        host=bus.host,
+        port=bus.port,
+        device=bus.device,
+        baud=bus.baud,
+        parity=bus.parity,
+        stopbits=bus.stopbits,
+        timeout_s=bus.timeout_ms / 1000,
+    )
+
+
+class Site:
+    """A running controller for one site file."""
+
+    def __init__(
+        self,
+        config: SiteConfig,
+        clock: Clock,
+        db: Database,
+        overrides: Overrides | None = None,
+        profiles: ProfileLibrary | None = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.db = db
+        overrides = overrides or Overrides()
+        profiles = profiles or ProfileLibrary()
+        self.schedulers: dict[str, BusScheduler] = {}
+        for bus in config.bus:
+            ep = overrides.endpoints.get(bus.id) or endpoint_for(bus)
+            self.schedulers[bus.id] = BusScheduler(bus.id, ModbusClient(ep), clock)
+        self.authorizer = Authorizer(
+            (LocalToken(**t.model_dump()) for t in config.token),
+            unknown_offline=config.auth.unknown_offline,
+        )
+        self.controllers: dict[str, EvseController] = {}
+        self.meters: dict[str, ProfileMeter] = {}
+        self.boards: dict[str, ProfileEvseBoard] = {}
+        self.readers: dict[str, RfidReader] = {}
+        timing = config.sessions
+        for evse in config.evse:
+            meter = ProfileMeter(
+                f"{evse.uid}/meter",
+                profiles.get(evse.meter.model),
+                evse.meter.unit,
+                self.schedulers[evse.meter.bus],
+                clock,
+                timing.poll_interval_s,
+            )
+            board = ProfileEvseBoard(
+                f"{evse.uid}/board",
+                profiles.get(evse.board.model),
+                evse.board.unit,
+                self.schedulers[evse.board.bus],
+                clock,
+                timing.poll_interval_s,
+            )
+            settings = EvseSettings(
+                evse_uid=evse.uid,
+                max_current_a=evse.max_current_a,
+                free_vend=evse.free_vend,
+                device_timeout_s=timing.device_timeout_s,
+                checkpoint_interval_s=timing.checkpoint_interval_s,
+            )
+            ctl = EvseController(settings, board, self.authorizer, db, clock)
+            meter.subscribe(ctl.on_meter)
+            board.subscribe(ctl.on_board)
+            self.controllers[evse.uid] = ctl
+            self.meters[evse.uid] = meter
+            self.boards[evse.uid] = board
+            if evse.rfid is not None:
+                port = overrides.rfid_ports.get(evse.uid, evse.rfid.port)
+                self.readers[evse.uid] = RfidReader(
+                    port, evse.rfid.kind, clock, evse.rfid.baud
+                )
+
+    async def _read_cards(self, evse_uid: str, reader: RfidReader) -> None:
+        ctl = self.controllers[evse_uid]
+        async for uid in reader.tokens():
+            ctl.on_token(uid)
+
+    async def run(self) -> None:
+        """Run every bus, EVSE and reader until cancelled.
+
+        On cancellation the controllers and readers stop first; then, with the
+        buses still running, every contactor is opened; then the buses stop.
+        """
+        for ctl in self.controllers.values():
+            await ctl.resume()
+        async with asyncio.TaskGroup() as buses:
+            bus_tasks = [
+                buses.create_task(sched.run(), name=f"bus {sched.name}")
+                for sched in self.schedulers.values()
+            ]
+            try:
+                async with asyncio.TaskGroup() as tg:
+                    for uid, ctl in self.controllers.items():
+                        tg.create_task(ctl.run(), name=f"evse {uid}")
+                    for uid, reader in self.readers.items():
+                        tg.create_task(
+                            self._read_cards(uid, reader), name=f"rfid {uid}"
+                        )
+            finally:
+                await asyncio.shield(self._shutdown(bus_tasks))
+
+    async def _shutdown(self, bus_tasks: list[asyncio.Task[None]]) -> None:
+        await asyncio.gather(*(c.open_contactor() for c in self.controllers.values()))
+        for task in bus_tasks:
+            task.cancel()
+
+
+async def open_database(config: SiteConfig, db_path: str | Path | None) -> Database:
+    """Open the store named on the command line or in the site file."""
+    return await Database.open(db_path or config.store.path)

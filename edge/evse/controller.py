@@ -1,0 +1,210 @@
+"""One task per EVSE: feed events to the pure state machine, run its actions.
+
+Readings arrive from the drivers as callbacks and are queued; the task applies
+them in order, then executes the actions: durable store writes first (a session
+is on disk before its contactor closes), then hardware writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from drivers.errors import DriverError
+from drivers.ports import EvseBoardPort
+from edge.auth.authorizer import Authorizer
+from edge.evse.events import (
+    Action,
+    Authorize,
+    BoardRead,
+    Checkpoint,
+    Event,
+    MeterRead,
+    Rejected,
+    SetContactor,
+    SetStatus,
+    StartSession,
+    StopSession,
+    Tick,
+    TokenPresented,
+)
+from edge.evse.state_machine import (
+    ActiveSession,
+    EvseSettings,
+    EvseState,
+    initial_state,
+    step,
+)
+from edge.evse.states import CpState
+from edge.model.clock import Clock
+from edge.model.events import DeviceReading, DeviceSilent
+from edge.model.measurement import Measurement
+from edge.model.session import Session, SessionStatus
+from edge.store import sessions as repo
+from edge.store.db import Database
+
+log = logging.getLogger(__name__)
+TICK_S = 1.0
+
+
+class EvseController:
+    """Owns one EVSE's state machine, and through it the contactor."""
+
+    def __init__(
+        self,
+        settings: EvseSettings,
+        board: EvseBoardPort,
+        authorizer: Authorizer,
+        db: Database,
+        clock: Clock,
+    ) -> None:
+        self.settings = settings
+        self.board = board
+        self.authorizer = authorizer
+        self.db = db
+        self.clock = clock
+        self.inbox: asyncio.Queue[Event] = asyncio.Queue()
+        self.state: EvseState = initial_state(clock.monotonic())
+        self.power_w = 0.0
+        self.on_change: Callable[[EvseController], None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # ---- inputs from drivers (callbacks, never block) ---------------------------
+    def on_board(self, item: DeviceReading | DeviceSilent) -> None:
+        """A board poll finished."""
+        if isinstance(item, DeviceSilent):
+            return  # silence is detected by time in the state machine
+        cp = item.values.get(Measurement.CP_STATE)
+        if not isinstance(cp, str):
+            return
+        relay = item.number(Measurement.RELAY_CLOSED)
+        self.inbox.put_nowait(
+            BoardRead(CpState(cp), None if relay is None else relay >= 0.5)
+        )
+
+    def on_meter(self, item: DeviceReading | DeviceSilent) -> None:
+        """A meter poll finished."""
+        if isinstance(item, DeviceSilent):
+            return
+        energy = item.number(Measurement.ENERGY_IMPORT)
+        if energy is None:
+            return
+        self.power_w = item.number(Measurement.POWER) or 0.0
+        self.inbox.put_nowait(MeterRead(round(energy), self.power_w))
+
+    def on_token(self, uid: str) -> None:
+        """A card was read at this EVSE."""
+        self.inbox.put_nowait(TokenPresented(uid))
+
+    # ---- the loop -----------------------------------------------------------------
+    async def resume(self) -> None:
+        """Take over the session the store still has active for this EVSE."""
+        evse_uid = self.settings.evse_uid
+        s = await self.db.run(lambda db: repo.active_session_for(db, evse_uid))
+        if s is not None:
+            log.info("EVSE %s resumes session %s", self.settings.evse_uid, s.id)
+            self.state = initial_state(
+                self.clock.monotonic(),
+                ActiveSession(
+                    s.id, s.meter_start_wh, s.token_uid, None, self.clock.monotonic()
+                ),
+            )
+
+    async def run(self) -> None:
+        """Process events until cancelled (the site opens the contactor after)."""
+        async with asyncio.TaskGroup() as tg:
+            self._tg = tg
+            while True:
+                try:
+                    event: Event = await asyncio.wait_for(
+                        self.inbox.get(), self.clock.to_wall(TICK_S)
+                    )
+                except TimeoutError:
+                    event = Tick()
+                await self._apply(event)
+
+    async def open_contactor(self, timeout_s: float = 2.0) -> None:
+        """Best effort on shutdown: open the contactor while the bus still runs."""
+        with contextlib.suppress(DriverError, TimeoutError):
+            await asyncio.wait_for(self.board.set_charging(False, 0.0), timeout_s)
+
+    async def _apply(self, event: Event) -> None:
+        before = self.state
+        self.state, actions = step(
+            self.state,
+            event,
+            self.clock.monotonic(),
+            self.clock.utcnow(),
+            self.settings,
+        )
+        for action in actions:
+            await self._execute(action)
+        if self.on_change is not None and (actions or before.phase != self.state.phase):
+            self.on_change(self)
+
+    async def _authorize(self, uid: str) -> None:
+        decision = await self.authorizer.authorize(uid)
+        self.inbox.put_nowait(decision)
+
+    async def _execute(self, action: Action) -> None:
+        uid = self.settings.evse_uid
+        now = self.clock.utcnow()
+        if isinstance(action, Authorize):
+            self._tg.create_task(self._authorize(action.uid))
+        elif isinstance(action, StartSession):
+            session = Session(
+                id=action.session_id,
+                evse_uid=uid,
+                token_uid=action.token_uid,
+                token_type=action.token_type,
+                contract_id=action.contract_id,
+                auth_method=action.auth_method,
+                auth_reason=action.auth_reason,
+                status=SessionStatus.ACTIVE,
+                start=action.start,
+                end=None,
+                meter_start_wh=action.meter_start_wh,
+                meter_last_wh=action.meter_start_wh,
+                meter_stop_wh=None,
+                stop_reason=None,
+                last_updated=action.start,
+            )
+            await self.db.run(lambda db: repo.start_session(db, session))
+            log.info("EVSE %s session %s started", uid, action.session_id)
+        elif isinstance(action, Checkpoint):
+            await self.db.run(
+                lambda db: repo.checkpoint(db, action.session_id, action.meter_wh, now)
+            )
+        elif isinstance(action, StopSession):
+            await self.db.run(
+                lambda db: repo.stop_session(
+                    db,
+                    action.session_id,
+                    action.meter_stop_wh,
+                    action.end,
+                    action.reason,
+                )
+            )
+            log.info(
+                "EVSE %s session %s stopped (%s)", uid, action.session_id, action.reason
+            )
+        elif isinstance(action, SetStatus):
+            await self.db.run(
+                lambda db: repo.set_evse_status(
+                    db, uid, action.status.value, action.reason, now
+                )
+            )
+        elif isinstance(action, SetContactor):
+            try:
+                await self.board.set_charging(action.closed, action.current_a)
+            except DriverError as exc:
+                # The machine believes the command; if the board is gone, silence
+                # puts the EVSE in its safe state and the command is re-sent.
+                log.warning("EVSE %s: contactor command failed: %s", uid, exc)
+                self.state = type(self.state)(
+                    **{**self.state.__dict__, "contactor": None}
+                )
+        elif isinstance(action, Rejected):
+            log.info("EVSE %s: card refused: %s", uid, action.reason)

@@ -1,0 +1,296 @@
+"""The per-EVSE state machine: pure, (state, event, now) -> (state, actions).
+
+It alone decides the contactor. Safety rules, checked after every event:
+- the contactor is closed only with an active session, a connected EV (B, C, D),
+  fresh readings from both meter and board, no stop in progress and no fault;
+- silence of the meter or board beyond ``device_timeout_s``, CP state E or F, a
+  welded contactor, or an unknown state at start-up open it (phase FAULTED or
+  STARTING) and the active session is kept, to resume when the fault clears;
+- a session is closed with a meter reading taken after the stop was decided, so
+  that the energy that flowed until the contactor opened is counted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from edge.evse.events import (
+    Action,
+    AuthDecision,
+    Authorize,
+    BoardRead,
+    Checkpoint,
+    Event,
+    MeterRead,
+    Rejected,
+    RemoteStop,
+    SetContactor,
+    SetStatus,
+    StartSession,
+    StopSession,
+    TokenPresented,
+)
+from edge.evse.states import CpState, FaultKind, OcpiEvseStatus, Phase
+
+SESSION_NAMESPACE = uuid.UUID("5b0c5a0e-3c1d-4f7e-9a51-7d1f0e2a6c11")
+
+
+@dataclass(frozen=True)
+class EvseSettings:
+    """Per-EVSE limits and timings the machine needs."""
+
+    evse_uid: str
+    max_current_a: float = 16.0
+    free_vend: bool = False
+    device_timeout_s: float = 10.0
+    checkpoint_interval_s: float = 900.0
+    auth_window_s: float = 60.0
+    """How long an accepted card waits for the EV to be plugged in."""
+
+
+@dataclass(frozen=True)
+class ActiveSession:
+    """The session the EVSE is running."""
+
+    id: str
+    meter_start_wh: int
+    token_uid: str | None
+    group_id: str | None
+    last_checkpoint: float
+    """Monotonic site time of the last checkpoint."""
+
+
+@dataclass(frozen=True)
+class PendingAuth:
+    """A card being authorized, or accepted and waiting for a plug-in."""
+
+    uid: str
+    expires: float
+    purpose: str  # "start" or "stop"
+    decision: AuthDecision | None = None
+
+
+@dataclass(frozen=True)
+class EvseState:
+    """Everything the machine knows about one EVSE."""
+
+    phase: Phase
+    born: float
+    cp: CpState | None = None
+    welded: bool = False
+    meter_wh: int | None = None
+    meter_seen: float | None = None
+    board_seen: float | None = None
+    session: ActiveSession | None = None
+    pending: PendingAuth | None = None
+    stopping: str | None = None
+    stop_after: float | None = None
+    fault: FaultKind | None = None
+    contactor: bool | None = None
+    status: OcpiEvseStatus | None = None
+    status_reason: str | None = None
+
+
+def initial_state(now: float, resumed: ActiveSession | None = None) -> EvseState:
+    """State at start-up; ``resumed`` is the session the store still holds active."""
+    return EvseState(phase=Phase.STARTING, born=now, session=resumed)
+
+
+def session_id_for(evse_uid: str, start: datetime) -> str:
+    """A unique, deterministic session id (36 characters, OCPI CiString(36))."""
+    return str(uuid.uuid5(SESSION_NAMESPACE, f"{evse_uid}|{start.isoformat()}"))
+
+
+def step(
+    s: EvseState, event: Event, now: float, utc: datetime, cfg: EvseSettings
+) -> tuple[EvseState, list[Action]]:
+    """Apply ``event`` at ``now`` (monotonic) and ``utc``; return state and actions."""
+    actions: list[Action] = []
+    if isinstance(event, BoardRead):
+        s = replace(s, cp=event.cp, board_seen=now, welded=event.welded)
+    elif isinstance(event, MeterRead):
+        if s.meter_wh is None or event.energy_wh >= s.meter_wh:
+            s = replace(s, meter_wh=event.energy_wh, meter_seen=now)
+        else:
+            # A meter that goes backwards (reset, swapped) is not believed; it
+            # still counts as alive so that the EVSE is not faulted for it.
+            s = replace(s, meter_seen=now)
+    elif isinstance(event, TokenPresented):
+        s = _token(s, event.uid, now, cfg, actions)
+    elif isinstance(event, AuthDecision):
+        s = _decision(s, event, now, actions)
+    elif isinstance(event, RemoteStop):
+        s = _request_stop(s, event.reason, now)
+    s = _evaluate(s, now, utc, cfg, actions)
+    return s, actions
+
+
+def _token(
+    s: EvseState, uid: str, now: float, cfg: EvseSettings, actions: list[Action]
+) -> EvseState:
+    uid = uid.upper()
+    if s.session is not None and s.stopping is None:
+        if s.session.token_uid is not None and uid == s.session.token_uid.upper():
+            return _request_stop(s, "LOCAL", now)
+        # Another card may stop the session if it belongs to the same group.
+        actions.append(Authorize(uid))
+        return replace(s, pending=PendingAuth(uid, now + cfg.auth_window_s, "stop"))
+    if s.session is not None:
+        return s  # already stopping
+    actions.append(Authorize(uid))
+    return replace(s, pending=PendingAuth(uid, now + cfg.auth_window_s, "start"))
+
+
+def _decision(
+    s: EvseState, d: AuthDecision, now: float, actions: list[Action]
+) -> EvseState:
+    p = s.pending
+    if p is None or p.uid != d.uid.upper() or p.decision is not None:
+        return s  # late or unsolicited answer
+    if p.purpose == "stop":
+        same_group = (
+            d.accepted
+            and s.session is not None
+            and d.group_id is not None
+            and d.group_id == s.session.group_id
+        )
+        if same_group:
+            return replace(_request_stop(s, "LOCAL_GROUP", now), pending=None)
+        actions.append(Rejected(d.uid, "EVSE is in use by another card"))
+        return replace(s, pending=None)
+    if not d.accepted:
+        actions.append(Rejected(d.uid, d.reason))
+        return replace(s, pending=None)
+    return replace(s, pending=replace(p, decision=d))
+
+
+def _request_stop(s: EvseState, reason: str, now: float) -> EvseState:
+    if s.session is None or s.stopping is not None:
+        return s
+    return replace(s, stopping=reason, stop_after=now)
+
+
+def _detect_fault(s: EvseState, now: float, cfg: EvseSettings) -> FaultKind | None:
+    limit = cfg.device_timeout_s
+    if now - (s.board_seen if s.board_seen is not None else s.born) > limit:
+        return FaultKind.BOARD_SILENT
+    if now - (s.meter_seen if s.meter_seen is not None else s.born) > limit:
+        return FaultKind.METER_SILENT
+    if s.cp is not None and s.cp.error:
+        return FaultKind.CP_ERROR
+    if s.welded:
+        return FaultKind.WELDED_CONTACTOR
+    return None
+
+
+def _evaluate(
+    s: EvseState, now: float, utc: datetime, cfg: EvseSettings, actions: list[Action]
+) -> EvseState:
+    fault = _detect_fault(s, now, cfg)
+    if s.pending is not None and now > s.pending.expires:
+        s = replace(s, pending=None)
+    if fault is not None:
+        s = replace(s, phase=Phase.FAULTED, fault=fault)
+    elif s.cp is None or s.meter_wh is None:
+        s = replace(s, phase=Phase.STARTING, fault=None)
+    else:
+        s = _run(replace(s, fault=None), s.cp, s.meter_wh, now, utc, cfg, actions)
+    return _outputs(s, cfg, actions)
+
+
+def _run(
+    s: EvseState,
+    cp: CpState,
+    meter_wh: int,
+    now: float,
+    utc: datetime,
+    cfg: EvseSettings,
+    actions: list[Action],
+) -> EvseState:
+    """Normal operation with fresh readings and no fault."""
+    if s.session is not None and s.stopping is None and not cp.connected:
+        s = _request_stop(s, "EV_DISCONNECTED", now)
+    if s.session is not None and s.stopping is not None:
+        fresh = (
+            s.meter_seen is not None
+            and s.stop_after is not None
+            and (s.meter_seen > s.stop_after)
+        )
+        if not fresh:
+            return replace(s, phase=Phase.FINISHING)
+        actions.append(StopSession(s.session.id, meter_wh, utc, s.stopping))
+        s = replace(s, session=None, stopping=None, stop_after=None)
+    if s.session is not None:
+        if now - s.session.last_checkpoint >= cfg.checkpoint_interval_s:
+            actions.append(Checkpoint(s.session.id, meter_wh))
+            s = replace(s, session=replace(s.session, last_checkpoint=now))
+        charging = cp in (CpState.C, CpState.D)
+        return replace(s, phase=Phase.CHARGING if charging else Phase.SUSPENDED_EV)
+    if not cp.connected:
+        return replace(s, phase=Phase.AVAILABLE)
+    # EV connected, no session: start one if a card is accepted (or free vend).
+    p = s.pending
+    decision = p.decision if p is not None and p.purpose == "start" else None
+    ready = s.phase is not Phase.FINISHED or decision is not None
+    if ready and (decision is not None or cfg.free_vend):
+        sid = session_id_for(cfg.evse_uid, utc)
+        if decision is not None:
+            start = StartSession(
+                sid,
+                utc,
+                meter_wh,
+                decision.uid,
+                decision.token_type,
+                decision.contract_id,
+                decision.method,
+                decision.reason,
+            )
+            group = decision.group_id
+        else:
+            start = StartSession(
+                sid, utc, meter_wh, None, None, None, "WHITELIST", "free vend EVSE"
+            )
+            group = None
+        actions.append(start)
+        session = ActiveSession(sid, meter_wh, start.token_uid, group, now)
+        charging = cp in (CpState.C, CpState.D)
+        return replace(
+            s,
+            session=session,
+            pending=None,
+            phase=Phase.CHARGING if charging else Phase.SUSPENDED_EV,
+        )
+    if s.phase in (Phase.FINISHED, Phase.FINISHING):
+        return replace(s, phase=Phase.FINISHED)
+    return replace(s, phase=Phase.PREPARING)
+
+
+def _outputs(s: EvseState, cfg: EvseSettings, actions: list[Action]) -> EvseState:
+    closed = (
+        s.phase in (Phase.CHARGING, Phase.SUSPENDED_EV)
+        and s.session is not None
+        and s.stopping is None
+        and s.fault is None
+        and s.cp is not None
+        and s.cp.connected
+    )
+    if closed != s.contactor:
+        actions.append(SetContactor(closed, cfg.max_current_a if closed else 0.0))
+        s = replace(s, contactor=closed)
+    status, reason = _status(s)
+    if status != s.status or reason != s.status_reason:
+        actions.append(SetStatus(status, reason))
+        s = replace(s, status=status, status_reason=reason)
+    return s
+
+
+def _status(s: EvseState) -> tuple[OcpiEvseStatus, str | None]:
+    if s.fault is not None:
+        return s.fault.status, s.fault.value
+    if s.phase is Phase.STARTING:
+        return OcpiEvseStatus.UNKNOWN, "starting"
+    if s.phase is Phase.AVAILABLE:
+        return OcpiEvseStatus.AVAILABLE, None
+    return OcpiEvseStatus.CHARGING, s.phase.value

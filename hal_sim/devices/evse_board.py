@@ -1,0 +1,113 @@
+"""A simulated EVSE board: CP state from the EV, a current limit, a relay.
+
+The relay closes when the EV requests energy (state C) and the limit is at least
+the minimum current; writing the limit 0 (or the enable control off) opens it.
+If the profile names a watchdog, the board opens the relay when the setpoint is
+not rewritten within that period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from drivers.modbus.codec import decode
+from drivers.modbus.decode import Value
+from drivers.modbus.profile import Profile
+from edge.model.measurement import Measurement as M
+from hal_sim.devices.base import ILLEGAL_ADDRESS, ILLEGAL_VALUE, ProfileDevice
+from hal_sim.ev import MIN_CURRENT_A, SimEv
+
+MAX_CURRENT_A = 80
+
+
+class SimEvseBoard(ProfileDevice):
+    """One board with an optional EV plugged in."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        unit: int,
+        now: Callable[[], float],
+        cable_limit_a: float = 32.0,
+    ) -> None:
+        super().__init__(profile, unit)
+        self._now = now
+        self.ev: SimEv | None = None
+        self.current_limit_a = 0.0
+        self.enabled = True
+        self.cable_limit_a = cable_limit_a
+        self.cp_fault: str | None = None  # "E" or "F" when injected
+        self.last_setpoint_at = now()
+        self.watchdog_trips = 0
+        self.relay_closed = False
+
+    @property
+    def cp_state(self) -> str:
+        """IEC 61851 state as the board sees it."""
+        if self.cp_fault:
+            return self.cp_fault
+        if self.ev is None:
+            return "A"
+        return "C" if self.ev.requesting else "B"
+
+    def offered_a(self) -> float:
+        """Current advertised on the PWM (0 when not offering)."""
+        if self.ev is None or not self.enabled or self.cp_fault:
+            return 0.0
+        if self.current_limit_a < MIN_CURRENT_A:
+            return 0.0
+        return min(self.current_limit_a, self.cable_limit_a)
+
+    def update(self) -> None:
+        """Re-evaluate the watchdog and the relay."""
+        wd = self.profile.watchdog_s
+        if (
+            wd is not None
+            and self.current_limit_a
+            and self._now() - self.last_setpoint_at > wd
+        ):
+            self.current_limit_a = 0.0
+            self.watchdog_trips += 1
+        self.relay_closed = self.cp_state in ("C", "D") and self.offered_a() > 0
+
+    def values(self) -> Mapping[M, Value | None]:
+        """Engineering values at this instant."""
+        self.update()
+        return {
+            M.CURRENT_LIMIT: self.current_limit_a,
+            M.CURRENT_OFFERED: self.offered_a(),
+            M.CP_STATE: self.cp_state,
+            M.CABLE_LIMIT: self.cable_limit_a,
+            M.FIRMWARE: 17.0,
+            M.RELAY_CLOSED: 1.0 if self.relay_closed else 0.0,
+            M.BOARD_FAULT: 1.0 if self.cp_fault else 0.0,
+        }
+
+    def apply_write(
+        self, function: int, address: int, values: tuple[int, ...]
+    ) -> int | None:
+        """Handle a write to the current-limit or enable control."""
+        for name, control in self.profile.controls.items():
+            if control.address is None or control.address != address:
+                continue
+            if control.function is None or (
+                control.function.value != function
+                and not (control.function.value == 16 and function == 6)
+            ):
+                continue
+            raw = decode(
+                list(values[: 1 if control.type.value.endswith("16") else 2]),
+                control.type,
+                control.word_order,
+            )
+            if name == "current_limit":
+                amps = float(raw) * control.scale
+                if amps and not MIN_CURRENT_A <= amps <= MAX_CURRENT_A:
+                    return ILLEGAL_VALUE
+                self.current_limit_a = amps
+                self.last_setpoint_at = self._now()
+            elif name == "enable":
+                self.enabled = raw == control.on
+            self.update()
+            return None
+        return ILLEGAL_ADDRESS
