@@ -126,6 +126,28 @@ def restrictions_hold(r: TariffRestrictions | None, m: Moment) -> bool:
     return all(checks)
 
 
+def _offset_changes(zone: ZoneInfo, start: datetime, end: datetime) -> set[datetime]:
+    """UTC instants in (start, end) where the zone's UTC offset changes (DST)."""
+    found: set[datetime] = set()
+    probe = timedelta(hours=6)
+    lo = start
+    while lo < end:
+        hi = min(lo + probe, end)
+        before = lo.astimezone(zone).utcoffset()
+        if before != hi.astimezone(zone).utcoffset():
+            a, b = lo, hi
+            while b - a > timedelta(microseconds=1):
+                mid = a + (b - a) // 2
+                if mid.astimezone(zone).utcoffset() == before:
+                    a = mid
+                else:
+                    b = mid
+            if start < b < end:
+                found.add(b)
+        lo = hi
+    return found
+
+
 def local_instants(
     restrictions: list[TariffRestrictions],
     start: datetime,
@@ -136,14 +158,16 @@ def local_instants(
 
     These are every ``start_time``/``end_time`` and, when any restriction looks at
     the date or weekday, every local midnight. Both readings of an ambiguous or
-    skipped local time (DST) are included; an extra split point costs nothing.
+    skipped local time (DST) are included, and so is every DST change itself (a
+    window starting in the skipped hour opens when the clock jumps). An extra
+    split point costs nothing.
     """
     clock_times = {t for r in restrictions for t in (r.start_time, r.end_time) if t}
     if any(r.day_of_week or r.start_date or r.end_date for r in restrictions):
         clock_times.add("00:00")
     if not clock_times or end <= start:
         return set()
-    found: set[datetime] = set()
+    found = _offset_changes(zone, start, end)
     day = start.astimezone(zone).date() - timedelta(days=1)
     last_day = end.astimezone(zone).date() + timedelta(days=1)
     while day <= last_day:
