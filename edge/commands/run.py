@@ -1,0 +1,52 @@
+"""``edge run``: the controller for a site file, on real (or hal-sim) hardware."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+
+from edge.commands.common import EXIT_CONFIG, load_site
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the controller until SIGINT or SIGTERM."""
+    from edge.app import Site
+    from edge.model.clock import Clock, ScaledClock, SystemClock
+    from edge.store.db import Database
+
+    config = load_site(args.config)
+    if config is None:
+        return EXIT_CONFIG
+    clock: Clock = SystemClock() if args.speed == 1 else ScaledClock(args.speed)
+
+    async def main() -> None:
+        db = await Database.open(args.db or config.store.path)
+        site = Site(config, clock, db)
+        task = asyncio.create_task(site.run())
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        finally:
+            await db.close()
+
+    asyncio.run(main())
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``run``."""
+    run = sub.add_parser("run", help="run the controller for a site file")
+    run.add_argument("--config", required=True)
+    run.add_argument("--db", help="database path (default: the site file's store.path)")
+    run.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="site seconds per wall second (match hal-sim serve --speed)",
+    )
+    run.set_defaults(func=cmd_run)
