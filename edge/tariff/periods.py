@@ -130,20 +130,28 @@ def measure_periods(periods: Sequence[ChargingPeriod], end: datetime) -> list[Sl
     return out
 
 
-def _fractions(s: Slice, instants: set[datetime], kwh: set[Decimal]) -> list[Decimal]:
+def _cuts(
+    s: Slice, instants: set[datetime], kwh: set[Decimal]
+) -> list[tuple[Decimal, Decimal]]:
+    """Split points as (share of the period, energy charged before that point).
+
+    At a kWh bound the energy before is the bound itself, exactly, so that the
+    bound's ``min_kwh``/``max_kwh`` test is not upset by rounding of the share.
+    """
     length = Decimal((s.end - s.start) // timedelta(microseconds=1))
-    found = {
-        Decimal((i - s.start) // timedelta(microseconds=1)) / length for i in instants
-    }
+    found: dict[Decimal, Decimal] = {}
+    for instant in instants:
+        share = Decimal((instant - s.start) // timedelta(microseconds=1)) / length
+        found[share] = s.energy_before_kwh + s.energy_kwh * share
     if s.energy_kwh != 0:
         for bound in kwh:
             share = (bound - s.energy_before_kwh) / s.energy_kwh
             if 0 < share < 1:
-                found.add(share)
-    return sorted(found)
+                found[share] = bound
+    return sorted(found.items())
 
 
-def _piece(s: Slice, lo: Decimal, hi: Decimal) -> Slice:
+def _piece(s: Slice, lo: Decimal, hi: Decimal, before: Decimal) -> Slice:
     share = hi - lo
     length = Decimal((s.end - s.start) // timedelta(microseconds=1))
     offset = timedelta(microseconds=int((length * lo).to_integral_value()))
@@ -154,7 +162,7 @@ def _piece(s: Slice, lo: Decimal, hi: Decimal) -> Slice:
         time_h=s.time_h * share,
         parking_h=s.parking_h * share,
         reservation_h=s.reservation_h * share,
-        energy_before_kwh=s.energy_before_kwh + s.energy_kwh * lo,
+        energy_before_kwh=before,
     )
 
 
@@ -174,8 +182,9 @@ def split_slices(
         instants = local_instants(restrictions, s.start, s.end, zone)
         if origin is not None:
             instants |= duration_instants(restrictions, origin, s.start, s.end)
-        cuts = [ZERO, *_fractions(s, instants, kwh), Decimal(1)]
-        pieces = [_piece(s, lo, hi) for lo, hi in pairwise(cuts)]
+        cuts = [(ZERO, s.energy_before_kwh), *_cuts(s, instants, kwh)]
+        cuts.append((Decimal(1), s.energy_before_kwh + s.energy_kwh))
+        pieces = [_piece(s, lo, hi, before) for (lo, before), (hi, _) in pairwise(cuts)]
         out.extend(replace(p, end=nxt.start) for p, nxt in pairwise(pieces))
         out.append(replace(pieces[-1], end=s.end))
     return out

@@ -156,15 +156,17 @@ def local_instants(
 ) -> set[datetime]:
     """UTC instants strictly inside (start, end) where a time/date rule may flip.
 
-    These are every ``start_time``/``end_time`` and, when any restriction looks at
-    the date or weekday, every local midnight. Both readings of an ambiguous or
-    skipped local time (DST) are included, and so is every DST change itself (a
-    window starting in the skipped hour opens when the clock jumps). An extra
-    split point costs nothing.
+    These are every ``start_time``/``end_time`` and, when any restriction looks
+    at the time of day, date or weekday, every local midnight. Both readings of an
+    ambiguous or skipped local time (DST) are included, and so is every DST change
+    itself (a window starting in the skipped hour opens when the clock jumps). An
+    extra split point costs nothing.
     """
     clock_times = {t for r in restrictions for t in (r.start_time, r.end_time) if t}
-    if any(r.day_of_week or r.start_date or r.end_date for r in restrictions):
-        clock_times.add("00:00")
+    if clock_times or any(
+        r.day_of_week or r.start_date or r.end_date for r in restrictions
+    ):
+        clock_times.add("00:00")  # a window without end, or wrapping, flips here
     if not clock_times or end <= start:
         return set()
     found = _offset_changes(zone, start, end)

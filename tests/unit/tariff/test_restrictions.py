@@ -216,3 +216,19 @@ def test_reservation_elements_never_price_charging() -> None:
     t = tariff(el(pc("FLAT", 9.00), reservation="RESERVATION"), el(pc("ENERGY", 0.25)))
     session = Session(at("2024-01-15 10:00")).charge(60, 20)
     assert _total(t, session) == Decimal("5.00")
+
+
+def test_window_without_end_time_closes_at_local_midnight() -> None:
+    # Found by Hypothesis: 'from 01:00' means 01:00 until the end of the day.
+    late = tariff(el(pc("ENERGY", 0.45), start_time="01:00"), el(pc("ENERGY", 0)))
+    session = Session(at("2024-01-01 23:00")).charge(120, 2)
+    assert _total(late, session) == Decimal("0.45")
+
+
+def test_kwh_bound_is_exact_after_splitting() -> None:
+    # Found by Hypothesis: 5.1 / 13.862 * 13.862 is not exactly 5.1 in Decimal.
+    free_after = tariff(
+        el(pc("ENERGY", 0), min_kwh=Decimal("5.1")), el(pc("ENERGY", 0.01))
+    )
+    session = Session(at("2024-01-01 00:00")).charge(1, "13.862")
+    assert _total(free_after, session) == Decimal("0.051")
