@@ -69,8 +69,13 @@ class Site:
             ep = overrides.endpoints.get(bus.id) or endpoint_for(bus)
             self.schedulers[bus.id] = BusScheduler(bus.id, ModbusClient(ep), clock)
         self.authorizer = Authorizer(
+            db,
+            clock,
             (LocalToken(**t.model_dump()) for t in config.token),
+            owner=(config.site.country_code, config.site.party_id),
             unknown_offline=config.auth.unknown_offline,
+            remote_timeout_s=config.auth.remote_timeout_s,
+            refresh_s=config.auth.cache_refresh_s,
         )
         self.controllers: dict[str, EvseController] = {}
         self.meters: dict[str, ProfileMeter] = {}
@@ -124,6 +129,7 @@ class Site:
         On cancellation the controllers and readers stop first; then, with the
         buses still running, every contactor is opened; then the buses stop.
         """
+        await self.authorizer.start()
         for ctl in self.controllers.values():
             await ctl.resume()
         async with asyncio.TaskGroup() as buses:
@@ -133,6 +139,7 @@ class Site:
             ]
             try:
                 async with asyncio.TaskGroup() as tg:
+                    tg.create_task(self.authorizer.run(), name="token cache")
                     for uid, ctl in self.controllers.items():
                         tg.create_task(ctl.run(), name=f"evse {uid}")
                     for uid, reader in self.readers.items():

@@ -89,19 +89,25 @@ class TokenSection(_Model):
 
     uid: Annotated[str, Field(min_length=1, max_length=36)]
     type: Literal["RFID", "APP_USER", "AD_HOC_USER", "OTHER"] = "RFID"
-    contract_id: str | None = None
-    visual_number: str | None = None
-    issuer: str = "Local"
-    group_id: str | None = None
+    contract_id: Annotated[str, Field(min_length=1, max_length=36)] | None = None
+    """Defaults to the uid."""
+    visual_number: Annotated[str, Field(max_length=64)] | None = None
+    issuer: Annotated[str, Field(min_length=1, max_length=64)] = "Local"
+    group_id: Annotated[str, Field(min_length=1, max_length=36)] | None = None
     valid: bool = True
     whitelist: Literal["ALWAYS", "ALLOWED", "ALLOWED_OFFLINE", "NEVER"] = "ALWAYS"
+    language: Annotated[str, Field(pattern=r"^[a-z]{2}$")] | None = None
 
 
 class AuthSection(_Model):
     """Authorization policy."""
 
     unknown_offline: Literal["deny", "allow"] = "deny"
+    """Cards unknown to the token cache while the eMSP cannot be asked."""
     remote_timeout_s: Annotated[float, Field(gt=0, le=30)] = 2.0
+    """How long a real-time authorization may take before the offline rules apply."""
+    cache_refresh_s: Annotated[float, Field(gt=0, le=3600)] = 5.0
+    """How often to pick up token changes made by ``edge tokens`` (wall seconds)."""
 
 
 class StoreSection(_Model):
