@@ -164,3 +164,12 @@ def test_describe_validation_error_value_errors_read_plainly() -> None:
         "token.last_updated: 'soon' is not an OCPI DateTime (UTC, e.g. "
         "2015-06-29T20:39:09Z)"
     )
+
+
+def test_describe_validation_error_hides_union_member_tags() -> None:
+    endpoint = {"identifier": "rates", "role": "SENDER", "url": "https://x.org/"}
+    with pytest.raises(ValidationError) as info:
+        m.Endpoint.model_validate(endpoint)
+    lines = m.describe_validation_error(info.value).splitlines()
+    assert lines[0].startswith("endpoint.identifier: 'rates' is not one of cdrs, ")
+    assert lines[1].startswith("endpoint.identifier: string should match pattern")

@@ -19,12 +19,16 @@ def _root_name(title: str) -> str:
 
 
 def error_path(loc: tuple[int | str, ...], root: str = "") -> str:
-    """Render a pydantic ``loc`` as ``root.field[0].sub``."""
+    """Render a pydantic ``loc`` as ``root.field[0].sub``.
+
+    Union member tags (``str-enum[ModuleID]``) are left out: OCPI field names
+    are plain identifiers.
+    """
     path = root
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
-        else:
+        elif part.isidentifier():
             path += f".{part}" if path else part
     return path or "(object)"
 
