@@ -7,6 +7,7 @@ controller never starts on a half-valid file.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -74,7 +75,8 @@ def parse_config(
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
+        found = re.search(r"at line (\d+)", str(exc))
+        line = int(found.group(1)) if found else None
         raise ConfigError(
             [ConfigIssue(file, line, "", f"not valid TOML: {exc}")]
         ) from None

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from drivers.errors import DriverError
 from drivers.ports import EvseBoardPort
@@ -69,7 +70,7 @@ class EvseController:
         self.state: EvseState = initial_state(clock.monotonic())
         self.power_w = 0.0
         self.on_change: Callable[[EvseController], None] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._resend_contactor = False
 
     # ---- inputs from drivers (callbacks, never block) ---------------------------
     def on_board(self, item: DeviceReading | DeviceSilent) -> None:
@@ -131,6 +132,10 @@ class EvseController:
             await asyncio.wait_for(self.board.set_charging(False, 0.0), timeout_s)
 
     async def _apply(self, event: Event) -> None:
+        if self._resend_contactor and isinstance(event, BoardRead):
+            # The board answers again: make the machine re-send its command.
+            self.state = replace(self.state, contactor=None)
+            self._resend_contactor = False
         before = self.state
         self.state, actions = step(
             self.state,

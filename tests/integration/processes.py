@@ -1,0 +1,63 @@
+"""Run ``hal-sim serve`` and ``edge run`` as real processes for crash tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+BIN = Path(sys.executable).parent
+
+
+def start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    """Start a console script of this venv, output to ``log``."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [str(BIN / args[0]), *args[1:]], stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    """Signal the process and wait for it."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, sig)
+    proc.wait(timeout=20)
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float = 30.0) -> Any:
+    """Poll ``check`` (test harness wall time) until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    """Read the controller's database from outside (read-only, WAL aware)."""
+    if not db.exists():
+        return []
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        return list(conn.execute(sql))
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        conn.close()
+
+
+def truth(path: Path) -> list[dict[str, Any]]:
+    """The simulator's plug-in/unplug lines."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
