@@ -18,6 +18,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from edge.auth import rules
 from edge.auth.index import TokenIndex
@@ -79,6 +80,12 @@ class LocalToken:
             language=self.language,
             source=TokenSource.SITE,
         )
+
+
+def _load_index(db: Any) -> tuple[int, TokenIndex]:
+    """On the database thread: the cache's data_version and a fresh index."""
+    snap = repo.snapshot(db)
+    return snap.data_version, TokenIndex.build(snap.tokens, snap.blocked)
 
 
 class Authorizer:
@@ -143,12 +150,8 @@ class Authorizer:
 
     async def reload(self) -> None:
         """Rebuild the index from the database."""
-        snap = await self._db.run(repo.snapshot)
-        self._index.replace_all(snap.tokens, snap.blocked)
-        self._version = snap.data_version
-        log.info(
-            "token cache: %d tokens, %d blocked", len(self._index), len(snap.blocked)
-        )
+        self._version, self._index = await self._db.run(_load_index)
+        log.info("token cache: %d tokens", len(self._index))
 
     async def refresh(self) -> bool:
         """Reload if another connection changed the database; True if it did."""

@@ -34,15 +34,18 @@ class TokenIndex:
         """Whether the site operator blocked ``uid``."""
         return uid.upper() in self._blocked
 
-    def replace_all(
-        self, tokens: Iterable[CachedToken], blocked: Iterable[str]
-    ) -> None:
-        """Rebuild from every cached row (oldest update first) and the block list."""
-        fresh: dict[tuple[str, str], CachedToken] = {}
+    @classmethod
+    def build(cls, tokens: Iterable[CachedToken], blocked: Iterable[str]) -> TokenIndex:
+        """A fresh index from every cached row and the block list.
+
+        It is built on the database thread and swapped in, so that reloading
+        10,000 tokens never stalls the event loop.
+        """
+        index = cls()
         for token in tokens:
-            _keep_newest(fresh, token)
-        self._tokens = fresh
-        self._blocked = {u.upper() for u in blocked}
+            _keep_newest(index._tokens, token)
+        index._blocked = {u.upper() for u in blocked}
+        return index
 
     def apply(self, uids: Iterable[str], current: Iterable[CachedToken]) -> None:
         """Replace the entries of ``uids`` by the rows the database now holds."""
