@@ -44,12 +44,20 @@ def site_file(
     return path
 
 
-def arrival(ev: str, evse: str, card: str | None, arrive: float, depart: float,
-            wanted_wh: int, current_a: float = 16.0) -> str:
+def arrival(
+    ev: str,
+    evse: str,
+    card: str | None,
+    arrive: float,
+    depart: float,
+    wanted_wh: int,
+    current_a: float = 16.0,
+) -> str:
     """One [[sim.arrival]] block."""
     card_toml = f'"{card}"' if card else '""'
     return (
         f'[[sim.arrival]]\nev = "{ev}"\nevse = "{evse}"\ncard = {card_toml}\n'
-        f"arrive_min = {arrive}\ndepart_min = {depart}\nenergy_wanted_wh = {wanted_wh}\n"
+        f"arrive_min = {arrive}\ndepart_min = {depart}\n"
+        f"energy_wanted_wh = {wanted_wh}\n"
         f"max_current_a = {current_a}\n"
     )

@@ -29,12 +29,16 @@ async def test_simulated_site_charges_end_to_end(tmp_path: Path) -> None:
     db = open_sync(db_path)
     sessions = list_sessions(db)
     taken = {
-        t["ev"]: float(str(t["energy_wh"])) for t in result.truth if t["event"] == "unplug"
+        t["ev"]: float(str(t["energy_wh"]))
+        for t in result.truth
+        if t["event"] == "unplug"
     }
     assert set(taken) == {"ev1", "ev2", "ev3", "ev4"}
     assert taken["ev3"] == 0.0  # the refused car got nothing
     assert [(s.evse_uid, s.token_uid) for s in sessions] == [
-        ("E1", "04A23B1C00"), ("E2", "62E3086CED"), ("E2", "04A23B1C00"),
+        ("E1", "04A23B1C00"),
+        ("E2", "62E3086CED"),
+        ("E2", "04A23B1C00"),
     ]
     by_ev = dict(zip(["ev1", "ev2", "ev4"], sessions, strict=True))
     for ev, session in by_ev.items():
@@ -47,4 +51,5 @@ async def test_simulated_site_charges_end_to_end(tmp_path: Path) -> None:
     keys = [i.key for i in pending(db.conn)]
     for s in sessions:
         assert keys.index(f"sessions:{s.id}") < keys.index(f"cdrs:{s.id}")
-    assert "evse_status:E1" in keys and "evse_status:E2" in keys
+    assert "evse_status:E1" in keys
+    assert "evse_status:E2" in keys

@@ -54,7 +54,7 @@ def test_wrong_type_names_key_and_line() -> None:
 
 def test_unknown_key_is_rejected_with_its_line() -> None:
     found = issues(BASE.replace('uid = "E2"', 'uid = "E2"\nmax_curent_a = 16'))
-    assert (17, "evse[1].max_curent_a") == found[0][:2]
+    assert found[0][:2] == (17, "evse[1].max_curent_a")
     assert "unknown key" in found[0][2]
 
 
@@ -80,8 +80,13 @@ def test_modbus_id_clash_on_one_bus() -> None:
 
 
 def test_same_unit_on_different_buses_is_fine() -> None:
-    text = BASE + '\n[[bus]]\nid = "b2"\ntransport = "tcp"\nhost = "10.0.0.2"\nport = 502\n'
-    text = text.replace('meter = { bus = "rs485", unit = 3', 'meter = { bus = "b2", unit = 1')
+    text = (
+        BASE
+        + '\n[[bus]]\nid = "b2"\ntransport = "tcp"\nhost = "10.0.0.2"\nport = 502\n'
+    )
+    text = text.replace(
+        'meter = { bus = "rs485", unit = 3', 'meter = { bus = "b2", unit = 1'
+    )
     assert parse_config(text, "site.toml", MODELS).evse[1].meter.bus == "b2"
 
 
@@ -94,7 +99,9 @@ def test_unknown_model_and_unknown_bus() -> None:
 
 
 def test_every_problem_is_reported_at_once() -> None:
-    text = BASE.replace("baud = 9600", "baud = 9601").replace('uid = "E2"', 'uid = "E 2"')
+    text = BASE.replace("baud = 9600", "baud = 9601").replace(
+        'uid = "E2"', 'uid = "E 2"'
+    )
     paths = {path for _, path, _ in issues(text)}
     assert {"bus[0].baud", "evse[1].uid"} <= paths
 

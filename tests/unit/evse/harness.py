@@ -14,7 +14,9 @@ T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 
 @dataclass
 class Harness:
-    cfg: EvseSettings = field(default_factory=lambda: EvseSettings("E1", device_timeout_s=10))
+    cfg: EvseSettings = field(
+        default_factory=lambda: EvseSettings("E1", device_timeout_s=10)
+    )
     now: float = 0.0
     state: EvseState = field(default_factory=lambda: initial_state(0.0))
     log: list[Action] = field(default_factory=list)

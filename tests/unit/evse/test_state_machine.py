@@ -69,7 +69,11 @@ def test_unplug_stops_with_a_meter_reading_taken_after_the_stop() -> None:
     assert h.of(SetContactor)[-1] == SetContactor(False, 0.0)
     h.send(MeterRead(5200, 0), 0.5)
     stop = h.of(StopSession)[-1]
-    assert (stop.session_id, stop.meter_stop_wh, stop.reason) == (sid, 5200, "EV_DISCONNECTED")
+    assert (stop.session_id, stop.meter_stop_wh, stop.reason) == (
+        sid,
+        5200,
+        "EV_DISCONNECTED",
+    )
     assert h.state.phase is Phase.AVAILABLE
     assert h.state.session is None
 
@@ -128,7 +132,8 @@ def test_meter_silence_opens_contactor_keeps_session_and_recovers() -> None:
     assert h.state.fault is FaultKind.METER_SILENT
     assert h.of(SetContactor)[-1].closed is False
     assert h.of(SetStatus)[-1].status is OcpiEvseStatus.INOPERATIVE
-    assert h.state.session is not None and h.state.session.id == sid
+    assert h.state.session is not None
+    assert h.state.session.id == sid
     h.both(C, 2000)
     assert h.state.fault is None
     assert h.of(SetContactor)[-1].closed is True
@@ -164,7 +169,8 @@ def test_resumed_session_continues_if_ev_still_charging() -> None:
     h.both(C, 4000)
     assert h.state.phase is Phase.CHARGING
     assert h.of(SetContactor)[-1] == SetContactor(True, 16.0)
-    assert not h.of(StartSession) and not h.of(StopSession)
+    assert not h.of(StartSession)
+    assert not h.of(StopSession)
 
 
 def test_checkpoints_at_the_configured_interval() -> None:
@@ -192,7 +198,8 @@ def test_remote_stop_and_free_vend() -> None:
     h.both(A, 100)
     h.both(C, 100)
     start = h.of(StartSession)[-1]
-    assert start.token_uid is None and "free vend" in start.auth_reason
+    assert start.token_uid is None
+    assert "free vend" in start.auth_reason
     h.send(RemoteStop("REMOTE"), 1.0)
     h.both(C, 150)
     assert h.of(StopSession)[-1].reason == "REMOTE"

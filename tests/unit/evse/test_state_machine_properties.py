@@ -39,9 +39,12 @@ CP = st.sampled_from([CpState.A, CpState.B, CpState.C, CpState.C, CpState.C, CpS
 
 class EvseMachine(RuleBasedStateMachine):
     sessions_seen = 0
+
     def __init__(self) -> None:
         super().__init__()
-        self.h = Harness(cfg=EvseSettings("E1", device_timeout_s=10, checkpoint_interval_s=30))
+        self.h = Harness(
+            cfg=EvseSettings("E1", device_timeout_s=10, checkpoint_interval_s=30)
+        )
         self.wh = 1000
         self.started: dict[str, StartSession] = {}
         self.stopped: dict[str, StopSession] = {}
@@ -88,7 +91,9 @@ class EvseMachine(RuleBasedStateMachine):
     def answer_pending(self, ok: int, group: str | None) -> None:
         p = self.h.state.pending
         if p is not None:
-            self._record(self.h.send(AuthDecision(p.uid, ok > 0, "test", group_id=group)))
+            self._record(
+                self.h.send(AuthDecision(p.uid, ok > 0, "test", group_id=group))
+            )
 
     @rule()
     def remote_stop(self) -> None:
@@ -106,7 +111,8 @@ class EvseMachine(RuleBasedStateMachine):
         s = self.h.state
         if self.contactor:
             assert s.session is not None
-            assert s.cp is not None and s.cp.connected
+            assert s.cp is not None
+            assert s.cp.connected
             assert s.fault is None
             assert s.stopping is None
 
@@ -132,7 +138,9 @@ class EvseMachine(RuleBasedStateMachine):
             self.max_energy_seen[s.session.id] = now
 
 
-EvseMachine.TestCase.settings = settings(max_examples=200, stateful_step_count=60, deadline=None)
+EvseMachine.TestCase.settings = settings(
+    max_examples=200, stateful_step_count=60, deadline=None
+)
 TestEvseMachine = EvseMachine.TestCase
 
 

@@ -17,10 +17,21 @@ T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 
 def new_session(sid: str = "S1", evse: str = "E1", wh: int = 1000) -> Session:
     return Session(
-        id=sid, evse_uid=evse, token_uid="AA11", token_type="RFID", contract_id=None,
-        auth_method="WHITELIST", auth_reason="local list", status=SessionStatus.ACTIVE,
-        start=T0, end=None, meter_start_wh=wh, meter_last_wh=wh, meter_stop_wh=None,
-        stop_reason=None, last_updated=T0,
+        id=sid,
+        evse_uid=evse,
+        token_uid="AA11",
+        token_type="RFID",
+        contract_id=None,
+        auth_method="WHITELIST",
+        auth_reason="local list",
+        status=SessionStatus.ACTIVE,
+        start=T0,
+        end=None,
+        meter_start_wh=wh,
+        meter_last_wh=wh,
+        meter_stop_wh=None,
+        stop_reason=None,
+        last_updated=T0,
     )
 
 
@@ -45,7 +56,11 @@ def test_session_lifecycle_queues_session_then_cdr(tmp_path: Path) -> None:
     assert repo.stop_session(db, "S1", 2500, T0 + timedelta(hours=1), "EV_DISCONNECTED")
     s = repo.get_session(db, "S1")
     assert s is not None
-    assert (s.status, s.energy_wh, s.stop_reason) == (SessionStatus.COMPLETED, 1500, "EV_DISCONNECTED")
+    assert (s.status, s.energy_wh, s.stop_reason) == (
+        SessionStatus.COMPLETED,
+        1500,
+        "EV_DISCONNECTED",
+    )
     items = pending(db.conn)
     # one folded row for the session (start + 2 checkpoints + stop), then its CDR
     assert [(i.key, i.version) for i in items] == [("sessions:S1", 4), ("cdrs:S1", 1)]
