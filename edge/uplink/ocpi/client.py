@@ -1,0 +1,305 @@
+"""OCPI over HTTP: the only module that imports httpx.
+
+One :class:`OcpiClient` per peer connection. Every request carries
+``Authorization: Token <base64(token)>`` (OCPI 2.2.1; raw tokens for 2.1.1/2.2
+peers by configuration), a fresh ``X-Request-ID``, an ``X-Correlation-ID`` and,
+for functional modules, the ``OCPI-from-*``/``OCPI-to-*`` routing headers. Every
+answer is unwrapped from the OCPI envelope; anything else becomes one of the
+exceptions in :mod:`edge.uplink.ocpi.errors`, raised ``from`` the httpx error, so
+no httpx type leaves this module.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import TypeVar
+
+import httpx
+from pydantic import TypeAdapter, ValidationError
+
+from edge.uplink.ocpi.errors import (
+    HttpStatusError,
+    MalformedResponse,
+    OcpiStatusError,
+    RequestTimeout,
+    TransportError,
+)
+from edge.uplink.ocpi.models import describe_validation_error, parse_ocpi_datetime
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_LINK_NEXT = re.compile(r"<([^>]*)>\s*;[^,]*?\brel=\"?next\"?", re.IGNORECASE)
+_SHOWN = 80
+
+
+@dataclass(frozen=True)
+class Party:
+    """An OCPI party: country code and party id."""
+
+    country_code: str
+    party_id: str
+
+    def __str__(self) -> str:
+        return f"{self.country_code}*{self.party_id}"
+
+
+@dataclass(frozen=True)
+class Route:
+    """Routing headers of a functional-module request (from us, to the peer)."""
+
+    sender: Party
+    receiver: Party | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A successful (1xxx) OCPI response, unwrapped; ``data`` is raw JSON."""
+
+    data: object
+    http_status: int
+    status_code: int
+    status_message: str | None
+    timestamp: datetime | None
+    next_url: str | None
+    total_count: int | None
+    limit: int | None
+    location: str | None
+    request_id: str
+
+    def data_as(self, adapter: TypeAdapter[T], what: str) -> T:
+        """Validate ``data`` as ``what``; a mismatch is a malformed answer."""
+        try:
+            return adapter.validate_python(self.data)
+        except ValidationError as exc:
+            detail = describe_validation_error(exc, root=what).replace("\n", "; ")
+            raise MalformedResponse(
+                f"data is not a valid {what}: {detail}", self.http_status
+            ) from exc
+
+
+def authorization(token: str, base64_token: bool = True) -> str:
+    """The ``Authorization`` header value for a credentials token."""
+    if not base64_token:
+        return f"Token {token}"
+    return "Token " + base64.b64encode(token.encode("utf-8")).decode("ascii")
+
+
+def _int_header(headers: httpx.Headers, name: str) -> int | None:
+    value = headers.get(name)
+    try:
+        return None if value is None else int(value.strip())
+    except ValueError:
+        return None
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+        served = parsedate_to_datetime(headers.get("date", ""))
+    except (TypeError, ValueError, IndexError):
+        return None  # an HTTP-date needs the answer's own Date to be relative
+    return max(0.0, (when - served).total_seconds())
+
+
+def _shown(content: bytes) -> str:
+    text = content[:_SHOWN].decode("utf-8", "replace").replace("\n", " ")
+    return repr(text + ("..." if len(content) > _SHOWN else ""))
+
+
+def _status_code(body: object) -> int | None:
+    if not isinstance(body, dict):
+        return None
+    code = body.get("status_code")
+    return code if isinstance(code, int) and not isinstance(code, bool) else None
+
+
+class OcpiClient:
+    """HTTP with OCPI headers and envelopes; errors as our own exceptions."""
+
+    def __init__(
+        self,
+        *,
+        timeout_s: float = 10.0,
+        max_connections: int = 16,
+        base64_token: bool = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base64_token = base64_token
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout_s),
+            limits=httpx.Limits(
+                max_connections=max_connections,
+                max_keepalive_connections=max_connections,
+            ),
+            transport=transport,
+            headers={"Accept": "application/json"},
+        )
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> OcpiClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def _headers(
+        self, token: str, route: Route | None, correlation_id: str | None
+    ) -> tuple[str, dict[str, str]]:
+        request_id = str(uuid.uuid4())
+        headers = {
+            "Authorization": authorization(token, self.base64_token),
+            "X-Request-ID": request_id,
+            "X-Correlation-ID": correlation_id or str(uuid.uuid4()),
+        }
+        if route is not None:
+            headers["OCPI-from-country-code"] = route.sender.country_code
+            headers["OCPI-from-party-id"] = route.sender.party_id
+            if route.receiver is not None:
+                headers["OCPI-to-country-code"] = route.receiver.country_code
+                headers["OCPI-to-party-id"] = route.receiver.party_id
+        return request_id, headers
+
+    async def call(
+        self,
+        method: str,
+        url: str,
+        *,
+        token: str,
+        body: object = None,
+        params: Mapping[str, str] | None = None,
+        route: Route | None = None,
+        correlation_id: str | None = None,
+        timeout_s: float | None = None,
+    ) -> Reply:
+        """Send one OCPI request; return the 1xxx reply or raise an OcpiError.
+
+        ``route`` is given for functional modules only (never for versions and
+        credentials). ``body`` must be JSON-ready (see ``model_dump_ocpi``).
+        """
+        request_id, headers = self._headers(token, route, correlation_id)
+        content = None
+        if body is not None:
+            content = json.dumps(body, separators=(",", ":")).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        timeout = httpx.Timeout(timeout_s) if timeout_s is not None else None
+        where = f"{method} {url}"
+        try:
+            if timeout is None:
+                response = await self._http.request(
+                    method, url, content=content, params=params, headers=headers
+                )
+            else:
+                response = await self._http.request(
+                    method,
+                    url,
+                    content=content,
+                    params=params,
+                    headers=headers,
+                    timeout=timeout,
+                )
+        except httpx.TimeoutException as exc:
+            raise RequestTimeout(f"{where}: no answer in time ({exc!r})") from exc
+        except httpx.HTTPError as exc:
+            raise TransportError(f"{where}: {exc!r}") from exc
+        except httpx.InvalidURL as exc:
+            raise TransportError(f"{where}: invalid URL ({exc})") from exc
+        log.debug(
+            "%s -> HTTP %s %s", where, response.status_code, _shown(content or b"")
+        )
+        return self._unwrap(where, response, request_id)
+
+    def _unwrap(self, where: str, response: httpx.Response, request_id: str) -> Reply:
+        status = response.status_code
+        try:
+            body: object = json.loads(response.content)
+        except (ValueError, UnicodeDecodeError):
+            body = None
+            parsed = False
+        else:
+            parsed = True
+        code = _status_code(body)
+        if not 200 <= status < 300:
+            message = body.get("status_message") if isinstance(body, dict) else None
+            raise HttpStatusError(
+                f"{where}: HTTP {status}"
+                + (
+                    ""
+                    if parsed
+                    else f" with a non-JSON body {_shown(response.content)}"
+                ),
+                status,
+                retry_after_s=_retry_after(response.headers),
+                ocpi_status=code,
+                ocpi_message=message if isinstance(message, str) else None,
+            )
+        if not parsed:
+            raise MalformedResponse(
+                f"{where}: HTTP {status} but the body is not JSON: "
+                f"{_shown(response.content)}",
+                status,
+            )
+        if code is None or not isinstance(body, dict):
+            raise MalformedResponse(
+                f"{where}: HTTP {status} but no OCPI envelope (an object with an "
+                f"integer status_code): {_shown(response.content)}",
+                status,
+            )
+        message = body.get("status_message")
+        message = message if isinstance(message, str) else None
+        if not 1000 <= code < 2000:
+            raise OcpiStatusError(
+                f"{where}: OCPI status {code}" + (f" ({message})" if message else ""),
+                code,
+                message,
+                status,
+            )
+        return Reply(
+            data=body.get("data"),
+            http_status=status,
+            status_code=code,
+            status_message=message,
+            timestamp=self._timestamp(body.get("timestamp")),
+            next_url=self._next(response),
+            total_count=_int_header(response.headers, "x-total-count"),
+            limit=_int_header(response.headers, "x-limit"),
+            location=response.headers.get("location"),
+            request_id=request_id,
+        )
+
+    @staticmethod
+    def _timestamp(value: object) -> datetime | None:
+        if not isinstance(value, str):
+            return None
+        try:
+            return parse_ocpi_datetime(value)
+        except ValueError:
+            log.debug("ignoring an invalid envelope timestamp %r", value)
+            return None
+
+    @staticmethod
+    def _next(response: httpx.Response) -> str | None:
+        link = response.headers.get("link")
+        if not link:
+            return None
+        found = _LINK_NEXT.search(link)
+        if found is None:
+            return None
+        return str(response.request.url.join(found.group(1).strip()))
