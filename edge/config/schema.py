@@ -161,6 +161,50 @@ class SimSection(_Model):
     meter_start_wh: Annotated[int, Field(ge=0)] = 1_250_000
 
 
+class OcpiOutage(_Model):
+    """A simulated uplink outage (used by `edge sim` only)."""
+
+    start_min: Annotated[float, Field(ge=0)]
+    """Minutes after the simulation start."""
+    duration_min: Annotated[float, Field(gt=0)]
+
+
+class OcpiSection(_Model):
+    """The OCPI 2.2.1 uplink to a backoffice (this site is the CPO)."""
+
+    enabled: bool = True
+    versions_url: str | None = None
+    """The backoffice's versions URL; with token_a, the handshake runs at start."""
+    token_a: str | None = None
+    """CREDENTIALS_TOKEN_A issued by the backoffice (used once, to register)."""
+    credentials_path: str = "/var/lib/edge/ocpi-credentials.json"
+    """Token C, token B and the endpoints; written with mode 0600."""
+    listen_host: str = "127.0.0.1"
+    listen_port: Annotated[int, Field(ge=0, le=65535)] = 8091
+    """Our versions endpoint, called back with token B during registration."""
+    public_url: str | None = None
+    """Base URL the backoffice reaches us at (default: http://listen_host:port)."""
+    business_name: str = "Site operator"
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
+    tariff_file: str | None = None
+    """An OCPI 2.2.1 Tariff (JSON) to publish and price CDRs with."""
+    publish: bool = True
+    concurrency: Annotated[int, Field(ge=1, le=256)] = 8
+    """Requests in flight at once, across objects (one per object at a time)."""
+    request_timeout_s: Annotated[float, Field(gt=0, le=300)] = 10.0
+    session_patch_interval_s: Annotated[float, Field(ge=0)] = 900.0
+    """At most one progress PATCH per active session per interval (site time)."""
+    retry_base_s: Annotated[float, Field(gt=0)] = 5.0
+    retry_max_s: Annotated[float, Field(gt=0)] = 3600.0
+    token_pull_interval_s: Annotated[float, Field(gt=0)] = 6 * 3600.0
+    token_page_limit: Annotated[int, Field(ge=1, le=1000)] = 100
+    base64_token: bool = True
+    """Send `Token base64(token)` (2.2.1); false for peers that want raw tokens."""
+    accept_raw_token: bool = True
+    """Also accept raw tokens on our endpoints (2.1.1/2.2 peers)."""
+    sim_outage: list[OcpiOutage] = []
+
+
 class SiteConfig(_Model):
     """A whole site file."""
 
@@ -172,3 +216,4 @@ class SiteConfig(_Model):
     store: StoreSection = StoreSection()
     sessions: SessionsSection = SessionsSection()
     sim: SimSection | None = None
+    ocpi: OcpiSection | None = None
