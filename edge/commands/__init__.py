@@ -8,6 +8,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from edge.commands import config, profiles, run, sessions, sim
+from edge.commands import config, profiles, run, sessions, sim, tariff, tokens
 
-COMMANDS: list[ModuleType] = [run, sim, sessions, config, profiles]
+COMMANDS: list[ModuleType] = [run, sim, sessions, tokens, tariff, config, profiles]
