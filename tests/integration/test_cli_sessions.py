@@ -60,19 +60,21 @@ def db(tmp_path: Path) -> str:
     return str(path)
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(["sessions", *argv])
     out, err = capsys.readouterr()
     return code, out, err
 
 
-def ids(capsys, db: str, *argv: str) -> list[str]:
+def ids(capsys: pytest.CaptureFixture[str], db: str, *argv: str) -> list[str]:
     code, out, err = run(capsys, "--db", db, "--json", *argv)
     assert (code, err) == (0, "")
     return [r["id"] for r in json.loads(out)]
 
 
-def test_json_carries_the_fields_operators_rely_on(db: str, capsys) -> None:
+def test_json_carries_the_fields_operators_rely_on(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = run(capsys, "--db", db, "--json")
     assert code == 0
     rows = json.loads(out)
@@ -92,7 +94,7 @@ def test_json_carries_the_fields_operators_rely_on(db: str, capsys) -> None:
     assert (s3["status"], s3["end"], s3["kwh"]) == ("ACTIVE", None, 1.0)
 
 
-def test_filters(db: str, capsys) -> None:
+def test_filters(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert ids(capsys, db, "--since", "2026-03-02") == ["S2", "S3", "S4"]
     assert ids(capsys, db, "--until", "2026-03-02") == ["S1", "S2", "S3"]
     assert ids(
@@ -109,7 +111,7 @@ def test_filters(db: str, capsys) -> None:
     assert ids(capsys, db, "--evse", "E1", "--token", "BEEF") == []
 
 
-def test_csv_to_stdout(db: str, capsys) -> None:
+def test_csv_to_stdout(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--db", db, "--csv", "--evse", "E1")
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
@@ -118,14 +120,18 @@ def test_csv_to_stdout(db: str, capsys) -> None:
     assert (rows[0]["kwh"], rows[1]["end"]) == ("11.5", "")
 
 
-def test_csv_header_even_when_nothing_matches(db: str, capsys) -> None:
+def test_csv_header_even_when_nothing_matches(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = run(capsys, "--db", db, "--csv", "--token", "NOBODY")
     assert code == 0
     assert set(out.strip().split(",")) >= REQUIRED
     assert len(out.strip().splitlines()) == 1
 
 
-def test_export_to_a_file(db: str, tmp_path: Path, capsys) -> None:
+def test_export_to_a_file(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     target = tmp_path / "march.csv"
     code, out, _ = run(
         capsys, "--db", db, "--out", str(target), "--since", "2026-03-02"
@@ -142,7 +148,7 @@ def test_export_to_a_file(db: str, tmp_path: Path, capsys) -> None:
     assert len(json.loads(target_json.read_text())) == 4
 
 
-def test_table_output(db: str, capsys) -> None:
+def test_table_output(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--db", db, "--status", "completed")
     assert code == 0
     lines = out.splitlines()
@@ -150,7 +156,7 @@ def test_table_output(db: str, capsys) -> None:
     assert lines[0].split()[:3] == ["S1", "E1", "COMPLETED"]
 
 
-def test_bad_input(db: str, tmp_path: Path, capsys) -> None:
+def test_bad_input(db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "--db", db, "--since", "yesterday")
     assert code == 2
     assert "--since/--until" in err

@@ -26,7 +26,7 @@ COST_FIELDS = (
 
 def spec_cdr(**changes: Any) -> dict[str, Any]:
     """cdr_example.json without its cost fields."""
-    cdr = json.loads(ex.CDR)
+    cdr: dict[str, Any] = json.loads(ex.CDR)
     for name in COST_FIELDS:
         cdr.pop(name, None)
     return cdr | changes
@@ -38,14 +38,16 @@ def write(tmp_path: Path, name: str, obj: object) -> str:
     return str(path)
 
 
-def quote(capsys, tariff: str, cdr: str) -> tuple[int, str, str]:
+def quote(
+    capsys: pytest.CaptureFixture[str], tariff: str, cdr: str
+) -> tuple[int, str, str]:
     code = main(["tariff", "quote", tariff, cdr])
     out, err = capsys.readouterr()
     assert "Traceback" not in err
     return code, out, err
 
 
-def test_spec_cdr_example(tmp_path: Path, capsys) -> None:
+def test_spec_cdr_example(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     tariff = write(tmp_path, "tariff.json", json.loads(ex.CDR)["tariffs"][0])
     cdr = write(tmp_path, "cdr.json", spec_cdr())
     code, out, err = quote(capsys, tariff, cdr)
@@ -85,7 +87,9 @@ def t4_monday(**location: Any) -> dict[str, Any]:
     return cdr
 
 
-def test_spec_complex_tariff_monday(tmp_path: Path, capsys) -> None:
+def test_spec_complex_tariff_monday(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     tariff = write(tmp_path, "t4.json", json.loads(ex.TARIFF) | {"id": "12"})
     cdr = write(tmp_path, "cdr.json", t4_monday(time_zone="Europe/Amsterdam"))
     code, out, _ = quote(capsys, tariff, cdr)
@@ -97,7 +101,9 @@ def test_spec_complex_tariff_monday(tmp_path: Path, capsys) -> None:
     assert costs["total_parking_cost"] == {"excl_vat": 3.75, "incl_vat": 4.125}
 
 
-def test_missing_time_zone_names_the_cdr_file_and_field(tmp_path, capsys) -> None:
+def test_missing_time_zone_names_the_cdr_file_and_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     tariff = write(tmp_path, "t4.json", json.loads(ex.TARIFF) | {"id": "12"})
     cdr = write(tmp_path, "cdr.json", t4_monday())
     code, out, err = quote(capsys, tariff, cdr)
@@ -116,7 +122,11 @@ def test_missing_time_zone_names_the_cdr_file_and_field(tmp_path, capsys) -> Non
     ],
 )
 def test_bad_input_exits_2_with_file_and_field(
-    tmp_path: Path, capsys, which: str, content: object, expected: str
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    which: str,
+    content: object,
+    expected: str,
 ) -> None:
     tariff_obj: object = json.loads(ex.CDR)["tariffs"][0]
     cdr_obj: object = spec_cdr()
@@ -138,7 +148,7 @@ def test_bad_input_exits_2_with_file_and_field(
     assert named in line.split(": ", 1)[0]
 
 
-def test_unreadable_files(tmp_path: Path, capsys) -> None:
+def test_unreadable_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cdr = write(tmp_path, "cdr.json", spec_cdr())
     code, _, err = quote(capsys, str(tmp_path / "missing.json"), cdr)
     assert code == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,7 +39,9 @@ def rows(db: Path) -> list[dict[str, object]]:
         conn.conn.close()
 
 
-def test_add_list_block_unblock(tmp_path: Path, capsys) -> None:
+def test_add_list_block_unblock(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = str(tmp_path / "edge.db")
     code, out, _ = run(
         capsys,
@@ -101,7 +104,9 @@ def test_add_list_block_unblock(tmp_path: Path, capsys) -> None:
     assert listed["STOLEN1"]["whitelist"] is None
 
 
-def test_add_replaces_the_local_token_and_checks_ocpi_rules(tmp_path, capsys) -> None:
+def test_add_replaces_the_local_token_and_checks_ocpi_rules(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = str(tmp_path / "edge.db")
     run(capsys, "tokens", "--db", db, "add", "AA", "--group", "g1")
     run(capsys, "tokens", "--db", db, "add", "aa", "--whitelist", "NEVER")
@@ -121,7 +126,9 @@ def test_add_replaces_the_local_token_and_checks_ocpi_rules(tmp_path, capsys) ->
     assert "token.contract_id: 37 characters, more than the maximum of 36" in err
 
 
-def test_commands_that_need_a_database_say_so(tmp_path, capsys) -> None:
+def test_commands_that_need_a_database_say_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     missing = str(tmp_path / "none.db")
     for action in (["list"], ["block", "AA"], ["unblock", "AA"]):
         code, _, err = run(capsys, "tokens", "--db", missing, *action)
@@ -132,7 +139,9 @@ def test_commands_that_need_a_database_say_so(tmp_path, capsys) -> None:
     assert (code, err.strip()) == (2, "give --db PATH")
 
 
-def test_import_is_all_or_nothing(tmp_path, capsys) -> None:
+def test_import_is_all_or_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = tmp_path / "edge.db"
     run(capsys, "tokens", "--db", str(db), "add", "KEEP", "--group", "before")
     before = rows(db)
@@ -165,14 +174,16 @@ def test_import_is_all_or_nothing(tmp_path, capsys) -> None:
     assert by_uid["KEEP"]["group_id"] == "before"  # newer cached copy kept
 
 
-def test_a_failure_mid_import_rolls_everything_back(tmp_path, capsys, monkeypatch):
+def test_a_failure_mid_import_rolls_everything_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = tmp_path / "edge.db"
     csv_file = tmp_path / "cards.csv"
     csv_file.write_text("uid\n" + "".join(f"U{n}\n" for n in range(10)))
     real_put = repo.put
     calls = []
 
-    def failing_put(conn, token, *, force=False):
+    def failing_put(conn: Any, token: Any, *, force: bool = False) -> bool:
         calls.append(token.uid)
         if len(calls) == 5:
             raise OSError("disk I/O error")
@@ -186,7 +197,9 @@ def test_a_failure_mid_import_rolls_everything_back(tmp_path, capsys, monkeypatc
     assert rows(db) == []
 
 
-def test_import_reports_unreadable_files(tmp_path, capsys) -> None:
+def test_import_reports_unreadable_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _, err = run(
         capsys,
         "tokens",
@@ -199,7 +212,9 @@ def test_import_reports_unreadable_files(tmp_path, capsys) -> None:
     assert "cannot read" in err
 
 
-def test_a_running_controller_sees_cli_changes(tmp_path, capsys) -> None:
+def test_a_running_controller_sees_cli_changes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     db_path = tmp_path / "edge.db"
 
     async def scenario() -> tuple[bool, bool, bool]:

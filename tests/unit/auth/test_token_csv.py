@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edge.auth.model import TokenSource
+from edge.auth.model import CachedToken, TokenSource
 from edge.auth.token_csv import MAX_ERRORS, TokenCsvError, parse_tokens_csv
 from edge.uplink.ocpi.models.enums import TokenType, WhitelistType
 from tests.unit.auth.fakes import T0
@@ -12,7 +12,7 @@ from tests.unit.auth.fakes import T0
 OWNER = ("BE", "XYZ")
 
 
-def parse(text: str):
+def parse(text: str) -> list[CachedToken]:
     return parse_tokens_csv(text, name="cards.csv", owner=OWNER, now=T0)
 
 
