@@ -309,3 +309,35 @@ async def test_a_broken_database_still_yields_a_decision(
         await auth.start()  # explicit start reports the failure
     decision = await auth.authorize("AA")  # a swipe never raises
     assert not decision.accepted
+
+
+async def test_remote_attached_later_and_start_twice(
+    db: Database, clock: ManualClock
+) -> None:
+    auth = Authorizer(db, clock, [LocalToken("AA", whitelist="NEVER")])
+    await auth.start()
+    await auth.start()  # idempotent: seeds once
+    assert not (await auth.authorize("AA")).accepted
+    remote = FakeRemote("ALLOWED")
+    auth.use_remote(remote)
+    assert (await auth.authorize("AA")).accepted
+    auth.use_remote(None)
+    assert not (await auth.authorize("AA")).accepted
+    assert len(remote.calls) == 1
+    await auth.upsert_tokens([])  # nothing to do, no error
+
+
+async def test_a_failure_to_cache_the_answer_keeps_the_decision(
+    db: Database, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    auth = Authorizer(db, clock, remote=FakeRemote("ALLOWED"))
+    await auth.start()
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(repo, "upsert_tokens", broken)
+    decision = await auth.authorize("NEW")
+    assert decision.accepted
+    assert decision.reason == "eMSP: ALLOWED"
+    assert auth.lookup("NEW") is None
