@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from drivers.errors import DeviceFault, DriverError
-from drivers.modbus.coalesce import ReadBlock, plan_reads
-from drivers.modbus.decode import decode_row
-from drivers.modbus.profile import PollClass, Profile, RegisterSpec
-from drivers.modbus.scheduler import BlockResult, BusScheduler, DeviceCounters, Poller
+from drivers.errors import DeviceFault, DriverError, ProfileError
+from drivers.modbus.client import ModbusClient
+from drivers.modbus.coalesce import ReadBlock
+from drivers.modbus.codec import encode
+from drivers.modbus.counters import DeviceCounters
+from drivers.modbus.cycle import NOMINAL_TCP_LINE, FrameCost, cycle_plans
+from drivers.modbus.decode import decode_image, image_from_blocks
+from drivers.modbus.profile import ControlSpec, Profile, RegisterSpec, WriteFunction
+from drivers.modbus.scheduler import BlockResult, BusScheduler, Poller
 from drivers.ports import ReadingSink
 from edge.model.clock import Clock
 from edge.model.events import DeviceReading, DeviceSilent
@@ -16,19 +20,35 @@ from edge.model.measurement import Measurement
 
 log = logging.getLogger(__name__)
 
+CUMULATIVE = (Measurement.ENERGY_IMPORT, Measurement.ENERGY_EXPORT)
 
-def _rows_in(block: ReadBlock, rows: tuple[RegisterSpec, ...]) -> list[RegisterSpec]:
+
+def _rows_in(
+    blocks: list[ReadBlock], rows: tuple[RegisterSpec, ...]
+) -> list[RegisterSpec]:
+    """Rows read whole by ``blocks``, with their scale factor if they have one."""
+
+    def read(function: object, address: int, count: int = 1) -> bool:
+        return any(
+            b.function == function and b.address <= address and address + count <= b.end
+            for b in blocks
+        )
+
     return [
         r
         for r in rows
-        if r.function is block.function
-        and block.address <= r.address
-        and r.end <= block.end
+        if read(r.function, r.address, r.count)
+        and (r.sf_address is None or read(r.function, r.sf_address))
     ]
 
 
 class PolledDevice:
-    """Reads its profile's rows every poll and publishes a :class:`DeviceReading`."""
+    """Reads its profile's rows in cycles and publishes a :class:`DeviceReading`.
+
+    Fast rows come every poll, slow rows in rotation; each poll's frames are
+    the cheapest on this bus (see :mod:`drivers.modbus.cycle`). A reading
+    carries the latest value of every row read so far.
+    """
 
     def __init__(
         self,
@@ -38,24 +58,29 @@ class PolledDevice:
         scheduler: BusScheduler,
         clock: Clock,
         interval_s: float = 1.0,
+        timeout_s: float | None = None,
     ) -> None:
+        if profile.relative:
+            raise ProfileError(f"{name}: profile {profile.id} is not rebased yet")
         self.name = name
         self.profile = profile
         self.unit = unit
         self.scheduler = scheduler
         self.clock = clock
+        self.timeout_s = timeout_s
         self._sinks: list[ReadingSink] = []
         self.last: dict[Measurement, float | str] = {}
-        cap, gaps = profile.max_registers_per_request, profile.unreadable
-        fast = [r for r in profile.registers if r.poll is PollClass.FAST]
-        slow = [r for r in profile.registers if r.poll is PollClass.SLOW]
+        self.last_channels: dict[tuple[Measurement, int], float | str] = {}
+        """Values of rows that repeat per channel (relay modules)."""
+        line = scheduler.client.endpoint.line or NOMINAL_TCP_LINE
+        cost = FrameCost(line, profile.turnaround_ms / 1000)
         self.poller = Poller(
             name=name,
             unit=unit,
-            fast=plan_reads(fast, cap, gaps),
-            slow=plan_reads(slow, cap, gaps),
+            cycles=cycle_plans(profile, cost),
             interval_s=interval_s,
             on_result=self._on_result,
+            timeout_s=timeout_s,
         )
         scheduler.add(self.poller)
 
@@ -68,6 +93,27 @@ class PolledDevice:
         """Deliver every poll outcome to ``sink``."""
         self._sinks.append(sink)
 
+    def _control(self, name: str) -> ControlSpec:
+        control = self.profile.controls.get(name)
+        if control is None:
+            raise ProfileError(f"profile {self.profile.id} has no control.{name}")
+        return control
+
+    async def _write(self, control: ControlSpec, raw: int | float) -> None:
+        """Write one control in the bus's priority lane."""
+        if control.address is None or control.function is None:
+            raise ProfileError(f"profile {self.profile.id}: control without an address")
+        address, function, unit = control.address, control.function, self.unit
+
+        async def run(client: ModbusClient) -> None:
+            if function is WriteFunction.WRITE_COIL:
+                await client.write_coil(unit, address, bool(raw))
+            else:
+                words = encode(raw, control.type, control.word_order)
+                await client.write_registers(unit, address, words, int(function))
+
+        await self.scheduler.write(unit, run, self.counters, self.timeout_s)
+
     def _publish(self, item: DeviceReading | DeviceSilent) -> None:
         for sink in self._sinks:
             sink(item)
@@ -77,21 +123,36 @@ class PolledDevice:
         if isinstance(result, DriverError):
             self._publish(DeviceSilent(self.name, str(result), now))
             return
-        values: dict[Measurement, float | str] = {}
+        blocks = list(result)
         try:
-            for block, words in result.items():
-                for row in _rows_in(block, self.profile.registers):
-                    offset = row.address - block.address
-                    value = decode_row(row, words[offset : offset + row.count])
-                    if value is not None:
-                        values[row.measurement] = value
+            image = image_from_blocks(blocks, [result[b] for b in blocks])
+            decoded = decode_image(_rows_in(blocks, self.profile.registers), image)
         except DeviceFault as exc:
             # An impossible value is a bad answer: never publish part of it.
-            self.counters.exceptions += 1
+            self.counters.bad_values += 1
             self.counters.last_error = str(exc)
             log.warning("%s: %s", self.name, exc)
             self._publish(DeviceSilent(self.name, str(exc), now))
             return
+        values: dict[Measurement, float | str] = {}
+        for row, v in decoded:
+            if v is None:
+                continue
+            if row.channel is not None:
+                self.last_channels[(row.measurement, row.channel)] = v
+            else:
+                values[row.measurement] = v
+        for m in CUMULATIVE:
+            before, after = self.last.get(m), values.get(m)
+            if (
+                isinstance(before, float)
+                and isinstance(after, float)
+                and after < before
+            ):
+                self.counters.regressions += 1
+                log.warning(
+                    "%s: %s went back from %s to %s", self.name, m, before, after
+                )
         self.last.update(values)
         self._publish(
             DeviceReading(self.name, dict(self.last), now, self.clock.utcnow())

@@ -1,10 +1,15 @@
 """One scheduler per physical bus: one transaction at a time, control first.
 
-Pollers (one per device) register their read plan; the scheduler's single task
-runs due polls transaction by transaction and, between any two transactions,
-runs queued control writes first, so a contactor write waits at most for the
-transaction in flight. A device that stops answering is backed off (doubling up
-to a bound) so that it cannot starve the rest of the bus.
+Pollers (one per device) register their read plan: the frames of each cycle of
+their rotation. The scheduler's single task runs due polls frame by frame and,
+before every frame (and every retry), runs queued control writes first, so a
+contactor write waits at most for the transaction in flight.
+
+Failures: a frame that times out or comes back garbled is retried up to the
+bus's ``retries`` while the device is healthy; a device whose poll failed is
+not retried but backed off, doubling from its interval up to ``max_backoff_s``,
+and never sooner than nine times the bus time its last failure cost, so a
+silent device takes at most a tenth of the bus whatever the clock's speed.
 """
 
 from __future__ import annotations
@@ -12,39 +17,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from drivers.errors import BusError, DeviceFault, DeviceTimeout, DriverError
-from drivers.modbus.client import ModbusClient
+from drivers.modbus.client import FrameError, ModbusClient
 from drivers.modbus.coalesce import ReadBlock
+from drivers.modbus.counters import DeviceCounters
 from edge.model.clock import Clock
+
+__all__ = ["BlockResult", "BusScheduler", "DeviceCounters", "Poller"]
 
 log = logging.getLogger(__name__)
 
 BlockResult = dict[ReadBlock, list[int]]
-
-
-@dataclass
-class DeviceCounters:
-    """What happened on the wire for one device (readable by the controller)."""
-
-    transactions: int = 0
-    timeouts: int = 0
-    exceptions: int = 0
-    bus_errors: int = 0
-    last_latency_ms: float = 0.0
-    max_latency_ms: float = 0.0
-    latency_total_ms: float = 0.0
-    last_error: str | None = None
-
-    def record(self, latency_ms: float) -> None:
-        """Count one answered transaction."""
-        self.transactions += 1
-        self.last_latency_ms = latency_ms
-        self.max_latency_ms = max(self.max_latency_ms, latency_ms)
-        self.latency_total_ms += latency_ms
+SILENT_SHARE = 0.1
+"""The most of the bus a device that stopped answering may keep taking."""
+BUSY = 6
+T = TypeVar("T")
 
 
 @dataclass
@@ -53,11 +44,12 @@ class Poller:
 
     name: str
     unit: int
-    fast: Sequence[ReadBlock]
-    slow: Sequence[ReadBlock]
+    cycles: Sequence[Sequence[ReadBlock]]
+    """The frames of each poll, in rotation (fast rows in all, slow in turn)."""
     interval_s: float
     on_result: Callable[[BlockResult | DriverError], None]
-    slow_every: int = 10
+    timeout_s: float | None = None
+    """The device's answer allowance; None: the bus's."""
     max_backoff_s: float = 30.0
     counters: DeviceCounters = field(default_factory=DeviceCounters)
     next_due: float = 0.0
@@ -71,15 +63,23 @@ class _Write:
     run: Callable[[], Awaitable[None]]
     done: asyncio.Future[None]
     counters: DeviceCounters | None
+    timeout_s: float | None
 
 
 class BusScheduler:
     """Owns one :class:`ModbusClient`; everything on that bus goes through here."""
 
-    def __init__(self, name: str, client: ModbusClient, clock: Clock) -> None:
+    def __init__(
+        self,
+        name: str,
+        client: ModbusClient,
+        clock: Clock,
+        retries: int | None = None,
+    ) -> None:
         self.name = name
         self.client = client
         self.clock = clock
+        self.retries = client.endpoint.retries if retries is None else retries
         self.pollers: list[Poller] = []
         self._writes: asyncio.Queue[_Write] = asyncio.Queue()
         self._wake = asyncio.Event()
@@ -88,6 +88,7 @@ class BusScheduler:
         """Register a device's poll plan."""
         poller.next_due = self.clock.monotonic()
         self.pollers.append(poller)
+        self._wake.set()
 
     def counters(self, name: str) -> DeviceCounters | None:
         """The counters of the device called ``name``."""
@@ -101,69 +102,105 @@ class BusScheduler:
         unit: int,
         run: Callable[[ModbusClient], Awaitable[None]],
         counters: DeviceCounters | None = None,
+        timeout_s: float | None = None,
     ) -> None:
         """Run a control write in the priority lane; raise what it raised."""
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._writes.put_nowait(_Write(unit, lambda: run(self.client), fut, counters))
+        item = _Write(unit, lambda: run(self.client), fut, counters, timeout_s)
+        self._writes.put_nowait(item)
         self._wake.set()
         await fut
+
+    async def _attempts(
+        self,
+        counters: DeviceCounters,
+        timeout_s: float | None,
+        retries: int,
+        op: Callable[[], Awaitable[T]],
+        writes_first: bool,
+    ) -> T:
+        """Run ``op`` with bounded retries, counting every attempt."""
+        attempt = 0
+        while True:
+            if writes_first:
+                await self._run_writes()
+            counters.transactions += 1
+            self.client.answer_timeout_s = (
+                timeout_s if timeout_s is not None else self.client.endpoint.timeout_s
+            )
+            try:
+                result = await op()
+            except DriverError as exc:
+                counters.failed(exc)
+                retry = isinstance(exc, DeviceTimeout) or (
+                    isinstance(exc, DeviceFault) and exc.exception_code == BUSY
+                )
+                if not retry or attempt >= retries:
+                    raise
+                attempt += 1
+                counters.retries += 1
+                continue
+            counters.answered(self.client.last_latency_s * 1000)
+            return result
 
     async def _run_writes(self) -> None:
         while not self._writes.empty():
             w = self._writes.get_nowait()
-            if w.done.cancelled():
+            if w.done.done():
                 continue
-            t0 = time.perf_counter()
+            counters = w.counters if w.counters is not None else DeviceCounters()
             try:
-                await w.run()
+                await self._attempts(counters, w.timeout_s, self.retries, w.run, False)
             except DriverError as exc:
-                if w.counters is not None:
-                    w.counters.last_error = str(exc)
                 if not w.done.done():
                     w.done.set_exception(exc)
                 continue
-            if w.counters is not None:
-                w.counters.record((time.perf_counter() - t0) * 1000)
             if not w.done.done():
                 w.done.set_result(None)
 
     async def _poll(self, p: Poller) -> None:
+        blocks = p.cycles[p.cycle % len(p.cycles)] if p.cycles else ()
         p.cycle += 1
-        blocks = list(p.fast)
-        if p.slow and (p.cycle % p.slow_every == 1 or p.slow_every <= 1):
-            blocks += list(p.slow)
+        retries = self.retries if p.failures == 0 else 0
         result: BlockResult = {}
+        started = self.clock.monotonic()
         for block in blocks:
-            await self._run_writes()
-            t0 = time.perf_counter()
+            fn, address, count = int(block.function), block.address, block.count
+
+            async def read(
+                fn: int = fn, address: int = address, n: int = count
+            ) -> list[int]:
+                return await self.client.read(p.unit, fn, address, n)
+
             try:
-                words = await self.client.read(
-                    p.unit, int(block.function), block.address, block.count
+                result[block] = await self._attempts(
+                    p.counters, p.timeout_s, retries, read, True
                 )
             except DriverError as exc:
-                self._failed(p, exc)
+                self._failed(p, exc, self.clock.monotonic() - started)
                 p.on_result(exc)
                 return
-            p.counters.record((time.perf_counter() - t0) * 1000)
-            result[block] = words
         p.failures = 0
         p.next_due = self.clock.monotonic() + p.interval_s
         p.on_result(result)
 
-    def _failed(self, p: Poller, exc: DriverError) -> None:
-        c = p.counters
-        c.last_error = str(exc)
-        if isinstance(exc, DeviceTimeout):
-            c.timeouts += 1
-        elif isinstance(exc, DeviceFault):
-            c.exceptions += 1
-        elif isinstance(exc, BusError):
-            c.bus_errors += 1
+    def _failed(self, p: Poller, exc: DriverError, spent_s: float) -> None:
         p.failures += 1
-        backoff = min(p.max_backoff_s, p.interval_s * (2 ** min(p.failures - 1, 10)))
-        p.next_due = self.clock.monotonic() + backoff
+        backoff = min(p.max_backoff_s, p.interval_s * (2 ** min(p.failures - 1, 16)))
+        floor = spent_s * (1 / SILENT_SHARE - 1)
+        p.next_due = self.clock.monotonic() + max(backoff, floor)
         if p.failures in (1, 10) or p.failures % 100 == 0:
-            log.warning("%s on %s: %s (failure %d)", p.name, self.name, exc, p.failures)
+            kind = type(exc).__name__
+            if isinstance(exc, FrameError):
+                kind = f"{exc.kind} error"
+            log.warning(
+                "%s on %s: %s: %s (failure %d)",
+                p.name,
+                self.name,
+                kind,
+                exc,
+                p.failures,
+            )
 
     async def run(self) -> None:
         """The bus loop: until cancelled."""
@@ -177,6 +214,8 @@ class BusScheduler:
                     continue
                 wait = min((p.next_due for p in self.pollers), default=now + 1.0) - now
                 self._wake.clear()
+                if not self._writes.empty():
+                    continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.clock.to_wall(wait))
         finally:
