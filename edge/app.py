@@ -45,6 +45,7 @@ def endpoint_for(bus: BusSection) -> Endpoint:
         parity=bus.parity,
         stopbits=bus.stopbits,
         timeout_s=bus.timeout_ms / 1000,
+        retries=bus.retries,
     )
 
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from drivers.modbus.client import Endpoint
 from edge.app import Overrides, Site
 from edge.config.schema import SiteConfig
 from edge.model.clock import ScaledClock
@@ -40,11 +39,7 @@ async def simulate(
     world = SimWorld(config, clock, truth_path=truth_path)
     endpoints = await world.start()
     overrides = Overrides(
-        endpoints={
-            bus: Endpoint("tcp", host, port, timeout_s=_bus_timeout(config, bus))
-            for bus, (host, port) in endpoints.tcp.items()
-        },
-        rfid_ports=dict(endpoints.rfid),
+        endpoints=dict(endpoints.modbus), rfid_ports=dict(endpoints.rfid)
     )
     db = await Database.open(db_path)
     site = Site(config, clock, db, overrides)
@@ -68,10 +63,3 @@ async def simulate(
             await world.close()
         await db.close()
     return SimResult(world.site.truth, duration_s)
-
-
-def _bus_timeout(config: SiteConfig, bus_id: str) -> float:
-    for bus in config.bus:
-        if bus.id == bus_id:
-            return bus.timeout_ms / 1000
-    return 0.5

@@ -1,6 +1,11 @@
-"""Start a site file's simulated hardware: Modbus listeners, card readers on ptys.
+"""Start a site file's simulated hardware: Modbus buses, card readers on ptys.
 
-Used by ``hal-sim serve`` (its own process) and by ``edge sim`` (in-process).
+A ``tcp`` bus is a Modbus TCP listener, an ``rtu-over-tcp`` bus a gateway
+listener speaking RTU frames with its serial line's timing, an ``rtu`` bus one
+simulated RS-485 line on a pty pair (:class:`hal_sim.modbus.rtu.RtuLineSim`).
+Used by ``hal-sim serve`` (its own process, ``fixed_ports``: the configured TCP
+ports, and the configured serial ``device`` paths as symlinks to the ptys) and
+by ``edge sim`` (in-process, any free port, the pty paths as they are).
 """
 
 from __future__ import annotations
@@ -12,9 +17,13 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edge.config.schema import SiteConfig
+from drivers.modbus.client import Endpoint
+from drivers.modbus.wire import LineTiming
+from edge.config.schema import BusSection, SiteConfig
 from edge.model.clock import Clock
 from hal_sim.devices.rfid import SimRfidReader
+from hal_sim.modbus.framing import Framing
+from hal_sim.modbus.rtu import RtuLineSim
 from hal_sim.modbus.server import ModbusTcpSim
 from hal_sim.pty import PtyPair, open_pty_pair
 from hal_sim.site import SimSite
@@ -27,7 +36,13 @@ class Endpoints:
     """Where each simulated thing can be reached."""
 
     tcp: dict[str, tuple[str, int]] = field(default_factory=dict)
-    """Bus id -> (host, port)."""
+    """Modbus TCP bus id -> (host, port)."""
+    rtu: dict[str, str] = field(default_factory=dict)
+    """RTU bus id -> serial device path (the configured link, or the pty)."""
+    gateways: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """RTU-over-TCP bus id -> (host, port)."""
+    modbus: dict[str, Endpoint] = field(default_factory=dict)
+    """Bus id -> the endpoint a driver uses to reach it."""
     rfid: dict[str, str] = field(default_factory=dict)
     """EVSE uid -> serial device path of its card reader."""
 
@@ -50,6 +65,7 @@ class SimWorld:
         self.fixed_ports = fixed_ports
         self.link_rfid = link_rfid
         self.servers: dict[str, ModbusTcpSim] = {}
+        self.lines: dict[str, RtuLineSim] = {}
         self.ptys: dict[str, PtyPair] = {}
         self.readers: dict[str, SimRfidReader] = {}
         self.endpoints = Endpoints()
@@ -59,20 +75,10 @@ class SimWorld:
         """Open every listener and pty; return where they are."""
         host = self.config.sim.host if self.config.sim else "127.0.0.1"
         for bus in self.config.bus:
-            if bus.transport != "tcp":
-                raise NotImplementedError(
-                    f"bus {bus.id}: simulated {bus.transport} comes later"
-                )
-            port = bus.port if self.fixed_ports and bus.port else 0
-            server = ModbusTcpSim(
-                self.site.buses[bus.id].devices,
-                host,
-                port,
-                before_request=self.site.step,
-            )
-            bound = await server.start()
-            self.servers[bus.id] = server
-            self.endpoints.tcp[bus.id] = (host, bound)
+            if bus.transport == "rtu":
+                await self._start_line(bus)
+            else:
+                await self._start_listener(bus, host)
         for evse in self.config.evse:
             if evse.rfid is None:
                 continue
@@ -83,29 +89,83 @@ class SimWorld:
             self.site.channels[evse.uid].reader = reader
             path = pair.slave_path
             if self.link_rfid and evse.rfid.port.startswith("/"):
-                link = Path(evse.rfid.port)
-                link.parent.mkdir(parents=True, exist_ok=True)
-                with contextlib.suppress(FileNotFoundError):
-                    link.unlink()
-                os.symlink(pair.slave_path, link)
-                self._links.append(link)
-                path = str(link)
+                path = self._link(Path(evse.rfid.port), path)
             self.endpoints.rfid[evse.uid] = path
         return self.endpoints
+
+    async def _start_listener(self, bus: BusSection, host: str) -> None:
+        port = bus.port if self.fixed_ports and bus.port else 0
+        gateway = bus.transport == "rtu-over-tcp"
+        server = ModbusTcpSim(
+            self.site.buses[bus.id].devices,
+            host,
+            port,
+            before_request=self.site.step,
+            framing=Framing.RTU if gateway else Framing.TCP,
+            line=_timing(bus) if gateway else None,
+        )
+        bound = await server.start()
+        self.servers[bus.id] = server
+        (self.endpoints.gateways if gateway else self.endpoints.tcp)[bus.id] = (
+            host,
+            bound,
+        )
+        self.endpoints.modbus[bus.id] = Endpoint(
+            bus.transport,
+            host=host,
+            port=bound,
+            baud=bus.baud,
+            parity=bus.parity,
+            stopbits=bus.stopbits,
+            timeout_s=bus.timeout_ms / 1000,
+            retries=bus.retries,
+        )
+
+    async def _start_line(self, bus: BusSection) -> None:
+        line = RtuLineSim(
+            self.site.buses[bus.id].devices, _timing(bus), before_request=self.site.step
+        )
+        path = await line.start()
+        self.lines[bus.id] = line
+        if self.fixed_ports and bus.device:
+            path = self._link(Path(bus.device), path)
+        self.endpoints.rtu[bus.id] = path
+        self.endpoints.modbus[bus.id] = Endpoint(
+            "rtu",
+            device=path,
+            baud=bus.baud,
+            parity=bus.parity,
+            stopbits=bus.stopbits,
+            timeout_s=bus.timeout_ms / 1000,
+            retries=bus.retries,
+        )
+
+    def _link(self, link: Path, target: str) -> str:
+        """Point ``link`` at ``target``; never replace a real file (a real port)."""
+        if link.exists() and not link.is_symlink():
+            log.warning("%s exists and is not a link; serving on %s", link, target)
+            return target
+        link.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            link.unlink()
+        os.symlink(target, link)
+        self._links.append(link)
+        return str(link)
+
+    def endpoint_text(self, bus_id: str) -> str:
+        """`tcp://HOST:PORT`, `rtu+tcp://HOST:PORT` or `rtu:<path>@<baud>`."""
+        return self.endpoints.modbus[bus_id].describe()
 
     def describe(self) -> list[str]:
         """One line per device: `<device id> <model> <endpoint> unit <id>`."""
         lines = []
         for evse in self.config.evse:
             for kind, ref in (("meter", evse.meter), ("board", evse.board)):
-                host, port = self.endpoints.tcp[ref.bus]
-                lines.append(
-                    f"{evse.uid}/{kind} {ref.model} tcp://{host}:{port} unit {ref.unit}"
-                )
+                where = self.endpoint_text(ref.bus)
+                lines.append(f"{evse.uid}/{kind} {ref.model} {where} unit {ref.unit}")
             if evse.rfid is not None and evse.uid in self.endpoints.rfid:
-                lines.append(
-                    f"{evse.uid}/rfid {evse.rfid.kind} serial:{self.endpoints.rfid[evse.uid]}"
-                )
+                where = self.endpoints.rfid[evse.uid]
+                lines.append(f"{evse.uid}/rfid {evse.rfid.kind} serial:{where}")
         return lines
 
     async def run(self, start_offset_s: float = 0.0) -> None:
@@ -126,8 +186,14 @@ class SimWorld:
         """Close listeners, ptys and links."""
         for server in self.servers.values():
             await server.close()
+        for line in self.lines.values():
+            await line.close()
         for pair in self.ptys.values():
             pair.close()
         for link in self._links:
             with contextlib.suppress(FileNotFoundError):
                 link.unlink()
+
+
+def _timing(bus: BusSection) -> LineTiming:
+    return LineTiming(bus.baud, bus.parity, bus.stopbits)

@@ -1,9 +1,11 @@
 """A simulated EVSE board: CP state from the EV, a current limit, a relay.
 
-The relay closes when the EV requests energy (state C) and the limit is at least
-the minimum current; writing the limit 0 (or the enable control off) opens it.
-If the profile names a watchdog, the board opens the relay when the setpoint is
-not rewritten within that period.
+IEC 61851 states: A without an EV; B, C or D as the EV sets them (C/D while it
+requests energy, D when it asks for ventilation); E (CP shorted) and F (EVSE
+unavailable) when injected with :meth:`SimEvseBoard.inject_cp_fault`. The relay
+closes in C or D when the limit is at least the minimum current; writing the
+limit 0 (or the enable control off), or a fault, opens it. If the profile
+names a watchdog, the board drops the setpoint when it is not rewritten in time.
 """
 
 from __future__ import annotations
@@ -48,7 +50,14 @@ class SimEvseBoard(ProfileDevice):
             return self.cp_fault
         if self.ev is None:
             return "A"
-        return "C" if self.ev.requesting else "B"
+        return self.ev.cp_state
+
+    def inject_cp_fault(self, state: str | None) -> None:
+        """Force state E or F (None clears it); the relay opens at once."""
+        if state not in (None, "E", "F"):
+            raise ValueError(f"CP fault must be E or F, not {state!r}")
+        self.cp_fault = state
+        self.update()
 
     def offered_a(self) -> float:
         """Current advertised on the PWM (0 when not offering)."""
@@ -70,13 +79,26 @@ class SimEvseBoard(ProfileDevice):
             self.watchdog_trips += 1
         self.relay_closed = self.cp_state in ("C", "D") and self.offered_a() > 0
 
+    def _reported_cp(self) -> str:
+        """The CP state as this model can report it (EVSE-WB: E and F are one)."""
+        state = self.cp_state
+        row = self.profile.register(M.CP_STATE)
+        if row is None:
+            return state
+        symbols = set((row.values or {}).values()) | set(
+            (row.text_values or {}).values()
+        )
+        if state not in symbols and state in ("E", "F"):
+            return "E" if "E" in symbols else "F"
+        return state
+
     def values(self) -> Mapping[M, Value | None]:
         """Engineering values at this instant."""
         self.update()
         return {
             M.CURRENT_LIMIT: self.current_limit_a,
             M.CURRENT_OFFERED: self.offered_a(),
-            M.CP_STATE: self.cp_state,
+            M.CP_STATE: self._reported_cp(),
             M.CABLE_LIMIT: self.cable_limit_a,
             M.FIRMWARE: 17.0,
             M.RELAY_CLOSED: 1.0 if self.relay_closed else 0.0,

@@ -1,7 +1,10 @@
 """Serve simulated devices over Modbus TCP (one listener = one gateway/bus).
 
 Requests are answered one at a time per connection, like a real gateway; a
-device's injected faults decide whether and how it answers.
+device's injected faults decide whether and how it answers. With RTU framing
+the listener is an RTU-over-TCP gateway: RTU frames (CRC included) in TCP, the
+serial line behind it taking the wire's time when ``line`` is given, and a
+unit nobody answers for is simply silent, as on the wire.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Mapping
 
+from drivers.modbus.wire import LineTiming, request_chars
 from hal_sim.devices.base import ProfileDevice
 from hal_sim.modbus.framing import Framing, Reply, Request, RequestDecoder, encode_reply
 
@@ -25,9 +29,14 @@ def answer(
     device = devices.get(request.unit)
     if device is None:
         return None, GATEWAY_TARGET_FAILED
+    return device, serve(device, request)
+
+
+def serve(device: ProfileDevice, request: Request) -> Reply:
+    """What ``device`` makes of ``request``: words, an exception code or None."""
     if request.values is None:
-        return device, device.read(request.function, request.address, request.count)
-    return device, device.write(request.function, request.address, request.values)
+        return device.read(request.function, request.address, request.count)
+    return device.write(request.function, request.address, request.values)
 
 
 def corrupt(framing: Framing, frame: bytes) -> bytes:
@@ -37,8 +46,24 @@ def corrupt(framing: Framing, frame: bytes) -> bytes:
     return frame[:-1]
 
 
+def answer_faulty(
+    device: ProfileDevice, request: Request, framing: Framing
+) -> bytes | None:
+    """The frame ``device`` sends back, faults applied; None if it stays silent."""
+    reply = serve(device, request)
+    faults = device.faults
+    if faults.no_answer:
+        return None
+    frame = encode_reply(framing, request, reply)
+    if faults.crc_error:
+        frame = corrupt(framing, frame)
+    if faults.truncated:
+        frame = frame[: max(1, len(frame) - 3)]
+    return frame
+
+
 class ModbusTcpSim:
-    """A Modbus TCP listener in front of simulated devices (by unit id)."""
+    """A Modbus TCP (or RTU-over-TCP) listener in front of simulated devices."""
 
     def __init__(
         self,
@@ -46,10 +71,14 @@ class ModbusTcpSim:
         host: str = "127.0.0.1",
         port: int = 0,
         before_request: Callable[[], None] | None = None,
+        framing: Framing = Framing.TCP,
+        line: LineTiming | None = None,
     ) -> None:
         self.devices = devices
         self.host = host
         self.port = port
+        self.framing = framing
+        self.line = line
         self._before = before_request
         self._server: asyncio.Server | None = None
         self._conns: dict[asyncio.StreamWriter, asyncio.Task[None] | None] = {}
@@ -71,25 +100,37 @@ class ModbusTcpSim:
                 await asyncio.wait(tasks, timeout=2.0)
             await self._server.wait_closed()
 
+    async def _reply(self, request: Request) -> bytes | None:
+        device = self.devices.get(request.unit)
+        if device is None:
+            if self.framing is Framing.RTU:
+                return None  # nobody on the line answers for this unit
+            return encode_reply(self.framing, request, GATEWAY_TARGET_FAILED)
+        frame = answer_faulty(device, request, self.framing)
+        delay = device.faults.slow_ms / 1000
+        if self.line is not None and frame is not None:
+            delay += self.line.transaction_s(
+                request_chars(request.function, request.count),
+                len(frame),
+                device.profile.turnaround_ms / 1000,
+            )
+        if delay > 0:
+            await asyncio.sleep(delay)
+        return frame
+
     async def _client(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         self._conns[writer] = asyncio.current_task()
-        decoder = RequestDecoder(Framing.TCP)
+        decoder = RequestDecoder(self.framing)
         try:
             while data := await reader.read(4096):
                 for request in decoder.feed(data):
                     if self._before is not None:
                         self._before()
-                    device, reply = answer(self.devices, request)
-                    if device is not None and device.faults.no_answer:
-                        continue
-                    if device is not None and device.faults.slow_ms:
-                        await asyncio.sleep(device.faults.slow_ms / 1000)
-                    frame = encode_reply(Framing.TCP, request, reply)
-                    if device is not None and device.faults.crc_error:
-                        frame = corrupt(Framing.TCP, frame)
-                    writer.write(frame)
+                    frame = await self._reply(request)
+                    if frame is not None:
+                        writer.write(frame)
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
