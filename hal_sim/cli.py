@@ -16,6 +16,13 @@ from edge.model.clock import ScaledClock
 from hal_sim.world import SimWorld
 
 
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` so that a reader never sees half of it."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
 async def serve(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM; print one line per device first."""
     try:
@@ -38,6 +45,10 @@ async def serve(args: argparse.Namespace) -> int:
         fixed_ports=True,
         link_rfid=True,
     )
+    if args.clock_file:
+        # Written before the devices answer, so a controller started with the same
+        # --clock-file shares this site time (its sessions and our truth agree).
+        write_atomically(Path(args.clock_file), clock.anchor())
     try:
         await world.start()
     except OSError as exc:
@@ -66,6 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     s.add_argument("file")
     s.add_argument("--speed", type=float, help="site seconds per wall second")
     s.add_argument("--truth", help="append one JSON line per plug-in and unplug here")
+    s.add_argument(
+        "--clock-file", help="write the site clock here for `edge run --clock-file`"
+    )
     args = p.parse_args(argv)
     return asyncio.run(serve(args))
 

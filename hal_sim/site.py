@@ -25,6 +25,10 @@ from hal_sim.devices.meter import SimMeter
 from hal_sim.ev import SimEv
 from hal_sim.schedule import CARD_DELAY_S, Visit, build_schedule
 
+CARD_ATTEMPTS = 4
+CARD_RETRY_S = 120.0
+"""A driver whose car does not start charging swipes again after this long."""
+
 log = logging.getLogger(__name__)
 
 
@@ -152,9 +156,16 @@ class SimSite:
         self._record("unplug", visit, taken)
 
     async def _show_card(self, visit: Visit) -> None:
+        """Show the card; like a real driver, try again if charging does not begin."""
         ch = self.channels[visit.evse_uid]
-        if visit.card and ch.reader is not None and ch.visit is visit:
+        for _ in range(CARD_ATTEMPTS):
+            if not visit.card or ch.reader is None or ch.visit is not visit:
+                return
             await ch.reader.present(visit.card)
+            await self.clock.sleep(CARD_RETRY_S)
+            ev = ch.board.ev
+            if ch.visit is not visit or ev is None or ev.energy_taken_wh > 0:
+                return
 
     async def run_schedule(self, start_offset_s: float = 0.0) -> None:
         """Play the schedule in site time; visits already past are skipped."""

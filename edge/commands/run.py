@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+import sys
+from pathlib import Path
 
 from edge.commands.common import EXIT_CONFIG, load_site
 
@@ -18,7 +20,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load_site(args.config)
     if config is None:
         return EXIT_CONFIG
-    clock: Clock = SystemClock() if args.speed == 1 else ScaledClock(args.speed)
+    clock: Clock
+    if args.clock_file:
+        try:
+            clock = ScaledClock.from_anchor(Path(args.clock_file).read_text())
+        except (OSError, ValueError, KeyError) as exc:
+            print(f"cannot use clock file {args.clock_file}: {exc}", file=sys.stderr)
+            return EXIT_CONFIG
+    else:
+        clock = SystemClock() if args.speed == 1 else ScaledClock(args.speed)
 
     async def main() -> None:
         db = await Database.open(args.db or config.store.path)
@@ -48,5 +58,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=float,
         default=1.0,
         help="site seconds per wall second (match hal-sim serve --speed)",
+    )
+    run.add_argument(
+        "--clock-file",
+        help="share site time with `hal-sim serve --clock-file` (simulated sites)",
     )
     run.set_defaults(func=cmd_run)

@@ -109,7 +109,12 @@ class EvseController:
             self.state = initial_state(
                 self.clock.monotonic(),
                 ActiveSession(
-                    s.id, s.meter_start_wh, s.token_uid, None, self.clock.monotonic()
+                    s.id,
+                    s.meter_start_wh,
+                    s.token_uid,
+                    None,
+                    self.clock.monotonic(),
+                    self.clock.monotonic(),
                 ),
             )
 
@@ -118,12 +123,14 @@ class EvseController:
         async with asyncio.TaskGroup() as tg:
             self._tg = tg
             while True:
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can lose a
+                # cancellation that arrives as the queue hands over an item.
+                event: Event = Tick()
                 try:
-                    event: Event = await asyncio.wait_for(
-                        self.inbox.get(), self.clock.to_wall(TICK_S)
-                    )
+                    async with asyncio.timeout(self.clock.to_wall(TICK_S)):
+                        event = await self.inbox.get()
                 except TimeoutError:
-                    event = Tick()
+                    pass
                 await self._apply(event)
 
     async def open_contactor(self, timeout_s: float = 2.0) -> None:

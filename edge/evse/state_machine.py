@@ -48,6 +48,9 @@ class EvseSettings:
     checkpoint_interval_s: float = 900.0
     auth_window_s: float = 60.0
     """How long an accepted card waits for the EV to be plugged in."""
+    stop_guard_s: float = 10.0
+    """A card shown again this soon after its session started does not stop it
+    (a held card, a double tap)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,8 @@ class ActiveSession:
     group_id: str | None
     last_checkpoint: float
     """Monotonic site time of the last checkpoint."""
+    started: float = 0.0
+    """Monotonic site time the session started (or was resumed)."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,8 @@ def _token(
     uid = uid.upper()
     if s.session is not None and s.stopping is None:
         if s.session.token_uid is not None and uid == s.session.token_uid.upper():
+            if now - s.session.started < cfg.stop_guard_s:
+                return s
             return _request_stop(s, "LOCAL", now)
         # Another card may stop the session if it belongs to the same group.
         actions.append(Authorize(uid))
@@ -221,7 +228,9 @@ def _run(
         if not fresh:
             return replace(s, phase=Phase.FINISHING)
         actions.append(StopSession(s.session.id, meter_wh, utc, s.stopping))
-        s = replace(s, session=None, stopping=None, stop_after=None)
+        s = replace(
+            s, session=None, stopping=None, stop_after=None, phase=Phase.FINISHED
+        )
     if s.session is not None:
         if now - s.session.last_checkpoint >= cfg.checkpoint_interval_s:
             actions.append(Checkpoint(s.session.id, meter_wh))
@@ -254,7 +263,7 @@ def _run(
             )
             group = None
         actions.append(start)
-        session = ActiveSession(sid, meter_wh, start.token_uid, group, now)
+        session = ActiveSession(sid, meter_wh, start.token_uid, group, now, now)
         charging = cp in (CpState.C, CpState.D)
         return replace(
             s,

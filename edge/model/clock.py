@@ -11,6 +11,7 @@ real time, which the scaled clock multiplies like everything else.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -105,6 +106,26 @@ class ScaledClock:
     def epoch_wall(self) -> float:
         """Wall timestamp (seconds since 1970) at which site time was ``start``."""
         return self._wall0
+
+    def anchor(self) -> str:
+        """JSON that lets another process share this site time."""
+        return json.dumps(
+            {
+                "start": self._start.isoformat(),
+                "speed": self._speed,
+                "epoch_wall": self._wall0,
+            }
+        )
+
+    @classmethod
+    def from_anchor(cls, text: str) -> ScaledClock:
+        """The same site time as the process that wrote ``text`` with :meth:`anchor`."""
+        data = json.loads(text)
+        return cls(
+            float(data["speed"]),
+            datetime.fromisoformat(data["start"]),
+            epoch_wall=float(data["epoch_wall"]),
+        )
 
     def elapsed(self) -> float:
         """Site seconds since ``start``."""

@@ -85,6 +85,10 @@ def test_same_card_stops_and_other_card_is_refused() -> None:
     h.send(AuthDecision("BB22", True, "local list", group_id="other"))
     assert h.of(Rejected)[-1].uid == "BB22"
     assert h.state.stopping is None
+    h.send(TokenPresented("AA11"), 1.0)
+    assert h.state.stopping is None  # a held card or double tap does not stop
+    for _ in range(10):
+        h.both(C, 2000)
     h.send(TokenPresented("AA11"))
     assert h.state.stopping == "LOCAL"
     h.both(B, 3000)
@@ -203,3 +207,17 @@ def test_remote_stop_and_free_vend() -> None:
     h.send(RemoteStop("REMOTE"), 1.0)
     h.both(C, 150)
     assert h.of(StopSession)[-1].reason == "REMOTE"
+
+
+def test_stop_completed_during_a_fault_leaves_evse_finished_not_preparing() -> None:
+    h = Harness(cfg=EvseSettings("E1", free_vend=True))
+    h.both(A, 100)
+    h.both(C, 100)
+    h.send(RemoteStop("REMOTE"), 1.0)
+    h.send(BoardRead(C), 11.0)  # meter silent: fault while stopping
+    assert h.state.phase is Phase.FAULTED
+    h.both(B, 200)
+    assert h.of(StopSession)[-1].meter_stop_wh == 200
+    assert h.state.phase is Phase.FINISHED
+    h.both(C, 200)  # free vend must not restart on the same plug-in
+    assert len(h.of(StartSession)) == 1
