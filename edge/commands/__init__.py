@@ -8,6 +8,15 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from edge.commands import config, profiles, run, sessions, sim, tariff, tokens
+from edge.commands import config, profiles, run, scan, sessions, sim, tariff, tokens
 
-COMMANDS: list[ModuleType] = [run, sim, sessions, tokens, tariff, config, profiles]
+COMMANDS: list[ModuleType] = [
+    run,
+    sim,
+    sessions,
+    tokens,
+    tariff,
+    config,
+    profiles,
+    scan,
+]
