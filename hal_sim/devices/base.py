@@ -106,7 +106,7 @@ class ProfileDevice:
     def live_image(self, function: Function) -> dict[int, int]:
         """Address -> word for every row and identity register of ``function``."""
         values = self.values()
-        out = dict(self._identity.get(function, {}))
+        out: dict[int, int] = {}
         for row in self.profile.registers:
             if row.function is not function:
                 continue
@@ -114,6 +114,8 @@ class ProfileDevice:
             words = [0xFFFF] * row.count if value is None else encode_row(row, value)
             for i, w in enumerate(words):
                 out[row.address + i] = out.get(row.address + i, 0) | w
+        for address, word in self._identity.get(function, {}).items():
+            out.setdefault(address, word)  # a row's live value wins
         return out
 
     def image(self, function: Function) -> dict[int, int]:

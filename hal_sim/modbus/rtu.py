@@ -8,9 +8,12 @@ scaled with the site clock):
 
 - a request's bytes take ``chars x bits-per-char / baud`` from their arrival;
   the frame ends after 3.5 characters of silence (a gap over 1.5 characters
-  inside it breaks it; bytes that start less than 3.5 characters after the
-  previous frame on the line merge with it into garbage, so a master that does
-  not keep the silence gets no answer);
+  inside it breaks it);
+- bytes that start less than 3.5 characters after the previous frame merge
+  with it into garbage for every device that was listening: a master that does
+  not keep the silence gets no answer from the next device, except from the
+  one that just answered (its receiver was off while it talked), as on a real
+  multi-drop line;
 - the addressed device answers ``turnaround`` after the frame ended (the
   profile's ``turnaround_ms`` plus any injected ``slow_ms``); its answer is
   handed to the master once its last character would have arrived.
@@ -84,6 +87,8 @@ class RtuLineSim:
         self._early = self._broken = False
         self._heard_at: asyncio.TimerHandle | None = None
         self._quiet_from = -math.inf
+        self._speaker: int | None = None
+        """The unit whose answer is (or was last) on the line; None: the master."""
         self._pending: dict[int, asyncio.TimerHandle] = {}
         self._next = 0
 
@@ -142,17 +147,18 @@ class RtuLineSim:
         self._heard_at = None
         self._quiet_from = max(self._quiet_from, self._end)
         self.stats.frames += 1
-        if self._early or self._broken:
-            if self._early:
-                self.stats.early += 1
-            else:
-                self.stats.broken += 1
+        speaker, self._speaker = self._speaker, None
+        if self._broken:
+            self.stats.broken += 1
             return
         requests = RequestDecoder(Framing.RTU).feed(frame) if crc_ok(frame) else []
         if len(requests) != 1:
             self.stats.garbage += 1
             return
         request = requests[0]
+        if self._early and request.unit != speaker:
+            self.stats.early += 1
+            return
         if self.on_frame is not None:
             self.on_frame(HeardFrame(self._start, request))
         if self._before is not None:
@@ -185,6 +191,7 @@ class RtuLineSim:
         begin = max(self._end + t.t35_s + turnaround, self._quiet_from + t.t35_s)
         finish = begin + t.chars_s(len(frame))
         self._quiet_from = finish
+        self._speaker = device.unit
         self._next += 1
         self._pending[self._next] = self._loop.call_at(
             finish, self._emit, self._next, frame
