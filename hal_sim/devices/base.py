@@ -72,6 +72,8 @@ class ProfileDevice:
         self.profile = profile
         self.unit = unit
         self.faults = Faults()
+        self.turnaround_ms = profile.turnaround_ms
+        """How long the device takes to start its answer (the profile's typical)."""
         self.reads = 0
         self.writes = 0
         self._frozen: dict[Function, dict[int, int]] | None = None
@@ -119,7 +121,11 @@ class ProfileDevice:
         return out
 
     def image(self, function: Function) -> dict[int, int]:
-        """The image served now: live, or as it was when ``frozen`` was set."""
+        """The image served now: live, or frozen.
+
+        Frozen at :meth:`freeze`, or else at the first read after
+        ``faults.frozen`` was set.
+        """
         if not self.faults.frozen:
             self._frozen = None
             return self.live_image(function)

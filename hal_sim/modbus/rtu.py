@@ -187,7 +187,7 @@ class RtuLineSim:
         if self._loop is None:
             return
         t = self.timing
-        turnaround = (device.profile.turnaround_ms + device.faults.slow_ms) / 1000
+        turnaround = (device.turnaround_ms + device.faults.slow_ms) / 1000
         begin = max(self._end + t.t35_s + turnaround, self._quiet_from + t.t35_s)
         finish = begin + t.chars_s(len(frame))
         self._quiet_from = finish

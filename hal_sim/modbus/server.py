@@ -112,7 +112,7 @@ class ModbusTcpSim:
             delay += self.line.transaction_s(
                 request_chars(request.function, request.count),
                 len(frame),
-                device.profile.turnaround_ms / 1000,
+                device.turnaround_ms / 1000,
             )
         if delay > 0:
             await asyncio.sleep(delay)

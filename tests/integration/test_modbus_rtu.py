@@ -1,0 +1,123 @@
+"""RTU end to end over a pty: real frames, real timing, any master."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+
+import pytest
+from pymodbus.client import AsyncModbusSerialClient  # noqa: TID251 - a plain master
+
+from drivers.modbus.client import ModbusClient
+from drivers.modbus.wire import LineTiming, read_transaction_s
+from edge.model.events import DeviceReading
+from edge.model.measurement import Measurement as M
+from hal_sim.ev import SimEv
+
+from .modbus_rig import (
+    board_on,
+    meter_on,
+    rtu_line,
+    running,
+    sim_board,
+    sim_meter,
+    until,
+)
+
+SLOW = LineTiming(9600, "N", 2)
+
+
+async def test_a_plain_pymodbus_master_reads_the_simulated_devices():
+    meter, board = sim_meter(1, 2_500_000.0), sim_board(2)
+    async with rtu_line({1: meter, 2: board}, SLOW) as rig:
+        client = AsyncModbusSerialClient(
+            rig.path, baudrate=9600, stopbits=2, timeout=1, retries=0
+        )
+        assert await client.connect()
+        try:
+            rr = await client.read_input_registers(72, count=2, device_id=1)
+            kwh = client.convert_from_registers(rr.registers, client.DATATYPE.FLOAT32)
+            assert kwh == pytest.approx(2500.0)
+            rr = await client.read_input_registers(0, count=2, device_id=1)
+            volts = client.convert_from_registers(rr.registers, client.DATATYPE.FLOAT32)
+            assert volts == pytest.approx(230.0)
+            await asyncio.sleep(0.01)  # a new unit: leave the line its silence
+            rr = await client.read_holding_registers(1000, count=8, device_id=2)
+            assert rr.registers[2] == 1  # CP state A
+            rr = await client.write_registers(1000, [16], device_id=2)
+            assert not rr.isError()
+            assert board.current_limit_a == 16
+            rr = await client.read_holding_registers(2000, count=1, device_id=2)
+            assert rr.isError()
+            assert rr.exception_code == 2
+        finally:
+            client.close()
+    assert rig.line.stats.early == 0
+
+
+async def test_pymodbus_alone_does_not_keep_the_silence_our_client_does():
+    meter1, meter2 = sim_meter(1), sim_meter(2)
+    async with rtu_line({1: meter1, 2: meter2}, SLOW) as rig:
+        raw = AsyncModbusSerialClient(
+            rig.path, baudrate=9600, stopbits=2, timeout=0.3, retries=0
+        )
+        assert await raw.connect()
+        await raw.read_input_registers(72, count=2, device_id=1)
+        with pytest.raises(Exception, match="No response"):
+            await raw.read_input_registers(72, count=2, device_id=2)
+        raw.close()
+        assert rig.line.stats.early == 1  # unit 2 heard garbage: no answer
+        ours = ModbusClient(rig.endpoint())
+        await ours.connect()
+        for unit in (1, 2, 1, 2):
+            assert len(await ours.read(unit, 4, 72, 2)) == 2
+        ours.close()
+    assert rig.line.stats.early == 1
+
+
+async def test_a_transaction_takes_the_wire_time_and_no_more():
+    meter = sim_meter(1)
+    async with rtu_line({1: meter}, SLOW) as rig:
+        client = ModbusClient(rig.endpoint())
+        await client.connect()
+        await client.read(1, 4, 0, 18)
+        loop = asyncio.get_running_loop()
+        latencies, t0 = [], loop.time()
+        for _ in range(8):
+            await client.read(1, 4, 0, 18)
+            latencies.append(client.last_latency_s)
+        per_txn = (loop.time() - t0) / 8
+        client.close()
+    wire = read_transaction_s(SLOW, 4, 18, 0.030)
+    # the answer is complete one t3.5 before the transaction's end
+    assert statistics.median(latencies) == pytest.approx(wire - SLOW.t35_s, abs=0.003)
+    assert wire <= per_txn <= wire * 1.06
+
+
+async def test_the_driver_stack_reads_and_controls_over_rtu():
+    meter, board = sim_meter(1, 1_000_000.0), sim_board(2)
+    async with rtu_line({1: meter, 2: board}) as rig:
+        sched = rig.scheduler()
+        m = meter_on(sched, 1, interval_s=0.01)
+        b = board_on(sched, 2, interval_s=0.01)
+        readings: list[DeviceReading] = []
+        m.subscribe(
+            lambda r: readings.append(r) if isinstance(r, DeviceReading) else None
+        )
+        async with running(sched):
+            await until(lambda: b.last.get(M.CP_STATE) == "A" and readings)
+            assert readings[-1].values[M.ENERGY_IMPORT] == pytest.approx(1e6, abs=0.1)
+            board.ev = SimEv("ev", 60_000, 0.3, 10_000, 16, 3)
+            await until(lambda: b.last.get(M.CP_STATE) == "C")
+            await b.set_charging(True, 16)
+            assert board.current_limit_a == 16
+            await until(lambda: b.last.get(M.RELAY_CLOSED) == 1.0)
+            meter.add_energy(1500.0, (16, 16, 16))
+            await until(lambda: m.last.get(M.ENERGY_IMPORT) == pytest.approx(1_001_500))
+            assert m.last[M.CURRENT_L1] == pytest.approx(16)
+            await b.set_charging(False, 0)
+            await until(lambda: b.last.get(M.RELAY_CLOSED) == 0.0)
+    for dev in (m, b):
+        assert dev.counters.errors == 0
+        assert dev.counters.transactions >= 3
+    assert rig.line.stats.early == 0
