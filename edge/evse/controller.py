@@ -23,6 +23,7 @@ from edge.evse.events import (
     Checkpoint,
     Event,
     MeterRead,
+    NewPeriod,
     Rejected,
     SetContactor,
     SetStatus,
@@ -93,7 +94,18 @@ class EvseController:
         if energy is None:
             return
         self.power_w = item.number(Measurement.POWER) or 0.0
-        self.inbox.put_nowait(MeterRead(round(energy), self.power_w))
+        currents = [
+            c
+            for m in (
+                Measurement.CURRENT_L1,
+                Measurement.CURRENT_L2,
+                Measurement.CURRENT_L3,
+            )
+            if (c := item.number(m)) is not None
+        ]
+        self.inbox.put_nowait(
+            MeterRead(round(energy), self.power_w, max(currents) if currents else None)
+        )
 
     def on_token(self, uid: str) -> None:
         """A card was read at this EVSE."""
@@ -104,19 +116,17 @@ class EvseController:
         """Take over the session the store still has active for this EVSE."""
         evse_uid = self.settings.evse_uid
         s = await self.db.run(lambda db: repo.active_session_for(db, evse_uid))
-        if s is not None:
-            log.info("EVSE %s resumes session %s", self.settings.evse_uid, s.id)
-            self.state = initial_state(
-                self.clock.monotonic(),
-                ActiveSession(
-                    s.id,
-                    s.meter_start_wh,
-                    s.token_uid,
-                    None,
-                    self.clock.monotonic(),
-                    self.clock.monotonic(),
-                ),
-            )
+        if s is None:
+            return
+        period = await self.db.run(lambda db: repo.open_period(db, s.id))
+        log.info("EVSE %s resumes session %s", evse_uid, s.id)
+        now = self.clock.monotonic()
+        self.state = initial_state(
+            now,
+            ActiveSession(
+                s.id, s.meter_start_wh, s.token_uid, s.group_id, now, now, period
+            ),
+        )
 
     async def run(self) -> None:
         """Process events until cancelled (the site opens the contactor after)."""
@@ -182,12 +192,27 @@ class EvseController:
                 meter_stop_wh=None,
                 stop_reason=None,
                 last_updated=action.start,
+                group_id=action.group_id,
             )
-            await self.db.run(lambda db: repo.start_session(db, session))
+            period = action.period
+            await self.db.run(lambda db: repo.start_session(db, session, period))
             log.info("EVSE %s session %s started", uid, action.session_id)
         elif isinstance(action, Checkpoint):
             await self.db.run(
-                lambda db: repo.checkpoint(db, action.session_id, action.meter_wh, now)
+                lambda db: repo.checkpoint(
+                    db, action.session_id, action.meter_wh, now, action.period
+                )
+            )
+        elif isinstance(action, NewPeriod):
+            await self.db.run(
+                lambda db: repo.new_period(
+                    db,
+                    action.session_id,
+                    action.closed,
+                    action.opened,
+                    action.meter_wh,
+                    now,
+                )
             )
         elif isinstance(action, StopSession):
             await self.db.run(
@@ -197,6 +222,7 @@ class EvseController:
                     action.meter_stop_wh,
                     action.end,
                     action.reason,
+                    action.final_period,
                 )
             )
             log.info(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from edge.evse.states import CpState, OcpiEvseStatus
+from edge.model.period import ClosedPeriod, OpenPeriod
 
 
 # ---- events -------------------------------------------------------------------
@@ -20,10 +21,11 @@ class BoardRead:
 
 @dataclass(frozen=True)
 class MeterRead:
-    """The meter answered: cumulative import energy (Wh) and total power (W)."""
+    """The meter answered: import energy (Wh), power (W), highest phase current (A)."""
 
     energy_wh: int
     power_w: float
+    current_a: float | None = None
 
 
 @dataclass(frozen=True)
@@ -89,13 +91,26 @@ class StartSession:
     contract_id: str | None
     auth_method: str
     auth_reason: str
+    group_id: str | None
+    period: OpenPeriod
 
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """Record an active session's progress."""
+    """Record an active session's progress (and its open period's figures)."""
 
     session_id: str
+    meter_wh: int
+    period: OpenPeriod
+
+
+@dataclass(frozen=True)
+class NewPeriod:
+    """The EV switched between charging and parking: one period ends, one begins."""
+
+    session_id: str
+    closed: ClosedPeriod
+    opened: OpenPeriod
     meter_wh: int
 
 
@@ -107,6 +122,7 @@ class StopSession:
     meter_stop_wh: int
     end: datetime
     reason: str
+    final_period: ClosedPeriod
 
 
 @dataclass(frozen=True)
@@ -130,6 +146,7 @@ Action = (
     | Authorize
     | StartSession
     | Checkpoint
+    | NewPeriod
     | StopSession
     | SetStatus
     | Rejected

@@ -24,6 +24,7 @@ from edge.evse.events import (
     Checkpoint,
     Event,
     MeterRead,
+    NewPeriod,
     Rejected,
     RemoteStop,
     SetContactor,
@@ -32,7 +33,9 @@ from edge.evse.events import (
     StopSession,
     TokenPresented,
 )
+from edge.evse.periods import advance
 from edge.evse.states import CpState, FaultKind, OcpiEvseStatus, Phase
+from edge.model.period import OpenPeriod, PeriodKind
 
 SESSION_NAMESPACE = uuid.UUID("5b0c5a0e-3c1d-4f7e-9a51-7d1f0e2a6c11")
 
@@ -48,6 +51,10 @@ class EvseSettings:
     checkpoint_interval_s: float = 900.0
     auth_window_s: float = 60.0
     """How long an accepted card waits for the EV to be plugged in."""
+    idle_power_w: float = 100.0
+    """Below this power an EV that is plugged in counts as parking (idle)."""
+    period_hold_s: float = 60.0
+    """A switch between charging and parking must hold this long to cut a period."""
     stop_guard_s: float = 10.0
     """A card shown again this soon after its session started does not stop it
     (a held card, a double tap)."""
@@ -65,6 +72,7 @@ class ActiveSession:
     """Monotonic site time of the last checkpoint."""
     started: float = 0.0
     """Monotonic site time the session started (or was resumed)."""
+    period: OpenPeriod | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,8 @@ class EvseState:
     welded: bool = False
     meter_wh: int | None = None
     meter_seen: float | None = None
+    power_w: float = 0.0
+    current_a: float | None = None
     board_seen: float | None = None
     session: ActiveSession | None = None
     pending: PendingAuth | None = None
@@ -117,7 +127,16 @@ def step(
         s = replace(s, cp=event.cp, board_seen=now, welded=event.welded)
     elif isinstance(event, MeterRead):
         if s.meter_wh is None or event.energy_wh >= s.meter_wh:
-            s = replace(s, meter_wh=event.energy_wh, meter_seen=now)
+            s = replace(
+                s,
+                meter_wh=event.energy_wh,
+                meter_seen=now,
+                power_w=event.power_w,
+                current_a=event.current_a,
+            )
+            if s.session is not None and s.session.period is not None:
+                period = s.session.period.observe(event.current_a, event.power_w)
+                s = replace(s, session=replace(s.session, period=period))
         else:
             # A meter that goes backwards (reset, swapped) is not believed; it
             # still counts as alive so that the EVSE is not faulted for it.
@@ -227,14 +246,22 @@ def _run(
         )
         if not fresh:
             return replace(s, phase=Phase.FINISHING)
-        actions.append(StopSession(s.session.id, meter_wh, utc, s.stopping))
+        period = s.session.period or OpenPeriod(0, utc, PeriodKind.PARKING, meter_wh)
+        final = period.close(utc, meter_wh)
+        actions.append(StopSession(s.session.id, meter_wh, utc, s.stopping, final))
         s = replace(
             s, session=None, stopping=None, stop_after=None, phase=Phase.FINISHED
         )
     if s.session is not None:
-        if now - s.session.last_checkpoint >= cfg.checkpoint_interval_s:
-            actions.append(Checkpoint(s.session.id, meter_wh))
-            s = replace(s, session=replace(s.session, last_checkpoint=now))
+        s = _track_period(s, cp, meter_wh, now, utc, cfg, actions)
+        session = s.session
+        if (
+            session is not None
+            and session.period is not None
+            and (now - session.last_checkpoint >= cfg.checkpoint_interval_s)
+        ):
+            actions.append(Checkpoint(session.id, meter_wh, session.period))
+            s = replace(s, session=replace(session, last_checkpoint=now))
         charging = cp in (CpState.C, CpState.D)
         return replace(s, phase=Phase.CHARGING if charging else Phase.SUSPENDED_EV)
     if not cp.connected:
@@ -245,6 +272,10 @@ def _run(
     ready = s.phase is not Phase.FINISHED or decision is not None
     if ready and (decision is not None or cfg.free_vend):
         sid = session_id_for(cfg.evse_uid, utc)
+        charging = cp in (CpState.C, CpState.D)
+        # The first period is charging: an EV in B when the card is accepted asks
+        # for energy as soon as the pilot offers it; idling must hold to count.
+        period = OpenPeriod(0, utc, PeriodKind.CHARGING, meter_wh)
         if decision is not None:
             start = StartSession(
                 sid,
@@ -255,16 +286,26 @@ def _run(
                 decision.contract_id,
                 decision.method,
                 decision.reason,
+                decision.group_id,
+                period,
             )
-            group = decision.group_id
         else:
             start = StartSession(
-                sid, utc, meter_wh, None, None, None, "WHITELIST", "free vend EVSE"
+                sid,
+                utc,
+                meter_wh,
+                None,
+                None,
+                None,
+                "WHITELIST",
+                "free vend EVSE",
+                None,
+                period,
             )
-            group = None
         actions.append(start)
-        session = ActiveSession(sid, meter_wh, start.token_uid, group, now, now)
-        charging = cp in (CpState.C, CpState.D)
+        session = ActiveSession(
+            sid, meter_wh, start.token_uid, start.group_id, now, now, period
+        )
         return replace(
             s,
             session=session,
@@ -274,6 +315,27 @@ def _run(
     if s.phase in (Phase.FINISHED, Phase.FINISHING):
         return replace(s, phase=Phase.FINISHED)
     return replace(s, phase=Phase.PREPARING)
+
+
+def _track_period(
+    s: EvseState,
+    cp: CpState,
+    meter_wh: int,
+    now: float,
+    utc: datetime,
+    cfg: EvseSettings,
+    actions: list[Action],
+) -> EvseState:
+    """Cut the session's period when the EV switches between charging and parking."""
+    session = s.session
+    if session is None:
+        return s
+    period = session.period or OpenPeriod(0, utc, PeriodKind.CHARGING, meter_wh)
+    drawing = cp in (CpState.C, CpState.D) and s.power_w > cfg.idle_power_w
+    period, closed = advance(period, drawing, now, utc, meter_wh, cfg.period_hold_s)
+    if closed is not None:
+        actions.append(NewPeriod(session.id, closed, period, meter_wh))
+    return replace(s, session=replace(session, period=period))
 
 
 def _outputs(s: EvseState, cfg: EvseSettings, actions: list[Action]) -> EvseState:

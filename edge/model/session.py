@@ -34,6 +34,7 @@ class Session:
     meter_stop_wh: int | None
     stop_reason: str | None
     last_updated: datetime
+    group_id: str | None = None
 
     @property
     def energy_wh(self) -> int:

@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlite_utils
 
+from edge.model.period import ClosedPeriod, OpenPeriod, PeriodKind
 from edge.model.session import Session, SessionStatus
 from edge.store.db import transaction
 from edge.store.outbox import enqueue
@@ -24,34 +25,19 @@ EVSE_MODULE = "evse_status"
 _COLUMNS = (
     "id, evse_uid, token_uid, token_type, contract_id, auth_method, auth_reason, "
     "status, start, end, meter_start_wh, meter_last_wh, meter_stop_wh, stop_reason, "
-    "last_updated"
+    "last_updated, group_id"
 )
 
 
 def _row(r: tuple[Any, ...]) -> Session:
-    (
-        sid,
-        evse,
-        token,
-        ttype,
-        contract,
-        method,
-        reason,
-        status,
-        start,
-        end,
-        m0,
-        mlast,
-        mstop,
-        stop_reason,
-        updated,
-    ) = r
+    (sid, evse, token, ttype, contract, method, reason, status, start, end, m0, mlast,
+     mstop, stop_reason, updated, group) = r  # fmt: skip
     return Session(
         id=str(sid),
         evse_uid=str(evse),
-        token_uid=None if token is None else str(token),
-        token_type=None if ttype is None else str(ttype),
-        contract_id=None if contract is None else str(contract),
+        token_uid=_opt(token),
+        token_type=_opt(ttype),
+        contract_id=_opt(contract),
         auth_method=str(method),
         auth_reason=str(reason),
         status=SessionStatus(str(status)),
@@ -60,22 +46,29 @@ def _row(r: tuple[Any, ...]) -> Session:
         meter_start_wh=int(m0),
         meter_last_wh=int(mlast),
         meter_stop_wh=None if mstop is None else int(mstop),
-        stop_reason=None if stop_reason is None else str(stop_reason),
+        stop_reason=_opt(stop_reason),
         last_updated=parse_iso(str(updated)),
+        group_id=_opt(group),
     )
+
+
+def _opt(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 class SessionConflict(Exception):
     """The EVSE already has an active session."""
 
 
-def start_session(db: sqlite_utils.Database, session: Session) -> None:
-    """Store a new active session and queue it for the uplink."""
+def start_session(
+    db: sqlite_utils.Database, session: Session, period: OpenPeriod | None = None
+) -> None:
+    """Store a new active session (and its first period) and queue it for the uplink."""
     try:
         with transaction(db) as conn:
             conn.execute(
                 f"INSERT INTO sessions ({_COLUMNS}) VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     session.id,
                     session.evse_uid,
@@ -92,8 +85,11 @@ def start_session(db: sqlite_utils.Database, session: Session) -> None:
                     None,
                     None,
                     iso(session.last_updated),
+                    session.group_id,
                 ),
             )
+            if period is not None:
+                _open_period(conn, session.id, period)
             enqueue(conn, SESSION_MODULE, session.id, session.last_updated)
     except sqlite3.IntegrityError as exc:
         raise SessionConflict(
@@ -102,7 +98,11 @@ def start_session(db: sqlite_utils.Database, session: Session) -> None:
 
 
 def checkpoint(
-    db: sqlite_utils.Database, session_id: str, meter_wh: int, now: datetime
+    db: sqlite_utils.Database,
+    session_id: str,
+    meter_wh: int,
+    now: datetime,
+    period: OpenPeriod | None = None,
 ) -> None:
     """Record progress of an active session (energy never decreases)."""
     with transaction(db) as conn:
@@ -112,7 +112,31 @@ def checkpoint(
             (meter_wh, iso(now), session_id),
         )
         if cur.rowcount:
+            if period is not None:
+                _refresh_period(conn, session_id, period, meter_wh)
             enqueue(conn, SESSION_MODULE, session_id, now)
+
+
+def new_period(
+    db: sqlite_utils.Database,
+    session_id: str,
+    closed: ClosedPeriod,
+    opened: OpenPeriod,
+    meter_wh: int,
+    now: datetime,
+) -> None:
+    """Close a period and open the next one, in one transaction."""
+    with transaction(db) as conn:
+        cur = conn.execute(
+            "UPDATE sessions SET meter_last_wh = MAX(meter_last_wh, ?), "
+            "last_updated = ? WHERE id = ? AND status = 'ACTIVE'",
+            (meter_wh, iso(now), session_id),
+        )
+        if not cur.rowcount:
+            return
+        _close_period(conn, session_id, closed)
+        _open_period(conn, session_id, opened)
+        enqueue(conn, SESSION_MODULE, session_id, now)
 
 
 def stop_session(
@@ -121,6 +145,7 @@ def stop_session(
     meter_stop_wh: int,
     end: datetime,
     reason: str,
+    final_period: ClosedPeriod | None = None,
 ) -> bool:
     """Close an active session and queue its final state and its CDR.
 
@@ -137,9 +162,87 @@ def stop_session(
         )
         if not cur.rowcount:
             return False
+        if final_period is not None:
+            _close_period(conn, session_id, final_period)
         session_key = enqueue(conn, SESSION_MODULE, session_id, end)
         enqueue(conn, CDR_MODULE, session_id, end, after_key=session_key)
     return True
+
+
+# ---- periods ---------------------------------------------------------------------
+_PERIOD_COLUMNS = (
+    "seq, start, end, kind, meter_start_wh, energy_wh, max_current_a, min_current_a, "
+    "max_power_w, min_power_w"
+)
+
+
+def _open_period(conn: sqlite3.Connection, session_id: str, p: OpenPeriod) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO charging_periods (session_id, seq, start, kind, "
+        "meter_start_wh, max_current_a, min_current_a, max_power_w, min_power_w) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (session_id, p.seq, iso(p.start), p.kind.value, p.meter_start_wh,
+         p.max_current_a, p.min_current_a, p.max_power_w, p.min_power_w),
+    )  # fmt: skip
+
+
+def _refresh_period(
+    conn: sqlite3.Connection, session_id: str, p: OpenPeriod, meter_wh: int
+) -> None:
+    conn.execute(
+        "UPDATE charging_periods SET energy_wh = ?, max_current_a = ?, "
+        "min_current_a = ?, max_power_w = ?, min_power_w = ? "
+        "WHERE session_id = ? AND seq = ? AND end IS NULL",
+        (max(0, meter_wh - p.meter_start_wh), p.max_current_a, p.min_current_a,
+         p.max_power_w, p.min_power_w, session_id, p.seq),
+    )  # fmt: skip
+
+
+def _close_period(conn: sqlite3.Connection, session_id: str, p: ClosedPeriod) -> None:
+    cur = conn.execute(
+        "UPDATE charging_periods SET end = ?, energy_wh = ?, max_current_a = ?, "
+        "min_current_a = ?, max_power_w = ?, min_power_w = ? "
+        "WHERE session_id = ? AND seq = ?",
+        (iso(p.end), p.energy_wh, p.max_current_a, p.min_current_a, p.max_power_w,
+         p.min_power_w, session_id, p.seq),
+    )  # fmt: skip
+    if not cur.rowcount:  # the open row was never written (older session)
+        conn.execute(
+            "INSERT INTO charging_periods (session_id, seq, start, end, kind, "
+            "meter_start_wh, energy_wh, max_current_a, min_current_a, max_power_w, "
+            "min_power_w) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (session_id, p.seq, iso(p.start), iso(p.end), p.kind.value, 0, p.energy_wh,
+             p.max_current_a, p.min_current_a, p.max_power_w, p.min_power_w),
+        )  # fmt: skip
+
+
+def open_period(db: sqlite_utils.Database, session_id: str) -> OpenPeriod | None:
+    """The period still open for an active session (to resume it)."""
+    row = db.conn.execute(
+        f"SELECT {_PERIOD_COLUMNS} FROM charging_periods WHERE session_id = ? "
+        "AND end IS NULL ORDER BY seq DESC LIMIT 1",
+        (session_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    seq, start, _, kind, m0, _, imax, imin, pmax, pmin = row
+    return OpenPeriod(int(seq), parse_iso(str(start)), PeriodKind(str(kind)), int(m0),
+                      imax, imin, pmax, pmin)  # fmt: skip
+
+
+def periods(db: sqlite_utils.Database, session_id: str) -> list[ClosedPeriod]:
+    """Every finished period of a session, in order (the CDR's charging periods)."""
+    out = []
+    for row in db.conn.execute(
+        f"SELECT {_PERIOD_COLUMNS} FROM charging_periods WHERE session_id = ? "
+        "AND end IS NOT NULL ORDER BY seq",
+        (session_id,),
+    ):
+        seq, start, end, kind, _, energy, imax, imin, pmax, pmin = row
+        out.append(ClosedPeriod(int(seq), parse_iso(str(start)), parse_iso(str(end)),
+                                PeriodKind(str(kind)), int(energy or 0), imax, imin,
+                                pmax, pmin))  # fmt: skip
+    return out
 
 
 def get_session(db: sqlite_utils.Database, session_id: str) -> Session | None:

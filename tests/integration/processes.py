@@ -20,7 +20,9 @@ def start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
     """Start a console script of this venv, output to ``log``."""
     with log.open("ab") as out:
         return subprocess.Popen(
-            [str(BIN / args[0]), *args[1:]], stdout=out, stderr=subprocess.STDOUT,
+            [str(BIN / args[0]), *args[1:]],
+            stdout=out,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 

@@ -10,7 +10,8 @@ from edge.config.loader import load_config
 from edge.simulate import simulate
 from edge.store.db import open_sync
 from edge.store.outbox import pending
-from edge.store.sessions import list_sessions
+from edge.model.period import PeriodKind
+from edge.store.sessions import list_sessions, periods
 
 from .sites import arrival, site_file
 
@@ -46,7 +47,14 @@ async def test_simulated_site_charges_end_to_end(tmp_path: Path) -> None:
         assert session.stop_reason == "EV_DISCONNECTED"
         assert taken[ev] > 1000
         assert abs(session.energy_wh - taken[ev]) <= max(1.0, 0.001 * taken[ev]), ev
-    assert taken["ev1"] == 6000.0  # got what it wanted
+    assert taken["ev1"] == 6000.0  # got what it wanted, then stayed parked
+    cuts = periods(db, by_ev["ev1"].id)
+    assert [p.kind for p in cuts] == [PeriodKind.CHARGING, PeriodKind.PARKING]
+    assert sum(p.energy_wh for p in cuts) == by_ev["ev1"].energy_wh
+    assert cuts[0].start == by_ev["ev1"].start
+    assert cuts[-1].end == by_ev["ev1"].end
+    assert cuts[0].max_current_a is not None
+    assert 15.0 <= cuts[0].max_current_a <= 16.0
     # every finished session is queued for the uplink: its final state, then its CDR
     keys = [i.key for i in pending(db.conn)]
     for s in sessions:
