@@ -25,8 +25,8 @@ from hal_sim.devices.meter import SimMeter
 from hal_sim.ev import SimEv
 from hal_sim.schedule import CARD_DELAY_S, Visit, build_schedule
 
-CARD_ATTEMPTS = 4
-CARD_RETRY_S = 120.0
+CARD_ATTEMPTS = 8
+CARD_RETRY_S = 45.0
 """A driver whose car does not start charging swipes again after this long."""
 
 log = logging.getLogger(__name__)

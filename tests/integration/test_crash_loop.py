@@ -138,7 +138,7 @@ def test_fifty_kills_lose_and_duplicate_nothing(tmp_path: Path) -> None:
             assert rows, f"{ev} took {taken} Wh but has no session (lost)"
             _, _, _, m0, m1, _ = rows[0]
             assert abs((m1 - m0) - taken) <= 2 + 0.001 * taken, (ev, m1 - m0, taken)
-    assert charged >= 8, "too few visits charged for the test to mean much"
+    assert charged >= 6, f"only {charged} of 16 visits charged: too few to mean much"
     keys = [k for (k,) in query(db, "SELECT key FROM outbox")]
     for sid, *_ in sessions:
         assert keys.count(f"sessions:{sid}") == 1
