@@ -189,8 +189,10 @@ class ModbusClient:
     def _no_answer(self, what: str, unit: int) -> DeviceTimeout:
         if self._garbled == "crc":
             return FrameError(f"unit {unit}: {what}: answer with a bad CRC", "crc")
-        stray = len(self._rx) >= 4 and self._rx[0] != unit and crc_ok(self._rx)
-        if self._garbled == "framing" or (self._rx and not stray):
+        whole = len(self._rx) >= 4 and crc_ok(self._rx)
+        if whole and self._rx[0] == unit:
+            return DeviceTimeout(f"unit {unit}: answer to {what} came too late")
+        if self._garbled == "framing" or (self._rx and not whole):
             return FrameError(
                 f"unit {unit}: {what}: broken answer ({self._rx.hex(' ')})", "framing"
             )

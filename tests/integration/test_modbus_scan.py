@@ -46,7 +46,7 @@ async def test_scan_json_and_a_silent_id_costs_only_its_probe(capsys):
         silent_s = (loop.time() - t0) / 20
         client.close()
         assert found == []
-        assert silent_s < 0.03
+        assert silent_s < 0.05  # the probe's 20 ms and its frames, not 300 ms
         args = build_parser().parse_args(
             ["scan", "--port", rig.path, "--baud", "38400", "--ids", "2-7", "--json"]
         )
