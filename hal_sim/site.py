@@ -166,6 +166,8 @@ class SimSite:
             ev = ch.board.ev
             if ch.visit is not visit or ev is None or ev.energy_taken_wh > 0:
                 return
+            if ch.board.offered_a() > 0:
+                return  # the charger took the card; the car is about to draw
 
     async def run_schedule(self, start_offset_s: float = 0.0) -> None:
         """Play the schedule in site time; visits already past are skipped."""

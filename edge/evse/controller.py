@@ -45,7 +45,7 @@ from edge.model.events import DeviceReading, DeviceSilent
 from edge.model.measurement import Measurement
 from edge.model.session import Session, SessionStatus
 from edge.store import sessions as repo
-from edge.store.db import Database
+from edge.store.db import Database, StoreHandle, transaction
 
 log = logging.getLogger(__name__)
 TICK_S = 1.0
@@ -161,8 +161,7 @@ class EvseController:
             self.clock.utcnow(),
             self.settings,
         )
-        for action in actions:
-            await self._execute(action)
+        await self._execute(actions)
         if self.on_change is not None and (actions or before.phase != self.state.phase):
             self.on_change(self)
 
@@ -170,12 +169,48 @@ class EvseController:
         decision = await self.authorizer.authorize(uid)
         self.inbox.put_nowait(decision)
 
-    async def _execute(self, action: Action) -> None:
+    async def _execute(self, actions: list[Action]) -> None:
+        """Run one step's actions.
+
+        Opening the contactor comes first and never waits for the disk. Every
+        store write of the step is one transaction. Closing the contactor comes
+        after it, so a session is on disk before energy flows.
+        """
+        uid = self.settings.evse_uid
+        for action in actions:
+            if isinstance(action, SetContactor) and not action.closed:
+                await self._contactor(action)
+        writes = [w for a in actions if (w := self._store_write(a)) is not None]
+        if writes:
+
+            def run_all(db: StoreHandle) -> None:
+                with transaction(db):
+                    for write in writes:
+                        write(db)
+
+            await self.db.run(run_all)
+        for action in actions:
+            if isinstance(action, SetContactor) and action.closed:
+                await self._contactor(action)
+            elif isinstance(action, Authorize):
+                self._tg.create_task(self._authorize(action.uid))
+            elif isinstance(action, Rejected):
+                log.info("EVSE %s: card refused: %s", uid, action.reason)
+            elif isinstance(action, StartSession):
+                log.info("EVSE %s session %s started", uid, action.session_id)
+            elif isinstance(action, StopSession):
+                log.info(
+                    "EVSE %s session %s stopped (%s)",
+                    uid,
+                    action.session_id,
+                    action.reason,
+                )
+
+    def _store_write(self, action: Action) -> Callable[[StoreHandle], object] | None:
+        """The store write an action needs, if any (run in the step's transaction)."""
         uid = self.settings.evse_uid
         now = self.clock.utcnow()
-        if isinstance(action, Authorize):
-            self._tg.create_task(self._authorize(action.uid))
-        elif isinstance(action, StartSession):
+        if isinstance(action, StartSession):
             session = Session(
                 id=action.session_id,
                 evse_uid=uid,
@@ -194,55 +229,43 @@ class EvseController:
                 last_updated=action.start,
                 group_id=action.group_id,
             )
-            period = action.period
-            await self.db.run(lambda db: repo.start_session(db, session, period))
-            log.info("EVSE %s session %s started", uid, action.session_id)
-        elif isinstance(action, Checkpoint):
-            await self.db.run(
-                lambda db: repo.checkpoint(
-                    db, action.session_id, action.meter_wh, now, action.period
-                )
+            return lambda db: repo.start_session(db, session, action.period)
+        if isinstance(action, Checkpoint):
+            return lambda db: repo.checkpoint(
+                db, action.session_id, action.meter_wh, now, action.period
             )
-        elif isinstance(action, NewPeriod):
-            await self.db.run(
-                lambda db: repo.new_period(
-                    db,
-                    action.session_id,
-                    action.closed,
-                    action.opened,
-                    action.meter_wh,
-                    now,
-                )
+        if isinstance(action, NewPeriod):
+            return lambda db: repo.new_period(
+                db,
+                action.session_id,
+                action.closed,
+                action.opened,
+                action.meter_wh,
+                now,
             )
-        elif isinstance(action, StopSession):
-            await self.db.run(
-                lambda db: repo.stop_session(
-                    db,
-                    action.session_id,
-                    action.meter_stop_wh,
-                    action.end,
-                    action.reason,
-                    action.final_period,
-                )
+        if isinstance(action, StopSession):
+            return lambda db: repo.stop_session(
+                db,
+                action.session_id,
+                action.meter_stop_wh,
+                action.end,
+                action.reason,
+                action.final_period,
             )
-            log.info(
-                "EVSE %s session %s stopped (%s)", uid, action.session_id, action.reason
+        if isinstance(action, SetStatus):
+            return lambda db: repo.set_evse_status(
+                db, uid, action.status.value, action.reason, now
             )
-        elif isinstance(action, SetStatus):
-            await self.db.run(
-                lambda db: repo.set_evse_status(
-                    db, uid, action.status.value, action.reason, now
+        return None
+
+    async def _contactor(self, action: SetContactor) -> None:
+        try:
+            await self.board.set_charging(action.closed, action.current_a)
+        except DriverError as exc:
+            # Re-sent once the board answers again; meanwhile its silence puts
+            # the EVSE in its safe state.
+            if not self._resend_contactor:
+                log.warning(
+                    "EVSE %s: contactor command failed: %s", self.settings.evse_uid, exc
                 )
-            )
-        elif isinstance(action, SetContactor):
-            try:
-                await self.board.set_charging(action.closed, action.current_a)
-            except DriverError as exc:
-                # The machine believes the command; if the board is gone, silence
-                # puts the EVSE in its safe state and the command is re-sent.
-                log.warning("EVSE %s: contactor command failed: %s", uid, exc)
-                self.state = type(self.state)(
-                    **{**self.state.__dict__, "contactor": None}
-                )
-        elif isinstance(action, Rejected):
-            log.info("EVSE %s: card refused: %s", uid, action.reason)
+            self._resend_contactor = True

@@ -73,6 +73,8 @@ class ActiveSession:
     started: float = 0.0
     """Monotonic site time the session started (or was resumed)."""
     period: OpenPeriod | None = None
+    checkpoint_wh: int | None = None
+    """Meter reading at the last checkpoint."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ class EvseState:
     contactor: bool | None = None
     status: OcpiEvseStatus | None = None
     status_reason: str | None = None
+    started_count: int = 0
 
 
 def initial_state(now: float, resumed: ActiveSession | None = None) -> EvseState:
@@ -113,9 +116,13 @@ def initial_state(now: float, resumed: ActiveSession | None = None) -> EvseState
     return EvseState(phase=Phase.STARTING, born=now, session=resumed)
 
 
-def session_id_for(evse_uid: str, start: datetime) -> str:
-    """A unique, deterministic session id (36 characters, OCPI CiString(36))."""
-    return str(uuid.uuid5(SESSION_NAMESPACE, f"{evse_uid}|{start.isoformat()}"))
+def session_id_for(evse_uid: str, start: datetime, seq: int = 0) -> str:
+    """A unique, deterministic session id (36 characters, OCPI CiString(36)).
+
+    ``seq`` counts the sessions this machine started, so that a session started
+    in the same instant another one stopped gets an id of its own.
+    """
+    return str(uuid.uuid5(SESSION_NAMESPACE, f"{evse_uid}|{start.isoformat()}|{seq}"))
 
 
 def step(
@@ -260,8 +267,12 @@ def _run(
             and session.period is not None
             and (now - session.last_checkpoint >= cfg.checkpoint_interval_s)
         ):
-            actions.append(Checkpoint(session.id, meter_wh, session.period))
-            s = replace(s, session=replace(session, last_checkpoint=now))
+            # A checkpoint with nothing new (a parked EV) is not worth a flash write.
+            if meter_wh != session.checkpoint_wh:
+                actions.append(Checkpoint(session.id, meter_wh, session.period))
+            s = replace(
+                s, session=replace(session, last_checkpoint=now, checkpoint_wh=meter_wh)
+            )
         charging = cp in (CpState.C, CpState.D)
         return replace(s, phase=Phase.CHARGING if charging else Phase.SUSPENDED_EV)
     if not cp.connected:
@@ -271,7 +282,7 @@ def _run(
     decision = p.decision if p is not None and p.purpose == "start" else None
     ready = s.phase is not Phase.FINISHED or decision is not None
     if ready and (decision is not None or cfg.free_vend):
-        sid = session_id_for(cfg.evse_uid, utc)
+        sid = session_id_for(cfg.evse_uid, utc, s.started_count)
         charging = cp in (CpState.C, CpState.D)
         # The first period is charging: an EV in B when the card is accepted asks
         # for energy as soon as the pilot offers it; idling must hold to count.
@@ -310,6 +321,7 @@ def _run(
             s,
             session=session,
             pending=None,
+            started_count=s.started_count + 1,
             phase=Phase.CHARGING if charging else Phase.SUSPENDED_EV,
         )
     if s.phase in (Phase.FINISHED, Phase.FINISHING):
@@ -351,7 +363,9 @@ def _outputs(s: EvseState, cfg: EvseSettings, actions: list[Action]) -> EvseStat
         actions.append(SetContactor(closed, cfg.max_current_a if closed else 0.0))
         s = replace(s, contactor=closed)
     status, reason = _status(s)
-    if status != s.status or reason != s.status_reason:
+    # Only the OCPI status is published and stored; a phase change within one
+    # status (CHARGING <-> SUSPENDED_EV) is not a status change.
+    if status != s.status or (reason != s.status_reason and s.fault is not None):
         actions.append(SetStatus(status, reason))
         s = replace(s, status=status, status_reason=reason)
     return s

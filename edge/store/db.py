@@ -22,6 +22,8 @@ import sqlite_utils
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+StoreHandle = sqlite_utils.Database
+"""What repository functions take: the store as the database thread sees it."""
 
 
 class StoreError(Exception):
@@ -44,7 +46,14 @@ def open_sync(path: Path | str) -> sqlite_utils.Database:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     try:
         conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        # Small pages: every transaction rewrites whole pages (in the WAL, then
+        # again at checkpoint), so 1 KiB pages cut flash wear about fourfold for
+        # our small rows. Takes effect only on a new, empty file.
+        conn.execute("PRAGMA page_size=1024")
         conn.execute("PRAGMA journal_mode=WAL")
+        # Copy the WAL back less often: a hot page (outbox, indexes) rewritten many
+        # times is copied once per checkpoint. 4096 pages of 1 KiB = 4 MiB of WAL.
+        conn.execute("PRAGMA wal_autocheckpoint=4096")
         # FULL: a committed transaction survives a power cut, not only a kill.
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
@@ -108,7 +117,14 @@ class Database:
 
 @contextmanager
 def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
-    """One IMMEDIATE transaction on ``db``: committed on success, else rolled back."""
+    """One IMMEDIATE transaction on ``db``: committed on success, else rolled back.
+
+    Nested use joins the outer transaction, so that a caller can group several
+    repository writes into one commit (fewer flash writes, one atomic change).
+    """
+    if db.conn.in_transaction:
+        yield db.conn
+        return
     db.conn.execute("BEGIN IMMEDIATE")
     try:
         yield db.conn

@@ -88,8 +88,8 @@ def start_session(
                     session.group_id,
                 ),
             )
-            if period is not None:
-                _open_period(conn, session.id, period)
+            # The first period's row is written lazily (at its first checkpoint or
+            # cut): a session start touches as few pages as it can.
             enqueue(conn, SESSION_MODULE, session.id, session.last_updated)
     except sqlite3.IntegrityError as exc:
         raise SessionConflict(
@@ -178,7 +178,7 @@ _PERIOD_COLUMNS = (
 
 def _open_period(conn: sqlite3.Connection, session_id: str, p: OpenPeriod) -> None:
     conn.execute(
-        "INSERT OR REPLACE INTO charging_periods (session_id, seq, start, kind, "
+        "INSERT OR IGNORE INTO charging_periods (session_id, seq, start, kind, "
         "meter_start_wh, max_current_a, min_current_a, max_power_w, min_power_w) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (session_id, p.seq, iso(p.start), p.kind.value, p.meter_start_wh,
@@ -189,6 +189,7 @@ def _open_period(conn: sqlite3.Connection, session_id: str, p: OpenPeriod) -> No
 def _refresh_period(
     conn: sqlite3.Connection, session_id: str, p: OpenPeriod, meter_wh: int
 ) -> None:
+    _open_period(conn, session_id, p)
     conn.execute(
         "UPDATE charging_periods SET energy_wh = ?, max_current_a = ?, "
         "min_current_a = ?, max_power_w = ?, min_power_w = ? "
@@ -217,14 +218,24 @@ def _close_period(conn: sqlite3.Connection, session_id: str, p: ClosedPeriod) ->
 
 
 def open_period(db: sqlite_utils.Database, session_id: str) -> OpenPeriod | None:
-    """The period still open for an active session (to resume it)."""
+    """The period still open for an active session (to resume it).
+
+    A session whose first period has no row yet resumes period 0 from its start.
+    """
     row = db.conn.execute(
         f"SELECT {_PERIOD_COLUMNS} FROM charging_periods WHERE session_id = ? "
         "AND end IS NULL ORDER BY seq DESC LIMIT 1",
         (session_id,),
     ).fetchone()
     if row is None:
-        return None
+        if db.conn.execute(
+            "SELECT 1 FROM charging_periods WHERE session_id = ?", (session_id,)
+        ).fetchone():
+            return None  # every period is closed
+        first = get_session(db, session_id)
+        if first is None:
+            return None
+        return OpenPeriod(0, first.start, PeriodKind.CHARGING, first.meter_start_wh)
     seq, start, _, kind, m0, _, imax, imin, pmax, pmin = row
     return OpenPeriod(int(seq), parse_iso(str(start)), PeriodKind(str(kind)), int(m0),
                       imax, imin, pmax, pmin)  # fmt: skip

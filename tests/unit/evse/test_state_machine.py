@@ -221,3 +221,19 @@ def test_stop_completed_during_a_fault_leaves_evse_finished_not_preparing() -> N
     assert h.state.phase is Phase.FINISHED
     h.both(C, 200)  # free vend must not restart on the same plug-in
     assert len(h.of(StartSession)) == 1
+
+
+def test_a_session_started_as_another_stops_gets_its_own_id() -> None:
+    # Found by Hypothesis: ids were derived from the EVSE and the instant only.
+    h = Harness()
+    first = charging(h, "AA11")
+    for _ in range(11):
+        h.both(C, 1500)
+    h.send(TokenPresented("AA11"))  # stop requested
+    h.send(TokenPresented("BB22"))  # ignored while stopping
+    h.both(B, 1600)
+    h.send(TokenPresented("BB22"))
+    h.accept("BB22")  # same instant as nothing else moves the clock
+    starts = h.of(StartSession)
+    assert len(starts) == 2
+    assert starts[1].session_id != first
