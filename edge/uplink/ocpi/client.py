@@ -35,6 +35,7 @@ from edge.uplink.ocpi.errors import (
 from edge.uplink.ocpi.models import describe_validation_error, parse_ocpi_datetime
 
 log = logging.getLogger(__name__)
+logging.getLogger("httpx").setLevel(logging.WARNING)  # our DEBUG line replaces its INFO
 T = TypeVar("T")
 
 _LINK_NEXT = re.compile(r"<([^>]*)>\s*;[^,]*?\brel=\"?next\"?", re.IGNORECASE)

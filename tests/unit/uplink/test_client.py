@@ -42,8 +42,14 @@ async def test_request_headers_ids_routing_and_body() -> None:
 
     route = Route(Party("NL", "EXA"), Party("DE", "MSP"))
     async with client_for(handler) as client:
-        await client.call("PUT", URL, token="tok-C", body={"a": 1}, route=route,
-                          correlation_id="corr-1")
+        await client.call(
+            "PUT",
+            URL,
+            token="tok-C",
+            body={"a": 1},
+            route=route,
+            correlation_id="corr-1",
+        )
         await client.call("GET", URL, token="tok-C")
     put, get = seen
     assert put.headers["authorization"] == "Token dG9rLUM="
@@ -65,8 +71,11 @@ async def test_reply_unwraps_data_and_pagination_headers() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(
             200,
-            json={**OK, "data": [{"version": "2.2.1", "url": "https://x/2.2.1"}],
-                  "status_message": "fine"},
+            json={
+                **OK,
+                "data": [{"version": "2.2.1", "url": "https://x/2.2.1"}],
+                "status_message": "fine",
+            },
             headers={
                 "Link": '<?offset=2&limit=2>; rel="next"',
                 "X-Total-Count": "5",
@@ -76,11 +85,13 @@ async def test_reply_unwraps_data_and_pagination_headers() -> None:
         )
 
     async with client_for(handler) as client:
-        reply = await client.call("GET", "https://emsp.example/tokens/?limit=2",
-                                  token="t")
+        reply = await client.call(
+            "GET", "https://emsp.example/tokens/?limit=2", token="t"
+        )
     assert reply.status_code == 1000
     assert reply.status_message == "fine"
-    assert reply.timestamp is not None and reply.timestamp.hour == 10
+    assert reply.timestamp is not None
+    assert reply.timestamp.hour == 10
     assert reply.next_url == "https://emsp.example/tokens/?offset=2&limit=2"
     assert (reply.total_count, reply.limit) == (5, 2)
     assert reply.location == "https://emsp.example/cdrs/1"
@@ -101,15 +112,33 @@ async def test_data_of_the_wrong_shape_is_a_malformed_answer() -> None:
 @pytest.mark.parametrize(
     ("response", "error", "match"),
     [
-        (httpx.Response(200, text="<html>captive portal</html>"), MalformedResponse,
-         "not JSON"),
-        (httpx.Response(200, json={"data": [], "status": "ok"}), MalformedResponse,
-         "no OCPI envelope"),
-        (httpx.Response(200, json={"status_code": "1000"}), MalformedResponse,
-         "no OCPI envelope"),
-        (httpx.Response(200, json={**OK, "status_code": 2001,
-                                   "status_message": "Missing field: type"}),
-         OcpiStatusError, "2001"),
+        (
+            httpx.Response(200, text="<html>captive portal</html>"),
+            MalformedResponse,
+            "not JSON",
+        ),
+        (
+            httpx.Response(200, json={"data": [], "status": "ok"}),
+            MalformedResponse,
+            "no OCPI envelope",
+        ),
+        (
+            httpx.Response(200, json={"status_code": "1000"}),
+            MalformedResponse,
+            "no OCPI envelope",
+        ),
+        (
+            httpx.Response(
+                200,
+                json={
+                    **OK,
+                    "status_code": 2001,
+                    "status_message": "Missing field: type",
+                },
+            ),
+            OcpiStatusError,
+            "2001",
+        ),
         (httpx.Response(500, text="oops"), HttpStatusError, "HTTP 500"),
     ],
 )
@@ -137,10 +166,13 @@ async def test_http_error_keeps_envelope_and_retry_after() -> None:
 
 async def test_retry_after_as_http_date_is_relative_to_the_answers_date() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(429, headers={
-            "Retry-After": "Mon, 02 Mar 2026 10:05:00 GMT",
-            "Date": "Mon, 02 Mar 2026 10:00:00 GMT",
-        })
+        return httpx.Response(
+            429,
+            headers={
+                "Retry-After": "Mon, 02 Mar 2026 10:05:00 GMT",
+                "Date": "Mon, 02 Mar 2026 10:00:00 GMT",
+            },
+        )
 
     async with client_for(handler) as client:
         with pytest.raises(HttpStatusError) as caught:
@@ -154,8 +186,10 @@ async def test_retry_after_as_http_date_is_relative_to_the_answers_date() -> Non
         (httpx.ReadTimeout("slow"), RequestTimeout),
         (httpx.ConnectTimeout("slow"), RequestTimeout),
         (httpx.ConnectError("refused"), TransportError),
-        (httpx.RemoteProtocolError("Server disconnected without sending a response"),
-         TransportError),
+        (
+            httpx.RemoteProtocolError("Server disconnected without sending a response"),
+            TransportError,
+        ),
     ],
 )
 async def test_httpx_errors_are_translated_with_their_cause(raised, error) -> None:

@@ -142,14 +142,15 @@ def test_stats_backlog_blocked_dead_last_error(db) -> None:
     assert (by["locations"].queued, by["locations"].blocked) == (1, 0)
     assert st.live == 4
     assert st.oldest_key == "locations:L1"
-    assert st.last_error is not None and st.last_error[0] in ("cdrs:S0", "locations:L1")
+    assert st.last_error is not None
+    assert st.last_error[0] in ("cdrs:S0", "locations:L1")
     assert keys(st.dead_letters) == ["cdrs:S0"]
 
 
 def test_release_owner_and_expedite(db) -> None:
     put(db, "sessions", "S1")
     put(db, "sessions", "S2")
-    a, b = claim(db)
+    a, _b = claim(db)
     with transaction(db) as conn:
         ob.retry(conn, a, "A", "down", T0 + timedelta(hours=1))
         assert ob.release_owner(conn, "A") == 1  # b only: a was released already

@@ -12,7 +12,13 @@ from edge.uplink.ocpi.errors import (
     RequestTimeout,
     TransportError,
 )
-from edge.uplink.ocpi.status import STATUS_CODES, Action, describe, is_duplicate, verdict
+from edge.uplink.ocpi.status import (
+    STATUS_CODES,
+    Action,
+    describe,
+    is_duplicate,
+    verdict,
+)
 
 
 def ocpi(code: int, message: str | None = None) -> OcpiStatusError:
@@ -21,8 +27,20 @@ def ocpi(code: int, message: str | None = None) -> OcpiStatusError:
 
 def test_the_table_lists_every_standard_code_of_2_2_1() -> None:
     assert set(STATUS_CODES) == {
-        1000, 2000, 2001, 2002, 2003, 2004, 3000, 3001, 3002, 3003,
-        4000, 4001, 4002, 4003,
+        1000,
+        2000,
+        2001,
+        2002,
+        2003,
+        2004,
+        3000,
+        3001,
+        3002,
+        3003,
+        4000,
+        4001,
+        4002,
+        4003,
     }
 
 
@@ -50,7 +68,8 @@ def test_the_table_lists_every_standard_code_of_2_2_1() -> None:
 def test_each_status_code_one_by_one(code: int, action: Action, link: bool) -> None:
     v = verdict(ocpi(code, "why"))
     assert (v.action, v.link) == (action, link)
-    assert str(code) in v.reason and "why" in v.reason
+    assert str(code) in v.reason
+    assert "why" in v.reason
 
 
 def test_custom_success_range_is_success() -> None:
@@ -104,8 +123,12 @@ def test_transport_failures_are_retried_on_the_link(exc, prefix: str) -> None:
         (HttpStatusError("HTTP 409", 409), True),
         (ocpi(2001, "CDR 1234 already exists"), True),
         (ocpi(2000, "Duplicate CDR"), True),
-        (HttpStatusError("HTTP 400", 400, ocpi_status=2001,
-                         ocpi_message="cdr exists"), True),
+        (
+            HttpStatusError(
+                "HTTP 400", 400, ocpi_status=2001, ocpi_message="cdr exists"
+            ),
+            True,
+        ),
         (ocpi(2001, "Missing required field: type"), False),
         (ocpi(3000, "already on fire"), False),  # a server error is no duplicate
         (TransportError("refused"), False),

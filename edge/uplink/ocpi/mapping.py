@@ -1,0 +1,344 @@
+"""Domain to OCPI 2.2.1, as pure functions (no IO, no clock).
+
+Choices where the site file says nothing:
+
+* One connector per EVSE, id ``"1"``: a Type 2 socket (``IEC_62196_T2``,
+  ``SOCKET``), AC with the EVSE's phases, ``max_voltage`` the line-to-neutral
+  voltage, ``max_amperage`` the EVSE's current limit, ``max_electric_power``
+  V * A * phases.
+* A CDR has one charging period, from the session start, with the session's
+  ENERGY (kWh, meter stop - meter start) and TIME (hours, start to end: the store
+  keeps no finer record of when the car drew power, so TIME is the whole
+  session). Its cost comes from the tariff engine when a tariff is configured;
+  otherwise the site charges nothing through OCPI and ``total_cost`` is 0.
+* Strings longer than OCPI allows (a CDR's address is 45 characters) are cut.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from edge.config.schema import EvseSection, SiteSection
+from edge.model.session import Session
+from edge.tariff import compute_cost
+from edge.uplink.ocpi.client import Party
+from edge.uplink.ocpi.models import (
+    CDR,
+    EVSE,
+    AuthMethod,
+    BusinessDetails,
+    Capability,
+    CdrDimension,
+    CdrDimensionType,
+    CdrLocation,
+    CdrToken,
+    ChargingPeriod,
+    Connector,
+    ConnectorFormat,
+    ConnectorType,
+    GeoLocation,
+    Location,
+    PowerType,
+    Price,
+    SessionStatus,
+    Status,
+    Tariff,
+    TokenType,
+    format_ocpi_datetime,
+    number_to_json,
+)
+from edge.uplink.ocpi.models import Session as OcpiSession
+
+CONNECTOR_ID = "1"
+NOT_AVAILABLE = "#NA"
+_HOUR = Decimal(3600)
+_KWH = Decimal(1000)
+
+
+class MappingError(ValueError):
+    """The store holds something that cannot become a valid OCPI object."""
+
+
+@dataclass(frozen=True)
+class SiteContext:
+    """What the mapping needs from the site file (and the configured tariff)."""
+
+    party: Party
+    site: SiteSection
+    evses: Mapping[str, EvseSection]
+    currency: str
+    business_name: str
+    publish: bool = True
+    tariff: Tariff | None = None
+
+    @property
+    def location_id(self) -> str:
+        """The one OCPI location this site is."""
+        return self.site.location_id
+
+
+@dataclass(frozen=True)
+class EvseStatusRow:
+    """An EVSE's last known status, as the store keeps it."""
+
+    status: str
+    updated: datetime
+
+
+@dataclass(frozen=True)
+class TokenRef:
+    """Who issued a session's token (the eMSP), when the store knows."""
+
+    country_code: str
+    party_id: str
+    contract_id: str | None = None
+
+
+def _fit(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit]
+
+
+def _coordinates(site: SiteSection) -> GeoLocation:
+    return GeoLocation(
+        latitude=f"{site.latitude:.6f}", longitude=f"{site.longitude:.6f}"
+    )
+
+
+def _power_type(evse: EvseSection) -> PowerType:
+    return PowerType.AC_3_PHASE if evse.phases == 3 else PowerType.AC_1_PHASE
+
+
+def connector(ctx: SiteContext, evse: EvseSection, updated: datetime) -> Connector:
+    """The EVSE's one connector."""
+    return Connector(
+        id=CONNECTOR_ID,
+        standard=ConnectorType.IEC_62196_T2,
+        format=ConnectorFormat.SOCKET,
+        power_type=_power_type(evse),
+        max_voltage=evse.voltage_v,
+        max_amperage=evse.max_current_a,
+        max_electric_power=evse.voltage_v * evse.max_current_a * evse.phases,
+        tariff_ids=[ctx.tariff.id] if ctx.tariff else [],
+        last_updated=updated,
+    )
+
+
+def evse_status(value: str | None) -> Status:
+    """The store's status text as an OCPI EVSE Status (UNKNOWN if none)."""
+    try:
+        return Status(value or "UNKNOWN")
+    except ValueError:
+        return Status.UNKNOWN
+
+
+def evse(
+    ctx: SiteContext, section: EvseSection, row: EvseStatusRow | None, since: datetime
+) -> EVSE:
+    """One EVSE with its status; ``since`` is when the site file last changed."""
+    updated = max(since, row.updated) if row else since
+    return EVSE(
+        uid=section.uid,
+        evse_id=section.evse_id,
+        status=evse_status(row.status if row else None),
+        capabilities=[Capability.RFID_READER] if section.rfid else [],
+        connectors=[connector(ctx, section, since)],
+        last_updated=updated,
+    )
+
+
+def location(
+    ctx: SiteContext, statuses: Mapping[str, EvseStatusRow], since: datetime
+) -> Location:
+    """The site as one OCPI Location with every EVSE and its current status."""
+    evses = [evse(ctx, ctx.evses[uid], statuses.get(uid), since) for uid in ctx.evses]
+    updated = max([since, *(e.last_updated for e in evses)])
+    site = ctx.site
+    return Location(
+        country_code=ctx.party.country_code,
+        party_id=ctx.party.party_id,
+        id=ctx.location_id,
+        publish=ctx.publish,
+        name=_fit(site.name, 255),
+        address=_fit(site.address, 255),
+        city=_fit(site.city, 45),
+        postal_code=site.postal_code,
+        country=site.country,
+        coordinates=_coordinates(site),
+        evses=evses,
+        operator=BusinessDetails(name=_fit(ctx.business_name, 100)),
+        time_zone=site.time_zone,
+        last_updated=updated,
+    )
+
+
+def static_digest(ctx: SiteContext) -> str:
+    """A digest of everything in the Location that comes from the site file."""
+    data = {
+        "site": ctx.site.model_dump(mode="json"),
+        "evses": [ctx.evses[uid].model_dump(mode="json") for uid in ctx.evses],
+        "party": str(ctx.party),
+        "publish": ctx.publish,
+        "operator": ctx.business_name,
+        "tariff": ctx.tariff.id if ctx.tariff else None,
+    }
+    text = json.dumps(data, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def tariff_digest(tariff: Tariff) -> str:
+    """A digest of the tariff's wire form."""
+    text = json.dumps(tariff.model_dump_ocpi(), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def evse_status_patch(row: EvseStatusRow, since: datetime) -> dict[str, object]:
+    """PATCH body for an EVSE status change (``since``: as in :func:`evse`)."""
+    return {
+        "status": evse_status(row.status).value,
+        "last_updated": format_ocpi_datetime(max(since, row.updated)),
+    }
+
+
+def kwh(session: Session) -> Decimal:
+    """Energy of a session in kWh (exact)."""
+    return Decimal(session.energy_wh) / _KWH
+
+
+def cdr_token(ctx: SiteContext, s: Session, issuer: TokenRef | None) -> CdrToken:
+    """The token that started the session, with the eMSP that issued it.
+
+    ``issuer`` is the eMSP that issued the token, as the caller found it (the
+    token cache, else the party we push to); without one, our own party stands
+    in. A session without a token (free vend) carries ``#NA``.
+    """
+    uid = s.token_uid or NOT_AVAILABLE
+    owner = issuer or TokenRef(ctx.party.country_code, ctx.party.party_id)
+    try:
+        kind = TokenType(s.token_type or "RFID")
+    except ValueError:
+        kind = TokenType.OTHER
+    if s.token_uid is None:
+        kind = TokenType.OTHER
+    contract = s.contract_id or owner.contract_id or uid
+    return CdrToken(
+        country_code=owner.country_code,
+        party_id=owner.party_id,
+        uid=_fit(uid, 36),
+        type=kind,
+        contract_id=_fit(contract, 36),
+    )
+
+
+def auth_method(s: Session) -> AuthMethod:
+    """The session's authorization method (WHITELIST when not an OCPI value)."""
+    try:
+        return AuthMethod(s.auth_method)
+    except ValueError:
+        return AuthMethod.WHITELIST
+
+
+def session(ctx: SiteContext, s: Session, token: CdrToken) -> OcpiSession:
+    """The full OCPI Session (for PUT)."""
+    return OcpiSession(
+        country_code=ctx.party.country_code,
+        party_id=ctx.party.party_id,
+        id=s.id,
+        start_date_time=s.start,
+        end_date_time=s.end,
+        kwh=kwh(s),
+        cdr_token=token,
+        auth_method=auth_method(s),
+        location_id=ctx.location_id,
+        evse_uid=s.evse_uid,
+        connector_id=CONNECTOR_ID,
+        currency=ctx.currency,
+        status=SessionStatus(s.status.value),
+        last_updated=s.last_updated,
+    )
+
+
+def session_patch(s: Session) -> dict[str, object]:
+    """PATCH body with what changes while a session runs and when it ends."""
+    body: dict[str, object] = {
+        "kwh": number_to_json(kwh(s)),
+        "status": s.status.value,
+        "last_updated": format_ocpi_datetime(s.last_updated),
+    }
+    if s.end is not None:
+        body["end_date_time"] = format_ocpi_datetime(s.end)
+    return body
+
+
+def cdr_location(ctx: SiteContext, section: EvseSection) -> CdrLocation:
+    """Where the session took place, as a CDR freezes it."""
+    site = ctx.site
+    return CdrLocation(
+        id=ctx.location_id,
+        name=_fit(site.name, 255),
+        address=_fit(site.address, 45),
+        city=_fit(site.city, 45),
+        postal_code=site.postal_code,
+        country=site.country,
+        coordinates=_coordinates(site),
+        evse_uid=section.uid,
+        evse_id=_fit(section.evse_id or section.uid, 48),
+        connector_id=CONNECTOR_ID,
+        connector_standard=ConnectorType.IEC_62196_T2,
+        connector_format=ConnectorFormat.SOCKET,
+        connector_power_type=_power_type(section),
+    )
+
+
+def cdr(ctx: SiteContext, s: Session, token: CdrToken) -> CDR:
+    """The CDR of a finished session; raises MappingError or TariffError."""
+    if s.end is None:
+        raise MappingError(f"session {s.id} has not ended: no CDR yet")
+    section = ctx.evses.get(s.evse_uid)
+    if section is None:
+        raise MappingError(f"session {s.id}: EVSE {s.evse_uid} is not in the site file")
+    hours = Decimal(str((s.end - s.start).total_seconds())) / _HOUR
+    energy = kwh(s)
+    tariff = ctx.tariff
+    period = ChargingPeriod(
+        start_date_time=s.start,
+        dimensions=[
+            CdrDimension(type=CdrDimensionType.ENERGY, volume=energy),
+            CdrDimension(type=CdrDimensionType.TIME, volume=hours),
+        ],
+        tariff_id=tariff.id if tariff else None,
+    )
+    costs: dict[str, Price | Decimal]
+    if tariff is not None:
+        cost = compute_cost(
+            tariff, [period], end=s.end, time_zone=ctx.site.time_zone, start=s.start
+        )
+        costs = cost.cdr_fields()
+    else:
+        costs = {
+            "total_cost": Price(excl_vat=Decimal(0), incl_vat=Decimal(0)),
+            "total_energy": energy,
+            "total_time": hours,
+        }
+    return CDR.model_validate(
+        {
+            "country_code": ctx.party.country_code,
+            "party_id": ctx.party.party_id,
+            "id": s.id,
+            "start_date_time": s.start,
+            "end_date_time": s.end,
+            "session_id": s.id,
+            "cdr_token": token,
+            "auth_method": auth_method(s),
+            "cdr_location": cdr_location(ctx, section),
+            "currency": ctx.currency,
+            "tariffs": [tariff] if tariff else [],
+            "charging_periods": [period],
+            "last_updated": s.end,
+            **costs,
+        }
+    )

@@ -1,0 +1,239 @@
+"""Turn a claimed outbox row into the request to send, rebuilt from the store.
+
+This is where folding pays off: whatever happened to an object while it waited,
+the request carries its current state. Per module (our outbox keys):
+
+* ``tariffs:<id>``: PUT the configured tariff (DELETE one no longer configured).
+* ``locations:<id>``: PUT the location with every EVSE and its current status.
+* ``evse_status:<evse_uid>``: PATCH the EVSE's status (PUT of the EVSE if the
+  receiver refuses the PATCH).
+* ``sessions:<id>``: PUT until the receiver has the session, then PATCH (kwh,
+  status, end); a refused PATCH falls back to a PUT of the whole session, as
+  OCPI advises ("if a PATCH fails ... PUT"). Progress of an active session goes
+  at most once per ``session_patch_interval_s``; the final state goes at once.
+* ``cdrs:<session_id>``: POST the CDR (after the session's final update, by the
+  outbox's ``after_key``).
+
+Runs on the database thread; pure apart from its reads.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlite_utils
+from pydantic import ValidationError
+
+from edge.model.session import Session, SessionStatus
+from edge.store.outbox import OutboxItem
+from edge.store.sessions import get_session
+from edge.store.timefmt import parse_iso
+from edge.tariff import TariffError
+from edge.uplink.ocpi import mapping as m
+from edge.uplink.ocpi.client import Party
+from edge.uplink.ocpi.models import CdrToken, describe_validation_error
+from edge.uplink.ocpi.state import ObjectState, object_state
+
+log = logging.getLogger(__name__)
+
+PREREQUISITES: Mapping[str, tuple[str, ...]] = {
+    "locations": ("tariffs",),
+    "evse_status": ("locations",),
+    "sessions": ("locations",),
+    "cdrs": ("locations",),
+}
+"""A tariff before the location whose connectors name it; the location before
+any EVSE status, session or CDR that refers to it."""
+
+RECEIVER_MODULE = {
+    "tariffs": "tariffs",
+    "locations": "locations",
+    "evse_status": "locations",
+    "sessions": "sessions",
+    "cdrs": "cdrs",
+}
+"""Our outbox module -> the peer's OCPI receiver module."""
+
+
+@dataclass(frozen=True)
+class PushRequest:
+    """One HTTP request that delivers an object."""
+
+    method: str
+    url: str
+    body: object
+    what: str
+    creates: bool = False
+    fallback: PushRequest | None = None
+    duplicate_ok: bool = False
+    """A "we already have it" answer counts as delivered (CDR POST)."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to do with a claimed row: send, defer, finish, or give up."""
+
+    item: OutboxItem
+    request: PushRequest | None = None
+    defer_until: datetime | None = None
+    done: str | None = None
+    """Nothing to send (why); the row is acked."""
+    error: str | None = None
+    """The object cannot be built (why); the row becomes a dead letter."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """The receiver: its module URLs and its party (for the CDR token)."""
+
+    urls: Mapping[str, str]
+    peer: Party | None
+
+
+def _statuses(conn: sqlite3.Connection) -> dict[str, m.EvseStatusRow]:
+    return {
+        str(uid): m.EvseStatusRow(str(status), parse_iso(str(updated)))
+        for uid, status, updated in conn.execute(
+            "SELECT evse_uid, status, updated FROM evse_status"
+        )
+    }
+
+
+def _issuer(
+    conn: sqlite3.Connection, s: Session, peer: Party | None
+) -> m.TokenRef | None:
+    """The eMSP of the session's token: the token cache, else the peer."""
+    if s.token_uid is not None:
+        try:
+            row = conn.execute(
+                "SELECT country_code, party_id, contract_id FROM tokens "
+                "WHERE uid = ? AND type = ? ORDER BY source = 'ocpi' DESC LIMIT 1",
+                (s.token_uid, s.token_type or "RFID"),
+            ).fetchone()
+        except sqlite3.OperationalError:  # no token cache in this store
+            row = None
+        if row is not None:
+            return m.TokenRef(str(row[0]), str(row[1]), row[2])
+    return m.TokenRef(peer.country_code, peer.party_id) if peer else None
+
+
+class Planner:
+    """Builds requests for claimed rows from the store and the site file."""
+
+    def __init__(self, ctx: m.SiteContext, patch_interval_s: float) -> None:
+        self.ctx = ctx
+        self.patch_interval = timedelta(seconds=patch_interval_s)
+
+    def _url(self, base: str, *parts: str) -> str:
+        party = self.ctx.party
+        tail = "/".join([party.country_code, party.party_id, *parts])
+        return f"{base.rstrip('/')}/{tail}"
+
+    def plan(
+        self, db: sqlite_utils.Database, item: OutboxItem, target: Target, now: datetime
+    ) -> Plan:
+        """The plan for ``item``; never raises for a bad object (error plan)."""
+        receiver = RECEIVER_MODULE.get(item.module)
+        if receiver is None:
+            return Plan(item, error=f"unknown outbox module {item.module!r}")
+        base = target.urls.get(receiver)
+        if base is None:
+            return Plan(item, done=f"the receiver has no {receiver} endpoint")
+        state = object_state(db.conn, item.key)
+        try:
+            return self._plan(db, item, target, base, state, now)
+        except ValidationError as exc:
+            detail = describe_validation_error(exc).replace("\n", "; ")
+            return Plan(item, error=f"not a valid OCPI object: {detail}")
+        except (m.MappingError, TariffError) as exc:
+            return Plan(item, error=str(exc))
+
+    def _plan(
+        self,
+        db: sqlite_utils.Database,
+        item: OutboxItem,
+        target: Target,
+        base: str,
+        state: ObjectState,
+        now: datetime,
+    ) -> Plan:
+        ctx, oid = self.ctx, item.object_id
+        if item.module == "tariffs":
+            url = self._url(base, oid)
+            if ctx.tariff is None or ctx.tariff.id != oid:
+                return Plan(item, PushRequest("DELETE", url, None, f"tariff {oid}"))
+            body = ctx.tariff.model_dump_ocpi()
+            return Plan(item, PushRequest("PUT", url, body, f"tariff {oid}", True))
+        if item.module == "locations":
+            if oid != ctx.location_id:
+                return Plan(item, done=f"location {oid} is no longer this site")
+            since = state.last_updated or now
+            loc = m.location(ctx, _statuses(db.conn), since)
+            url = self._url(base, oid)
+            return Plan(
+                item,
+                PushRequest("PUT", url, loc.model_dump_ocpi(), f"location {oid}", True),
+            )
+        if item.module == "evse_status":
+            return self._evse(db, item, base, state, oid)
+        session = get_session(db, oid)
+        if session is None:
+            return Plan(item, done=f"session {oid} is not in the store")
+        token = m.cdr_token(ctx, session, _issuer(db.conn, session, target.peer))
+        if item.module == "cdrs":
+            cdr = m.cdr(ctx, session, token)
+            return Plan(
+                item,
+                PushRequest(
+                    "POST", base, cdr.model_dump_ocpi(), f"CDR {oid}", True, None, True
+                ),
+            )
+        return self._session(item, base, state, session, token, now)
+
+    def _evse(
+        self,
+        db: sqlite_utils.Database,
+        item: OutboxItem,
+        base: str,
+        state: ObjectState,
+        uid: str,
+    ) -> Plan:
+        section = self.ctx.evses.get(uid)
+        row = _statuses(db.conn).get(uid)
+        if section is None or row is None:
+            return Plan(item, done=f"EVSE {uid} is not in the site file")
+        url = self._url(base, self.ctx.location_id, uid)
+        loc_state = object_state(db.conn, f"locations:{self.ctx.location_id}")
+        since = loc_state.last_updated or row.updated
+        evse = m.evse(self.ctx, section, row, since)
+        put = PushRequest("PUT", url, evse.model_dump_ocpi(), f"EVSE {uid}", True)
+        body = m.evse_status_patch(row, since)
+        patch = PushRequest("PATCH", url, body, f"EVSE {uid} status", fallback=put)
+        return Plan(item, patch)
+
+    def _session(
+        self,
+        item: OutboxItem,
+        base: str,
+        state: ObjectState,
+        s: Session,
+        token: CdrToken,
+        now: datetime,
+    ) -> Plan:
+        url = self._url(base, s.id)
+        full = m.session(self.ctx, s, token).model_dump_ocpi()
+        put = PushRequest("PUT", url, full, f"session {s.id}", True)
+        if not state.created:
+            return Plan(item, put)
+        if s.status is SessionStatus.ACTIVE and state.last_sent is not None:
+            due = state.last_sent + self.patch_interval
+            if now < due:
+                return Plan(item, defer_until=due)
+        patch = PushRequest(
+            "PATCH", url, m.session_patch(s), f"session {s.id} update", fallback=put
+        )
+        return Plan(item, patch)

@@ -1,0 +1,300 @@
+"""The OCPI uplink as one service for the Site: serve, register, push, pull.
+
+:meth:`OcpiUplink.run` serves our versions endpoints (the backoffice calls them
+back during registration), queues the site file's objects that changed (tariff,
+location), gets credentials (stored token C; else the endpoints for a token C
+installed out of band; else the handshake with token A, retried with backoff
+until it succeeds), and then runs the sender and the periodic token pull. Real-time
+authorization is :meth:`OcpiUplink.authorize_remote`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from pydantic import ValidationError
+
+from edge.config.schema import OcpiSection, SiteConfig
+from edge.model.clock import Clock
+from edge.store.db import Database, transaction
+from edge.store.outbox import enqueue
+from edge.uplink.ocpi import mapping as m
+from edge.uplink.ocpi.asgi import serving
+from edge.uplink.ocpi.backoff import backoff_s
+from edge.uplink.ocpi.client import OcpiClient, Party, Route
+from edge.uplink.ocpi.credentials import (
+    CredentialsFileError,
+    CredentialsStore,
+    OcpiCredentials,
+)
+from edge.uplink.ocpi.errors import HandshakeError, OcpiError
+from edge.uplink.ocpi.handshake import Handshake, ServerTokens
+from edge.uplink.ocpi.models import (
+    AuthorizationInfo,
+    CredentialsRole,
+    LocationReferences,
+    Tariff,
+    describe_validation_error,
+)
+from edge.uplink.ocpi.planner import RECEIVER_MODULE, Planner, Target
+from edge.uplink.ocpi.sender import Peer, Sender, SenderSettings
+from edge.uplink.ocpi.server import CpoServer
+from edge.uplink.ocpi.state import created_keys, queue_if_changed
+from edge.uplink.ocpi.tokens import MemoryTokenSink, TokenPuller, TokenSink, TokenSource
+
+log = logging.getLogger(__name__)
+
+
+class UplinkConfigError(Exception):
+    """The [ocpi] section (or the tariff file it names) cannot be used."""
+
+
+def load_tariff(path: str, party: Party) -> Tariff:
+    """The tariff file as an OCPI Tariff owned by this site's party."""
+    try:
+        tariff = Tariff.model_validate_json(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UplinkConfigError(f"ocpi.tariff_file: cannot read {path}: {exc}") from exc
+    except ValidationError as exc:
+        detail = describe_validation_error(exc, root="tariff")
+        raise UplinkConfigError(f"ocpi.tariff_file {path}:\n{detail}") from exc
+    owner = (tariff.country_code.upper(), tariff.party_id.upper())
+    if owner != (party.country_code, party.party_id):
+        raise UplinkConfigError(
+            f"ocpi.tariff_file {path}: tariff of {owner[0]}*{owner[1]}, "
+            f"but this site is {party}"
+        )
+    return tariff
+
+
+def site_context(config: SiteConfig, section: OcpiSection) -> m.SiteContext:
+    """What the mapping needs, from the site file and the tariff file."""
+    party = Party(config.site.country_code, config.site.party_id)
+    tariff = load_tariff(section.tariff_file, party) if section.tariff_file else None
+    return m.SiteContext(
+        party=party,
+        site=config.site,
+        evses={e.uid: e for e in config.evse},
+        currency=tariff.currency if tariff else section.currency,
+        business_name=section.business_name,
+        publish=section.publish,
+        tariff=tariff,
+    )
+
+
+class OcpiUplink:
+    """Registration, push (sender), pull (tokens) and our OCPI endpoints."""
+
+    def __init__(
+        self,
+        config: SiteConfig,
+        clock: Clock,
+        db: Database,
+        *,
+        section: OcpiSection | None = None,
+        wake: asyncio.Event | None = None,
+        token_sink: TokenSink | None = None,
+        transport: Any = None,
+    ) -> None:
+        self.section = section or config.ocpi or OcpiSection()
+        self.clock = clock
+        self.db = db
+        self.ctx = site_context(config, self.section)
+        self.auth_timeout_s = config.auth.remote_timeout_s
+        self.store = CredentialsStore(self.section.credentials_path)
+        try:
+            self.creds: OcpiCredentials | None = self.store.load()
+        except CredentialsFileError as exc:
+            raise UplinkConfigError(str(exc)) from exc
+        self.tokens = ServerTokens(self.creds.token_b if self.creds else None)
+        self.client = OcpiClient(
+            timeout_s=self.section.request_timeout_s,
+            max_connections=self.section.concurrency + 2,
+            base64_token=self.section.base64_token,
+            transport=transport,
+        )
+        self.roles = [
+            CredentialsRole.model_validate(
+                {
+                    "role": "CPO",
+                    "business_details": {"name": self.section.business_name},
+                    "party_id": self.ctx.party.party_id,
+                    "country_code": self.ctx.party.country_code,
+                }
+            )
+        ]
+        self.server = CpoServer(
+            clock,
+            self.roles,
+            self.tokens.accepted,
+            accept_raw_token=self.section.accept_raw_token,
+        )
+        self.handshake = Handshake(
+            self.client, self.store, self.tokens, self.roles, clock
+        )
+        s = self.section
+        speed_lease = 3 * s.request_timeout_s * clock.speed
+        self.sender = Sender(
+            db,
+            clock,
+            self.client,
+            Planner(self.ctx, s.session_patch_interval_s),
+            self.peer,
+            SenderSettings(
+                s.concurrency, s.retry_base_s, s.retry_max_s, max(120.0, speed_lease)
+            ),
+            wake=wake,
+        )
+        self.sink = token_sink or MemoryTokenSink()
+        self.puller = TokenPuller(
+            self.client, db, clock, self.sink, self.token_source, s.token_page_limit
+        )
+        self.connected = asyncio.Event()
+        self.rng = random.Random()
+
+    # ---- who we talk to ----------------------------------------------------------
+    def peer(self) -> Peer | None:
+        """The receiver to push to, once registered."""
+        c = self.creds
+        if c is None or not c.ready or not c.token_c:
+            return None
+        urls = {
+            module: url
+            for module in set(RECEIVER_MODULE.values())
+            if (url := c.endpoint(module, "RECEIVER")) is not None
+        }
+        route = Route(self.ctx.party, c.peer_party)
+        return Peer(
+            Target(urls, c.peer_party), c.token_c, route, c.endpoint("tokens", "SENDER")
+        )
+
+    def token_source(self) -> TokenSource | None:
+        """Where to pull tokens from, once registered."""
+        peer = self.peer()
+        if peer is None or peer.tokens_url is None:
+            return None
+        return TokenSource(peer.tokens_url, peer.token, peer.route)
+
+    # ---- running -----------------------------------------------------------------
+    async def run(self) -> None:
+        """Serve, connect, push and pull until cancelled."""
+        s = self.section
+        try:
+            async with serving(self.server.app, s.listen_host, s.listen_port) as bound:
+                self.server.public_url = (s.public_url or bound.base_url).rstrip("/")
+                await self.queue_static()
+                async with asyncio.TaskGroup() as tg:
+                    tg.create_task(self.connect(), name="ocpi connect")
+                    tg.create_task(self.sender.run(), name="ocpi sender")
+                    tg.create_task(self._pull_loop(), name="ocpi token pull")
+        finally:
+            await asyncio.shield(self.client.aclose())
+
+    async def queue_static(self) -> None:
+        """Queue the tariff and the location if the site file changed them."""
+        now = self.clock.utcnow()
+        ctx = self.ctx
+
+        def queue(db: sqlite_utils.Database) -> None:
+            with transaction(db) as conn:
+                tariff = ctx.tariff
+                for old in created_keys(conn, "tariffs"):
+                    if tariff is None or old != tariff.id:
+                        enqueue(conn, "tariffs", old, now)  # planned as a DELETE
+                if tariff is not None:
+                    queue_if_changed(
+                        conn, "tariffs", tariff.id, m.tariff_digest(tariff), now
+                    )
+                queue_if_changed(
+                    conn, "locations", ctx.location_id, m.static_digest(ctx), now
+                )
+
+        await self.db.run(queue)
+
+    async def connect(self) -> None:
+        """Get usable credentials, retrying with backoff; then wake the sender."""
+        s, attempt = self.section, 0
+        while True:
+            try:
+                if await self._connect_once():
+                    self.connected.set()
+                    self.sender.kick.set()
+                    return
+                log.warning(
+                    "OCPI uplink not registered: give [ocpi] versions_url and token_a, "
+                    "or install a token C with `edge ocpi credentials set`"
+                )
+                return
+            except (HandshakeError, OcpiError) as exc:
+                attempt += 1
+                delay = backoff_s(attempt, s.retry_base_s, s.retry_max_s, self.rng)
+                log.error("OCPI %s; trying again in %.0f s", exc.reason, delay)
+                await self.clock.sleep(delay)
+
+    async def _connect_once(self) -> bool:
+        s, c = self.section, self.creds
+        fresh = s.versions_url and s.token_a
+        if c is not None and fresh and c.registered_with not in (None, s.versions_url):
+            log.warning(
+                "configured for %s, registered with %s: registering anew",
+                s.versions_url,
+                c.registered_with,
+            )
+            c = None
+        if c is not None and c.ready:
+            return True
+        if c is not None and c.token_c:
+            self.creds = await self.handshake.refresh(c)
+            return True
+        if s.versions_url and s.token_a:
+            self.creds = await self.handshake.register(
+                s.versions_url, s.token_a, self.server.versions_url
+            )
+            return True
+        return False
+
+    async def _pull_loop(self) -> None:
+        await self.connected.wait()
+        s, attempt = self.section, 0
+        while True:
+            try:
+                await self.puller.pull()
+                attempt = 0
+                delay = s.token_pull_interval_s * self.rng.uniform(0.9, 1.1)
+            except OcpiError as exc:
+                attempt += 1
+                delay = backoff_s(attempt, s.retry_base_s, s.retry_max_s, self.rng)
+                log.warning("token pull failed: %s; again in %.0f s", exc.reason, delay)
+            await self.clock.sleep(delay)
+
+    async def authorize_remote(
+        self, uid: str, location_ref: LocationReferences | None
+    ) -> AuthorizationInfo | None:
+        """Real-time authorization at the eMSP; None if unknown or unreachable."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.auth_timeout_s + 0.5):
+                return await self.puller.authorize(
+                    uid, location_ref, timeout_s=self.auth_timeout_s
+                )
+        return None
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections (``run`` does this when it ends)."""
+        await self.client.aclose()
+
+    def describe(self) -> dict[str, object]:
+        """For status output: registration and peer, never tokens."""
+        c = self.creds
+        return {
+            "registered": bool(c and c.ready),
+            "peer_versions_url": c.versions_url if c else None,
+            "peer": str(c.peer_party) if c and c.peer_party else None,
+            "our_versions_url": self.server.versions_url,
+            "credentials_file": str(self.store.path),
+        }
