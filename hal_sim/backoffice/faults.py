@@ -1,0 +1,125 @@
+"""Answer-level faults of the simulated backoffice, switchable at run time.
+
+Latency is added to every request (it is the network's, so it is wall time even
+when the site runs on a scaled clock). One-shot faults are queued with
+:meth:`Faults.inject` and served to the next matching requests: HTTP 500/503
+(with ``Retry-After``), a body that is not JSON, JSON without the OCPI envelope,
+OCPI 2001 or 3000, or a timeout (the request hangs). ``after=True`` lets the
+request be processed first and spoils only the answer: the client then cannot
+know that the object arrived, which is what a lost answer looks like.
+Connection-level faults (refused, dropped, black hole) are in
+:mod:`hal_sim.backoffice.netem`.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from starlette.responses import Response
+
+from edge.model.clock import Clock, SystemClock
+from edge.uplink.ocpi.models import format_ocpi_datetime
+
+
+class Fault(StrEnum):
+    """What a spoiled answer looks like."""
+
+    HTTP_500 = "http_500"
+    HTTP_503 = "http_503"
+    NOT_JSON = "not_json"
+    WRONG_ENVELOPE = "wrong_envelope"
+    STATUS_2001 = "status_2001"
+    STATUS_3000 = "status_3000"
+    TIMEOUT = "timeout"
+
+
+@dataclass(frozen=True)
+class Injection:
+    """One queued fault, for any module or one."""
+
+    fault: Fault
+    module: str | None = None
+    after: bool = False
+
+
+@dataclass
+class Faults:
+    """The fault settings; change them at any time."""
+
+    latency_s: float = 0.0
+    error_rate: float = 0.0
+    """Probability of an HTTP 503 on any request (random, seeded)."""
+    retry_after_s: int | None = None
+    hang_s: float = 30.0
+    queue: deque[Injection] = field(default_factory=deque)
+    net: Clock = field(default_factory=SystemClock)
+    rng: random.Random = field(default_factory=lambda: random.Random(1))
+    served: list[Injection] = field(default_factory=list)
+
+    def inject(
+        self,
+        fault: Fault | str,
+        count: int = 1,
+        module: str | None = None,
+        *,
+        after: bool = False,
+    ) -> None:
+        """Spoil the next ``count`` answers (of ``module``, if given)."""
+        for _ in range(count):
+            self.queue.append(Injection(Fault(fault), module, after))
+
+    def clear(self) -> None:
+        """No more faults."""
+        self.queue.clear()
+        self.latency_s = 0.0
+        self.error_rate = 0.0
+
+    def take(self, module: str) -> Injection | None:
+        """The fault for this request, if any (consumed)."""
+        for injection in self.queue:
+            if injection.module in (None, module):
+                self.queue.remove(injection)
+                self.served.append(injection)
+                return injection
+        if self.error_rate and self.rng.random() < self.error_rate:
+            return Injection(Fault.HTTP_503, module)
+        return None
+
+    async def delay(self) -> None:
+        """The injected network latency."""
+        if self.latency_s > 0:
+            await self.net.sleep(self.latency_s)
+
+    async def answer(self, injection: Injection, timestamp_now: str) -> Response:
+        """The spoiled answer (a timeout hangs first)."""
+        fault = injection.fault
+        if fault is Fault.TIMEOUT:
+            await self.net.sleep(self.hang_s)
+            return Response("gateway timeout", status_code=504)
+        headers = {}
+        if self.retry_after_s is not None:
+            headers["Retry-After"] = str(self.retry_after_s)
+        if fault is Fault.HTTP_500:
+            return Response("internal error", status_code=500, headers=headers)
+        if fault is Fault.HTTP_503:
+            return Response("unavailable", status_code=503, headers=headers)
+        if fault is Fault.NOT_JSON:
+            return Response(
+                "<html><body>Login to the Wi-Fi</body></html>", media_type="text/html"
+            )
+        if fault is Fault.WRONG_ENVELOPE:
+            return Response('{"result": "ok"}', media_type="application/json")
+        code = 2001 if fault is Fault.STATUS_2001 else 3000
+        body = (
+            f'{{"status_code": {code}, "status_message": "injected {fault.value}", '
+            f'"timestamp": "{timestamp_now}"}}'
+        )
+        return Response(body, media_type="application/json")
+
+
+def stamp(clock: Clock) -> str:
+    """The envelope timestamp for now."""
+    return format_ocpi_datetime(clock.utcnow())

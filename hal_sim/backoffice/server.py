@@ -1,0 +1,151 @@
+"""Run the simulated backoffice: the app on uvicorn, the fault proxy in front.
+
+``async with SimBackoffice(clock) as bo:`` gives ``bo.versions_url`` and
+``bo.token_a`` to hand to the controller, and the controls: ``bo.faults``
+(latency, spoiled answers), :meth:`SimBackoffice.outage`, ``bo.link.drop_next``,
+``bo.link.blackhole``. The same controls are served as JSON on the app's own
+port, which the proxy's outages do not cut: ``GET /admin/summary`` and
+``POST /admin/faults``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from edge.model.clock import Clock
+from edge.uplink.ocpi.asgi import serving
+from hal_sim.backoffice.app import Backoffice
+from hal_sim.backoffice.faults import Fault, Faults
+from hal_sim.backoffice.netem import FaultyLink
+from hal_sim.backoffice.state import BackofficeState
+
+log = logging.getLogger(__name__)
+
+
+class SimBackoffice:
+    """A running simulated eMSP."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        proxy: bool = True,
+        **options: Any,
+    ) -> None:
+        self.backoffice = Backoffice(clock, **options)
+        self.host = host
+        self.port = port
+        self.link: FaultyLink | None = None
+        self.admin_url = ""
+        self._proxy = proxy
+        self._stack = contextlib.AsyncExitStack()
+        app = self.backoffice.app
+        app.router.routes.append(Route("/admin/summary", self._summary))
+        app.router.routes.append(Route("/admin/faults", self._set, methods=["POST"]))
+
+    @property
+    def state(self) -> BackofficeState:
+        """Everything received."""
+        return self.backoffice.state
+
+    @property
+    def faults(self) -> Faults:
+        """Answer-level fault settings (:class:`~hal_sim.backoffice.faults.Faults`)."""
+        return self.backoffice.faults
+
+    @property
+    def versions_url(self) -> str:
+        """Give this to the controller, with :attr:`token_a`."""
+        return self.backoffice.versions_url
+
+    @property
+    def token_a(self) -> str:
+        """CREDENTIALS_TOKEN_A for the handshake."""
+        return self.backoffice.state.token_a
+
+    async def __aenter__(self) -> SimBackoffice:
+        try:
+            bound = await self._stack.enter_async_context(
+                serving(self.backoffice.app, self.host, 0 if self._proxy else self.port)
+            )
+            self.admin_url = f"{bound.base_url}/admin"
+            base = bound.base_url
+            if self._proxy:
+                self.link = FaultyLink((self.host, bound.port), self.host)
+                port = await self.link.start(self.port)
+                self._stack.push_async_callback(self.link.close)
+                base = f"http://{self.host}:{port}"
+            self.backoffice.base_url = base
+            self._stack.push_async_callback(self.backoffice.client.aclose)
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        log.info("simulated backoffice at %s", self.versions_url)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stack.aclose()
+
+    async def outage(self, on: bool) -> None:
+        """Start (True) or end (False) a connection-refused outage."""
+        if self.link is None:
+            raise RuntimeError("outages need the proxy (proxy=True)")
+        if on:
+            await self.link.down()
+        else:
+            await self.link.up()
+
+    def summary(self) -> dict[str, object]:
+        """Counts of what was received, for people and scripts."""
+        st = self.state
+        statuses: dict[str, int] = {}
+        for s in st.sessions.values():
+            statuses[str(s["status"])] = statuses.get(str(s["status"]), 0) + 1
+        return {
+            "registered": len(st.registrations),
+            "locations": len(st.locations),
+            "sessions": statuses,
+            "cdrs": len(st.cdrs),
+            "tariffs": len(st.tariffs),
+            "requests": len(st.log),
+            "rejected": len(st.rejected()),
+            "duplicate_cdrs": len(st.duplicates),
+            "link_up": self.link.is_up if self.link else True,
+        }
+
+    async def _summary(self, request: Request) -> JSONResponse:
+        return JSONResponse(self.summary())
+
+    async def _set(self, request: Request) -> JSONResponse:
+        try:
+            body = await request.json()
+            faults = self.backoffice.faults
+            if body.get("clear"):
+                faults.clear()
+            for name in ("latency_s", "error_rate", "retry_after_s", "hang_s"):
+                if name in body:
+                    setattr(faults, name, body[name])
+            if "inject" in body:
+                spec = body["inject"]
+                faults.inject(
+                    Fault(spec["fault"]),
+                    int(spec.get("count", 1)),
+                    spec.get("module"),
+                    after=bool(spec.get("after", False)),
+                )
+            if "outage" in body:
+                await self.outage(bool(body["outage"]))
+            if self.link is not None:
+                self.link.drop_next(int(body.get("drop_next", 0)))
+                self.link.blackhole = bool(body.get("blackhole", self.link.blackhole))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse(self.summary())

@@ -1,0 +1,154 @@
+"""The eMSP's Tokens Sender interface: the paginated list and real-time authorize.
+
+GET: ``date_from`` (inclusive), ``date_to`` (exclusive), ``offset``, ``limit``;
+oldest first (by creation); ``X-Total-Count``, ``X-Limit`` (our page cap) and a
+``Link: <...>; rel="next"`` carrying the original filters while pages remain.
+POST ``{uid}/authorize[?type=]``: the AuthorizationInfo for a known token, HTTP
+404 with OCPI 2004 (no data) for an unknown one, 2002 when a location is
+required and none was given.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+
+from edge.model.clock import Clock
+from edge.uplink.ocpi.models import (
+    AllowedType,
+    AuthorizationInfo,
+    LocationReferences,
+    Token,
+    TokenType,
+    parse_ocpi_datetime,
+)
+from hal_sim.backoffice.receivers import Answer, Refused, bad, validated
+from hal_sim.backoffice.state import BackofficeState, Registration
+
+
+def sample_tokens(
+    count: int, start: datetime, country_code: str = "DE", party_id: str = "MSP"
+) -> list[Token]:
+    """``count`` RFID tokens, one second apart from ``start``."""
+    return [
+        Token.model_validate(
+            {
+                "country_code": country_code,
+                "party_id": party_id,
+                "uid": f"{0x04A00000 + n:08X}",
+                "type": "RFID",
+                "contract_id": f"{country_code}-{party_id}-C{n:08d}",
+                "issuer": "Simulated eMSP",
+                "valid": True,
+                "whitelist": "ALLOWED",
+                "last_updated": start.replace(microsecond=0) + timedelta(seconds=n),
+            }
+        )
+        for n in range(count)
+    ]
+
+
+def _time(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_ocpi_datetime(value)
+    except ValueError as exc:
+        raise Refused(bad(f"{name}: {exc}")) from exc
+
+
+def _int(value: str | None, name: str, default: int, minimum: int) -> int:
+    if value is None:
+        return default
+    if not value.isdigit() or int(value) < minimum:
+        raise Refused(bad(f"{name} must be an integer >= {minimum}"))
+    return int(value)
+
+
+class TokenList:
+    """The tokens this eMSP issued, in creation order."""
+
+    def __init__(
+        self, state: BackofficeState, clock: Clock, page_limit: int, tokens: list[Token]
+    ) -> None:
+        self.state = state
+        self.clock = clock
+        self.page_limit = page_limit
+        self.require_location = False
+        state.tokens.extend(tokens)
+
+    def add(self, token: Token) -> None:
+        """A new token (last in creation order)."""
+        self.state.tokens.append(token)
+
+    def update(self, uid: str, **changes: object) -> Token:
+        """Change a token now (its ``last_updated`` becomes the clock's now)."""
+        for n, token in enumerate(self.state.tokens):
+            if token.uid == uid:
+                new = replace_token(
+                    token, {**changes, "last_updated": self.clock.utcnow()}
+                )
+                self.state.tokens[n] = new
+                return new
+        raise KeyError(uid)
+
+    async def list(
+        self, request: Request, reg: Registration | None, body: object
+    ) -> Answer:
+        """GET the token list, paginated."""
+        q = request.query_params
+        date_from = _time(q.get("date_from"), "date_from")
+        date_to = _time(q.get("date_to"), "date_to")
+        offset = _int(q.get("offset"), "offset", 0, 0)
+        limit = min(_int(q.get("limit"), "limit", self.page_limit, 1), self.page_limit)
+        matching = [
+            t
+            for t in self.state.tokens
+            if (date_from is None or t.last_updated >= date_from)
+            and (date_to is None or t.last_updated < date_to)
+        ]
+        page = matching[offset : offset + limit]
+        headers = {"X-Total-Count": str(len(matching)), "X-Limit": str(self.page_limit)}
+        if offset + limit < len(matching):
+            params = {k: v for k, v in q.items() if k in ("date_from", "date_to")}
+            params.update(offset=str(offset + limit), limit=str(limit))
+            url = request.url.replace(query=urlencode(params))
+            headers["Link"] = f'<{url}>; rel="next"'
+        return Answer(data=[t.model_dump_ocpi() for t in page], headers=headers)
+
+    async def authorize(
+        self, request: Request, reg: Registration | None, body: object
+    ) -> Answer:
+        """POST real-time authorization of one token."""
+        uid = str(request.path_params["uid"])
+        kind = request.query_params.get("type", "RFID")
+        where = None
+        if body is not None:
+            where = validated(LocationReferences, body, "location_references")
+        elif self.require_location:
+            raise Refused(bad("location references needed", 2002))
+        try:
+            token_type = TokenType(kind)
+        except ValueError as exc:
+            raise Refused(bad(f"type {kind!r} is not a TokenType")) from exc
+        token = next(
+            (t for t in self.state.tokens if t.uid == uid and t.type is token_type),
+            None,
+        )
+        if token is None:
+            return Answer(2004, f"unknown token {uid}", http_status=404)
+        info = AuthorizationInfo(
+            allowed=AllowedType.ALLOWED if token.valid else AllowedType.BLOCKED,
+            token=token,
+            location=where,
+            authorization_reference=uuid.uuid4().hex[:20],
+        )
+        return Answer(data=info.model_dump_ocpi())
+
+
+def replace_token(token: Token, changes: dict[str, object]) -> Token:
+    """A validated copy of ``token`` with ``changes``."""
+    return Token.model_validate({**token.model_dump(), **changes})
