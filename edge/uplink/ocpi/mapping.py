@@ -6,11 +6,7 @@ Choices where the site file says nothing:
   ``SOCKET``), AC with the EVSE's phases, ``max_voltage`` the line-to-neutral
   voltage, ``max_amperage`` the EVSE's current limit, ``max_electric_power``
   V * A * phases.
-* A CDR has one charging period, from the session start, with the session's
-  ENERGY (kWh, meter stop - meter start) and TIME (hours, start to end: the store
-  keeps no finer record of when the car drew power, so TIME is the whole
-  session). Its cost comes from the tariff engine when a tariff is configured;
-  otherwise the site charges nothing through OCPI and ``total_cost`` is 0.
+* CDRs: see :mod:`edge.uplink.ocpi.mapping_cdr`.
 * Strings longer than OCPI allows (a CDR's address is 45 characters) are cut.
 """
 
@@ -25,26 +21,19 @@ from decimal import Decimal
 
 from edge.config.schema import EvseSection, SiteSection
 from edge.model.session import Session
-from edge.tariff import compute_cost
 from edge.uplink.ocpi.client import Party
 from edge.uplink.ocpi.models import (
-    CDR,
     EVSE,
     AuthMethod,
     BusinessDetails,
     Capability,
-    CdrDimension,
-    CdrDimensionType,
-    CdrLocation,
     CdrToken,
-    ChargingPeriod,
     Connector,
     ConnectorFormat,
     ConnectorType,
     GeoLocation,
     Location,
     PowerType,
-    Price,
     SessionStatus,
     Status,
     Tariff,
@@ -56,7 +45,6 @@ from edge.uplink.ocpi.models import Session as OcpiSession
 
 CONNECTOR_ID = "1"
 NOT_AVAILABLE = "#NA"
-_HOUR = Decimal(3600)
 _KWH = Decimal(1000)
 
 
@@ -99,17 +87,20 @@ class TokenRef:
     contract_id: str | None = None
 
 
-def _fit(text: str, limit: int) -> str:
+def fit(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters."""
     return text if len(text) <= limit else text[:limit]
 
 
-def _coordinates(site: SiteSection) -> GeoLocation:
+def coordinates(site: SiteSection) -> GeoLocation:
+    """The site's position as OCPI strings (6 decimals)."""
     return GeoLocation(
         latitude=f"{site.latitude:.6f}", longitude=f"{site.longitude:.6f}"
     )
 
 
-def _power_type(evse: EvseSection) -> PowerType:
+def power_type(evse: EvseSection) -> PowerType:
+    """AC with the EVSE's number of phases."""
     return PowerType.AC_3_PHASE if evse.phases == 3 else PowerType.AC_1_PHASE
 
 
@@ -119,7 +110,7 @@ def connector(ctx: SiteContext, evse: EvseSection, updated: datetime) -> Connect
         id=CONNECTOR_ID,
         standard=ConnectorType.IEC_62196_T2,
         format=ConnectorFormat.SOCKET,
-        power_type=_power_type(evse),
+        power_type=power_type(evse),
         max_voltage=evse.voltage_v,
         max_amperage=evse.max_current_a,
         max_electric_power=evse.voltage_v * evse.max_current_a * evse.phases,
@@ -163,14 +154,14 @@ def location(
         party_id=ctx.party.party_id,
         id=ctx.location_id,
         publish=ctx.publish,
-        name=_fit(site.name, 255),
-        address=_fit(site.address, 255),
-        city=_fit(site.city, 45),
+        name=fit(site.name, 255),
+        address=fit(site.address, 255),
+        city=fit(site.city, 45),
         postal_code=site.postal_code,
         country=site.country,
-        coordinates=_coordinates(site),
+        coordinates=coordinates(site),
         evses=evses,
-        operator=BusinessDetails(name=_fit(ctx.business_name, 100)),
+        operator=BusinessDetails(name=fit(ctx.business_name, 100)),
         time_zone=site.time_zone,
         last_updated=updated,
     )
@@ -228,9 +219,9 @@ def cdr_token(ctx: SiteContext, s: Session, issuer: TokenRef | None) -> CdrToken
     return CdrToken(
         country_code=owner.country_code,
         party_id=owner.party_id,
-        uid=_fit(uid, 36),
+        uid=fit(uid, 36),
         type=kind,
-        contract_id=_fit(contract, 36),
+        contract_id=fit(contract, 36),
     )
 
 
@@ -272,73 +263,3 @@ def session_patch(s: Session) -> dict[str, object]:
     if s.end is not None:
         body["end_date_time"] = format_ocpi_datetime(s.end)
     return body
-
-
-def cdr_location(ctx: SiteContext, section: EvseSection) -> CdrLocation:
-    """Where the session took place, as a CDR freezes it."""
-    site = ctx.site
-    return CdrLocation(
-        id=ctx.location_id,
-        name=_fit(site.name, 255),
-        address=_fit(site.address, 45),
-        city=_fit(site.city, 45),
-        postal_code=site.postal_code,
-        country=site.country,
-        coordinates=_coordinates(site),
-        evse_uid=section.uid,
-        evse_id=_fit(section.evse_id or section.uid, 48),
-        connector_id=CONNECTOR_ID,
-        connector_standard=ConnectorType.IEC_62196_T2,
-        connector_format=ConnectorFormat.SOCKET,
-        connector_power_type=_power_type(section),
-    )
-
-
-def cdr(ctx: SiteContext, s: Session, token: CdrToken) -> CDR:
-    """The CDR of a finished session; raises MappingError or TariffError."""
-    if s.end is None:
-        raise MappingError(f"session {s.id} has not ended: no CDR yet")
-    section = ctx.evses.get(s.evse_uid)
-    if section is None:
-        raise MappingError(f"session {s.id}: EVSE {s.evse_uid} is not in the site file")
-    hours = Decimal(str((s.end - s.start).total_seconds())) / _HOUR
-    energy = kwh(s)
-    tariff = ctx.tariff
-    period = ChargingPeriod(
-        start_date_time=s.start,
-        dimensions=[
-            CdrDimension(type=CdrDimensionType.ENERGY, volume=energy),
-            CdrDimension(type=CdrDimensionType.TIME, volume=hours),
-        ],
-        tariff_id=tariff.id if tariff else None,
-    )
-    costs: dict[str, Price | Decimal]
-    if tariff is not None:
-        cost = compute_cost(
-            tariff, [period], end=s.end, time_zone=ctx.site.time_zone, start=s.start
-        )
-        costs = cost.cdr_fields()
-    else:
-        costs = {
-            "total_cost": Price(excl_vat=Decimal(0), incl_vat=Decimal(0)),
-            "total_energy": energy,
-            "total_time": hours,
-        }
-    return CDR.model_validate(
-        {
-            "country_code": ctx.party.country_code,
-            "party_id": ctx.party.party_id,
-            "id": s.id,
-            "start_date_time": s.start,
-            "end_date_time": s.end,
-            "session_id": s.id,
-            "cdr_token": token,
-            "auth_method": auth_method(s),
-            "cdr_location": cdr_location(ctx, section),
-            "currency": ctx.currency,
-            "tariffs": [tariff] if tariff else [],
-            "charging_periods": [period],
-            "last_updated": s.end,
-            **costs,
-        }
-    )

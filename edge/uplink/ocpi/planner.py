@@ -30,10 +30,11 @@ from pydantic import ValidationError
 
 from edge.model.session import Session, SessionStatus
 from edge.store.outbox import OutboxItem
-from edge.store.sessions import get_session
+from edge.store.sessions import get_session, periods
 from edge.store.timefmt import parse_iso
 from edge.tariff import TariffError
 from edge.uplink.ocpi import mapping as m
+from edge.uplink.ocpi import mapping_cdr
 from edge.uplink.ocpi.client import Party
 from edge.uplink.ocpi.models import CdrToken, describe_validation_error
 from edge.uplink.ocpi.state import ObjectState, object_state
@@ -185,7 +186,7 @@ class Planner:
             return Plan(item, done=f"session {oid} is not in the store")
         token = m.cdr_token(ctx, session, _issuer(db.conn, session, target.peer))
         if item.module == "cdrs":
-            cdr = m.cdr(ctx, session, token)
+            cdr = mapping_cdr.cdr(ctx, session, token, periods(db, oid))
             return Plan(
                 item,
                 PushRequest(
