@@ -170,7 +170,7 @@ class ModbusClient:
         if self._garbled is not None and self._deadline is not None:
             self._deadline.reschedule(asyncio.get_running_loop().time())
 
-    async def _silence(self) -> None:
+    async def silence(self) -> None:
         """Wait until the line has been quiet for 3.5 characters (RTU only)."""
         if not self._guard or self._line is None:
             return
@@ -207,7 +207,7 @@ class ModbusClient:
     ) -> ModbusPDU:
         if not self._client.connected:
             await self.connect()
-        await self._silence()
+        await self.silence()
         function, count = shape
         self._expect, self._garbled, self._rx = (unit, function, count), None, b""
         loop = asyncio.get_running_loop()

@@ -123,6 +123,8 @@ class BusScheduler:
         attempt = 0
         while True:
             if writes_first:
+                # keep the silence first, so a write queued meanwhile goes next
+                await self.client.silence()
                 await self._run_writes()
             counters.transactions += 1
             self.client.answer_timeout_s = (

@@ -49,6 +49,9 @@ class ScriptedClient:
         if queued:
             raise queued.pop(0)
 
+    async def silence(self):
+        pass
+
     def close(self):
         pass
 
