@@ -1,6 +1,6 @@
 """Session bench: swipe to contactor, flash writes, CPU and memory.
 
-    python bench/session.py [--json] [--swipes 100] [--flash-wall-s 60] [--cpu-wall-s 30]
+    python bench/session.py [--json] [--swipes N] [--flash-wall-s S] [--cpu-wall-s S]
 
 A. Swipe to contactor, on the simulated wire. Two EVSEs (Eastron SDM630 meter and
    EVSE-WB board each) on one simulated 9600-baud RS-485 line on a pty, RDM6300
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -32,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -117,8 +119,19 @@ def fill_database(path: Path) -> list[str]:
         end = start + timedelta(minutes=rng.randrange(20, 300))
         m0 = 1_000_000 + i * 9_000
         m1 = m0 + rng.randrange(1_000, 40_000)
-        rows.append((f"past-{i:06d}", f"E{1 + i % 2}", rng.choice(uids), start.isoformat(),
-                     end.isoformat(), m0, m1, m1, end.isoformat()))
+        rows.append(
+            (
+                f"past-{i:06d}",
+                f"E{1 + i % 2}",
+                rng.choice(uids),
+                start.isoformat(),
+                end.isoformat(),
+                m0,
+                m1,
+                m1,
+                end.isoformat(),
+            )
+        )
     conn.executemany(
         "INSERT INTO sessions (id, evse_uid, token_uid, token_type, auth_method, "
         "auth_reason, status, start, end, meter_start_wh, meter_last_wh, "
@@ -144,24 +157,35 @@ async def swipe_bench(tmp: Path, swipes: int) -> dict[str, float]:
     loop = asyncio.get_running_loop()
     enable_at: dict[int, float] = {}
 
+    frames: list[HeardFrame] = []
+
     def heard(frame: HeardFrame) -> None:
+        frames.append(frame)
         r = frame.request
-        if r.function in (6, 16) and r.address == 1000 and r.values and r.values[0] >= 6:
+        enable = r.function in (6, 16) and r.address == 1000
+        if enable and r.values and r.values[0] >= 6:
             enable_at[r.unit] = frame.start
 
     line.on_frame = heard
     card_done: dict[str, float] = {}
     for uid, reader in world.readers.items():
-        original = reader._write  # noqa: SLF001 - bench instrumentation
+        original = reader._write  # bench instrumentation: time the frame's last byte
 
-        async def write(frame: bytes, uid: str = uid, original=original) -> None:
+        async def write(
+            frame: bytes,
+            uid: str = uid,
+            original: Callable[[bytes], Awaitable[None]] = original,
+        ) -> None:
             await original(frame)
             card_done.setdefault(uid, loop.time())  # last byte of the first frame
 
-        reader._write = write  # type: ignore[method-assign]  # noqa: SLF001
+        reader._write = write  # type: ignore[method-assign]
     overrides = Overrides(
-        endpoints={"rs485": Endpoint("rtu", device=endpoints.rtu["rs485"], baud=9600,
-                                     timeout_s=0.3)},
+        endpoints={
+            "rs485": Endpoint(
+                "rtu", device=endpoints.rtu["rs485"], baud=9600, timeout_s=0.3
+            )
+        },
         rfid_ports=dict(endpoints.rfid),
     )
     db = await Database.open(db_path)
@@ -186,6 +210,8 @@ async def swipe_bench(tmp: Path, swipes: int) -> dict[str, float]:
             await wait_phase(site, (evse,), (Phase.PREPARING,), 10)
             card_done.pop(evse, None)
             enable_at.pop(unit, None)
+            # A random moment of the poll cycle, not just after the board's read.
+            await asyncio.sleep(rng.uniform(0.0, 1.0))
             await world.readers[evse].present(rng.choice(uids), hold_s=0.3)
             deadline = loop.time() + 5
             while unit not in enable_at and loop.time() < deadline:
@@ -204,15 +230,34 @@ async def swipe_bench(tmp: Path, swipes: int) -> dict[str, float]:
     return {
         "swipes": len(latencies),
         "swipe_to_contactor_p50_ms": statistics.median(latencies),
-        "swipe_to_contactor_p99_ms": latencies[min(len(latencies) - 1,
-                                                   int(0.99 * len(latencies)))],
+        "swipe_to_contactor_p99_ms": latencies[
+            min(len(latencies) - 1, int(0.99 * len(latencies)))
+        ],
         "swipe_to_contactor_max_ms": latencies[-1],
-        "transaction_ms": statistics.median(write_times),
+        "transaction_ms": longest_transaction_ms(frames),
+        "write_call_ms": statistics.median(write_times),
     }
 
 
-async def wait_phase(site: Site, evses: tuple[str, ...], phases: tuple[Phase, ...],
-                     timeout: float) -> None:
+def longest_transaction_ms(frames: list[HeardFrame]) -> float:
+    """The longest kind of transaction on the line, request to next request.
+
+    A transaction in flight is what a contactor write can have to wait for. Per
+    kind (unit, function, address, count) the shortest request-to-next-request
+    time is the transaction itself (back to back, no idle line in between).
+    """
+    spans: dict[tuple[int, int, int, int], float] = {}
+    for a, b in itertools.pairwise(frames):
+        r = a.request
+        key = (r.unit, r.function, r.address, r.count)
+        gap = (b.start - a.start) * 1000
+        spans[key] = min(gap, spans.get(key, gap))
+    return max(spans.values())
+
+
+async def wait_phase(
+    site: Site, evses: tuple[str, ...], phases: tuple[Phase, ...], timeout: float
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if all(site.controllers[e].state.phase in phases for e in evses):
@@ -224,7 +269,9 @@ async def wait_phase(site: Site, evses: tuple[str, ...], phases: tuple[Phase, ..
 
 # ---- B: flash, CPU, memory ----------------------------------------------------------
 def proc_figures(pid: int) -> tuple[int, float, float]:
-    io = dict(line.split(": ") for line in Path(f"/proc/{pid}/io").read_text().splitlines())
+    io = dict(
+        line.split(": ") for line in Path(f"/proc/{pid}/io").read_text().splitlines()
+    )
     stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
     cpu = (int(stat[11]) + int(stat[12])) / ticks
@@ -235,7 +282,9 @@ def proc_figures(pid: int) -> tuple[int, float, float]:
     return int(io["write_bytes"]), cpu, hwm
 
 
-def run_site(tmp: Path, speed: float, wall_s: float, warmup_s: float) -> dict[str, float]:
+def run_site(
+    tmp: Path, speed: float, wall_s: float, warmup_s: float
+) -> dict[str, float]:
     from socket import socket
 
     with socket() as s:
@@ -247,13 +296,35 @@ def run_site(tmp: Path, speed: float, wall_s: float, warmup_s: float) -> dict[st
     site.write_text(busy_site(run_dir, port))
     clock = run_dir / "clock.json"
     log = (run_dir / "log").open("wb")
-    sim = subprocess.Popen([str(BIN / "hal-sim"), "serve", str(site), "--speed", str(speed),
-                            "--clock-file", str(clock)], stdout=log, stderr=log)
+    sim = subprocess.Popen(
+        [
+            str(BIN / "hal-sim"),
+            "serve",
+            str(site),
+            "--speed",
+            str(speed),
+            "--clock-file",
+            str(clock),
+        ],
+        stdout=log,
+        stderr=log,
+    )
     while not clock.exists():
         time.sleep(0.05)
-    edge = subprocess.Popen([str(BIN / "edge"), "run", "--config", str(site), "--db",
-                             str(run_dir / "edge.db"), "--clock-file", str(clock)],
-                            stdout=log, stderr=log)
+    edge = subprocess.Popen(
+        [
+            str(BIN / "edge"),
+            "run",
+            "--config",
+            str(site),
+            "--db",
+            str(run_dir / "edge.db"),
+            "--clock-file",
+            str(clock),
+        ],
+        stdout=log,
+        stderr=log,
+    )
     try:
         time.sleep(warmup_s)  # start-up (imports, migrations) is not site work
         w0, c0, _ = proc_figures(edge.pid)
@@ -267,8 +338,11 @@ def run_site(tmp: Path, speed: float, wall_s: float, warmup_s: float) -> dict[st
             p.wait(timeout=30)
         log.close()
     site_hours = elapsed * speed / 3600
-    sessions = sqlite3.connect(run_dir / "edge.db").execute(
-        "SELECT COUNT(*) FROM sessions").fetchone()[0]
+    sessions = (
+        sqlite3.connect(run_dir / "edge.db")
+        .execute("SELECT COUNT(*) FROM sessions")
+        .fetchone()[0]
+    )
     return {
         "site_hours": site_hours,
         "bytes_per_site_hour": (w1 - w0) / site_hours,
@@ -304,12 +378,24 @@ def main() -> None:
     }
     rows = [
         ("swipe to contactor p50", f"{result['swipe_to_contactor_p50_ms']:.1f} ms", ""),
-        ("swipe to contactor p99", f"{result['swipe_to_contactor_p99_ms']:.1f} ms",
-         f"target {target_ms:.1f} ms (one write transaction "
-         f"{result['transaction_ms']:.1f} ms + 5 ms); ratio {result['swipe_ratio']:.2f}"),
-        ("flash writes", f"{result['flash_bytes_per_site_hour'] / 1e6:.3f} MB/site h",
-         f"target 1 MB; {flash['sessions']} sessions in {flash['site_hours']:.1f} site h"),
-        ("CPU", f"{result['cpu_s_per_site_hour']:.1f} s/site h", "20 EVSEs, 40 devices"),
+        (
+            "swipe to contactor p99",
+            f"{result['swipe_to_contactor_p99_ms']:.1f} ms",
+            f"target {target_ms:.1f} ms (longest transaction "
+            f"{result['transaction_ms']:.1f} ms + 5 ms); "
+            f"ratio {result['swipe_ratio']:.2f}",
+        ),
+        (
+            "flash writes",
+            f"{result['flash_bytes_per_site_hour'] / 1e6:.3f} MB/site h",
+            f"target 1 MB; {flash['sessions']} sessions in "
+            f"{flash['site_hours']:.1f} site h",
+        ),
+        (
+            "CPU",
+            f"{result['cpu_s_per_site_hour']:.1f} s/site h",
+            "20 EVSEs, 40 devices",
+        ),
         ("peak RSS", f"{result['peak_rss_mb']:.1f} MB", "target 60 MB"),
     ]
     for name, value, note in rows:

@@ -12,11 +12,17 @@ from edge.model.period import ClosedPeriod, OpenPeriod
 # ---- events -------------------------------------------------------------------
 @dataclass(frozen=True)
 class BoardRead:
-    """The board answered: its CP state and, if it reports it, the relay/mirror."""
+    """The board answered: its CP state and, if it reports it, its relay."""
 
     cp: CpState
     relay_closed: bool | None = None
-    welded: bool = False
+
+
+@dataclass(frozen=True)
+class MirrorRead:
+    """The contactor's mirror contact was read: whether the main contacts welded."""
+
+    welded: bool
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,15 @@ class Tick:
     """Time passes: deadlines, checkpoints and silence detection."""
 
 
-Event = BoardRead | MeterRead | TokenPresented | AuthDecision | RemoteStop | Tick
+Event = (
+    BoardRead
+    | MirrorRead
+    | MeterRead
+    | TokenPresented
+    | AuthDecision
+    | RemoteStop
+    | Tick
+)
 
 
 # ---- actions ------------------------------------------------------------------

@@ -24,6 +24,7 @@ from edge.evse.events import (
     Checkpoint,
     Event,
     MeterRead,
+    MirrorRead,
     NewPeriod,
     Rejected,
     RemoteStop,
@@ -131,7 +132,9 @@ def step(
     """Apply ``event`` at ``now`` (monotonic) and ``utc``; return state and actions."""
     actions: list[Action] = []
     if isinstance(event, BoardRead):
-        s = replace(s, cp=event.cp, board_seen=now, welded=event.welded)
+        s = replace(s, cp=event.cp, board_seen=now)
+    elif isinstance(event, MirrorRead):
+        s = replace(s, welded=event.welded)
     elif isinstance(event, MeterRead):
         if s.meter_wh is None or event.energy_wh >= s.meter_wh:
             s = replace(

@@ -8,6 +8,7 @@ from edge.evse.events import (
     BoardRead,
     Checkpoint,
     MeterRead,
+    MirrorRead,
     Rejected,
     RemoteStop,
     SetContactor,
@@ -237,3 +238,21 @@ def test_a_session_started_as_another_stops_gets_its_own_id() -> None:
     starts = h.of(StartSession)
     assert len(starts) == 2
     assert starts[1].session_id != first
+
+
+def test_welded_contactor_is_out_of_order_until_the_mirror_clears() -> None:
+    h = Harness()
+    sid = charging(h)
+    h.send(MirrorRead(welded=True))
+    assert h.state.fault is FaultKind.WELDED_CONTACTOR
+    assert h.of(SetContactor)[-1].closed is False  # the board stops offering current
+    assert h.of(SetStatus)[-1] == SetStatus(
+        OcpiEvseStatus.OUTOFORDER, "WELDED_CONTACTOR"
+    )
+    h.both(C, 1200)
+    assert h.state.fault is FaultKind.WELDED_CONTACTOR  # board reads do not clear it
+    h.send(MirrorRead(welded=False))
+    h.both(C, 1200)
+    assert h.state.fault is None
+    assert h.state.session is not None
+    assert h.state.session.id == sid

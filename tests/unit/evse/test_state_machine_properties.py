@@ -19,6 +19,7 @@ from edge.evse.events import (
     AuthDecision,
     BoardRead,
     MeterRead,
+    MirrorRead,
     RemoteStop,
     SetContactor,
     StartSession,
@@ -94,6 +95,10 @@ class EvseMachine(RuleBasedStateMachine):
             self._record(
                 self.h.send(AuthDecision(p.uid, ok > 0, "test", group_id=group))
             )
+
+    @rule(welded=st.booleans())
+    def mirror(self, welded: bool) -> None:
+        self._record(self.h.send(MirrorRead(welded)))
 
     @rule()
     def remote_stop(self) -> None:
