@@ -215,7 +215,8 @@ class Backoffice:
             answer = await handler(request, reg, await self._body(request))
         except rx.Refused as refused:
             answer = refused.answer
-        key = request.url.path.split(f"/{module}", 1)[-1].lstrip("/") or "-"
+        key = request.url.path.split(f"/{module}", 1)[-1].lstrip("/")
+        key = (key + (f"?{request.url.query}" if request.url.query else "")) or "-"
         self.state.record(
             request.method,
             module,

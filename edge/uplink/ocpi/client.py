@@ -271,6 +271,7 @@ class OcpiClient:
                 code,
                 message,
                 status,
+                where,
             )
         return Reply(
             data=body.get("data"),

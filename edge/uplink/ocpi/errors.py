@@ -66,11 +66,14 @@ class OcpiStatusError(OcpiError):
         status_code: int,
         status_message: str | None,
         http_status: int,
+        where: str = "",
     ) -> None:
         super().__init__(reason)
         self.status_code = status_code
         self.status_message = status_message
         self.http_status = http_status
+        self.where = where
+        """The request (method and URL)."""
 
 
 class NotRegistered(OcpiError):

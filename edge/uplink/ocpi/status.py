@@ -137,6 +137,7 @@ def verdict(exc: OcpiError) -> Verdict:
     if isinstance(exc, OcpiStatusError):
         _, action = describe(exc.status_code)
         reason = _ocpi_reason(exc.status_code, exc.status_message)
+        reason = f"{exc.where}: {reason}" if exc.where else reason
         return Verdict(action, reason, action is _X)
     if isinstance(exc, NotRegistered):
         return Verdict(_X, f"not registered: {exc.reason}", True)

@@ -1,0 +1,95 @@
+"""Malformed answers and broken connections: a clear reason, a retry or a dead letter,
+never a crash or a lost object."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from edge.store import outbox
+from edge.store.db import transaction
+from hal_sim.backoffice.faults import Fault
+from tests.integration.ocpi_rig import rig, until
+
+KEY = ("NL", "EXA", "S1")
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        (Fault.NOT_JSON, "the body is not JSON"),
+        (Fault.WRONG_ENVELOPE, "no OCPI envelope"),
+        (Fault.HTTP_500, "HTTP 500"),
+        (Fault.STATUS_3000, "OCPI 3000 (generic server error)"),
+        (Fault.TIMEOUT, "timeout"),
+    ],
+)
+async def test_bad_answer_is_logged_and_retried(tmp_path: Path, caplog, fault, reason):
+    caplog.set_level(logging.INFO, logger="edge.uplink")
+    async with rig(tmp_path, section={"request_timeout_s": 0.5}) as r:
+        await r.drained()
+        r.bo.faults.hang_s = 2.0
+        r.bo.faults.inject(fault, module="sessions")
+        await r.start_session("S1", "E1")
+        r.uplink.sender.kick.set()
+        await until(lambda: KEY in r.bo.state.sessions)
+        await r.drained()
+        assert r.task is not None
+        assert not r.task.done()
+        assert [w.method for w in r.bo.state.writes_for("sessions", "S1")] == ["PUT"]
+        assert r.uplink.sender.stats.retried == 1
+        warnings = [
+            x.getMessage()
+            for x in caplog.records
+            if x.levelno >= logging.WARNING and "uplink down" in x.getMessage()
+        ]
+        assert len(warnings) == 1
+        assert reason in warnings[0]
+        assert "sessions/NL/EXA/S1" in warnings[0]  # which request
+
+
+async def test_2001_makes_a_dead_letter_with_the_reason_until_requeued(tmp_path: Path):
+    async with rig(tmp_path) as r:
+        await r.drained()
+        r.bo.faults.inject(Fault.STATUS_2001, module="sessions")
+        await r.start_session("S1", "E1")
+        r.uplink.sender.kick.set()
+        await until(lambda: r.uplink.sender.stats.dead == 1)
+        st = await r.backlog()
+        [dead] = st.dead_letters
+        assert dead.key == "sessions:S1"
+        assert "OCPI 2001 (invalid or missing parameters)" in (dead.last_error or "")
+        assert "injected status_2001" in (dead.last_error or "")
+        assert KEY not in r.bo.state.sessions
+        # the operator fixes the cause and requeues: nothing was lost
+        now = r.clock.utcnow()
+
+        def requeue(db):
+            with transaction(db) as conn:
+                return outbox.requeue_dead(conn, now)
+
+        assert await r.db.run(requeue) == 1
+        r.uplink.sender.kick.set()
+        await until(lambda: KEY in r.bo.state.sessions)
+        await r.drained()
+        assert (await r.backlog()).dead_letters == []
+
+
+async def test_dropped_connections_lose_answers_not_objects(tmp_path: Path):
+    async with rig(tmp_path, section={"session_patch_interval_s": 0.0}) as r:
+        await r.drained()
+        assert r.bo.link is not None
+        r.bo.link.drop_next(3)  # processed, but the answers never come back
+        await r.start_session("S1", "E1")
+        await r.progress("S1", "E1", 4000)
+        await r.stop_session("S1", "E1")
+        r.uplink.sender.kick.set()
+        await r.drained()
+        assert r.bo.link.dropped == 3
+        assert r.bo.state.sessions[KEY]["status"] == "COMPLETED"
+        assert list(r.bo.state.cdrs) == [KEY]
+        assert r.bo.state.rejected() == [
+            x for x in r.bo.state.log if "already exists" in (x.message or "")
+        ]

@@ -1,0 +1,159 @@
+"""Days offline, a restart in the middle, a killed sender: everything arrives once,
+in order, folded into one request per object."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from edge.store.outbox import all_items
+from tests.integration.ocpi_rig import Rig, rig, until
+
+SPEED = 43200.0  # twelve site hours per wall second
+
+
+async def visits(r: Rig, evse: str, count: int, gap_s: float) -> list[str]:
+    """``count`` sessions on one EVSE, each two hours with checkpoints."""
+    ids = []
+    for n in range(count):
+        sid = f"{evse}-{r.clock.utcnow():%m%d%H%M}-{n}"
+        await r.start_session(sid, evse)
+        for _ in range(4):
+            await r.clock.sleep(1800)
+            await r.progress(sid, evse, 2500)
+        await r.stop_session(sid, evse)
+        ids.append(sid)
+        await r.clock.sleep(gap_s)
+    return ids
+
+
+def check_order_and_once(r: Rig, completed: set[str]) -> None:
+    writes = r.bo.state.writes
+    assert {k[2] for k in r.bo.state.cdrs} == completed  # one CDR each
+    for sid in completed:
+        mine = [w for w in writes if w.key == sid]
+        sessions = [w for w in mine if w.module == "sessions"]
+        assert sessions[0].method == "PUT"
+        statuses = [w.status for w in sessions]
+        assert statuses.index("COMPLETED") == len(statuses) - 1  # nothing after final
+        cdr = [w for w in mine if w.module == "cdrs"]
+        assert len(cdr) == 1
+        assert cdr[0].seq > sessions[-1].seq  # the CDR after the final update
+
+
+async def test_three_days_offline_with_a_restart(tmp_path: Path) -> None:
+    section = {"retry_max_s": 1800.0, "request_timeout_s": 1.0}
+    async with rig(tmp_path, speed=SPEED, evses=4, section=section) as r:
+        started = r.clock.utcnow()
+        before = await asyncio.gather(*(visits(r, f"E{n}", 1, 600) for n in (1, 2)))
+        await r.drained()
+        await r.bo.outage(True)
+        offline_1 = await asyncio.gather(
+            *(visits(r, f"E{n}", 4, 3 * 3600) for n in (1, 2, 3, 4))
+        )
+        await r.stop()  # the controller restarts while the link is down
+        await r.start()
+        await r.start_session("LONG", "E4")  # runs across the end of the outage
+        offline_2 = await asyncio.gather(
+            *(visits(r, f"E{n}", 4, 3 * 3600) for n in (1, 2, 3))
+        )
+        assert r.clock.utcnow() - started >= timedelta(days=2)
+        pending = await r.db.run(lambda db: all_items(db.conn))
+        assert len(pending) >= 50
+        await r.bo.outage(False)
+        await r.drained(timeout=20)
+        await r.progress("LONG", "E4", 9000)
+        await r.stop_session("LONG", "E4")
+        r.uplink.sender.kick.set()
+        await r.drained()
+
+        offline = {s for group in (offline_1, offline_2) for ids in group for s in ids}
+        completed = offline | {s for ids in before for s in ids} | {"LONG"}
+        check_order_and_once(r, completed)
+        store = {s.id: s for s in await r.sessions()}
+        for sid, s in store.items():
+            theirs = r.bo.state.sessions[("NL", "EXA", sid)]
+            assert theirs["status"] == s.status.value == "COMPLETED"
+            assert Decimal(str(theirs["kwh"])) == Decimal(s.energy_wh) / 1000
+        # folded: a session that lived and ended offline cost one request
+        for sid in offline:
+            assert [w.method for w in r.bo.state.writes_for("sessions", sid)] == ["PUT"]
+        assert r.bo.state.rejected() == []
+        for n in (1, 2, 3, 4):
+            loc = r.bo.state.locations[("NL", "EXA", "LOC1")]
+            evse = next(e for e in loc["evses"] if e["uid"] == f"E{n}")
+            assert evse["status"] == "AVAILABLE"
+        assert (await r.backlog()).live == 0
+
+
+CHILD = """
+import asyncio, sys
+from datetime import UTC, datetime
+from edge.config.schema import OcpiSection
+from edge.model.clock import ScaledClock
+from edge.store.db import Database
+from edge.uplink.ocpi.service import OcpiUplink
+from tests.integration.ocpi_rig import site_config
+
+async def main():
+    clock = ScaledClock({speed}, datetime.fromisoformat("{start}"), epoch_wall={epoch})
+    db = await Database.open("{db}")
+    section = OcpiSection.model_validate_json(sys.argv[1])
+    await OcpiUplink(site_config(2), clock, db, section=section).run()
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.slow
+async def test_a_killed_sender_loses_nothing(tmp_path: Path) -> None:
+    async with rig(tmp_path, speed=600.0, section={"request_timeout_s": 0.5}) as r:
+        await r.drained()
+        await r.stop()
+        for n in range(40):
+            await r.start_session(f"S{n}", "E1" if n % 2 else "E2")
+            await r.stop_session(f"S{n}", "E1" if n % 2 else "E2")
+        r.bo.faults.latency_s = 0.05  # requests are in flight when the kill comes
+        code = CHILD.format(
+            speed=r.clock.speed,
+            start=r.clock.start.isoformat(),
+            epoch=r.clock.epoch_wall,
+            db=tmp_path / "edge.db",
+        )
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            code,
+            r.section.model_dump_json(),
+            env={**os.environ, "PYTHONPATH": os.getcwd()},
+        )
+        try:
+            await until(lambda: len(r.bo.state.cdrs) >= 5, timeout=20)
+        finally:
+            child.send_signal(signal.SIGKILL)
+            await child.wait()
+        leased = await r.db.run(
+            lambda db: db.conn.execute(
+                "SELECT COUNT(*) FROM outbox WHERE claim_owner IS NOT NULL"
+            ).fetchone()[0]
+        )
+        assert leased > 0  # the child died holding claims: they must not be lost
+        r.bo.faults.latency_s = 0.0
+        await r.start()
+        await r.drained(timeout=20)
+        assert {k[2] for k in r.bo.state.cdrs} == {f"S{n}" for n in range(40)}
+        for n in range(40):
+            sessions = r.bo.state.writes_for("sessions", f"S{n}")
+            assert {w.status for w in sessions} == {"COMPLETED"}
+        assert [
+            x
+            for x in r.bo.state.rejected()
+            if "already exists" not in (x.message or "")
+        ] == []
