@@ -38,6 +38,27 @@ class EvseBoardPort(Protocol):
         ...
 
 
+class ContactorPort(Protocol):
+    """A contactor switched by a relay channel, with its mirror contact read back."""
+
+    name: str
+
+    def subscribe(self, sink: ReadingSink) -> None:
+        """Deliver every poll outcome of the relay module to ``sink``."""
+        ...
+
+    async def switch(self, closed: bool) -> None:
+        """Energise (close) or release (open) the contactor's coil."""
+        ...
+
+    def welded(self) -> bool | None:
+        """True if the mirror contact says the main contacts stayed closed.
+
+        None while unknown (not read yet, or a command still settling).
+        """
+        ...
+
+
 class TokenReaderPort(Protocol):
     """A card reader: delivers normalised uids (upper-case hex) as they are read."""
 

@@ -15,6 +15,7 @@ from enum import StrEnum
 from drivers.modbus.profile import Profile
 from drivers.modbus.scheduler import BusScheduler
 from drivers.polled import PolledDevice
+from drivers.ports import ReadingSink
 from edge.model.clock import Clock
 from edge.model.measurement import Measurement
 
@@ -81,3 +82,27 @@ class ProfileRelay(PolledDevice):
         if coil and mirror:
             return ContactorCheck.NOT_CLOSED
         return ContactorCheck.OK
+
+
+class RelayChannel:
+    """One relay-module channel as a contactor (a ``drivers.ports.ContactorPort``)."""
+
+    def __init__(self, relay: ProfileRelay, channel: int) -> None:
+        self.relay = relay
+        self.channel = channel
+        self.name = f"{relay.name}#{channel}"
+
+    def subscribe(self, sink: ReadingSink) -> None:
+        """Deliver the relay module's poll outcomes to ``sink``."""
+        self.relay.subscribe(sink)
+
+    async def switch(self, closed: bool) -> None:
+        """Switch this channel's coil."""
+        await self.relay.set_relay(self.channel, closed)
+
+    def welded(self) -> bool | None:
+        """The mirror contact's verdict once the last command has settled."""
+        check = self.relay.check(self.channel)
+        if check is ContactorCheck.UNKNOWN:
+            return None
+        return check is ContactorCheck.WELDED

@@ -15,6 +15,7 @@ from drivers.meter import ProfileMeter
 from drivers.modbus.client import Endpoint, ModbusClient
 from drivers.modbus.profile import ProfileLibrary
 from drivers.modbus.scheduler import BusScheduler
+from drivers.relay import ProfileRelay, RelayChannel
 from drivers.rfid.reader import RfidReader
 from edge.auth.authorizer import Authorizer, LocalToken
 from edge.config.schema import BusSection, SiteConfig
@@ -22,6 +23,8 @@ from edge.evse.controller import EvseController
 from edge.evse.state_machine import EvseSettings
 from edge.model.clock import Clock
 from edge.store.db import Database
+from edge.uplink.ocpi.remote_auth import RemoteTokens
+from edge.uplink.ocpi.service import OcpiUplink
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +82,7 @@ class Site:
             refresh_s=config.auth.cache_refresh_s,
         )
         self.controllers: dict[str, EvseController] = {}
+        self.relays: dict[tuple[str, int], ProfileRelay] = {}
         self.meters: dict[str, ProfileMeter] = {}
         self.boards: dict[str, ProfileEvseBoard] = {}
         self.readers: dict[str, RfidReader] = {}
@@ -107,7 +111,23 @@ class Site:
                 device_timeout_s=timing.device_timeout_s,
                 checkpoint_interval_s=timing.checkpoint_interval_s,
             )
-            ctl = EvseController(settings, board, self.authorizer, db, clock)
+            contactor = None
+            if evse.contactor is not None:
+                ref = evse.contactor
+                key = (ref.bus, ref.unit)
+                if key not in self.relays:
+                    self.relays[key] = ProfileRelay(
+                        f"{ref.bus}/relay{ref.unit}",
+                        profiles.get(ref.model),
+                        ref.unit,
+                        self.schedulers[ref.bus],
+                        clock,
+                        timing.poll_interval_s,
+                    )
+                contactor = RelayChannel(self.relays[key], ref.channel)
+            ctl = EvseController(settings, board, self.authorizer, db, clock, contactor)
+            if contactor is not None:
+                contactor.subscribe(ctl.on_relay)
             meter.subscribe(ctl.on_meter)
             board.subscribe(ctl.on_board)
             self.controllers[evse.uid] = ctl
@@ -118,6 +138,17 @@ class Site:
                 self.readers[evse.uid] = RfidReader(
                     port, evse.rfid.kind, clock, evse.rfid.baud
                 )
+
+        # The OCPI uplink: woken by every EVSE change, fed by the token cache.
+        self.uplink_wake = asyncio.Event()
+        self.uplink: OcpiUplink | None = None
+        if config.ocpi is not None and config.ocpi.enabled:
+            self.uplink = OcpiUplink(
+                config, clock, db, wake=self.uplink_wake, token_sink=self.authorizer
+            )
+            self.authorizer.use_remote(RemoteTokens(self.uplink))
+        for ctl in self.controllers.values():
+            ctl.on_change = lambda _ctl: self.uplink_wake.set()
 
     async def _read_cards(self, evse_uid: str, reader: RfidReader) -> None:
         ctl = self.controllers[evse_uid]
@@ -141,6 +172,8 @@ class Site:
             try:
                 async with asyncio.TaskGroup() as tg:
                     tg.create_task(self.authorizer.run(), name="token cache")
+                    if self.uplink is not None:
+                        tg.create_task(self.uplink.run(), name="ocpi uplink")
                     for uid, ctl in self.controllers.items():
                         tg.create_task(ctl.run(), name=f"evse {uid}")
                     for uid, reader in self.readers.items():

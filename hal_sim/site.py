@@ -22,11 +22,13 @@ from edge.model.clock import Clock
 from hal_sim.devices.base import ProfileDevice
 from hal_sim.devices.evse_board import SimEvseBoard
 from hal_sim.devices.meter import SimMeter
+from hal_sim.devices.relay import SimRelay
 from hal_sim.ev import SimEv
 from hal_sim.schedule import CARD_DELAY_S, Visit, build_schedule
 
 CARD_ATTEMPTS = 8
 CARD_RETRY_S = 45.0
+CARD_RETRY_WALL_S = 2.0
 """A driver whose car does not start charging swipes again after this long."""
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,17 @@ class SimChannel:
     board: SimEvseBoard
     reader: CardReaderSim | None = None
     visit: Visit | None = None
+    contactor: tuple[SimRelay, int] | None = None
+    """The relay channel switching this EVSE's contactor, if the site has one."""
+
+    def power_path_closed(self) -> bool:
+        """Current can flow: the board's relay and, if present, the contactor."""
+        if not self.board.relay_closed:
+            return False
+        if self.contactor is None:
+            return True
+        relay, channel = self.contactor
+        return relay.main_closed(channel)
 
 
 @dataclass
@@ -86,6 +99,13 @@ class SimSite:
             self.buses[evse.meter.bus].devices[evse.meter.unit] = meter
             self.buses[evse.board.bus].devices[evse.board.unit] = board
             self.channels[evse.uid] = SimChannel(evse.uid, meter, board)
+            if evse.contactor is not None:
+                ref = evse.contactor
+                relay = self.buses[ref.bus].devices.get(ref.unit)
+                if not isinstance(relay, SimRelay):
+                    relay = SimRelay(profiles.get(ref.model), ref.unit)
+                    self.buses[ref.bus].devices[ref.unit] = relay
+                self.channels[evse.uid].contactor = (relay, ref.channel)
         self.schedule = build_schedule(sim, list(self.channels)) if sim else []
         self._t0 = clock.monotonic()
         self._last = self._t0
@@ -106,7 +126,7 @@ class SimSite:
             if ev is None:
                 ch.meter.add_energy(0.0, (0.0, 0.0, 0.0))
                 continue
-            wh = ev.step(dt, ch.board.offered_a(), ch.board.relay_closed)
+            wh = ev.step(dt, ch.board.offered_a(), ch.power_path_closed())
             ch.meter.add_energy(wh, ev.phase_currents())
             ch.board.update()
 
@@ -162,7 +182,11 @@ class SimSite:
             if not visit.card or ch.reader is None or ch.visit is not visit:
                 return
             await ch.reader.present(visit.card)
-            await self.clock.sleep(CARD_RETRY_S)
+            # Real wire time does not shrink with a fast site clock: give the
+            # controller at least a couple of wall seconds before swiping again.
+            await self.clock.sleep(
+                max(CARD_RETRY_S, CARD_RETRY_WALL_S * self.clock.speed)
+            )
             ev = ch.board.ev
             if ch.visit is not visit or ev is None or ev.energy_taken_wh > 0:
                 return

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edge.config.schema import DeviceRef, SiteConfig
+from edge.config.schema import ContactorRef, DeviceRef, SiteConfig
 
 
 def cross_check(
@@ -25,6 +25,9 @@ def cross_check(
     units: dict[tuple[str, int], str] = {}
     rfid_ports: dict[str, str] = {}
 
+    relays: dict[tuple[str, int], tuple[str, set[int]]] = {}
+    relay_users: list[tuple[str, int]] = []
+
     def device(ref: DeviceRef, path: str, kind: str) -> None:
         if ref.bus not in buses:
             known = ", ".join(sorted(buses)) or "none defined"
@@ -32,7 +35,29 @@ def cross_check(
                 (f"{path}.bus", f"unknown bus {ref.bus!r} (buses: {known})")
             )
         key = (ref.bus, ref.unit)
-        if key in units:
+        if isinstance(ref, ContactorRef):
+            # One relay module serves several EVSEs, one channel each.
+            model, channels = relays.setdefault(key, (ref.model, set()))
+            if key in units and units[key] not in {p for p, _ in relay_users}:
+                problems.append(
+                    (
+                        f"{path}.unit",
+                        f"Modbus id {ref.unit} on bus "
+                        f"{ref.bus!r} is already used by {units[key]}",
+                    )
+                )
+            elif ref.channel in channels or model != ref.model:
+                problems.append(
+                    (
+                        f"{path}.channel",
+                        f"channel {ref.channel} of relay "
+                        f"{ref.unit} on bus {ref.bus!r} is already used",
+                    )
+                )
+            channels.add(ref.channel)
+            units.setdefault(key, path)
+            relay_users.append((path, ref.channel))
+        elif key in units:
             problems.append(
                 (
                     f"{path}.unit",
@@ -64,6 +89,8 @@ def cross_check(
         seen_uids.setdefault(evse.uid, i)
         device(evse.meter, f"{path}.meter", "meter")
         device(evse.board, f"{path}.board", "EVSE board")
+        if evse.contactor is not None:
+            device(evse.contactor, f"{path}.contactor", "relay module")
         if evse.rfid is not None:
             if evse.rfid.port in rfid_ports:
                 problems.append(

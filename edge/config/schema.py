@@ -60,6 +60,17 @@ class DeviceRef(_Model):
     model: str
 
 
+class ContactorRef(DeviceRef):
+    """A relay-module channel that switches the EVSE's contactor.
+
+    The channel's discrete input reads the contactor's mirror (auxiliary NC)
+    contact, so that a welded contactor is seen. EVSEs may share one module on
+    different channels.
+    """
+
+    channel: Annotated[int, Field(ge=1, le=64)]
+
+
 class RfidSection(_Model):
     """A serial RFID reader at an EVSE."""
 
@@ -81,6 +92,7 @@ class EvseSection(_Model):
     free_vend: bool = False
     meter: DeviceRef
     board: DeviceRef
+    contactor: ContactorRef | None = None
     rfid: RfidSection | None = None
 
 

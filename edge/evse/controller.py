@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from drivers.errors import DriverError
-from drivers.ports import EvseBoardPort
+from drivers.ports import ContactorPort, EvseBoardPort
 from edge.auth.authorizer import Authorizer
 from edge.evse.events import (
     Action,
@@ -23,6 +23,7 @@ from edge.evse.events import (
     Checkpoint,
     Event,
     MeterRead,
+    MirrorRead,
     NewPeriod,
     Rejected,
     SetContactor,
@@ -61,9 +62,11 @@ class EvseController:
         authorizer: Authorizer,
         db: Database,
         clock: Clock,
+        contactor: ContactorPort | None = None,
     ) -> None:
         self.settings = settings
         self.board = board
+        self.contactor = contactor
         self.authorizer = authorizer
         self.db = db
         self.clock = clock
@@ -85,6 +88,14 @@ class EvseController:
         self.inbox.put_nowait(
             BoardRead(CpState(cp), None if relay is None else relay >= 0.5)
         )
+
+    def on_relay(self, item: DeviceReading | DeviceSilent) -> None:
+        """The relay module was polled: check the contactor's mirror contact."""
+        if isinstance(item, DeviceSilent) or self.contactor is None:
+            return
+        welded = self.contactor.welded()
+        if welded is not None and welded != self.state.welded:
+            self.inbox.put_nowait(MirrorRead(welded))
 
     def on_meter(self, item: DeviceReading | DeviceSilent) -> None:
         """A meter poll finished."""
@@ -146,7 +157,8 @@ class EvseController:
     async def open_contactor(self, timeout_s: float = 2.0) -> None:
         """Best effort on shutdown: open the contactor while the bus still runs."""
         with contextlib.suppress(DriverError, TimeoutError):
-            await asyncio.wait_for(self.board.set_charging(False, 0.0), timeout_s)
+            async with asyncio.timeout(timeout_s):
+                await self._contactor(SetContactor(False, 0.0))
 
     async def _apply(self, event: Event) -> None:
         if self._resend_contactor and isinstance(event, BoardRead):
@@ -259,8 +271,17 @@ class EvseController:
         return None
 
     async def _contactor(self, action: SetContactor) -> None:
+        """Close: contactor, then the board's offer; open: offer first, then contactor.
+
+        The EV draws only while the board offers current, so the contactor never
+        switches under load.
+        """
         try:
+            if action.closed and self.contactor is not None:
+                await self.contactor.switch(True)
             await self.board.set_charging(action.closed, action.current_a)
+            if not action.closed and self.contactor is not None:
+                await self.contactor.switch(False)
         except DriverError as exc:
             # Re-sent once the board answers again; meanwhile its silence puts
             # the EVSE in its safe state.

@@ -175,6 +175,9 @@ def _token(
         return replace(s, pending=PendingAuth(uid, now + cfg.auth_window_s, "stop"))
     if s.session is not None:
         return s  # already stopping
+    if s.fault is not None:
+        actions.append(Rejected(uid, f"EVSE out of order ({s.fault.value})"))
+        return replace(s, pending=None)
     actions.append(Authorize(uid))
     return replace(s, pending=PendingAuth(uid, now + cfg.auth_window_s, "start"))
 

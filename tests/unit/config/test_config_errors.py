@@ -126,3 +126,28 @@ def test_cli_check_prints_errors_and_no_traceback(
 def test_cli_check_accepts_the_demo(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["config", "check", str(DEMO)]) == 0
     assert "OK (2 EVSE" in capsys.readouterr().out
+
+
+RELAY = '\ncontactor = { bus = "rs485", unit = 9, model = "waveshare_modbus_rtu_io_8ch", channel = 1 }'
+
+
+def test_evses_share_a_relay_module_on_different_channels() -> None:
+    text = BASE.replace(
+        'model = "evse_wb" }\n\n', 'model = "evse_wb" }' + RELAY + "\n\n", 1
+    )
+    text = text.rstrip("\n") + RELAY.replace("channel = 1", "channel = 2") + "\n"
+    config = parse_config(text, "site.toml", MODELS)
+    assert [e.contactor.channel for e in config.evse if e.contactor] == [1, 2]
+
+
+def test_relay_channel_used_twice_or_unit_clash() -> None:
+    text = BASE.replace(
+        'model = "evse_wb" }\n\n', 'model = "evse_wb" }' + RELAY + "\n\n", 1
+    )
+    twice = text.rstrip("\n") + RELAY + "\n"
+    assert issues(twice)[0][1:] == (
+        "evse[1].contactor.channel",
+        "channel 1 of relay 9 on bus 'rs485' is already used",
+    )
+    clash = text.rstrip("\n") + RELAY.replace("unit = 9", "unit = 3") + "\n"
+    assert "already used by evse[1].meter" in issues(clash)[0][2]
