@@ -335,7 +335,12 @@ def run_site(
     finally:
         for p in (edge, sim):
             p.send_signal(signal.SIGTERM)
-            p.wait(timeout=30)
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                print(f"warning: {p.args[0]} ignored SIGTERM for 30 s", file=sys.stderr)
+                p.kill()
+                p.wait()
         log.close()
     site_hours = elapsed * speed / 3600
     sessions = (

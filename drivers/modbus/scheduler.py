@@ -218,8 +218,11 @@ class BusScheduler:
                 self._wake.clear()
                 if not self._writes.empty():
                     continue
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can lose a
+                # cancellation that arrives as the event is set.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.clock.to_wall(wait))
+                    async with asyncio.timeout(self.clock.to_wall(wait)):
+                        await self._wake.wait()
         finally:
             self.client.close()
             while not self._writes.empty():
