@@ -20,7 +20,7 @@ into the blocks read every cycle and the slow blocks read in rotation.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -116,11 +116,16 @@ def _atoms(spans: Iterable[Spanned]) -> list[tuple[int, int]]:
     return atoms
 
 
+FrameCostFn = Callable[[Function, int], int]
+"""Prices one read frame of ``count`` registers (or bits); default frame_chars."""
+
+
 def _plan_one(
     function: Function,
     atoms: list[tuple[int, int]],
     cap: int,
     unreadable: Sequence[tuple[int, int]],
+    cost_of: FrameCostFn = frame_chars,
 ) -> list[ReadBlock]:
     for start, end in atoms:
         if end - start > cap or _crosses(start, end, unreadable):
@@ -138,7 +143,7 @@ def _plan_one(
             if end - start > cap or _crosses(start, end, unreadable):
                 break  # a longer block only gets worse
             chars, frames = best[i]
-            cost = (chars + frame_chars(function, end - start), frames + 1)
+            cost = (chars + cost_of(function, end - start), frames + 1)
             if choice is None or cost < choice[0]:
                 choice = (cost, i)
         if choice is None:  # pragma: no cover - the one-atom block always fits
@@ -159,11 +164,14 @@ def plan_reads(
     rows: Sequence[Spanned],
     max_count: int = MAX_READ_REGISTERS,
     unreadable: Sequence[tuple[int, int]] = (),
+    cost_of: FrameCostFn = frame_chars,
 ) -> list[ReadBlock]:
     """Cover ``rows`` with the cheapest read blocks (see the module docstring).
 
     ``max_count`` caps register reads (coils and discrete inputs are capped at
-    2000 bits); ``unreadable`` lists inclusive address ranges never to read.
+    2000 bits); ``unreadable`` lists inclusive address ranges never to read;
+    ``cost_of`` prices a frame (wire characters by default; the bus scheduler
+    prices in wire time, see :mod:`drivers.modbus.cycle`).
     Blocks come sorted by function code, then address. Raises ``ValueError``
     when a row cannot be read in one request at all.
     """
@@ -173,7 +181,7 @@ def plan_reads(
     blocks: list[ReadBlock] = []
     for fn in sorted(by_fn):
         cap = MAX_READ_BITS if fn.is_bits else max_count
-        blocks += _plan_one(fn, _atoms(by_fn[fn]), cap, unreadable)
+        blocks += _plan_one(fn, _atoms(by_fn[fn]), cap, unreadable, cost_of)
     return blocks
 
 

@@ -15,11 +15,11 @@ any frame cost that grows with the span; see its docstring) with this cost.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from drivers.modbus.coalesce import ReadBlock, Span, Spanned, poll_plan
-from drivers.modbus.profile import MAX_READ_BITS, Function, PollClass, Profile
+from drivers.modbus.coalesce import ReadBlock, Span, Spanned, plan_reads, poll_plan
+from drivers.modbus.profile import Function, PollClass, Profile
 from drivers.modbus.wire import LineTiming, read_transaction_s
 
 NOMINAL_TCP_LINE = LineTiming(115200)
@@ -39,53 +39,6 @@ class FrameCost:
         return round(seconds * 1e9)
 
 
-def _crosses(a: int, b: int, unreadable: Sequence[tuple[int, int]]) -> bool:
-    return any(lo < b and a <= hi for lo, hi in unreadable)
-
-
-def _atoms(spans: Iterable[Spanned]) -> list[tuple[int, int]]:
-    atoms: list[tuple[int, int]] = []
-    for start, end in sorted({(s.address, s.address + s.count) for s in spans}):
-        if atoms and start < atoms[-1][1]:
-            atoms[-1] = (atoms[-1][0], max(atoms[-1][1], end))
-        else:
-            atoms.append((start, end))
-    return atoms
-
-
-def _plan_one(
-    function: Function,
-    atoms: list[tuple[int, int]],
-    cost: FrameCost,
-    cap: int,
-    unreadable: Sequence[tuple[int, int]],
-) -> list[ReadBlock]:
-    best: list[tuple[int, int]] = [(0, 0)]
-    back: list[int] = [0]
-    for j in range(1, len(atoms) + 1):
-        end = atoms[j - 1][1]
-        choice: tuple[tuple[int, int], int] | None = None
-        for i in range(j - 1, -1, -1):
-            start = atoms[i][0]
-            if end - start > cap or _crosses(start, end, unreadable):
-                break
-            price, frames = best[i]
-            total = (price + cost(function, end - start), frames + 1)
-            if choice is None or total < choice[0]:
-                choice = (total, i)
-        if choice is None:
-            raise ValueError(f"function {function}: [{atoms[j - 1]}] is unreadable")
-        best.append(choice[0])
-        back.append(choice[1])
-    blocks: list[ReadBlock] = []
-    j = len(atoms)
-    while j > 0:
-        i = back[j]
-        blocks.append(ReadBlock(function, atoms[i][0], atoms[j - 1][1] - atoms[i][0]))
-        j = i
-    return blocks[::-1]
-
-
 def plan_frames(
     spans: Sequence[Spanned],
     cost: FrameCost,
@@ -93,14 +46,7 @@ def plan_frames(
     unreadable: Sequence[tuple[int, int]] = (),
 ) -> list[ReadBlock]:
     """The frames of least total bus time that read every span whole."""
-    by_fn: dict[Function, list[Spanned]] = {}
-    for span in spans:
-        by_fn.setdefault(span.function, []).append(span)
-    blocks: list[ReadBlock] = []
-    for fn in sorted(by_fn):
-        limit = MAX_READ_BITS if fn.is_bits else cap
-        blocks += _plan_one(fn, _atoms(by_fn[fn]), cost, limit, unreadable)
-    return blocks
+    return plan_reads(spans, cap, unreadable, cost_of=cost)
 
 
 def row_spans(profile: Profile, poll: PollClass | None = None) -> list[Spanned]:
