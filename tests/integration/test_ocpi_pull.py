@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from edge.uplink.ocpi.models import AllowedType, LocationReferences
+from edge.uplink.ocpi.models import AllowedType, LocationReferences, TokenType
+from edge.uplink.ocpi.remote_auth import RemoteTokens
 from edge.uplink.ocpi.tokens import MemoryTokenSink
 from hal_sim.backoffice.faults import Fault
 from hal_sim.backoffice.tokens import sample_tokens
@@ -43,7 +44,10 @@ async def test_full_pull_follows_pages_then_incremental_by_date_from(tmp_path: P
 async def test_real_time_authorization(tmp_path: Path):
     tokens = sample_tokens(3, T0.replace(hour=0))
     async with rig(
-        tmp_path, backoffice={"tokens": tokens}, section={"request_timeout_s": 1.0}
+        tmp_path,
+        speed=1.0,  # auth.remote_timeout_s is site time
+        backoffice={"tokens": tokens},
+        section={"request_timeout_s": 1.0},
     ) as r:
         up = r.uplink
         where = LocationReferences(location_id="LOC1", evse_uids=["E1"])
@@ -57,6 +61,16 @@ async def test_real_time_authorization(tmp_path: Path):
         assert await up.authorize_remote("DEADBEEF", where) is None  # 404 / 2004
         unknown = [x for x in r.bo.state.log if x.status_code == 2004]
         assert [(x.http_status, x.module) for x in unknown] == [(404, "tokens")]
+        # the same through the authorization service's RemoteAuthorizer port
+        bridge = RemoteTokens(up)
+        answer = await bridge.authorize_remote(tokens[2].uid, TokenType.RFID, "E2")
+        assert answer is not None
+        assert answer.info is not None
+        assert answer.info.location is not None
+        assert answer.info.location.evse_uids == ["E2"]
+        unknown_answer = await bridge.authorize_remote("DEADBEEF", TokenType.RFID, None)
+        assert unknown_answer is not None
+        assert unknown_answer.info is None  # known to be unknown, not unreachable
         # a hanging eMSP: the driver does not wait longer than auth.remote_timeout_s
         r.bo.faults.hang_s = 5.0
         r.bo.faults.inject(Fault.TIMEOUT, module="tokens")

@@ -11,7 +11,6 @@ authorization is :meth:`OcpiUplink.authorize_remote`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from pathlib import Path
@@ -277,12 +276,17 @@ class OcpiUplink:
         self, uid: str, location_ref: LocationReferences | None
     ) -> AuthorizationInfo | None:
         """Real-time authorization at the eMSP; None if unknown or unreachable."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self.auth_timeout_s + 0.5):
-                return await self.puller.authorize(
-                    uid, location_ref, timeout_s=self.auth_timeout_s
+        try:
+            async with asyncio.timeout(self.clock.to_wall(self.auth_timeout_s) + 0.5):
+                return await self.puller.ask(
+                    uid, location_ref, timeout_s=self.clock.to_wall(self.auth_timeout_s)
                 )
-        return None
+        except (TimeoutError, OcpiError) as exc:
+            reason = (
+                "no answer in time" if isinstance(exc, TimeoutError) else exc.reason
+            )
+            log.info("real-time authorization of %s…: %s", uid[:4], reason)
+            return None
 
     async def aclose(self) -> None:
         """Close the HTTP connections (``run`` does this when it ends)."""

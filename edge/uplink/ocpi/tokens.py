@@ -27,7 +27,6 @@ from edge.uplink.ocpi.errors import (
     HttpStatusError,
     MalformedResponse,
     NotRegistered,
-    OcpiError,
     OcpiStatusError,
 )
 from edge.uplink.ocpi.models import (
@@ -187,17 +186,21 @@ class TokenPuller:
         )
         return PullResult(pages, received, invalid, date_from, date_from is None)
 
-    async def authorize(
+    async def ask(
         self,
         uid: str,
         location: LocationReferences | None,
         token_type: str = "RFID",  # noqa: S107 - an OCPI TokenType, not a secret
         timeout_s: float = 2.0,
     ) -> AuthorizationInfo | None:
-        """Ask the eMSP about ``uid`` now; None when unknown or unreachable."""
+        """Ask the eMSP about ``uid`` now: its answer, or None if it does not know it.
+
+        Raises NotRegistered without a tokens endpoint, OcpiError when there is no
+        usable answer (timeout, refused, malformed).
+        """
         src = self.source()
         if src is None:
-            return None
+            raise NotRegistered("no tokens endpoint or token C yet")
         url = f"{src.url.rstrip('/')}/{quote(uid, safe='')}/authorize"
         body = location.model_dump_ocpi() if location is not None else None
         try:
@@ -210,14 +213,11 @@ class TokenPuller:
                 route=src.route,
                 timeout_s=timeout_s,
             )
-            return reply.data_as(_INFO, "authorization_info")
-        except OcpiError as exc:
-            unknown = (
-                isinstance(exc, OcpiStatusError) and exc.status_code == 2004
-            ) or (isinstance(exc, HttpStatusError) and exc.http_status == 404)
-            log.info(
-                "real-time authorization of %s…: %s",
-                uid[:4],
-                "unknown token" if unknown else exc.reason,
+        except (OcpiStatusError, HttpStatusError) as exc:
+            code = getattr(exc, "status_code", None) or getattr(
+                exc, "ocpi_status", None
             )
-            return None
+            if code == 2004 or getattr(exc, "http_status", None) == 404:
+                return None
+            raise
+        return reply.data_as(_INFO, "authorization_info")
