@@ -13,6 +13,7 @@ from edge.app import Overrides, Site
 from edge.config.schema import SiteConfig
 from edge.model.clock import ScaledClock
 from edge.store.db import Database
+from hal_sim.backoffice.sim import play_outages, sim_uplink, summary, wait_for_backlog
 from hal_sim.world import SimWorld
 
 
@@ -22,6 +23,8 @@ class SimResult:
 
     truth: list[dict[str, object]]
     duration_s: float
+    uplink: dict[str, object] | None = None
+    """The OCPI uplink's backlog after the run and what the backoffice received."""
 
 
 async def simulate(
@@ -41,12 +44,22 @@ async def simulate(
     overrides = Overrides(
         endpoints=dict(endpoints.modbus), rfid_ports=dict(endpoints.rfid)
     )
+    uplink_stack = contextlib.AsyncExitStack()
+    config, backoffice = await uplink_stack.enter_async_context(
+        sim_uplink(config, clock, db_path)
+    )
     db = await Database.open(db_path)
     site = Site(config, clock, db, overrides)
+    uplink: dict[str, object] | None = None
     try:
         async with asyncio.TaskGroup() as tg:
             world_task = tg.create_task(world.run(), name="sim world")
             site_task = tg.create_task(site.run(), name="controller")
+            outages = None
+            if backoffice is not None:
+                outages = tg.create_task(
+                    play_outages(backoffice, clock, config), name="uplink outages"
+                )
             deadline = clock.monotonic() + duration_s
             while clock.monotonic() < deadline:
                 if on_tick is not None:
@@ -56,10 +69,15 @@ async def simulate(
                 )
             if on_tick is not None:
                 on_tick(site, clock)
+            if site.uplink is not None:  # let the uplink deliver what is queued
+                uplink = summary(backoffice, await wait_for_backlog(db, clock, 10.0))
             world_task.cancel()
             site_task.cancel()
+            if outages is not None:
+                outages.cancel()
     finally:
         with contextlib.suppress(Exception):
             await world.close()
         await db.close()
-    return SimResult(world.site.truth, duration_s)
+        await uplink_stack.aclose()
+    return SimResult(world.site.truth, duration_s, uplink)

@@ -109,8 +109,16 @@ class SimBackoffice:
         statuses: dict[str, int] = {}
         for s in st.sessions.values():
             statuses[str(s["status"])] = statuses.get(str(s["status"]), 0) + 1
+        per_session: dict[str, int] = {}
+        for w in st.writes:
+            if w.module == "sessions":
+                per_session[w.key] = per_session.get(w.key, 0) + 1
+        histogram: dict[int, int] = {}
+        for count in per_session.values():
+            histogram[count] = histogram.get(count, 0) + 1
         return {
             "registered": len(st.registrations),
+            "session_writes": dict(sorted(histogram.items())),
             "locations": len(st.locations),
             "sessions": statuses,
             "cdrs": len(st.cdrs),

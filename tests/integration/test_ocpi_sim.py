@@ -1,0 +1,60 @@
+"""`edge sim` end to end: real drivers, the Site, the uplink and the simulated eMSP,
+with an uplink outage in the schedule; the run ends with an empty backlog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from drivers.modbus.profile import ProfileLibrary
+from edge.config.loader import load_config
+from edge.simulate import simulate
+from edge.store.db import open_sync
+from edge.store.outbox import all_items
+from edge.store.sessions import list_sessions
+from tests.integration.sites import arrival, site_file
+
+OCPI = """
+[ocpi]
+session_patch_interval_s = 300
+retry_max_s = 60
+[[ocpi.sim_outage]]
+start_min = 5
+duration_min = 35
+"""
+
+
+@pytest.mark.slow
+async def test_sim_with_an_uplink_outage_ends_with_an_empty_backlog(tmp_path: Path):
+    visits = arrival("ev1", "E1", "04A23B1C00", 6, 30, 8000) + arrival(
+        "ev2", "E2", "62E3086CED", 10, 45, 6000
+    )
+    config = load_config(
+        site_file(tmp_path, visits, extra=OCPI), ProfileLibrary().ids()
+    )
+    db_path = tmp_path / "edge.db"
+    result = await simulate(config, db_path, speed=600, duration_s=60 * 60)
+
+    assert result.uplink is not None
+    assert result.uplink["backlog"] == 0
+    received = result.uplink["backoffice"]
+    assert isinstance(received, dict)
+    assert received["sessions"] == {"COMPLETED": 2}
+    # progress every 5 min would be ~7 writes per session; offline changes fold:
+    # at most a PUT and the final PATCH each
+    writes = received["session_writes"]
+    assert isinstance(writes, dict)
+    assert set(writes) <= {1, 2}
+    assert sum(writes.values()) == 2
+    assert received["cdrs"] == 2
+    assert received["locations"] == 1
+    assert received["rejected"] == 0
+    assert received["link_up"] is True
+    db = open_sync(db_path)
+    try:
+        assert [s.status.value for s in list_sessions(db)] == ["COMPLETED"] * 2
+        assert all_items(db.conn) == []
+    finally:
+        db.conn.close()
+    assert (tmp_path / "edge.ocpi.json").exists()  # credentials next to the db
