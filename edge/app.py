@@ -136,7 +136,13 @@ class Site:
             if evse.rfid is not None:
                 port = overrides.rfid_ports.get(evse.uid, evse.rfid.port)
                 self.readers[evse.uid] = RfidReader(
-                    port, evse.rfid.kind, clock, evse.rfid.baud
+                    port,
+                    evse.rfid.kind,
+                    clock,
+                    evse.rfid.baud,
+                    # A held card repeats its frames in wall time: on a fast site clock
+                    # the debounce must still span a fraction of a wall second.
+                    hold_s=max(1.0, 0.2 * clock.speed),
                 )
 
         # The OCPI uplink: woken by every EVSE change, fed by the token cache.

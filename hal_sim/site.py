@@ -28,7 +28,7 @@ from hal_sim.schedule import CARD_DELAY_S, Visit, build_schedule
 
 CARD_ATTEMPTS = 8
 CARD_RETRY_S = 45.0
-CARD_RETRY_WALL_S = 2.0
+CARD_RETRY_WALL_S = 1.0
 """A driver whose car does not start charging swipes again after this long."""
 
 log = logging.getLogger(__name__)

@@ -67,17 +67,26 @@ async def test_pymodbus_alone_does_not_keep_the_silence_our_client_does():
             rig.path, baudrate=1200, stopbits=2, timeout=0.3, retries=0
         )
         assert await raw.connect()
-        await raw.read_input_registers(72, count=2, device_id=1)
-        with pytest.raises(Exception, match="No response"):
-            await raw.read_input_registers(72, count=2, device_id=2)
+        # A loaded machine can delay pymodbus' second request past t3.5 by
+        # chance; one early request in a few tries shows the missing guard.
+        lost = 0
+        for _ in range(5):
+            await raw.read_input_registers(72, count=2, device_id=1)
+            try:
+                await raw.read_input_registers(72, count=2, device_id=2)
+            except Exception as exc:  # noqa: BLE001 - pymodbus' own error types
+                lost += "No response" in str(exc)
+                break
         raw.close()
-        assert rig.line.stats.early == 1  # unit 2 heard garbage: no answer
+        assert lost == 1
+        early = rig.line.stats.early
+        assert early >= 1  # unit 2 heard a request too early: no answer
         ours = ModbusClient(rig.endpoint())
         await ours.connect()
         for unit in (1, 2, 1, 2):
             assert len(await ours.read(unit, 4, 72, 2)) == 2
         ours.close()
-    assert rig.line.stats.early == 1
+    assert rig.line.stats.early == early  # ours never sends early
 
 
 async def test_a_transaction_takes_the_wire_time_and_no_more():
