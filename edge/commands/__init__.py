@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from edge.commands import config, profiles, run, scan, sessions, sim, tariff, tokens
+from edge.commands import (
+    config,
+    ocpi,
+    profiles,
+    run,
+    scan,
+    sessions,
+    sim,
+    sync,
+    tariff,
+    tokens,
+)
 
 COMMANDS: list[ModuleType] = [
     run,
@@ -19,4 +30,6 @@ COMMANDS: list[ModuleType] = [
     config,
     profiles,
     scan,
+    sync,
+    ocpi,
 ]

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from edge.commands.common import EXIT_CONFIG, load_site
+from edge.commands.ocpi import add_uplink_flags, apply_uplink_flags
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -18,6 +19,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from edge.store.db import Database
 
     config = load_site(args.config)
+    config = None if config is None else apply_uplink_flags(config, args, False)
     if config is None:
         return EXIT_CONFIG
     clock: Clock
@@ -63,4 +65,5 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--clock-file",
         help="share site time with `hal-sim serve --clock-file` (simulated sites)",
     )
+    add_uplink_flags(run)
     run.set_defaults(func=cmd_run)

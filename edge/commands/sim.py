@@ -6,6 +6,7 @@ import argparse
 import re
 
 from edge.commands.common import EXIT_CONFIG, load_site
+from edge.commands.ocpi import add_uplink_flags, apply_uplink_flags
 
 
 def parse_duration(text: str) -> float:
@@ -24,6 +25,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
     from edge.sim_cli import run_sim
 
     config = load_site(args.config)
+    config = None if config is None else apply_uplink_flags(config, args, True)
     if config is None:
         return EXIT_CONFIG
     return run_sim(config, args)
@@ -38,4 +40,5 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sim.add_argument("--db", help="database path (default: a new file per run)")
     sim.add_argument("--truth", help="append the simulator's plug-in/unplug log here")
     sim.add_argument("--quiet", action="store_true", help="no live table")
+    add_uplink_flags(sim, sim=True)
     sim.set_defaults(func=cmd_sim)
