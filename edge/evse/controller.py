@@ -210,6 +210,8 @@ class EvseController:
                 log.info("EVSE %s: card refused: %s", uid, action.reason)
             elif isinstance(action, StartSession):
                 log.info("EVSE %s session %s started", uid, action.session_id)
+            elif isinstance(action, SetStatus):
+                log.info("EVSE %s status %s (%s)", uid, action.status, action.reason)
             elif isinstance(action, StopSession):
                 log.info(
                     "EVSE %s session %s stopped (%s)",
