@@ -32,7 +32,12 @@ async def serve(args: argparse.Namespace) -> int:
     clock = SystemClock()
     tokens = sample_tokens(args.tokens, datetime(2026, 1, 1, tzinfo=UTC))
     async with SimBackoffice(
-        clock, host=args.host, port=args.port, token_a=args.token_a, tokens=tokens
+        clock,
+        host=args.host,
+        port=args.port,
+        proxy=not args.direct,
+        token_a=args.token_a,
+        tokens=tokens,
     ) as bo:
         bo.faults.latency_s = args.latency_ms / 1000
         say(f"versions URL: {bo.versions_url}")
@@ -55,6 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--token-a", default="sim-token-A")
     p.add_argument("--tokens", type=int, default=20, help="tokens in the list")
     p.add_argument("--latency-ms", type=float, default=0.0)
+    p.add_argument(
+        "--direct", action="store_true", help="no fault proxy (no outages, less CPU)"
+    )
     args = p.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
         return asyncio.run(serve(args))

@@ -11,6 +11,7 @@ no httpx type leaves this module.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -130,7 +131,13 @@ def _status_code(body: object) -> int | None:
 
 
 class OcpiClient:
-    """HTTP with OCPI headers and envelopes; errors as our own exceptions."""
+    """HTTP with OCPI headers and envelopes; errors as our own exceptions.
+
+    ``max_connections`` lanes, each an httpx client with one kept-alive
+    connection: a request takes a free lane and gives it back. One shared pool of
+    that size costs more CPU than the requests themselves once many are queued
+    (httpcore checks every connection for every request), so the pool is split.
+    """
 
     def __init__(
         self,
@@ -141,19 +148,23 @@ class OcpiClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base64_token = base64_token
-        self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout_s),
-            limits=httpx.Limits(
-                max_connections=max_connections,
-                max_keepalive_connections=max_connections,
-            ),
-            transport=transport,
-            headers={"Accept": "application/json"},
-        )
+        self._all = [
+            httpx.AsyncClient(
+                timeout=httpx.Timeout(timeout_s),
+                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+                transport=transport,
+                headers={"Accept": "application/json"},
+            )
+            for _ in range(max(1, max_connections))
+        ]
+        self._lanes: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
+        for lane in self._all:
+            self._lanes.put_nowait(lane)
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._http.aclose()
+        """Close every connection."""
+        for lane in self._all:
+            await lane.aclose()
 
     async def __aenter__(self) -> OcpiClient:
         return self
@@ -202,13 +213,14 @@ class OcpiClient:
             headers["Content-Type"] = "application/json"
         timeout = httpx.Timeout(timeout_s) if timeout_s is not None else None
         where = f"{method} {url}"
+        lane = await self._lanes.get()
         try:
             if timeout is None:
-                response = await self._http.request(
+                response = await lane.request(
                     method, url, content=content, params=params, headers=headers
                 )
             else:
-                response = await self._http.request(
+                response = await lane.request(
                     method,
                     url,
                     content=content,
@@ -222,9 +234,12 @@ class OcpiClient:
             raise TransportError(f"{where}: {exc!r}") from exc
         except httpx.InvalidURL as exc:
             raise TransportError(f"{where}: invalid URL ({exc})") from exc
-        log.debug(
-            "%s -> HTTP %s %s", where, response.status_code, _shown(content or b"")
-        )
+        finally:
+            self._lanes.put_nowait(lane)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "%s -> HTTP %s %s", where, response.status_code, _shown(content or b"")
+            )
         return self._unwrap(where, response, request_id)
 
     def _unwrap(self, where: str, response: httpx.Response, request_id: str) -> Reply:

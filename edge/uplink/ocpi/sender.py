@@ -129,6 +129,7 @@ class Sender:
         self._active = 0
         self._batch = _Batch()
         self._expedite = False
+        self._flush = False
 
     # ---- the loop --------------------------------------------------------------
     async def run(self) -> None:
@@ -154,23 +155,33 @@ class Sender:
     async def _dispatch_loop(
         self, tg: asyncio.TaskGroup, drain: bool, deadline: float | None
     ) -> bool:
+        # Claims run as a task beside the dispatching, so that requests keep
+        # going out while the database thread plans the next batch.
+        fill: asyncio.Task[int] | None = None
+        starved = False  # the last claim found nothing due
         while True:
             self.kick.clear()
             peer = self.peer()
-            claimed = 0
-            if self._buffer and not self.link.up:
+            if fill is not None and fill.done():
+                starved, fill = fill.result() == 0, None
+            if self._flush:  # the link went down: give back what was planned
+                self._flush = False
                 self._release_buffer()
             if peer is not None:
-                claimed = await self._fill(peer)
                 self._dispatch(tg, peer)
-            if drain and self._idle() and claimed == 0 and await self._finished():
+                if fill is None and not starved and self._wants_fill():
+                    fill = tg.create_task(self._fill(peer), name="outbox claim")
+            idle = fill is None and starved and self._idle()
+            if drain and idle and await self._finished():
                 return True
             if deadline is not None and self.clock.monotonic() >= deadline:
+                if fill is not None:
+                    await fill
                 return False
             if drain and peer is None:
                 return False
-            if claimed == 0 or self._active >= self._limit():
-                await self._wait(deadline)
+            await self._wait(deadline, idle)
+            starved = False  # woken (a change, a delivery) or timed out: look again
 
     def _limit(self) -> int:
         if self.link.up:
@@ -180,14 +191,23 @@ class Sender:
     def _idle(self) -> bool:
         return not self._buffer and self._active == 0 and not self._batch.outcomes
 
-    async def _fill(self, peer: Peer) -> int:
+    def _room(self) -> int:
         limit = self._limit()
-        room = (2 * limit if self.link.up else limit) - len(self._buffer)
-        if room <= 0 or (self._buffer and room < max(1, limit // 2)):
+        return (2 * limit if self.link.up else limit) - len(self._buffer)
+
+    def _wants_fill(self) -> bool:
+        room = self._room()
+        return room > 0 and (not self._buffer or room >= max(1, self._limit() // 2))
+
+    async def _fill(self, peer: Peer) -> int:
+        """Claim and plan up to the free room; wake the loop; return rows claimed."""
+        room = self._room()
+        if room <= 0:
             return 0
         now = self.clock.utcnow()
         claimed, plans = await self.db.run(lambda db: self._claim(db, room, now, peer))
         self._buffer.extend(plans)
+        self.kick.set()
         return claimed
 
     def _claim(
@@ -228,12 +248,12 @@ class Sender:
             self._active += 1
             tg.create_task(self._deliver(plan, peer), name=f"push {plan.item.key}")
 
-    async def _wait(self, deadline: float | None) -> None:
+    async def _wait(self, deadline: float | None, idle: bool) -> None:
         now = self.clock.monotonic()
         timeout = self.settings.idle_poll_s
         if self.link.retry_at is not None:
             timeout = min(timeout, self.link.retry_at - now)
-        elif not self._buffer and self._active == 0:
+        elif idle:
             due = await self.db.run(lambda db: outbox.next_due(db.conn))
             if due is not None:
                 ahead = (parse_iso(due) - self.clock.utcnow()).total_seconds()
@@ -317,6 +337,7 @@ class Sender:
             was_up = self.link.up
             delay = max(delay, self.link.failed(self.clock.monotonic(), reason, after))
             if was_up:
+                self._flush = True
                 log.warning("uplink down: %s; probing again in %.0f s", reason, delay)
         self.stats.retried += 1
         log.info("%s: %s; retry in %.0f s", plan.item.key, reason, delay)
