@@ -36,25 +36,31 @@ async def test_sim_with_an_uplink_outage_ends_with_an_empty_backlog(tmp_path: Pa
     db_path = tmp_path / "edge.db"
     result = await simulate(config, db_path, speed=600, duration_s=60 * 60)
 
+    db = open_sync(db_path)
+    try:
+        stored = list_sessions(db)
+        queued = all_items(db.conn)
+    finally:
+        db.conn.close()
+    # how many visits charged is the simulator's business (a loaded machine can
+    # slow the drivers); every session the store has must have reached the eMSP
+    completed = [s for s in stored if s.status.value == "COMPLETED"]
+    assert completed
+    assert len(completed) == len(stored)
+    assert queued == []
     assert result.uplink is not None
     assert result.uplink["backlog"] == 0
     received = result.uplink["backoffice"]
     assert isinstance(received, dict)
-    assert received["sessions"] == {"COMPLETED": 2}
+    assert received["sessions"] == {"COMPLETED": len(completed)}
+    assert received["cdrs"] == len(completed)
     # progress every 5 min would be ~7 writes per session; offline changes fold:
     # at most a PUT and the final PATCH each
     writes = received["session_writes"]
     assert isinstance(writes, dict)
     assert set(writes) <= {1, 2}
-    assert sum(writes.values()) == 2
-    assert received["cdrs"] == 2
+    assert sum(writes.values()) == len(completed)
     assert received["locations"] == 1
     assert received["rejected"] == 0
     assert received["link_up"] is True
-    db = open_sync(db_path)
-    try:
-        assert [s.status.value for s in list_sessions(db)] == ["COMPLETED"] * 2
-        assert all_items(db.conn) == []
-    finally:
-        db.conn.close()
     assert (tmp_path / "edge.ocpi.json").exists()  # credentials next to the db
