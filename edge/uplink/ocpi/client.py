@@ -15,7 +15,6 @@ import asyncio
 import base64
 import json
 import logging
-import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -39,7 +38,6 @@ log = logging.getLogger(__name__)
 logging.getLogger("httpx").setLevel(logging.WARNING)  # our DEBUG line replaces its INFO
 T = TypeVar("T")
 
-_LINK_NEXT = re.compile(r"<([^>]*)>\s*;[^,]*?\brel=\"?next\"?", re.IGNORECASE)
 _SHOWN = 80
 
 
@@ -313,10 +311,8 @@ class OcpiClient:
 
     @staticmethod
     def _next(response: httpx.Response) -> str | None:
-        link = response.headers.get("link")
-        if not link:
+        """The ``Link: <url>; rel="next"`` target, made absolute."""
+        target = response.links.get("next", {}).get("url")
+        if not target:
             return None
-        found = _LINK_NEXT.search(link)
-        if found is None:
-            return None
-        return str(response.request.url.join(found.group(1).strip()))
+        return str(response.request.url.join(target.strip()))
