@@ -206,8 +206,14 @@ class BusScheduler:
 
     async def run(self) -> None:
         """The bus loop: until cancelled."""
+        task = asyncio.current_task()
         try:
             while True:
+                # pymodbus awaits its answer with asyncio.wait_for, which on 3.11
+                # swallows a cancellation that lands as the answer arrives: honour
+                # a pending cancellation here, or the bus would poll forever.
+                if task is not None and task.cancelling():
+                    raise asyncio.CancelledError
                 await self._run_writes()
                 now = self.clock.monotonic()
                 due = [p for p in self.pollers if p.next_due <= now]

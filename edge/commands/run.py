@@ -7,9 +7,29 @@ import asyncio
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from edge.commands.common import EXIT_CONFIG, load_site
 from edge.commands.ocpi import add_uplink_flags, apply_uplink_flags
+
+
+def dump_tasks() -> None:
+    """On SIGUSR1: print every asyncio task and the await chain it waits in."""
+    for task in asyncio.all_tasks():
+        print(f"--- task {task.get_name()} {task!r:.160}", file=sys.stderr)
+        coro: Any = task.get_coro()
+        while coro is not None:
+            frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+            if frame is not None:
+                code = frame.f_code
+                print(
+                    f"    {code.co_filename}:{frame.f_lineno} {code.co_name}",
+                    file=sys.stderr,
+                )
+            coro = getattr(coro, "cr_await", None) or getattr(
+                coro, "gi_yieldfrom", None
+            )
+    sys.stderr.flush()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -39,6 +59,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, task.cancel)
+        loop.add_signal_handler(signal.SIGUSR1, dump_tasks)
         try:
             await task
         except asyncio.CancelledError:

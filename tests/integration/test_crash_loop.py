@@ -26,6 +26,13 @@ KILLS = 50
 
 
 def busy_day(rng: random.Random) -> str:
+    """16 visits; at one EVSE a car leaves at least 21 site minutes before the next.
+
+    The gap (over 4 s of wall time at x300) is longer than a restart of the
+    controller on a loaded machine. A car that leaves and another that arrives
+    while the controller is down are one visit to it: the board keeps offering
+    current and nothing on the bus tells them apart (see the issue notes).
+    """
     cards = ["04A23B1C00", "62E3086CED"]
     out = []
     for e in range(1, 5):
@@ -37,7 +44,7 @@ def busy_day(rng: random.Random) -> str:
                     f"E{e}",
                     rng.choice(cards),
                     round(arrive, 1),
-                    round(arrive + rng.uniform(34, 42), 1),
+                    round(arrive + rng.uniform(24, 32), 1),
                     rng.randrange(3000, 9000),
                     current_a=rng.choice((10.0, 16.0)),
                 )
