@@ -7,10 +7,10 @@ from pathlib import Path
 
 from drivers.modbus.profile import ProfileLibrary
 from edge.config.loader import load_config
+from edge.model.period import PeriodKind
 from edge.simulate import simulate
 from edge.store.db import open_sync
 from edge.store.outbox import pending
-from edge.model.period import PeriodKind
 from edge.store.sessions import list_sessions, periods
 
 from .sites import arrival, site_file

@@ -23,7 +23,10 @@ from hal_sim.world import SimWorld
 
 from .sites import site_file
 
-RELAY = 'contactor = { bus = "gw", unit = 9, model = "waveshare_modbus_rtu_io_8ch", channel = 1 }'
+RELAY = (
+    'contactor = { bus = "gw", unit = 9, model = "waveshare_modbus_rtu_io_8ch", '
+    "channel = 1 }"
+)
 
 
 async def until(what: str, check, timeout: float = 10.0) -> None:

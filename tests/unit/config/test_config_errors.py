@@ -128,7 +128,10 @@ def test_cli_check_accepts_the_demo(capsys: pytest.CaptureFixture[str]) -> None:
     assert "OK (2 EVSE" in capsys.readouterr().out
 
 
-RELAY = '\ncontactor = { bus = "rs485", unit = 9, model = "waveshare_modbus_rtu_io_8ch", channel = 1 }'
+RELAY = (
+    '\ncontactor = { bus = "rs485", unit = 9, model = "waveshare_modbus_rtu_io_8ch", '
+    "channel = 1 }"
+)
 
 
 def test_evses_share_a_relay_module_on_different_channels() -> None:
