@@ -175,7 +175,9 @@ def _token(
         return replace(s, pending=PendingAuth(uid, now + cfg.auth_window_s, "stop"))
     if s.session is not None:
         return s  # already stopping
-    if s.fault is not None:
+    if s.fault is not None and s.fault.status is OcpiEvseStatus.OUTOFORDER:
+        # Broken hardware refuses the card; a silent meter or board (often a
+        # passing bus problem) keeps it, to start once the devices answer again.
         actions.append(Rejected(uid, f"EVSE out of order ({s.fault.value})"))
         return replace(s, pending=None)
     actions.append(Authorize(uid))

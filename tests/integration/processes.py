@@ -31,7 +31,13 @@ def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
     """Signal the process and wait for it."""
     if proc.poll() is None:
         os.killpg(proc.pid, sig)
-    proc.wait(timeout=20)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        # Never leave a hung process behind to load the machine for later tests.
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise AssertionError(f"{proc.args[0]} ignored signal {sig} for 20 s") from None
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float = 30.0) -> Any:
