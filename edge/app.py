@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from drivers.evse_board import ProfileEvseBoard
 from drivers.meter import ProfileMeter
@@ -193,8 +192,3 @@ class Site:
         await asyncio.gather(*(c.open_contactor() for c in self.controllers.values()))
         for task in bus_tasks:
             task.cancel()
-
-
-async def open_database(config: SiteConfig, db_path: str | Path | None) -> Database:
-    """Open the store named on the command line or in the site file."""
-    return await Database.open(db_path or config.store.path)

@@ -18,24 +18,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from edge.auth.model import CachedToken, TokenSource
+from edge.store.tokens import TOKEN_FIELDS
 from edge.uplink.ocpi.models import Token
 from edge.uplink.ocpi.models.errors import error_reason
 
-FIELDS = (
-    "country_code",
-    "party_id",
-    "uid",
-    "type",
-    "contract_id",
-    "visual_number",
-    "issuer",
-    "group_id",
-    "valid",
-    "whitelist",
-    "language",
-    "default_profile_type",
-    "last_updated",
-)
+# The OCPI fields an operator's CSV may carry: the cache's columns but the ones
+# the controller keeps itself (where a row came from; the eMSP's energy contract).
+FIELDS = tuple(f for f in TOKEN_FIELDS if f not in {"energy_contract", "source"})
 _TRUE = {"true", "1", "yes", "y"}
 _FALSE = {"false", "0", "no", "n"}
 _ENUMS = {"type", "whitelist", "default_profile_type"}

@@ -19,7 +19,7 @@ from edge.store.db import transaction
 from edge.store.timefmt import iso, parse_iso
 from edge.uplink.ocpi.models.enums import TokenType, WhitelistType
 
-_FIELDS = (
+TOKEN_FIELDS = (  # every column, in table order
     "country_code",
     "party_id",
     "uid",
@@ -36,12 +36,12 @@ _FIELDS = (
     "last_updated",
     "source",
 )
-_COLUMNS = ", ".join(_FIELDS)
+_COLUMNS = ", ".join(TOKEN_FIELDS)
 _KEY = ("country_code", "party_id", "uid", "type")
-_UPDATES = ", ".join(f"{f} = excluded.{f}" for f in _FIELDS if f not in _KEY)
+_UPDATES = ", ".join(f"{f} = excluded.{f}" for f in TOKEN_FIELDS if f not in _KEY)
 _UPSERT = (
     f"INSERT INTO tokens ({_COLUMNS}, seed_hash) "
-    f"VALUES ({', '.join('?' * (len(_FIELDS) + 1))}) "
+    f"VALUES ({', '.join('?' * (len(TOKEN_FIELDS) + 1))}) "
     f"ON CONFLICT ({', '.join(_KEY)}) DO UPDATE SET {_UPDATES}, "
     "seed_hash = COALESCE(excluded.seed_hash, tokens.seed_hash)"
 )
@@ -50,7 +50,7 @@ _CHUNK = 500
 
 
 def _row(r: Sequence[Any]) -> CachedToken:
-    values = dict(zip(_FIELDS, r, strict=True))
+    values = dict(zip(TOKEN_FIELDS, r, strict=True))
     return CachedToken(
         country_code=str(values["country_code"]),
         party_id=str(values["party_id"]),
