@@ -141,7 +141,7 @@ class Site:
                     evse.rfid.baud,
                     # A held card repeats its frames in wall time: on a fast site clock
                     # the debounce must still span a fraction of a wall second.
-                    hold_s=max(1.0, 0.2 * clock.speed),
+                    hold_s=max(1.0, clock.from_wall(0.2)),
                 )
 
         # The OCPI uplink: woken by every EVSE change, fed by the token cache.

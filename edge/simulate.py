@@ -65,7 +65,7 @@ async def simulate(
                 if on_tick is not None:
                     on_tick(site, clock)
                 await clock.sleep(
-                    min(tick_wall_s * clock.speed, deadline - clock.monotonic())
+                    min(clock.from_wall(tick_wall_s), deadline - clock.monotonic())
                 )
             if on_tick is not None:
                 on_tick(site, clock)

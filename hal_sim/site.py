@@ -185,7 +185,7 @@ class SimSite:
             # Real wire time does not shrink with a fast site clock: give the
             # controller at least a couple of wall seconds before swiping again.
             await self.clock.sleep(
-                max(CARD_RETRY_S, CARD_RETRY_WALL_S * self.clock.speed)
+                max(CARD_RETRY_S, self.clock.from_wall(CARD_RETRY_WALL_S))
             )
             ev = ch.board.ev
             if ch.visit is not visit or ev is None or ev.energy_taken_wh > 0:

@@ -145,7 +145,7 @@ class Authorizer:
         """
         await self.start()
         while True:
-            await self._clock.sleep(self._refresh_s * self._clock.speed)
+            await self._clock.sleep(self._clock.from_wall(self._refresh_s))
             await self.refresh()
 
     async def reload(self) -> None:

@@ -41,6 +41,10 @@ class Clock(Protocol):
         """Convert a site-time duration to wall seconds (for IO timeouts)."""
         ...
 
+    def from_wall(self, seconds: float) -> float:
+        """Site seconds that pass in ``seconds`` of wall time (physical timings)."""
+        ...
+
 
 class SystemClock:
     """Wall time: what runs on a real site."""
@@ -61,6 +65,10 @@ class SystemClock:
 
     def to_wall(self, seconds: float) -> float:
         """Site seconds are wall seconds."""
+        return seconds
+
+    def from_wall(self, seconds: float) -> float:
+        """Wall seconds are site seconds."""
         return seconds
 
 
@@ -147,6 +155,10 @@ class ScaledClock:
         """Wall seconds for a site-time duration."""
         return seconds / self._speed
 
+    def from_wall(self, seconds: float) -> float:
+        """Site seconds for a wall-time duration."""
+        return seconds * self._speed
+
 
 class ManualClock:
     """A clock that moves only when told to: for pure unit tests.
@@ -171,6 +183,10 @@ class ManualClock:
 
     def to_wall(self, seconds: float) -> float:
         """Manual time has no wall relation; IO timeouts stay as given."""
+        return seconds
+
+    def from_wall(self, seconds: float) -> float:
+        """Manual time has no wall relation; durations stay as given."""
         return seconds
 
     async def sleep(self, seconds: float) -> None:

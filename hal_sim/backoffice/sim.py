@@ -71,13 +71,13 @@ async def play_outages(
 
 async def wait_for_backlog(db: Database, clock: ScaledClock, wall_s: float) -> int:
     """Give the uplink up to ``wall_s`` to deliver; return what is still queued."""
-    end = clock.monotonic() + wall_s * clock.speed
+    end = clock.monotonic() + clock.from_wall(wall_s)
     while True:
         st = await db.run(lambda database: stats(database.conn, PREREQUISITES))
         left = sum(m.queued - m.blocked for m in st.modules)
         if left == 0 or clock.monotonic() > end:
             return left
-        await clock.sleep(0.1 * clock.speed)
+        await clock.sleep(clock.from_wall(0.1))
 
 
 def summary(backoffice: SimBackoffice | None, left: int) -> dict[str, object]:

@@ -138,7 +138,7 @@ class OcpiUplink:
             self.client, self.store, self.tokens, self.roles, clock
         )
         s = self.section
-        speed_lease = 3 * s.request_timeout_s * clock.speed
+        speed_lease = clock.from_wall(3 * s.request_timeout_s)
         self.sender = Sender(
             db,
             clock,
