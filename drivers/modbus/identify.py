@@ -4,8 +4,9 @@ The logic behind ``edge scan``, free of IO: it is given ``read(function,
 address, count)``, a coroutine returning the words or None (no answer or a
 Modbus exception), and the candidate profiles. A profile matches when every one
 of its identity rows answers with the value it expects; a SunSpec profile
-matches each model of its id found by walking the SunSpec chain, rebased on
-that model's address. Profiles without identity rows are never guessed.
+matches each model of its id found by walking the SunSpec chain (and long
+enough for the profile's points), rebased on that model's address. Profiles
+without identity rows are never guessed.
 
 Matches come best first: SunSpec models (the device announced them), then by
 how many identity rows checked a value rather than merely answering.
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 
 from drivers.modbus.codec import CodecError, decode
 from drivers.modbus.profile import IdentitySpec, Profile
-from drivers.modbus.sunspec import ReadFn, SunSpecModel, discover
+from drivers.modbus.sunspec import ReadFn, SunSpecModel, discover, fits
 
 ReadUnitFn = Callable[[int], ReadFn]
 """Given another unit id, the read coroutine for it (Alfen's unit 200)."""
@@ -98,7 +99,7 @@ async def identify(
             matches += [
                 Match(profile.rebased(m.body), SUNSPEC_SCORE)
                 for m in models
-                if m.id == profile.sunspec_model
+                if fits(m, profile)
             ]
             continue
         rows = profile.identity

@@ -13,11 +13,12 @@ All functions here are pure apart from the injected ``read`` coroutine.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
+from drivers.errors import ProfileError
 from drivers.modbus.codec import DataType, decode
-from drivers.modbus.profile import Function
+from drivers.modbus.profile import Function, Profile
 
 ReadFn = Callable[[Function, int, int], Awaitable[list[int] | None]]
 """``await read(function, address, count)``: the words, or None (no answer)."""
@@ -28,6 +29,16 @@ END_ID = 0xFFFF
 COMMON_MODEL = 1
 METER_MODELS = frozenset({201, 202, 203, 204})
 MAX_MODELS = 64
+COMMON_LENGTH = 66
+"""Model 1's body: Mn 16, Md 16, Opt 8, Vr 8, SN 16, DA 1, Pad 1 (65 before Pad)."""
+MODEL_LENGTHS: Mapping[int, int] = {
+    COMMON_MODEL: COMMON_LENGTH,
+    **{m: 105 for m in METER_MODELS},
+    **{m: 124 for m in (211, 212, 213, 214)},
+}
+"""Fixed body lengths of the models we read or serve (sunspec/models json):
+201-204 are 52 int16/sunssf and 26 acc32 points plus Evt (bitfield32) = 105;
+the float meters 211-214 are 61 float32 points plus Evt = 124."""
 
 
 @dataclass(frozen=True)
@@ -103,3 +114,38 @@ async def read_common(read: ReadFn, model: SunSpecModel) -> CommonModel | None:
         return str(decode(words[offset : offset + count], DataType.STR))
 
     return CommonModel(text(0, 16), text(16, 16), text(48, 16))
+
+
+def body_span(profile: Profile) -> int:
+    """Registers of a model's body that ``profile``'s rows (and scale factors) use.
+
+    Only meaningful for a profile that is not rebased yet (offsets from 0).
+    """
+    span = 0
+    for row in profile.registers:
+        span = max(span, row.end)
+        if row.sf_address is not None:
+            span = max(span, row.sf_address + 1)
+    return span
+
+
+def fits(model: SunSpecModel, profile: Profile) -> bool:
+    """Whether ``model`` is the profile's model and long enough for its rows."""
+    return model.id == profile.sunspec_model and model.length >= body_span(profile)
+
+
+async def locate(read: ReadFn, profile: Profile) -> Profile:
+    """``profile`` rebased on the device's first model of its id.
+
+    For a composition root that is given a SunSpec model in its site file: the
+    device behind ``read`` is walked once and the profile's offsets are made
+    absolute. :class:`ProfileError` if the device does not announce the model.
+    """
+    if profile.sunspec_model is None or not profile.relative:
+        return profile
+    for model in await discover(read):
+        if fits(model, profile):
+            return profile.rebased(model.body)
+    raise ProfileError(
+        f"{profile.id}: the device announces no SunSpec model {profile.sunspec_model}"
+    )

@@ -1,34 +1,64 @@
-"""A simulated energy meter: energy integrates the power of the EV behind it."""
+"""A simulated energy meter: energy integrates the power of the EV behind it.
+
+A meter whose profile is a SunSpec model (``sunspec_model``) serves the whole
+SunSpec chain from ``sunspec_base`` (see :mod:`hal_sim.devices.sunspec`), so a
+SunSpec master finds it as it would a real one.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from drivers.modbus.decode import Value
-from drivers.modbus.profile import Profile
+from drivers.modbus.profile import Function, Profile, RegisterSpec
 from edge.model.measurement import Measurement as M
-from hal_sim.devices.base import ProfileDevice
+from hal_sim.devices.base import SERIAL_BASE, ProfileDevice
+from hal_sim.devices.sunspec import DEFAULT_BASE, CommonInfo, SunSpecMap
 from hal_sim.ev import NOMINAL_V
+
+SIM_MANUFACTURER = "hal_sim"
 
 
 class SimMeter(ProfileDevice):
     """Serves V, I, P, f and cumulative import energy for one EVSE's line."""
 
-    def __init__(self, profile: Profile, unit: int, energy_start_wh: float) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        unit: int,
+        energy_start_wh: float,
+        sunspec_base: int = DEFAULT_BASE,
+    ) -> None:
+        self.sunspec: SunSpecMap | None = None
+        if profile.sunspec_model is not None and profile.relative:
+            info = CommonInfo(SIM_MANUFACTURER, profile.id, str(SERIAL_BASE + unit))
+            self.sunspec = SunSpecMap(profile, unit, info, sunspec_base)
+            profile = self.sunspec.profile
         super().__init__(profile, unit)
+        if self.sunspec is not None:
+            self._segments.setdefault(Function.HOLDING, []).append(self.sunspec.segment)
         self.energy_import_wh = float(energy_start_wh)
+        self.energy_import_phase_wh = [self.energy_import_wh / 3] * 3
         self.energy_export_wh = 0.0
         self.currents: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     def add_energy(self, wh: float, currents: tuple[float, float, float]) -> None:
-        """Account energy that flowed since the last step, and the present currents."""
+        """Account energy that flowed since the last step, and the present currents.
+
+        The phases share ``wh`` in proportion to their currents.
+        """
         self.energy_import_wh += wh
+        total = sum(abs(i) for i in currents)
+        for phase, i in enumerate(currents):
+            share = abs(i) / total if total else 1 / 3
+            self.energy_import_phase_wh[phase] += wh * share
         self.currents = currents
 
     def values(self) -> Mapping[M, Value | None]:
         """Engineering values at this instant."""
         i1, i2, i3 = self.currents
         p1, p2, p3 = (i * NOMINAL_V for i in self.currents)
+        e1, e2, e3 = self.energy_import_phase_wh
         return {
             M.VOLTAGE_L1: NOMINAL_V,
             M.VOLTAGE_L2: NOMINAL_V,
@@ -42,7 +72,22 @@ class SimMeter(ProfileDevice):
             M.POWER: p1 + p2 + p3,
             M.FREQUENCY: 50.0,
             M.ENERGY_IMPORT: self.energy_import_wh,
+            M.ENERGY_IMPORT_L1: e1,
+            M.ENERGY_IMPORT_L2: e2,
+            M.ENERGY_IMPORT_L3: e3,
             M.ENERGY_EXPORT: self.energy_export_wh,
+            M.REACTIVE_POWER: 0.0,
             M.POWER_FACTOR: 1.0,
             M.SERIAL_NUMBER: float(10_000 + self.unit),
         }
+
+    def live_image(self, function: Function) -> dict[int, int]:
+        """The profile's rows; for a SunSpec meter the whole chain around them."""
+        if self.sunspec is None or function is not Function.HOLDING:
+            return super().live_image(function)
+        values = self.values()
+
+        def value_of(row: RegisterSpec) -> Value | None:
+            return self.row_value(row, values)
+
+        return self.sunspec.image(value_of)
