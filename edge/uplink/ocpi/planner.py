@@ -36,7 +36,7 @@ from edge.tariff import TariffError
 from edge.uplink.ocpi import mapping as m
 from edge.uplink.ocpi import mapping_cdr
 from edge.uplink.ocpi.client import Party
-from edge.uplink.ocpi.models import CdrToken, describe_validation_error
+from edge.uplink.ocpi.models import CdrToken, Location, describe_validation_error
 from edge.uplink.ocpi.state import ObjectState, object_state
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,8 @@ class Target:
     peer: Party | None
 
 
-def _statuses(conn: sqlite3.Connection) -> dict[str, m.EvseStatusRow]:
+def evse_statuses(conn: sqlite3.Connection) -> dict[str, m.EvseStatusRow]:
+    """Every EVSE's last stored status."""
     return {
         str(uid): m.EvseStatusRow(str(status), parse_iso(str(updated)))
         for uid, status, updated in conn.execute(
@@ -104,7 +105,7 @@ def _statuses(conn: sqlite3.Connection) -> dict[str, m.EvseStatusRow]:
     }
 
 
-def _issuer(
+def token_issuer(
     conn: sqlite3.Connection, s: Session, peer: Party | None
 ) -> m.TokenRef | None:
     """The eMSP of the session's token: the token cache, else the peer."""
@@ -120,6 +121,27 @@ def _issuer(
         if row is not None:
             return m.TokenRef(str(row[0]), str(row[1]), row[2])
     return m.TokenRef(peer.country_code, peer.party_id) if peer else None
+
+
+def current_location(
+    conn: sqlite3.Connection, ctx: m.SiteContext, now: datetime
+) -> Location:
+    """The site's Location as pushed, with the EVSE statuses from the store.
+
+    Its ``last_updated`` is no older than the site-file version that was queued.
+    """
+    state = object_state(conn, f"locations:{ctx.location_id}")
+    return m.location(ctx, evse_statuses(conn), state.last_updated or now)
+
+
+def session_token(
+    conn: sqlite3.Connection, ctx: m.SiteContext, s: Session, peer: Party | None
+) -> CdrToken:
+    """The CdrToken of a session's Session and CDR.
+
+    Its issuer is the token cache's, else ``peer``.
+    """
+    return m.cdr_token(ctx, s, token_issuer(conn, s, peer))
 
 
 class Planner:
@@ -172,8 +194,7 @@ class Planner:
         if item.module == "locations":
             if oid != ctx.location_id:
                 return Plan(item, done=f"location {oid} is no longer this site")
-            since = state.last_updated or now
-            loc = m.location(ctx, _statuses(db.conn), since)
+            loc = current_location(db.conn, ctx, now)
             url = self._url(base, oid)
             return Plan(
                 item,
@@ -184,7 +205,7 @@ class Planner:
         session = get_session(db, oid)
         if session is None:
             return Plan(item, done=f"session {oid} is not in the store")
-        token = m.cdr_token(ctx, session, _issuer(db.conn, session, target.peer))
+        token = session_token(db.conn, ctx, session, target.peer)
         if item.module == "cdrs":
             cdr = mapping_cdr.cdr(ctx, session, token, periods(db, oid))
             return Plan(
@@ -204,7 +225,7 @@ class Planner:
         uid: str,
     ) -> Plan:
         section = self.ctx.evses.get(uid)
-        row = _statuses(db.conn).get(uid)
+        row = evse_statuses(db.conn).get(uid)
         if section is None or row is None:
             return Plan(item, done=f"EVSE {uid} is not in the site file")
         url = self._url(base, self.ctx.location_id, uid)

@@ -1,4 +1,7 @@
-"""The controller's own OCPI endpoints: versions, version details, credentials.
+"""The controller's own OCPI endpoints: configuration and functional modules.
+
+Versions, version details and credentials are built in; the uplink adds the
+functional modules with :meth:`CpoServer.serve`.
 
 During registration the backoffice calls these back with token B (OCPI 2.2.1
 *Credentials*, step 4), so they are served before the handshake starts and accept
@@ -7,13 +10,19 @@ published in the version details. Registration is always started by this
 controller (we are the Sender of the credentials module): POST, PUT and DELETE on
 our credentials endpoint answer 405.
 
+Functional modules (Sender interfaces, Tokens and Commands receivers) accept only
+the registered token B (``functional_tokens``), answer with the routing headers,
+and turn a handler's :class:`~edge.uplink.ocpi.answer.Refused` into its OCPI
+error; any other exception is logged and answered with OCPI 3000, never
+crashing the server.
+
 Run it with :func:`edge.uplink.ocpi.asgi.serving`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Sequence
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -21,6 +30,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from edge.model.clock import Clock
+from edge.uplink.ocpi.answer import Answer, Refused
+from edge.uplink.ocpi.client import Party
 from edge.uplink.ocpi.models import (
     Credentials,
     CredentialsRole,
@@ -36,6 +47,7 @@ from edge.uplink.ocpi.wire import authorized, envelope
 log = logging.getLogger(__name__)
 VERSION = "2.2.1"
 PREFIX = "/ocpi/cpo"
+Handler = Callable[[Request], Awaitable[Answer]]
 
 
 class CpoServer:
@@ -48,11 +60,16 @@ class CpoServer:
         accepted_tokens: Callable[[], Collection[str]],
         *,
         accept_raw_token: bool = True,
+        functional_tokens: Callable[[], Collection[str]] | None = None,
+        party: Party | None = None,
     ) -> None:
         self.clock = clock
         self.roles = roles
         self.accepted_tokens = accepted_tokens
+        self.functional_tokens = functional_tokens or accepted_tokens
         self.accept_raw_token = accept_raw_token
+        self.party = party
+        self.served: list[tuple[ModuleID, InterfaceRole]] = []
         self.public_url = ""
         """Base URL the backoffice reaches us at, set once the socket is bound."""
         self.app = Starlette(
@@ -72,8 +89,79 @@ class CpoServer:
         """Our versions endpoint: the URL in the credentials we send."""
         return f"{self.public_url}{PREFIX}/versions"
 
-    def _deny(self, request: Request) -> Response | None:
-        token = authorized(request, self.accepted_tokens(), self.accept_raw_token)
+    def module_url(self, module: ModuleID) -> str:
+        """Our URL of a module."""
+        return f"{self.public_url}{PREFIX}/{VERSION}/{module.value}"
+
+    def serve(
+        self,
+        module: ModuleID,
+        role: InterfaceRole,
+        routes: Sequence[tuple[str, Handler, Sequence[str]]],
+        *,
+        publish: bool = True,
+    ) -> None:
+        """Serve a functional module and publish it in the version details.
+
+        ``routes``: path below the module's URL, handler, methods. Call before
+        the app is served. ``publish=False`` serves without publishing.
+        """
+        base = f"{PREFIX}/{VERSION}/{module.value}"
+        for path, handler, methods in routes:
+            self.app.router.routes.append(
+                Route(base + path, self._functional(handler), methods=list(methods))
+            )
+        if publish:
+            self.served.append((module, role))
+
+    def _functional(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            if denied := self._deny(request, self.functional_tokens()):
+                return denied
+            try:
+                answer = await handler(request)
+            except Refused as refused:
+                answer = refused.answer
+            except Exception:
+                log.exception("%s %s failed", request.method, request.url.path)
+                answer = Answer(3000, "internal error", http_status=500)
+            if answer.status_code != 1000:
+                log.info(
+                    "%s %s -> %s %s",
+                    request.method,
+                    request.url.path,
+                    answer.status_code,
+                    answer.message,
+                )
+            return envelope(
+                self.clock.utcnow(),
+                answer.data,
+                status_code=answer.status_code,
+                message=answer.message,
+                http_status=answer.http_status,
+                request=request,
+                headers={**answer.headers, **self._routing(request)},
+            )
+
+        return endpoint
+
+    def _routing(self, request: Request) -> dict[str, str]:
+        """Routing headers of our answer: from us, to whoever asked."""
+        out: dict[str, str] = {}
+        if self.party is not None:
+            out["OCPI-from-country-code"] = self.party.country_code
+            out["OCPI-from-party-id"] = self.party.party_id
+        h = request.headers
+        if h.get("ocpi-from-country-code") and h.get("ocpi-from-party-id"):
+            out["OCPI-to-country-code"] = h["ocpi-from-country-code"]
+            out["OCPI-to-party-id"] = h["ocpi-from-party-id"]
+        return out
+
+    def _deny(
+        self, request: Request, known: Collection[str] | None = None
+    ) -> Response | None:
+        tokens = self.accepted_tokens() if known is None else known
+        token = authorized(request, tokens, self.accept_raw_token)
         if token is not None:
             return None
         log.warning(
@@ -111,8 +199,12 @@ class CpoServer:
                 Endpoint(
                     identifier=ModuleID.CREDENTIALS,
                     role=InterfaceRole.SENDER,
-                    url=f"{self.public_url}{PREFIX}/{VERSION}/credentials",
-                )
+                    url=self.module_url(ModuleID.CREDENTIALS),
+                ),
+                *(
+                    Endpoint(identifier=m, role=r, url=self.module_url(m))
+                    for m, r in self.served
+                ),
             ],
         )
         return envelope(self.clock.utcnow(), details.model_dump_ocpi(), request=request)

@@ -21,12 +21,15 @@ from pydantic import ValidationError
 
 from edge.config.schema import OcpiSection, SiteConfig
 from edge.model.clock import Clock
+from edge.model.commands import SiteCommands
 from edge.store.db import Database, transaction
 from edge.store.outbox import enqueue
 from edge.uplink.ocpi import mapping as m
 from edge.uplink.ocpi.asgi import serving
 from edge.uplink.ocpi.backoff import backoff_s
 from edge.uplink.ocpi.client import OcpiClient, Party, Route
+from edge.uplink.ocpi.command_results import Caller, ResultPoster
+from edge.uplink.ocpi.commands import CommandsReceiver
 from edge.uplink.ocpi.credentials import (
     CredentialsFileError,
     CredentialsStore,
@@ -37,15 +40,24 @@ from edge.uplink.ocpi.handshake import Handshake, ServerTokens
 from edge.uplink.ocpi.models import (
     AuthorizationInfo,
     CredentialsRole,
+    InterfaceRole,
     LocationReferences,
+    ModuleID,
     Tariff,
     describe_validation_error,
 )
 from edge.uplink.ocpi.planner import RECEIVER_MODULE, Planner, Target
 from edge.uplink.ocpi.sender import Peer, Sender, SenderSettings
+from edge.uplink.ocpi.sender_api import SenderApi
 from edge.uplink.ocpi.server import CpoServer
 from edge.uplink.ocpi.state import created_keys, queue_if_changed
-from edge.uplink.ocpi.tokens import MemoryTokenSink, TokenPuller, TokenSink, TokenSource
+from edge.uplink.ocpi.tokens import (
+    MemoryTokenSink,
+    TokenCache,
+    TokenPuller,
+    TokenSource,
+)
+from edge.uplink.ocpi.tokens_receiver import TokensReceiver
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +110,9 @@ class OcpiUplink:
         *,
         section: OcpiSection | None = None,
         wake: asyncio.Event | None = None,
-        token_sink: TokenSink | None = None,
+        token_sink: TokenCache | None = None,
         transport: Any = None,
+        commands: SiteCommands | None = None,
     ) -> None:
         self.section = section or config.ocpi or OcpiSection()
         self.clock = clock
@@ -133,6 +146,8 @@ class OcpiUplink:
             self.roles,
             self.tokens.accepted,
             accept_raw_token=self.section.accept_raw_token,
+            functional_tokens=self._registered_token_b,
+            party=self.ctx.party,
         )
         self.handshake = Handshake(
             self.client, self.store, self.tokens, self.roles, clock
@@ -154,8 +169,70 @@ class OcpiUplink:
         self.puller = TokenPuller(
             self.client, db, clock, self.sink, self.token_source, s.token_page_limit
         )
+        self.commands = CommandsReceiver(
+            commands,
+            self.ctx,
+            clock,
+            ResultPoster(self.client, clock, self._caller, s.request_timeout_s),
+        )
+        self._serve_modules(publish_commands=commands is not None)
         self.connected = asyncio.Event()
         self.rng = random.Random()
+
+    def _serve_modules(self, *, publish_commands: bool) -> None:
+        """Our Sender interfaces and the Tokens and Commands receivers.
+
+        Without a site port for commands, the Commands receiver still answers
+        (NOT_SUPPORTED) but is not published.
+        """
+        srv = self.server
+        api = SenderApi(
+            self.db,
+            self.ctx,
+            self.clock,
+            lambda: self.creds.peer_party if self.creds else None,
+            srv.module_url,
+        )
+        for ep in api.endpoints():
+            srv.serve(
+                ep.module,
+                InterfaceRole.SENDER,
+                [(path, handler, ["GET"]) for path, handler in ep.routes],
+            )
+        tokens = TokensReceiver(self.sink, self._peer_parties)
+        one = "/{country_code}/{party_id}/{token_uid}"
+        srv.serve(
+            ModuleID.TOKENS,
+            InterfaceRole.RECEIVER,
+            [
+                (one, tokens.get, ["GET"]),
+                (one, tokens.put, ["PUT"]),
+                (one, tokens.patch, ["PATCH"]),
+            ],
+        )
+        srv.serve(
+            ModuleID.COMMANDS,
+            InterfaceRole.RECEIVER,
+            [("/{command}", self.commands.post, ["POST"])],
+            publish=publish_commands,
+        )
+
+    def _registered_token_b(self) -> set[str]:
+        """The token B of the completed registration (not one being registered)."""
+        return {self.tokens.current} if self.tokens.current else set()
+
+    def _peer_parties(self) -> set[Party]:
+        """The parties of the backoffice, as its credentials list them."""
+        c = self.creds
+        roles = c.roles if c else ()
+        return {Party(r.country_code.upper(), r.party_id.upper()) for r in roles}
+
+    def _caller(self) -> Caller | None:
+        """Token C and routing headers for calls to the backoffice."""
+        c = self.creds
+        if c is None or not c.token_c:
+            return None
+        return Caller(c.token_c, Route(self.ctx.party, c.peer_party))
 
     # ---- who we talk to ----------------------------------------------------------
     def peer(self) -> Peer | None:
@@ -192,6 +269,7 @@ class OcpiUplink:
                     tg.create_task(self.connect(), name="ocpi connect")
                     tg.create_task(self.sender.run(), name="ocpi sender")
                     tg.create_task(self._pull_loop(), name="ocpi token pull")
+                    tg.create_task(self.commands.run(), name="ocpi commands")
         finally:
             await asyncio.shield(self.client.aclose())
 

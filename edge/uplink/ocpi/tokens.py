@@ -33,6 +33,7 @@ from edge.uplink.ocpi.models import (
     AuthorizationInfo,
     LocationReferences,
     Token,
+    TokenType,
     describe_validation_error,
     format_ocpi_datetime,
 )
@@ -51,6 +52,20 @@ class TokenSink(Protocol):
         ...
 
 
+class TokenCache(TokenSink, Protocol):
+    """A sink that can also be read back (the Tokens receiver's GET and PATCH)."""
+
+    async def get_token(
+        self,
+        country_code: str,
+        party_id: str,
+        uid: str,
+        token_type: TokenType = TokenType.RFID,
+    ) -> Token | None:
+        """The cached token with this key, if any (CiStrings case-insensitive)."""
+        ...
+
+
 class MemoryTokenSink:
     """A token cache in memory (tests, and until a store-backed sink is wired)."""
 
@@ -64,6 +79,17 @@ class MemoryTokenSink:
         for t in tokens:
             key = (t.country_code.upper(), t.party_id.upper(), t.uid.upper(), t.type)
             self.tokens[key] = t
+
+    async def get_token(
+        self,
+        country_code: str,
+        party_id: str,
+        uid: str,
+        token_type: TokenType = TokenType.RFID,
+    ) -> Token | None:
+        """The token with this key, if held."""
+        key = (country_code.upper(), party_id.upper(), uid.upper(), token_type.value)
+        return self.tokens.get(key)
 
 
 @dataclass(frozen=True)
