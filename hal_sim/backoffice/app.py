@@ -24,6 +24,8 @@ from starlette.routing import Route
 from edge.model.clock import Clock
 from edge.uplink.ocpi.client import OcpiClient
 from edge.uplink.ocpi.models import (
+    CommandResult,
+    CommandType,
     Credentials,
     Endpoint,
     InterfaceRole,
@@ -43,7 +45,7 @@ from hal_sim.backoffice.tokens import TokenList
 log = logging.getLogger(__name__)
 PREFIX = "/ocpi/emsp"
 VERSION = "2.2.1"
-FUNCTIONAL = ("locations", "sessions", "cdrs", "tariffs", "tokens")
+FUNCTIONAL = ("locations", "sessions", "cdrs", "tariffs", "tokens", "commands")
 Handler = Callable[[Request, Registration | None, object], Awaitable[rx.Answer]]
 
 
@@ -106,6 +108,11 @@ class Backoffice:
                 ),
                 Route(f"{v}/tokens", self._route("tokens", self.tokens.list)),
                 Route(
+                    v + "/commands/{kind}/{cid}",
+                    self._route("commands", self._command_result),
+                    methods=["POST"],
+                ),
+                Route(
                     v + "/tokens/{uid}/authorize",
                     self._route("tokens", self.tokens.authorize),
                     methods=["POST"],
@@ -121,6 +128,10 @@ class Backoffice:
     def module_url(self, module: str) -> str:
         """Our endpoint for ``module``."""
         return f"{self.base_url}{PREFIX}/{VERSION}/{module}"
+
+    def result_url(self, kind: CommandType, command_id: str) -> str:
+        """Where a CPO POSTs the CommandResult of one command we sent."""
+        return f"{self.module_url('commands')}/{kind.value}/{command_id}"
 
     def _credentials(self, token: str) -> Credentials:
         role = emsp_role(self.country_code, self.party_id, "Simulated eMSP")
@@ -373,6 +384,18 @@ class Backoffice:
         if request.method == "PUT":
             return rx.put_tariff(self.state, reg, key, body)
         return rx.delete_tariff(self.state, reg, key)
+
+    async def _command_result(
+        self, request: Request, reg: Registration | None, body: object
+    ) -> rx.Answer:
+        _registered(reg)
+        kind = str(request.path_params["kind"])
+        if kind not in {c.value for c in CommandType}:
+            return rx.unknown(f"command type {kind}")
+        result = rx.validated(CommandResult, body, "command_result")
+        cid = str(request.path_params["cid"])
+        self.state.command_results.setdefault(cid, []).append(result)
+        return rx.Answer()
 
 
 def _registered(reg: Registration | None) -> Registration:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from edge.uplink.ocpi.models import CredentialsRole, Token
+from edge.uplink.ocpi.models import CommandResult, CredentialsRole, Token
 
 Key = tuple[str, str, str]
 """(country_code, party_id, object id) of a client-owned object."""
@@ -78,6 +78,8 @@ class BackofficeState:
     writes: list[Write] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     """CDR ids POSTed again after we had them (answered "already exists")."""
+    command_results: dict[str, list[CommandResult]] = field(default_factory=dict)
+    """CommandResults received, by the id of the command we sent."""
 
     def record(
         self,

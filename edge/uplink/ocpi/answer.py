@@ -48,9 +48,13 @@ def invalid_object(exc: ValidationError, root: str) -> Refused:
     return invalid(f"invalid {root}: {detail}")
 
 
-def unknown_location(what: str) -> Refused:
-    """OCPI 2003 (unknown location) for ``what`` (HTTP 404: it does not exist)."""
-    return Refused(Answer(2003, f"unknown {what}", http_status=404))
+def unknown_location(what: str, http_status: int = 404) -> Refused:
+    """OCPI 2003 (unknown location) for ``what``.
+
+    HTTP 404 where the URL names what does not exist (a GET); a command that
+    names it reached an existing endpoint and gets HTTP 200.
+    """
+    return Refused(Answer(2003, f"unknown {what}", http_status=http_status))
 
 
 async def json_object(request: Request, what: str) -> JsonObject:

@@ -148,15 +148,17 @@ class CommandsReceiver:
 
     def _location(self, location_id: str) -> None:
         if location_id.upper() != self.ctx.location_id.upper():
-            raise unknown_location(f"location {location_id}")
+            raise unknown_location(f"location {location_id}", 200)
 
     def _evse(self, site: SiteCommands, uid: str) -> None:
         if not site.has_evse(uid):
-            raise unknown_location(f"EVSE {uid} at location {self.ctx.location_id}")
+            raise unknown_location(
+                f"EVSE {uid} at location {self.ctx.location_id}", 200
+            )
 
     def _connector(self, evse_uid: str, connector_id: str) -> None:
         if connector_id.upper() != m.CONNECTOR_ID:
-            raise unknown_location(f"connector {connector_id} of EVSE {evse_uid}")
+            raise unknown_location(f"connector {connector_id} of EVSE {evse_uid}", 200)
 
     async def post(self, request: Request) -> Answer:
         """POST a command: validate, check, answer; run it if ACCEPTED."""
@@ -257,7 +259,7 @@ class CommandsReceiver:
         if job.reserves is not None:
             self._remember(job.reserves[0], job.response_url, job.reserves[1])
         try:
-            async with asyncio.timeout(self.clock.to_wall(ACTION_TIMEOUT_S) + 1.0):
+            async with asyncio.timeout(self.clock.to_wall(ACTION_TIMEOUT_S + 1)):
                 outcome = await job.action()
         except TimeoutError:
             outcome = SiteResult(CommandOutcome.TIMEOUT, "the EVSE did not answer")

@@ -100,7 +100,8 @@ class TokensReceiver:
                 else isinstance(value, str) and value.upper() == expected[name].upper()
             )
             if not same:
-                where = "query parameter type" if name == "type" else f"URL {name}"
+                url_name = "token_uid" if name == "uid" else name
+                where = "query parameter type" if name == "type" else f"URL {url_name}"
                 raise invalid(
                     f"token.{name} {value!r} in the {method} body differs from the "
                     f"{where} {expected[name]!r}"
