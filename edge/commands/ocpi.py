@@ -176,6 +176,52 @@ async def _handshake(
         await db.close()
 
 
+async def _rotate(config: SiteConfig, args: argparse.Namespace) -> int:
+    """PUT fresh credentials (new token B) to the backoffice; keep its new token C.
+
+    Our versions endpoints are served meanwhile: the backoffice calls them back
+    with the new token B (OCPI 2.2.1 *Credentials*, update). Run it while
+    ``edge run`` is stopped: a running controller keeps the old tokens in memory.
+    """
+    from edge.model.clock import SystemClock
+    from edge.store.db import Database
+    from edge.uplink.ocpi.asgi import serving
+    from edge.uplink.ocpi.errors import HandshakeError
+    from edge.uplink.ocpi.service import OcpiUplink
+
+    section = config.ocpi or OcpiSection()
+    db = await Database.open(args.db or config.store.path)
+    uplink = OcpiUplink(config, SystemClock(), db)
+    try:
+        creds = uplink.creds
+        if creds is None or not creds.token_c:
+            print("not registered: nothing to rotate", file=sys.stderr)
+            return EXIT_RUNTIME
+        app = uplink.server.app
+        async with serving(app, section.listen_host, section.listen_port) as bound:
+            uplink.server.public_url = (section.public_url or bound.base_url).rstrip(
+                "/"
+            )
+            if creds.endpoint("credentials") is None:
+                creds = await uplink.handshake.refresh(creds)
+            fresh = await uplink.handshake.update(creds, uplink.server.versions_url)
+        print(f"rotated: new tokens B and C with {fresh.versions_url} "
+              f"(peer {fresh.peer_party}); saved in {uplink.store.path}")  # fmt: skip
+        return 0
+    except HandshakeError as exc:
+        print(exc.reason, file=sys.stderr)
+        return EXIT_RUNTIME
+    finally:
+        await uplink.aclose()
+        await db.close()
+
+
+def cmd_rotate(args: argparse.Namespace) -> int:
+    """Rotate the credentials tokens (OCPI credentials PUT)."""
+    found = _section(args)
+    return EXIT_CONFIG if found is None else asyncio.run(_rotate(found[0], args))
+
+
 def cmd_register(args: argparse.Namespace) -> int:
     """Run the credentials handshake now."""
     found = _section(args)
@@ -193,7 +239,7 @@ def cmd_unregister(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``ocpi credentials show|set|delete``, ``ocpi register|unregister``."""
+    """Add ``ocpi credentials show|set|delete|rotate``, ``ocpi register|unregister``."""
     ocpi = sub.add_parser("ocpi", help="OCPI uplink credentials and registration")
     ocpi_sub = ocpi.add_subparsers(dest="ocpi_command", required=True)
     creds = ocpi_sub.add_parser("credentials", help="the stored credentials")
@@ -204,6 +250,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "set": (creds_sub.add_parser("set", help="install an out-of-band token C"),
                 cmd_set),
         "delete": (creds_sub.add_parser("delete", help="forget them"), cmd_delete),
+        "rotate": (creds_sub.add_parser(
+            "rotate", help="new tokens B and C (credentials PUT)"), cmd_rotate),
         "register": (ocpi_sub.add_parser("register", help="handshake with token A"),
                      cmd_register),
         "unregister": (ocpi_sub.add_parser("unregister", help="DELETE registration"),
@@ -212,7 +260,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     for name, (p, func) in parsers.items():
         p.add_argument("--config", required=True)
         add_uplink_flags(p)
-        if name in ("register", "unregister"):
+        if name in ("register", "unregister", "rotate"):
             p.add_argument("--db", help="database path (default: store.path)")
         p.set_defaults(func=func)
     setter = parsers["set"][0]
