@@ -4,14 +4,54 @@ from __future__ import annotations
 
 import math
 
+from drivers.errors import ProfileError
+from drivers.modbus.client import ModbusClient
+from drivers.modbus.profile import ControlSpec, RegisterSpec
 from drivers.polled import PolledDevice
+from edge.model.measurement import Measurement
+
+LATCH = "disable_after_charge"
+"""The control of a board that disables itself once the EV leaves (EVSE-WB)."""
 
 
 class ProfileEvseBoard(PolledDevice):
     """A board read and controlled through its profile."""
 
+    @property
+    def latches_after_charge(self) -> bool:
+        """The board disables itself after the EV leaves, until enabled again.
+
+        Declared by the profile: a ``control.disable_after_charge`` (the bits
+        that arm the latch) and a ``charging_enabled`` row in the same register
+        (the board's own enable, which the latch clears).
+        """
+        return self._latch() is not None
+
+    def _latch(self) -> tuple[ControlSpec, RegisterSpec] | None:
+        control = self.profile.controls.get(LATCH)
+        row = self.profile.register(Measurement.CHARGING_ENABLED)
+        if control is None or row is None or row.bit is None:
+            return None
+        if control.address != row.address or control.on is None:
+            raise ProfileError(
+                f"profile {self.profile.id}: control.{LATCH} needs 'on' and the "
+                "address of the charging_enabled row"
+            )
+        return control, row
+
     async def set_charging(self, enabled: bool, current_a: float) -> None:
-        """Enable charging at ``current_a`` A, or disable it (priority lane)."""
+        """Enable charging at ``current_a`` A, or disable it (priority lane).
+
+        On a latching board, enabling also arms the latch and clears the
+        board's disable (read-modify-write of that one register, after the
+        current limit: the offer starts once the register is written).
+        """
+        await self._offer(enabled, current_a)
+        latch = self._latch()
+        if enabled and latch is not None:
+            await self._arm(*latch)
+
+    async def _offer(self, enabled: bool, current_a: float) -> None:
         limit = self._control("current_limit")
         enable = self.profile.controls.get("enable")
         amps = math.floor(current_a) if enabled else 0
@@ -24,3 +64,19 @@ class ProfileEvseBoard(PolledDevice):
         if enable is not None:
             value = enable.on if enabled else enable.off
             await self._write(enable, value if value is not None else int(enabled))
+
+    async def _arm(self, control: ControlSpec, row: RegisterSpec) -> None:
+        """Set the latch bits and the enable bit; keep every other bit as it is."""
+        address, unit = row.address, self.unit
+        on = control.on or 0
+        enable_bit = 1 << (row.bit or 0)
+        function = int(control.function) if control.function is not None else 16
+
+        async def run(client: ModbusClient) -> None:
+            [word] = await client.read(unit, int(row.function), address, 1)
+            wanted = word | on
+            wanted = wanted & ~enable_bit if row.inverted else wanted | enable_bit
+            if wanted != word:  # a configuration register: no needless writes
+                await client.write_registers(unit, address, [wanted], function)
+
+        await self.scheduler.write(unit, run, self.counters, self.timeout_s)

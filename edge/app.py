@@ -109,6 +109,7 @@ class Site:
                 free_vend=evse.free_vend,
                 device_timeout_s=timing.device_timeout_s,
                 checkpoint_interval_s=timing.checkpoint_interval_s,
+                board_latch=board.latches_after_charge,
             )
             contactor = None
             if evse.contactor is not None:

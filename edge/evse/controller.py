@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -20,8 +21,13 @@ from edge.evse.events import (
     Action,
     Authorize,
     BoardRead,
+    CancelRequest,
     Checkpoint,
+    CommandDone,
+    DropReservation,
+    EnableConfirmed,
     Event,
+    HoldReservation,
     MeterRead,
     MirrorRead,
     NewPeriod,
@@ -37,14 +43,17 @@ from edge.evse.state_machine import (
     ActiveSession,
     EvseSettings,
     EvseState,
+    Reservation,
     initial_state,
     step,
 )
 from edge.evse.states import CpState
 from edge.model.clock import Clock
+from edge.model.commands import CommandOutcome, CommandResult
 from edge.model.events import DeviceReading, DeviceSilent
 from edge.model.measurement import Measurement
 from edge.model.session import Session, SessionStatus
+from edge.store import reservations as reservations_repo
 from edge.store import sessions as repo
 from edge.store.db import Database, StoreHandle, transaction
 
@@ -74,7 +83,10 @@ class EvseController:
         self.state: EvseState = initial_state(clock.monotonic())
         self.power_w = 0.0
         self.on_change: Callable[[EvseController], None] | None = None
+        self.on_reservation_dropped: Callable[[str, str], None] | None = None
+        """Called with (reservation id, reason) when the site drops one early."""
         self._resend_contactor = False
+        self._requests: dict[str, asyncio.Future[CommandResult]] = {}
 
     # ---- inputs from drivers (callbacks, never block) ---------------------------
     def on_board(self, item: DeviceReading | DeviceSilent) -> None:
@@ -85,8 +97,12 @@ class EvseController:
         if not isinstance(cp, str):
             return
         relay = item.number(Measurement.RELAY_CLOSED)
+        enabled = None
+        if self.settings.board_latch:
+            value = item.number(Measurement.CHARGING_ENABLED)
+            enabled = None if value is None else value >= 0.5
         self.inbox.put_nowait(
-            BoardRead(CpState(cp), None if relay is None else relay >= 0.5)
+            BoardRead(CpState(cp), None if relay is None else relay >= 0.5, enabled)
         )
 
     def on_relay(self, item: DeviceReading | DeviceSilent) -> None:
@@ -123,21 +139,71 @@ class EvseController:
         self.inbox.put_nowait(TokenPresented(uid))
 
     # ---- the loop -----------------------------------------------------------------
+    # ---- remote commands -----------------------------------------------------------
+    async def request(
+        self, make: Callable[[str], Event], timeout_s: float
+    ) -> CommandResult:
+        """Feed the event ``make(request_id)`` and await the machine's answer.
+
+        The answer is the :class:`CommandDone` the machine emits when the outcome
+        happened (after that step's store writes); TIMEOUT after ``timeout_s``
+        site seconds, and then the machine drops what it still waited for.
+        """
+        rid = uuid.uuid4().hex
+        fut: asyncio.Future[CommandResult] = asyncio.get_running_loop().create_future()
+        self._requests[rid] = fut
+        self.inbox.put_nowait(make(rid))
+        try:
+            async with asyncio.timeout(self.clock.to_wall(timeout_s)):
+                return await fut
+        except TimeoutError:
+            self.inbox.put_nowait(CancelRequest(rid))
+            return CommandResult(
+                CommandOutcome.TIMEOUT, f"no outcome within {timeout_s:g} s"
+            )
+        finally:
+            self._requests.pop(rid, None)
+
+    def _answer(self, done: CommandDone) -> None:
+        fut = self._requests.get(done.request)
+        if fut is not None and not fut.done():
+            fut.set_result(CommandResult(done.outcome, done.message))
+
+    # ---- the loop -----------------------------------------------------------------
     async def resume(self) -> None:
-        """Take over the session the store still has active for this EVSE."""
+        """Take over the session and reservation the store holds for this EVSE."""
         evse_uid = self.settings.evse_uid
-        s = await self.db.run(lambda db: repo.active_session_for(db, evse_uid))
-        if s is None:
-            return
-        period = await self.db.run(lambda db: repo.open_period(db, s.id))
-        log.info("EVSE %s resumes session %s", evse_uid, s.id)
-        now = self.clock.monotonic()
-        self.state = initial_state(
-            now,
-            ActiveSession(
-                s.id, s.meter_start_wh, s.token_uid, s.group_id, now, now, period
-            ),
-        )
+
+        def load(db: StoreHandle) -> tuple[ActiveSession | None, Reservation | None]:
+            held = reservations_repo.held_by(db, evse_uid)
+            reservation = (
+                None
+                if held is None
+                else Reservation(
+                    held.id, held.token, held.expiry, held.authorization_reference
+                )
+            )
+            s = repo.active_session_for(db, evse_uid)
+            if s is None:
+                return None, reservation
+            session = ActiveSession(
+                s.id,
+                s.meter_start_wh,
+                s.token_uid,
+                s.group_id,
+                0.0,  # the next checkpoint boundary, once running
+                self.clock.monotonic(),
+                repo.open_period(db, s.id),
+                enable_confirmed=repo.board_enabled(db, s.id),
+            )
+            return session, reservation
+
+        session, reservation = await self.db.run(load)
+        if session is not None:
+            log.info("EVSE %s resumes session %s", evse_uid, session.id)
+        if reservation is not None:
+            log.info("EVSE %s keeps reservation %s", evse_uid, reservation.id)
+        self.state = initial_state(self.clock.monotonic(), session, reservation)
 
     async def run(self) -> None:
         """Process events until cancelled (the site opens the contactor after)."""
@@ -178,7 +244,7 @@ class EvseController:
             self.on_change(self)
 
     async def _authorize(self, uid: str) -> None:
-        decision = await self.authorizer.authorize(uid)
+        decision = await self.authorizer.authorize(uid, evse_uid=self.settings.evse_uid)
         self.inbox.put_nowait(decision)
 
     async def _execute(self, actions: list[Action]) -> None:
@@ -206,6 +272,17 @@ class EvseController:
                 await self._contactor(action)
             elif isinstance(action, Authorize):
                 self._tg.create_task(self._authorize(action.uid))
+            elif isinstance(action, CommandDone):
+                self._answer(action)
+            elif isinstance(action, DropReservation):
+                log.info(
+                    "EVSE %s reservation %s dropped (%s)",
+                    uid,
+                    action.reservation_id,
+                    action.reason,
+                )
+                if action.notify and self.on_reservation_dropped is not None:
+                    self.on_reservation_dropped(action.reservation_id, action.reason)
             elif isinstance(action, Rejected):
                 log.info("EVSE %s: card refused: %s", uid, action.reason)
             elif isinstance(action, StartSession):
@@ -243,7 +320,12 @@ class EvseController:
                 last_updated=action.start,
                 group_id=action.group_id,
             )
-            return lambda db: repo.start_session(db, session, action.period)
+            extras = repo.SessionExtras(
+                action.authorization_reference,
+                action.token_country_code,
+                action.token_party_id,
+            )
+            return lambda db: repo.start_session(db, session, action.period, extras)
         if isinstance(action, Checkpoint):
             return lambda db: repo.checkpoint(
                 db, action.session_id, action.meter_wh, now, action.period
@@ -270,6 +352,20 @@ class EvseController:
             return lambda db: repo.set_evse_status(
                 db, uid, action.status.value, action.reason, now
             )
+        if isinstance(action, EnableConfirmed):
+            return lambda db: repo.confirm_board_enabled(db, action.session_id)
+        if isinstance(action, HoldReservation):
+            return lambda db: reservations_repo.hold(
+                db,
+                uid,
+                action.reservation_id,
+                action.token,
+                action.expiry,
+                action.authorization_reference,
+                now,
+            )
+        if isinstance(action, DropReservation):
+            return lambda db: reservations_repo.drop(db, action.reservation_id)
         return None
 
     async def _contactor(self, action: SetContactor) -> None:

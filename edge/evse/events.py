@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from edge.evse.states import CpState, OcpiEvseStatus
+from edge.model.commands import CommandOutcome, CommandToken
 from edge.model.period import ClosedPeriod, OpenPeriod
 
 
@@ -16,6 +17,9 @@ class BoardRead:
 
     cp: CpState
     relay_closed: bool | None = None
+    enabled: bool | None = None
+    """Boards that disable themselves after a charge (EVSE-WB "disable EVSE after
+    charge"): whether the board is enabled now; None for boards without it."""
 
 
 @dataclass(frozen=True)
@@ -52,13 +56,64 @@ class AuthDecision:
     contract_id: str | None = None
     group_id: str | None = None
     method: str = "WHITELIST"
+    authorization_reference: str | None = None
+    """The eMSP's reference from real-time authorization, for the Session/CDR."""
+    country_code: str | None = None
+    party_id: str | None = None
+    """The token's eMSP, when known (commands, real-time answers)."""
 
 
 @dataclass(frozen=True)
 class RemoteStop:
-    """Stop the active session (operator, backoffice)."""
+    """Stop the active session (operator, backoffice).
+
+    With ``request`` (a command's id), the machine answers with
+    :class:`CommandDone` once the session is closed; ``session_id`` names the
+    session the backoffice means (None: whichever is active).
+    """
 
     reason: str = "REMOTE"
+    request: str | None = None
+    session_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RemoteStart:
+    """START_SESSION: start for this token, already authorised by the eMSP.
+
+    Like an accepted card (auth method COMMAND): it waits ``auth_window_s`` for
+    the EV to be plugged in. Answered with :class:`CommandDone`.
+    """
+
+    request: str
+    token: CommandToken
+    authorization_reference: str | None = None
+
+
+@dataclass(frozen=True)
+class Reserve:
+    """RESERVE_NOW: hold the EVSE for ``token`` (or its group) until ``expiry``."""
+
+    request: str
+    reservation_id: str
+    token: CommandToken
+    expiry: datetime
+    authorization_reference: str | None = None
+
+
+@dataclass(frozen=True)
+class CancelReservation:
+    """CANCEL_RESERVATION (``request`` None: the site drops it silently)."""
+
+    reservation_id: str
+    request: str | None = None
+
+
+@dataclass(frozen=True)
+class CancelRequest:
+    """A command's caller gave up (its timeout): drop what it still waits for."""
+
+    request: str
 
 
 @dataclass(frozen=True)
@@ -73,6 +128,10 @@ Event = (
     | TokenPresented
     | AuthDecision
     | RemoteStop
+    | RemoteStart
+    | Reserve
+    | CancelReservation
+    | CancelRequest
     | Tick
 )
 
@@ -107,6 +166,9 @@ class StartSession:
     auth_reason: str
     group_id: str | None
     period: OpenPeriod
+    authorization_reference: str | None = None
+    token_country_code: str | None = None
+    token_party_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +217,45 @@ class Rejected:
     reason: str
 
 
+@dataclass(frozen=True)
+class EnableConfirmed:
+    """The board showed itself enabled during this session.
+
+    Stored: a board found disabled after a restart then means that the EV left
+    while the controller was down.
+    """
+
+    session_id: str
+
+
+@dataclass(frozen=True)
+class HoldReservation:
+    """Store the reservation the EVSE now holds (replacing one with its id)."""
+
+    reservation_id: str
+    token: CommandToken
+    expiry: datetime
+    authorization_reference: str | None
+
+
+@dataclass(frozen=True)
+class DropReservation:
+    """Delete a reservation; ``notify``: the site dropped it before its expiry."""
+
+    reservation_id: str
+    reason: str
+    notify: bool = False
+
+
+@dataclass(frozen=True)
+class CommandDone:
+    """A remote command's outcome and why."""
+
+    request: str
+    outcome: CommandOutcome
+    message: str = ""
+
+
 Action = (
     SetContactor
     | Authorize
@@ -164,4 +265,8 @@ Action = (
     | StopSession
     | SetStatus
     | Rejected
+    | EnableConfirmed
+    | HoldReservation
+    | DropReservation
+    | CommandDone
 )

@@ -12,109 +12,79 @@ It alone decides the contactor. Safety rules, checked after every event:
 
 from __future__ import annotations
 
+import math
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
+from edge.evse import remote
 from edge.evse.events import (
     Action,
     AuthDecision,
     Authorize,
     BoardRead,
+    CancelRequest,
+    CancelReservation,
     Checkpoint,
+    CommandDone,
+    DropReservation,
+    EnableConfirmed,
     Event,
     MeterRead,
     MirrorRead,
     NewPeriod,
     Rejected,
+    RemoteStart,
     RemoteStop,
+    Reserve,
     SetContactor,
     SetStatus,
     StartSession,
     StopSession,
     TokenPresented,
 )
+from edge.evse.model import (
+    ActiveSession,
+    EvseSettings,
+    EvseState,
+    PendingAuth,
+    Reservation,
+)
 from edge.evse.periods import advance
 from edge.evse.states import CpState, FaultKind, OcpiEvseStatus, Phase
+from edge.model.commands import CommandOutcome
 from edge.model.period import OpenPeriod, PeriodKind
 
+__all__ = [
+    "ActiveSession",
+    "EvseSettings",
+    "EvseState",
+    "PendingAuth",
+    "Reservation",
+    "initial_state",
+    "session_id_for",
+    "step",
+]
+
 SESSION_NAMESPACE = uuid.UUID("5b0c5a0e-3c1d-4f7e-9a51-7d1f0e2a6c11")
+WHILE_DOWN = "EV_DISCONNECTED_WHILE_DOWN"
+"""Stop reason of a resumed session whose EV left while the controller was down."""
 
 
-@dataclass(frozen=True)
-class EvseSettings:
-    """Per-EVSE limits and timings the machine needs."""
-
-    evse_uid: str
-    max_current_a: float = 16.0
-    free_vend: bool = False
-    device_timeout_s: float = 10.0
-    checkpoint_interval_s: float = 900.0
-    auth_window_s: float = 60.0
-    """How long an accepted card waits for the EV to be plugged in."""
-    idle_power_w: float = 100.0
-    """Below this power an EV that is plugged in counts as parking (idle)."""
-    period_hold_s: float = 60.0
-    """A switch between charging and parking must hold this long to cut a period."""
-    stop_guard_s: float = 10.0
-    """A card shown again this soon after its session started does not stop it
-    (a held card, a double tap)."""
+def initial_state(
+    now: float,
+    resumed: ActiveSession | None = None,
+    reservation: Reservation | None = None,
+) -> EvseState:
+    """State at start-up: the session and reservation the store still holds."""
+    return EvseState(
+        phase=Phase.STARTING, born=now, session=resumed, reservation=reservation
+    )
 
 
-@dataclass(frozen=True)
-class ActiveSession:
-    """The session the EVSE is running."""
-
-    id: str
-    meter_start_wh: int
-    token_uid: str | None
-    group_id: str | None
-    last_checkpoint: float
-    """Monotonic site time of the last checkpoint."""
-    started: float = 0.0
-    """Monotonic site time the session started (or was resumed)."""
-    period: OpenPeriod | None = None
-    checkpoint_wh: int | None = None
-    """Meter reading at the last checkpoint."""
-
-
-@dataclass(frozen=True)
-class PendingAuth:
-    """A card being authorized, or accepted and waiting for a plug-in."""
-
-    uid: str
-    expires: float
-    purpose: str  # "start" or "stop"
-    decision: AuthDecision | None = None
-
-
-@dataclass(frozen=True)
-class EvseState:
-    """Everything the machine knows about one EVSE."""
-
-    phase: Phase
-    born: float
-    cp: CpState | None = None
-    welded: bool = False
-    meter_wh: int | None = None
-    meter_seen: float | None = None
-    power_w: float = 0.0
-    current_a: float | None = None
-    board_seen: float | None = None
-    session: ActiveSession | None = None
-    pending: PendingAuth | None = None
-    stopping: str | None = None
-    stop_after: float | None = None
-    fault: FaultKind | None = None
-    contactor: bool | None = None
-    status: OcpiEvseStatus | None = None
-    status_reason: str | None = None
-    started_count: int = 0
-
-
-def initial_state(now: float, resumed: ActiveSession | None = None) -> EvseState:
-    """State at start-up; ``resumed`` is the session the store still holds active."""
-    return EvseState(phase=Phase.STARTING, born=now, session=resumed)
+def next_boundary(utc: datetime, interval_s: float) -> float:
+    """The first multiple of ``interval_s`` (UTC epoch seconds) after ``utc``."""
+    return (math.floor(utc.timestamp() / interval_s) + 1) * interval_s
 
 
 def session_id_for(evse_uid: str, start: datetime, seq: int = 0) -> str:
@@ -132,7 +102,7 @@ def step(
     """Apply ``event`` at ``now`` (monotonic) and ``utc``; return state and actions."""
     actions: list[Action] = []
     if isinstance(event, BoardRead):
-        s = replace(s, cp=event.cp, board_seen=now)
+        s = _board(s, event, now, actions)
     elif isinstance(event, MirrorRead):
         s = replace(s, welded=event.welded)
     elif isinstance(event, MeterRead):
@@ -156,9 +126,42 @@ def step(
     elif isinstance(event, AuthDecision):
         s = _decision(s, event, now, actions)
     elif isinstance(event, RemoteStop):
-        s = _request_stop(s, event.reason, now)
+        s = _remote_stop(s, event, now, actions)
+    elif isinstance(event, RemoteStart):
+        s = remote.remote_start(s, event, now, cfg, actions)
+    elif isinstance(event, Reserve):
+        s = remote.reserve(s, event, utc, actions)
+    elif isinstance(event, CancelReservation):
+        s = remote.cancel_reservation(s, event, actions)
+    elif isinstance(event, CancelRequest):
+        s = remote.cancel_request(s, event)
     s = _evaluate(s, now, utc, cfg, actions)
     return s, actions
+
+
+def _board(s: EvseState, e: BoardRead, now: float, actions: list[Action]) -> EvseState:
+    s = replace(s, cp=e.cp, board_seen=now, board_enabled=e.enabled)
+    session = s.session
+    if e.enabled and s.contactor and session and not session.enable_confirmed:
+        actions.append(EnableConfirmed(session.id))
+        s = replace(s, session=replace(session, enable_confirmed=True))
+    return s
+
+
+def _remote_stop(
+    s: EvseState, e: RemoteStop, now: float, actions: list[Action]
+) -> EvseState:
+    session = s.session
+    if session is None or (e.session_id is not None and e.session_id != session.id):
+        if e.request is not None:
+            actions.append(
+                CommandDone(e.request, CommandOutcome.FAILED, "session not active")
+            )
+        return s
+    s = _request_stop(s, e.reason, now)
+    if e.request is not None:
+        s = replace(s, stop_requests=(*s.stop_requests, e.request))
+    return s
 
 
 def _token(
@@ -179,7 +182,11 @@ def _token(
         # Broken hardware refuses the card; a silent meter or board (often a
         # passing bus problem) keeps it, to start once the devices answer again.
         actions.append(Rejected(uid, f"EVSE out of order ({s.fault.value})"))
-        return replace(s, pending=None)
+        return remote.drop_pending(s, actions, CommandOutcome.FAILED, "card refused")
+    p = s.pending
+    if p is not None and p.request is not None and p.uid == uid:
+        return s  # the remote start's own card: already accepted
+    s = remote.drop_pending(s, actions, CommandOutcome.FAILED, "superseded by a card")
     actions.append(Authorize(uid))
     return replace(s, pending=PendingAuth(uid, now + cfg.auth_window_s, "start"))
 
@@ -203,6 +210,9 @@ def _decision(
         return replace(s, pending=None)
     if not d.accepted:
         actions.append(Rejected(d.uid, d.reason))
+        return replace(s, pending=None)
+    if s.reservation is not None and not s.reservation.admits(d.uid, d.group_id):
+        actions.append(Rejected(d.uid, "EVSE reserved for another token"))
         return replace(s, pending=None)
     return replace(s, pending=replace(p, decision=d))
 
@@ -231,10 +241,22 @@ def _evaluate(
 ) -> EvseState:
     fault = _detect_fault(s, now, cfg)
     if s.pending is not None and now > s.pending.expires:
-        s = replace(s, pending=None)
+        s = remote.drop_pending(
+            s,
+            actions,
+            CommandOutcome.FAILED,
+            f"no EV plugged in within {cfg.auth_window_s:g} s",
+        )
+    s = remote.expire_reservation(s, utc, actions)
+    if fault is not None and fault.status is OcpiEvseStatus.OUTOFORDER:
+        s = remote.drop_for_fault(s, f"EVSE out of order ({fault.value})", actions)
     if fault is not None:
         s = replace(s, phase=Phase.FAULTED, fault=fault)
-    elif s.cp is None or s.meter_wh is None:
+    elif (
+        s.cp is None
+        or s.meter_wh is None
+        or (cfg.board_latch and s.board_enabled is None)
+    ):
         s = replace(s, phase=Phase.STARTING, fault=None)
     else:
         s = _run(replace(s, fault=None), s.cp, s.meter_wh, now, utc, cfg, actions)
@@ -251,8 +273,20 @@ def _run(
     actions: list[Action],
 ) -> EvseState:
     """Normal operation with fresh readings and no fault."""
+    # The first fresh readings after start-up tell what happened while we were
+    # down (an EV that left, or was replaced by another one).
+    gone = WHILE_DOWN if s.phase is Phase.STARTING else "EV_DISCONNECTED"
     if s.session is not None and s.stopping is None and not cp.connected:
-        s = _request_stop(s, "EV_DISCONNECTED", now)
+        s = _request_stop(s, gone, now)
+    if (
+        s.session is not None
+        and s.stopping is None
+        and s.session.enable_confirmed
+        and s.board_enabled is False
+    ):
+        # The board disabled itself after the session's EV left: the EV now
+        # plugged in is another one, which must not charge on this session.
+        s = replace(_request_stop(s, gone, now), replug=True)
     if s.session is not None and s.stopping is not None:
         fresh = (
             s.meter_seen is not None
@@ -264,23 +298,19 @@ def _run(
         period = s.session.period or OpenPeriod(0, utc, PeriodKind.PARKING, meter_wh)
         final = period.close(utc, meter_wh)
         actions.append(StopSession(s.session.id, meter_wh, utc, s.stopping, final))
+        actions += [CommandDone(r, CommandOutcome.ACCEPTED) for r in s.stop_requests]
         s = replace(
-            s, session=None, stopping=None, stop_after=None, phase=Phase.FINISHED
+            s,
+            session=None,
+            stopping=None,
+            stop_after=None,
+            stop_requests=(),
+            replug=False,
+            phase=Phase.PREPARING if s.replug else Phase.FINISHED,
         )
     if s.session is not None:
         s = _track_period(s, cp, meter_wh, now, utc, cfg, actions)
-        session = s.session
-        if (
-            session is not None
-            and session.period is not None
-            and (now - session.last_checkpoint >= cfg.checkpoint_interval_s)
-        ):
-            # A checkpoint with nothing new (a parked EV) is not worth a flash write.
-            if meter_wh != session.checkpoint_wh:
-                actions.append(Checkpoint(session.id, meter_wh, session.period))
-            s = replace(
-                s, session=replace(session, last_checkpoint=now, checkpoint_wh=meter_wh)
-            )
+        s = _checkpoint(s, meter_wh, utc, cfg, actions)
         charging = cp in (CpState.C, CpState.D)
         return replace(s, phase=Phase.CHARGING if charging else Phase.SUSPENDED_EV)
     if not cp.connected:
@@ -289,7 +319,8 @@ def _run(
     p = s.pending
     decision = p.decision if p is not None and p.purpose == "start" else None
     ready = s.phase is not Phase.FINISHED or decision is not None
-    if ready and (decision is not None or cfg.free_vend):
+    free = cfg.free_vend and s.reservation is None
+    if ready and (decision is not None or free):
         sid = session_id_for(cfg.evse_uid, utc, s.started_count)
         charging = cp in (CpState.C, CpState.D)
         # The first period is charging: an EV in B when the card is accepted asks
@@ -307,7 +338,16 @@ def _run(
                 decision.reason,
                 decision.group_id,
                 period,
+                decision.authorization_reference
+                or (s.reservation.authorization_reference if s.reservation else None),
+                decision.country_code,
+                decision.party_id,
             )
+            if p is not None and p.request is not None:
+                actions.append(CommandDone(p.request, CommandOutcome.ACCEPTED))
+            if s.reservation is not None:
+                actions.append(DropReservation(s.reservation.id, "used"))
+                s = replace(s, reservation=None)
         else:
             start = StartSession(
                 sid,
@@ -323,7 +363,13 @@ def _run(
             )
         actions.append(start)
         session = ActiveSession(
-            sid, meter_wh, start.token_uid, start.group_id, now, now, period
+            sid,
+            meter_wh,
+            start.token_uid,
+            start.group_id,
+            next_boundary(utc, cfg.checkpoint_interval_s),
+            now,
+            period,
         )
         return replace(
             s,
@@ -335,6 +381,25 @@ def _run(
     if s.phase in (Phase.FINISHED, Phase.FINISHING):
         return replace(s, phase=Phase.FINISHED)
     return replace(s, phase=Phase.PREPARING)
+
+
+def _checkpoint(
+    s: EvseState, meter_wh: int, utc: datetime, cfg: EvseSettings, actions: list[Action]
+) -> EvseState:
+    """Checkpoint on the site-wide boundaries (multiples of the interval, UTC)."""
+    session = s.session
+    if session is None or session.period is None:
+        return s
+    upcoming = next_boundary(utc, cfg.checkpoint_interval_s)
+    if session.next_checkpoint <= 0:  # resumed: wait for the next boundary
+        return replace(s, session=replace(session, next_checkpoint=upcoming))
+    if utc.timestamp() < session.next_checkpoint:
+        return s
+    # A checkpoint with nothing new (a parked EV) is not worth a flash write.
+    if meter_wh != session.checkpoint_wh:
+        actions.append(Checkpoint(session.id, meter_wh, session.period))
+    session = replace(session, next_checkpoint=upcoming, checkpoint_wh=meter_wh)
+    return replace(s, session=session)
 
 
 def _track_period(
@@ -384,6 +449,8 @@ def _status(s: EvseState) -> tuple[OcpiEvseStatus, str | None]:
         return s.fault.status, s.fault.value
     if s.phase is Phase.STARTING:
         return OcpiEvseStatus.UNKNOWN, "starting"
+    if s.reservation is not None and s.session is None:
+        return OcpiEvseStatus.RESERVED, None
     if s.phase is Phase.AVAILABLE:
         return OcpiEvseStatus.AVAILABLE, None
     return OcpiEvseStatus.CHARGING, s.phase.value

@@ -60,15 +60,34 @@ class SessionConflict(Exception):
     """The EVSE already has an active session."""
 
 
+@dataclass(frozen=True)
+class SessionExtras:
+    """Session fields beyond :class:`~edge.model.session.Session` (migration 006).
+
+    ``authorization_reference`` is the eMSP's reference from real-time
+    authorization, START_SESSION or RESERVE_NOW, for the OCPI Session and CDR;
+    ``token_country_code``/``token_party_id`` name the eMSP of a token that came
+    with a command (None: look the token up in the cache).
+    """
+
+    authorization_reference: str | None = None
+    token_country_code: str | None = None
+    token_party_id: str | None = None
+
+
 def start_session(
-    db: sqlite_utils.Database, session: Session, period: OpenPeriod | None = None
+    db: sqlite_utils.Database,
+    session: Session,
+    period: OpenPeriod | None = None,
+    extras: SessionExtras = SessionExtras(),
 ) -> None:
     """Store a new active session (and its first period) and queue it for the uplink."""
     try:
         with transaction(db) as conn:
             conn.execute(
-                f"INSERT INTO sessions ({_COLUMNS}) VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO sessions ({_COLUMNS}, authorization_reference, "
+                "token_country_code, token_party_id) VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     session.id,
                     session.evse_uid,
@@ -86,6 +105,9 @@ def start_session(
                     None,
                     iso(session.last_updated),
                     session.group_id,
+                    extras.authorization_reference,
+                    extras.token_country_code,
+                    extras.token_party_id,
                 ),
             )
             # The first period's row is written lazily (at its first checkpoint or
@@ -95,6 +117,35 @@ def start_session(
         raise SessionConflict(
             f"EVSE {session.evse_uid} already has an active session"
         ) from exc
+
+
+def session_extras(db: sqlite_utils.Database, session_id: str) -> SessionExtras:
+    """The extra fields of a session (empty if it has none or does not exist)."""
+    row = db.conn.execute(
+        "SELECT authorization_reference, token_country_code, token_party_id "
+        "FROM sessions WHERE id = ?",
+        (session_id,),
+    ).fetchone()
+    if row is None:
+        return SessionExtras()
+    return SessionExtras(*(_opt(v) for v in row))
+
+
+def confirm_board_enabled(db: sqlite_utils.Database, session_id: str) -> None:
+    """Record that the board showed itself enabled during this session."""
+    with transaction(db) as conn:
+        conn.execute(
+            "UPDATE sessions SET board_enabled = 1 WHERE id = ? AND board_enabled = 0",
+            (session_id,),
+        )
+
+
+def board_enabled(db: sqlite_utils.Database, session_id: str) -> bool:
+    """Whether the board showed itself enabled during this session."""
+    row = db.conn.execute(
+        "SELECT board_enabled FROM sessions WHERE id = ?", (session_id,)
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def checkpoint(

@@ -6,6 +6,9 @@ unavailable) when injected with :meth:`SimEvseBoard.inject_cp_fault`. The relay
 closes in C or D when the limit is at least the minimum current; writing the
 limit 0 (or the enable control off), or a fault, opens it. If the profile
 names a watchdog, the board drops the setpoint when it is not rewritten in time.
+If the profile declares the "disable after charge" latch (EVSE-WB register 2005:
+b13 arms it, b14 disables the board), the board disables itself when an EV
+leaves while the latch is armed, and stays disabled until b14 is written clear.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from collections.abc import Callable, Mapping
 
 from drivers.modbus.codec import decode
 from drivers.modbus.decode import Value
-from drivers.modbus.profile import Profile
+from drivers.modbus.profile import Function, Profile
 from edge.model.measurement import Measurement as M
 from hal_sim.devices.base import ILLEGAL_ADDRESS, ILLEGAL_VALUE, ProfileDevice
 from hal_sim.ev import MIN_CURRENT_A, SimEv
 
 MAX_CURRENT_A = 80
+LATCH = "disable_after_charge"
 
 
 class SimEvseBoard(ProfileDevice):
@@ -34,7 +38,10 @@ class SimEvseBoard(ProfileDevice):
     ) -> None:
         super().__init__(profile, unit)
         self._now = now
-        self.ev: SimEv | None = None
+        self._ev: SimEv | None = None
+        self.latch_armed = False
+        """EVSE-WB 2005 b13: disable the board once the EV has left."""
+        self.latch_trips = 0
         self.current_limit_a = 0.0
         self.enabled = True
         self.cable_limit_a = cable_limit_a
@@ -42,6 +49,18 @@ class SimEvseBoard(ProfileDevice):
         self.last_setpoint_at = now()
         self.watchdog_trips = 0
         self.relay_closed = False
+
+    @property
+    def ev(self) -> SimEv | None:
+        """The EV plugged in, if any."""
+        return self._ev
+
+    @ev.setter
+    def ev(self, ev: SimEv | None) -> None:
+        if ev is None and self._ev is not None and self.latch_armed:
+            self.enabled = False  # the latch: disabled until enabled again
+            self.latch_trips += 1
+        self._ev = ev
 
     @property
     def cp_state(self) -> str:
@@ -103,7 +122,21 @@ class SimEvseBoard(ProfileDevice):
             M.FIRMWARE: 17.0,
             M.RELAY_CLOSED: 1.0 if self.relay_closed else 0.0,
             M.BOARD_FAULT: 1.0 if self.cp_fault else 0.0,
+            M.CHARGING_ENABLED: 1.0 if self.enabled else 0.0,
         }
+
+    def live_image(self, function: Function) -> dict[int, int]:
+        """The served registers, with the latch's own bits in its register."""
+        image = super().live_image(function)
+        latch = self.profile.controls.get(LATCH)
+        if (
+            latch is not None
+            and latch.address is not None
+            and self.latch_armed
+            and function is Function.HOLDING
+        ):
+            image[latch.address] = image.get(latch.address, 0) | (latch.on or 0)
+        return image
 
     def apply_write(
         self, function: int, address: int, values: tuple[int, ...]
@@ -130,6 +163,16 @@ class SimEvseBoard(ProfileDevice):
                 self.last_setpoint_at = self._now()
             elif name == "enable":
                 self.enabled = raw == control.on
+            elif name == LATCH:
+                self._write_latch_register(int(raw), control.on or 0)
             self.update()
             return None
         return ILLEGAL_ADDRESS
+
+    def _write_latch_register(self, word: int, latch_bits: int) -> None:
+        """A write of the latch's register: its bits, and the enable bit in it."""
+        self.latch_armed = bool(word & latch_bits) if latch_bits else False
+        row = self.profile.register(M.CHARGING_ENABLED)
+        if row is not None and row.bit is not None:
+            bit = (word >> row.bit) & 1
+            self.enabled = bit == 0 if row.inverted else bit == 1
