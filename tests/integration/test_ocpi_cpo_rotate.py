@@ -5,14 +5,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import pytest
+
 from edge.commands import ocpi as cli
+from edge.commands.common import EXIT_RUNTIME
 from edge.model.clock import SystemClock
 from edge.uplink.ocpi.credentials import CredentialsStore
 from hal_sim.backoffice.server import SimBackoffice
 from tests.integration.test_ocpi_commands import site
 
 
-async def test_rotate_replaces_both_tokens(tmp_path: Path, capsys) -> None:
+async def test_rotate_replaces_both_tokens(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     async with SimBackoffice(SystemClock()) as bo:
         args = argparse.Namespace(
             config=str(site(tmp_path)),
@@ -22,7 +27,7 @@ async def test_rotate_replaces_both_tokens(tmp_path: Path, capsys) -> None:
         )
         found = cli._section(args)
         assert found is not None
-        assert await cli._rotate(found[0], args) == cli.EXIT_RUNTIME  # not registered
+        assert await cli._rotate(found[0], args) == EXIT_RUNTIME  # not registered
         assert await cli._handshake(found[0], args, True) == 0
         store = CredentialsStore(tmp_path / "ocpi.json")
         before = store.load()
