@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +16,10 @@ from rich.table import Table
 from edge.app import Site
 from edge.config.schema import SiteConfig
 from edge.model.clock import ScaledClock
-from edge.simulate import simulate
+from edge.simulate import SimResult, UplinkOutcome, simulate
+
+EXIT_BACKLOG = 1
+"""Exit status of a run whose uplink could not deliver everything."""
 
 
 def status_table(site: Site, clock: ScaledClock) -> Table:
@@ -42,14 +46,17 @@ def status_table(site: Site, clock: ScaledClock) -> Table:
 
 
 def run_sim(config: SiteConfig, args: argparse.Namespace) -> int:
-    """Run ``edge sim`` and print its summary; exit 0 when the run completed."""
+    """Run ``edge sim`` and print its summary (one JSON object with ``--json``).
+
+    Exit 0 when the run completed and its uplink, if any, delivered everything.
+    """
     db_path = (
         Path(args.db)
         if args.db
         else Path(".run", f"sim-{datetime.now(UTC):%Y%m%dT%H%M%S}.db")
     )
     console = Console(stderr=False)
-    live_enabled = not args.quiet and sys.stdout.isatty()
+    live_enabled = not (args.quiet or args.json) and sys.stdout.isatty()
     live = Live(console=console, auto_refresh=False) if live_enabled else None
 
     def on_tick(site: Site, clock: ScaledClock) -> None:
@@ -68,12 +75,50 @@ def run_sim(config: SiteConfig, args: argparse.Namespace) -> int:
     finally:
         if live is not None:
             live.stop()
-    unplugs = [t for t in result.truth if t["event"] == "unplug"]
-    taken = sum(float(str(t["energy_wh"])) for t in unplugs)
-    print(
-        f"simulated {args.duration / 3600:g} h of site time at x{args.speed:g}: "
-        f"{sum(1 for t in result.truth if t['event'] == 'plug_in')} plug-ins, "
-        f"{len(unplugs)} departures, EVs took {taken / 1000:.3f} kWh"
-    )
-    print(f"database: {db_path}  (edge sessions --db {db_path})")
+    figures = run_figures(result, args.speed, db_path)
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        print(
+            f"simulated {args.duration / 3600:g} h of site time at x{args.speed:g}: "
+            f"{figures['plug_ins']} plug-ins, {figures['departures']} departures, "
+            f"EVs took {float(str(figures['energy_wh'])) / 1000:.3f} kWh"
+        )
+        print(f"database: {db_path}  (edge sessions --db {db_path})")
+        if result.outcome is not None:
+            for line in uplink_lines(result.outcome):
+                print(line)
+    if result.outcome is not None and result.outcome.left:
+        return EXIT_BACKLOG
     return 0
+
+
+def run_figures(result: SimResult, speed: float, db_path: Path) -> dict[str, object]:
+    """The run's closing figures as JSON-ready data (``uplink`` None without one)."""
+    unplugs = [t for t in result.truth if t["event"] == "unplug"]
+    return {
+        "duration_s": result.duration_s,
+        "speed": speed,
+        "plug_ins": sum(1 for t in result.truth if t["event"] == "plug_in"),
+        "departures": len(unplugs),
+        "energy_wh": sum(float(str(t["energy_wh"])) for t in unplugs),
+        "database": str(db_path),
+        "uplink": result.uplink,
+    }
+
+
+def uplink_lines(outcome: UplinkOutcome) -> list[str]:
+    """A short account of the uplink: delivered, left, given up."""
+    delivered = ", ".join(f"{n} {m}" for m, n in outcome.delivered.items())
+    lines = [
+        f"uplink: delivered {delivered or '(eMSP counts unknown)'}; "
+        f"{outcome.acknowledged} write(s) acknowledged"
+    ]
+    if outcome.left:
+        left = ", ".join(f"{n} {m}" for m, n in sorted(outcome.backlog.items()))
+        lines.append(f"uplink: backlog NOT empty: {outcome.left} left ({left})")
+    else:
+        lines.append("uplink: backlog empty")
+    lines.append(f"uplink: {len(outcome.dead_letters)} dead letter(s)")
+    lines += [f"  DEAD {key}" for key in outcome.dead_letters]
+    return lines

@@ -1,4 +1,11 @@
-"""``edge sim``: the simulated site and the controller on one scaled clock."""
+"""``edge sim``: the simulated site and the controller on one scaled clock.
+
+With an uplink, the run ends by letting it deliver: an outage of the schedule
+still going on at the end is ended, retries waiting on a backoff are made due,
+and the controller keeps running until the outbox is empty (or a wall-time
+budget runs out). :class:`UplinkOutcome` then says what was delivered, what is
+left and what was given up.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +20,71 @@ from edge.app import Overrides, Site
 from edge.config.schema import SiteConfig
 from edge.model.clock import ScaledClock
 from edge.store.db import Database
-from hal_sim.backoffice.sim import play_outages, sim_uplink, summary, wait_for_backlog
+from edge.store.outbox import OutboxStats, expedite, stats
+from edge.uplink.ocpi.planner import PREREQUISITES
+from hal_sim.backoffice.server import SimBackoffice
+from hal_sim.backoffice.sim import play_outages, sim_uplink
 from hal_sim.world import SimWorld
+
+DRAIN_WALL_S = 10.0
+"""How long (wall seconds) the end of a run waits for the uplink's backlog."""
+DELIVERED_MODULES = ("locations", "tariffs", "sessions", "cdrs")
+
+
+@dataclass(frozen=True)
+class UplinkOutcome:
+    """What the OCPI uplink did in a run, once it was given time to deliver."""
+
+    delivered: dict[str, int]
+    """Objects the eMSP holds, per module (known with the simulated backoffice)."""
+    acknowledged: int
+    """Writes the eMSP acknowledged (every PUT and PATCH, as the sender counts)."""
+    backlog: dict[str, int]
+    """Objects still queued, per module (dead letters excluded)."""
+    dead_letters: list[str]
+    """Keys of the objects given up (rejected by the eMSP)."""
+    backoffice: dict[str, object] | None = None
+    """The simulated backoffice's own summary, when it ran."""
+
+    @property
+    def left(self) -> int:
+        """Objects still to deliver."""
+        return sum(self.backlog.values())
+
+    def as_json(self) -> dict[str, object]:
+        """The outcome as JSON-ready data (``backlog`` is the total left)."""
+        out: dict[str, object] = {
+            "delivered": dict(self.delivered),
+            "acknowledged": self.acknowledged,
+            "backlog": self.left,
+            "backlog_by_module": dict(self.backlog),
+            "dead_letters": len(self.dead_letters),
+            "dead_letter_keys": list(self.dead_letters),
+        }
+        if self.backoffice is not None:
+            out["backoffice"] = self.backoffice
+        return out
+
+
+def uplink_outcome(
+    st: OutboxStats, acknowledged: int, backoffice: SimBackoffice | None
+) -> UplinkOutcome:
+    """Assemble the outcome from the outbox, the sender and the backoffice."""
+    received = None if backoffice is None else backoffice.summary()
+    delivered: dict[str, int] = {}
+    if received is not None:
+        for module in DELIVERED_MODULES:
+            count = received.get(module, 0)
+            if isinstance(count, dict):  # sessions: by status
+                count = sum(int(n) for n in count.values())
+            delivered[module] = int(count) if isinstance(count, int) else 0
+    return UplinkOutcome(
+        delivered=delivered,
+        acknowledged=acknowledged,
+        backlog={m.module: m.queued for m in st.modules if m.queued},
+        dead_letters=[d.key for d in st.dead_letters],
+        backoffice=received,
+    )
 
 
 @dataclass(frozen=True)
@@ -23,8 +93,31 @@ class SimResult:
 
     truth: list[dict[str, object]]
     duration_s: float
-    uplink: dict[str, object] | None = None
-    """The OCPI uplink's backlog after the run and what the backoffice received."""
+    outcome: UplinkOutcome | None = None
+    """What the OCPI uplink delivered and left; None without an uplink."""
+
+    @property
+    def uplink(self) -> dict[str, object] | None:
+        """The uplink's outcome as JSON-ready data (:meth:`UplinkOutcome.as_json`)."""
+        return None if self.outcome is None else self.outcome.as_json()
+
+
+async def drain_uplink(
+    site: Site, db: Database, clock: ScaledClock, wall_s: float
+) -> OutboxStats:
+    """Let the running uplink deliver its backlog; return the outbox afterwards.
+
+    Retries waiting on a backoff are made due now, so that a link that came back
+    late in the run does not leave objects behind only because of their timers.
+    """
+    end = clock.monotonic() + clock.from_wall(wall_s)
+    await db.run(lambda d: expedite(d.conn, clock.utcnow()))
+    site.uplink_wake.set()
+    while True:
+        st = await db.run(lambda d: stats(d.conn, PREREQUISITES))
+        if st.live == 0 or clock.monotonic() > end:
+            return st
+        await clock.sleep(clock.from_wall(0.1))
 
 
 async def simulate(
@@ -50,7 +143,7 @@ async def simulate(
     )
     db = await Database.open(db_path)
     site = Site(config, clock, db, overrides)
-    uplink: dict[str, object] | None = None
+    outcome: UplinkOutcome | None = None
     try:
         async with asyncio.TaskGroup() as tg:
             world_task = tg.create_task(world.run(), name="sim world")
@@ -69,15 +162,20 @@ async def simulate(
                 )
             if on_tick is not None:
                 on_tick(site, clock)
+            if backoffice is not None and outages is not None:
+                outages.cancel()
+                link = backoffice.link
+                if link is not None and not link.is_up:
+                    await backoffice.outage(False)  # an outage past the end ends
             if site.uplink is not None:  # let the uplink deliver what is queued
-                uplink = summary(backoffice, await wait_for_backlog(db, clock, 10.0))
+                st = await drain_uplink(site, db, clock, DRAIN_WALL_S)
+                sent = site.uplink.sender.stats.delivered
+                outcome = uplink_outcome(st, sent, backoffice)
             world_task.cancel()
             site_task.cancel()
-            if outages is not None:
-                outages.cancel()
     finally:
         with contextlib.suppress(Exception):
             await world.close()
         await db.close()
         await uplink_stack.aclose()
-    return SimResult(world.site.truth, duration_s, uplink)
+    return SimResult(world.site.truth, duration_s, outcome)

@@ -40,5 +40,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sim.add_argument("--db", help="database path (default: a new file per run)")
     sim.add_argument("--truth", help="append the simulator's plug-in/unplug log here")
     sim.add_argument("--quiet", action="store_true", help="no live table")
+    sim.add_argument(
+        "--json",
+        action="store_true",
+        help="print the closing figures (with the uplink's outcome) as one JSON object",
+    )
     add_uplink_flags(sim, sim=True)
     sim.set_defaults(func=cmd_sim)

@@ -90,7 +90,7 @@ async def test_edge_scan_over_an_rtu_pty_identifies_each_sunspec_model(capsys):
     async with rtu_line(site()) as rig:
         args = build_parser().parse_args(
             ["scan", "--port", rig.path, "--baud", str(rig.timing.baud),
-             "--ids", "1-7", "--timeout-ms", "30", "--json"]
+             "--ids", "1-7", "--timeout-ms", "200", "--json"]
         )  # fmt: skip
         assert await run_scan(args) == 0
     rows = json.loads(capsys.readouterr().out)
