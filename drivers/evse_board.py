@@ -12,6 +12,8 @@ from edge.model.measurement import Measurement
 
 LATCH = "disable_after_charge"
 """The control of a board that disables itself once the EV leaves (EVSE-WB)."""
+UNLOCK = "unlock"
+"""The control that releases the cable lock (no profile of ours has one yet)."""
 
 
 class ProfileEvseBoard(PolledDevice):
@@ -26,6 +28,16 @@ class ProfileEvseBoard(PolledDevice):
         (the board's own enable, which the latch clears).
         """
         return self._latch() is not None
+
+    @property
+    def has_lock(self) -> bool:
+        """The profile declares a cable-lock release (``control.unlock``)."""
+        return UNLOCK in self.profile.controls
+
+    async def unlock(self) -> None:
+        """Release the cable lock: write the unlock control's ``on`` value."""
+        control = self._control(UNLOCK)
+        await self._write(control, control.on if control.on is not None else 1)
 
     def _latch(self) -> tuple[ControlSpec, RegisterSpec] | None:
         control = self.profile.controls.get(LATCH)

@@ -18,6 +18,7 @@ from drivers.relay import ProfileRelay, RelayChannel
 from drivers.rfid.reader import RfidReader
 from edge.auth.authorizer import Authorizer, LocalToken
 from edge.config.schema import BusSection, SiteConfig
+from edge.evse.commands import EvseCommands
 from edge.evse.controller import EvseController
 from edge.evse.state_machine import EvseSettings
 from edge.model.clock import Clock
@@ -145,12 +146,23 @@ class Site:
                     hold_s=max(1.0, clock.from_wall(0.2)),
                 )
 
+        # Remote commands (OCPI Commands) routed to the EVSEs' state machines.
+        self.commands = EvseCommands(
+            self.controllers,
+            clock,
+            {uid: b.unlock for uid, b in self.boards.items() if b.has_lock},
+        )
         # The OCPI uplink: woken by every EVSE change, fed by the token cache.
         self.uplink_wake = asyncio.Event()
         self.uplink: OcpiUplink | None = None
         if config.ocpi is not None and config.ocpi.enabled:
             self.uplink = OcpiUplink(
-                config, clock, db, wake=self.uplink_wake, token_sink=self.authorizer
+                config,
+                clock,
+                db,
+                wake=self.uplink_wake,
+                token_sink=self.authorizer,
+                commands=self.commands,
             )
             self.authorizer.use_remote(RemoteTokens(self.uplink))
         for ctl in self.controllers.values():

@@ -343,8 +343,6 @@ def _run(
                 decision.country_code,
                 decision.party_id,
             )
-            if p is not None and p.request is not None:
-                actions.append(CommandDone(p.request, CommandOutcome.ACCEPTED))
             if s.reservation is not None:
                 actions.append(DropReservation(s.reservation.id, "used"))
                 s = replace(s, reservation=None)
@@ -362,6 +360,8 @@ def _run(
                 period,
             )
         actions.append(start)
+        if p is not None and p.request is not None and decision is not None:
+            actions.append(CommandDone(p.request, CommandOutcome.ACCEPTED))
         session = ActiveSession(
             sid,
             meter_wh,

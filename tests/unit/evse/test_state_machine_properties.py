@@ -6,10 +6,16 @@ Invariants after every step:
 - every fault leaves the contactor open;
 - at most one active session; every started session is stopped at most once, and
   a session is only stopped if it was started (or resumed);
-- session energy never decreases; the stop reading is never below the start.
+- session energy never decreases; the stop reading is never below the start;
+- every remote command is answered at most once, a start ACCEPTED only in the
+  step its session starts, a stop ACCEPTED only in the step its session closes;
+- a reserved EVSE starts only for the reserving token or its group, and shows
+  RESERVED only while it holds a reservation and no session.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -18,24 +24,41 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from edge.evse.events import (
     AuthDecision,
     BoardRead,
+    CancelRequest,
+    CancelReservation,
+    CommandDone,
     MeterRead,
     MirrorRead,
+    RemoteStart,
     RemoteStop,
+    Reserve,
     SetContactor,
+    SetStatus,
     StartSession,
     StopSession,
     Tick,
     TokenPresented,
 )
-from edge.evse.state_machine import EvseSettings
-from edge.evse.states import CpState
+from edge.evse.state_machine import EvseSettings, EvseState
+from edge.evse.states import CpState, OcpiEvseStatus
+from edge.model.commands import CommandOutcome, CommandToken
 
-from .harness import Harness
+from .harness import T0, Harness
 
 CARDS = st.sampled_from(["AA11", "BB22", "CC33"])
 # Mostly poll-cycle steps, sometimes long enough for a device to fall silent.
 DT = st.one_of(st.floats(0, 2), st.floats(0, 2), st.floats(0, 25))
 CP = st.sampled_from([CpState.A, CpState.B, CpState.C, CpState.C, CpState.C, CpState.E])
+# The board's own enable (a latching board): mostly on, sometimes latched off.
+ENABLED = st.sampled_from([True, True, True, False])
+TOKENS = st.sampled_from(
+    [
+        CommandToken("AA11", "RFID", "C-1", "NL", "EMS", group_id="g1"),
+        CommandToken("APP9", "APP_USER", "C-9", "NL", "EMS"),
+        CommandToken("APP8", "APP_USER", "C-8", "NL", "EMS", group_id="g1"),
+    ]
+)
+RESERVATIONS = st.sampled_from(["R1", "R2"])
 
 
 class EvseMachine(RuleBasedStateMachine):
@@ -44,15 +67,47 @@ class EvseMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.h = Harness(
-            cfg=EvseSettings("E1", device_timeout_s=10, checkpoint_interval_s=30)
+            cfg=EvseSettings(
+                "E1", device_timeout_s=10, checkpoint_interval_s=30, board_latch=True
+            )
         )
+        self.requests = 0
+        self.answered: set[str] = set()
+        self.status: OcpiEvseStatus | None = None
         self.wh = 1000
         self.started: dict[str, StartSession] = {}
         self.stopped: dict[str, StopSession] = {}
         self.contactor = False
         self.max_energy_seen: dict[str, int] = {}
 
-    def _record(self, actions: list) -> None:
+    def _send(self, event, dt: float = 0.0) -> None:
+        before = self.h.state
+        self._record(self.h.send(event, dt), before)
+
+    def _request(self) -> str:
+        self.requests += 1
+        return f"q{self.requests}"
+
+    def _record(self, actions: list, before: EvseState | None = None) -> None:
+        started = {a.token_uid for a in actions if isinstance(a, StartSession)}
+        stopped = {a.session_id for a in actions if isinstance(a, StopSession)}
+        for a in actions:
+            if isinstance(a, CommandDone):
+                assert a.request not in self.answered, "answered twice"
+                self.answered.add(a.request)
+                if a.outcome is CommandOutcome.ACCEPTED and a.request.startswith("s"):
+                    assert started, "start accepted without a session"
+                if a.outcome is CommandOutcome.ACCEPTED and a.request.startswith("x"):
+                    assert stopped, "stop accepted before the session closed"
+            elif isinstance(a, SetStatus):
+                self.status = a.status
+            if (
+                isinstance(a, StartSession)
+                and before is not None
+                and before.reservation is not None
+                and a.token_uid is not None
+            ):
+                assert before.reservation.admits(a.token_uid, a.group_id)
         for a in actions:
             if isinstance(a, SetContactor):
                 self.contactor = a.closed
@@ -65,13 +120,18 @@ class EvseMachine(RuleBasedStateMachine):
                 assert a.meter_stop_wh >= self.started[a.session_id].meter_start_wh
                 self.stopped[a.session_id] = a
 
-    @rule(cp=CP, dt=DT)
-    def board(self, cp: CpState, dt: float) -> None:
-        self._record(self.h.send(BoardRead(cp), dt))
+    @rule(cp=CP, dt=DT, enabled=ENABLED)
+    def board(self, cp: CpState, dt: float, enabled: bool) -> None:
+        self._send(BoardRead(cp, None, enabled), dt)
 
-    @rule(cp=st.sampled_from(list(CpState)), add=st.integers(-50, 500), dt=DT)
-    def poll_cycle(self, cp: CpState, add: int, dt: float) -> None:
-        self._record(self.h.send(BoardRead(cp), dt))
+    @rule(
+        cp=st.sampled_from(list(CpState)),
+        add=st.integers(-50, 500),
+        dt=DT,
+        enabled=ENABLED,
+    )
+    def poll_cycle(self, cp: CpState, add: int, dt: float, enabled: bool) -> None:
+        self._send(BoardRead(cp, None, enabled), dt)
         self.wh = max(0, self.wh + add)
         self._record(self.h.send(MeterRead(self.wh, 0.0), 0.01))
 
@@ -86,7 +146,31 @@ class EvseMachine(RuleBasedStateMachine):
 
     @rule(uid=CARDS, ok=st.booleans(), group=st.sampled_from([None, "g1", "g2"]))
     def decision(self, uid: str, ok: bool, group: str | None) -> None:
-        self._record(self.h.send(AuthDecision(uid, ok, "test", group_id=group)))
+        self._send(AuthDecision(uid, ok, "test", group_id=group))
+
+    @rule(token=TOKENS)
+    def remote_start(self, token: CommandToken) -> None:
+        self._send(RemoteStart("s" + self._request(), token, "REF"))
+
+    @rule(current=st.booleans())
+    def remote_stop_command(self, current: bool) -> None:
+        s = self.h.state.session
+        sid = s.id if s is not None and current else "other"
+        self._send(RemoteStop("REMOTE", "x" + self._request(), sid))
+
+    @rule(rid=RESERVATIONS, token=TOKENS, minutes=st.floats(-1, 3))
+    def reserve(self, rid: str, token: CommandToken, minutes: float) -> None:
+        expiry = T0 + timedelta(seconds=self.h.now + minutes * 60)
+        self._send(Reserve("r" + self._request(), rid, token, expiry))
+
+    @rule(rid=RESERVATIONS)
+    def cancel_reservation(self, rid: str) -> None:
+        self._send(CancelReservation(rid, "c" + self._request()))
+
+    @rule()
+    def caller_gives_up(self) -> None:
+        if self.requests:
+            self._send(CancelRequest(f"sq{self.requests}"))
 
     @rule(ok=st.integers(0, 3), group=st.sampled_from([None, "g1"]))
     def answer_pending(self, ok: int, group: str | None) -> None:
@@ -120,6 +204,13 @@ class EvseMachine(RuleBasedStateMachine):
             assert s.cp.connected
             assert s.fault is None
             assert s.stopping is None
+
+    @invariant()
+    def reserved_only_while_held(self) -> None:
+        s = self.h.state
+        if self.status is OcpiEvseStatus.RESERVED:
+            assert s.reservation is not None
+            assert s.session is None
 
     @invariant()
     def every_fault_opens(self) -> None:
