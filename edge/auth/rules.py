@@ -30,7 +30,13 @@ WHITELIST = AuthMethod.WHITELIST.value
 AUTH_REQUEST = AuthMethod.AUTH_REQUEST.value
 
 
-def _accept(uid: str, token: CachedToken, reason: str, method: str) -> AuthDecision:
+def _accept(
+    uid: str,
+    token: CachedToken,
+    reason: str,
+    method: str,
+    reference: str | None = None,
+) -> AuthDecision:
     return AuthDecision(
         uid,
         True,
@@ -39,6 +45,9 @@ def _accept(uid: str, token: CachedToken, reason: str, method: str) -> AuthDecis
         contract_id=token.contract_id,
         group_id=token.group_id,
         method=method,
+        authorization_reference=reference,
+        country_code=token.country_code,
+        party_id=token.party_id,
     )
 
 
@@ -96,7 +105,9 @@ def decide_remote(
         return _refuse(
             uid, token, f"eMSP: ALLOWED, but not at EVSE {evse_uid}", AUTH_REQUEST
         )
-    return _accept(uid, token, "eMSP: ALLOWED", AUTH_REQUEST)
+    # The eMSP's reference goes on the Session and CDR (OCPI AuthorizationInfo).
+    reference = info.authorization_reference
+    return _accept(uid, token, "eMSP: ALLOWED", AUTH_REQUEST, reference)
 
 
 def decide_offline(

@@ -90,9 +90,19 @@ def reserve(
         actions.append(CommandDone(e.request, *refusal))
         return s
     r = Reservation(e.reservation_id, e.token, e.expiry, e.authorization_reference)
+    p = s.pending
+    if p is not None and p.purpose == "start" and not _admitted(r, p):
+        # An accepted card or remote start of another token waits for its EV:
+        # the reservation takes the EVSE from it.
+        s = drop_pending(s, actions, CommandOutcome.FAILED, "EVSE reserved")
     actions.append(HoldReservation(r.id, r.token, r.expiry, r.authorization_reference))
     actions.append(CommandDone(e.request, CommandOutcome.ACCEPTED))
     return replace(s, reservation=r)
+
+
+def _admitted(r: Reservation, p: PendingAuth) -> bool:
+    group = p.decision.group_id if p.decision is not None else None
+    return p.decision is not None and r.admits(p.uid, group)
 
 
 def cancel_reservation(

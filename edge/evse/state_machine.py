@@ -318,6 +318,15 @@ def _run(
     # EV connected, no session: start one if a card is accepted (or free vend).
     p = s.pending
     decision = p.decision if p is not None and p.purpose == "start" else None
+    held = s.reservation
+    if (
+        decision is not None
+        and held
+        and not held.admits(decision.uid, decision.group_id)
+    ):
+        actions.append(Rejected(decision.uid, "EVSE reserved for another token"))
+        s = remote.drop_pending(s, actions, CommandOutcome.FAILED, "EVSE reserved")
+        p, decision = None, None
     ready = s.phase is not Phase.FINISHED or decision is not None
     free = cfg.free_vend and s.reservation is None
     if ready and (decision is not None or free):

@@ -14,13 +14,14 @@ from drivers.ports import ReadingSink
 from edge.auth.authorizer import Authorizer
 from edge.evse.commands import EvseCommands
 from edge.evse.controller import EvseController
-from edge.evse.events import BoardRead, MeterRead
+from edge.evse.events import BoardRead, MeterRead, TokenPresented
 from edge.evse.state_machine import EvseSettings
 from edge.evse.states import CpState, OcpiEvseStatus
 from edge.model.clock import ScaledClock
 from edge.model.commands import CommandOutcome, CommandToken
 from edge.store import reservations, sessions
 from edge.store.db import Database
+from tests.unit.auth.fakes import FakeRemote
 
 TOKEN = CommandToken("APP1", "APP_USER", "NL-EMS-C1", "NL", "EMS", group_id="fleet")
 
@@ -179,3 +180,23 @@ async def test_reservation_survives_a_restart_and_any_free_evse(db: Database):
     finally:
         await stop_all(tasks)
     assert await db.run(reservations.all_held) == []
+
+
+async def test_card_session_records_the_emsp_reference(db: Database):
+    rig = await build(db, ("E1",))
+    remote = FakeRemote("ALLOWED")
+    rig.controllers["E1"].authorizer.use_remote(remote)
+    tasks = await running(rig)
+    try:
+        rig.feed("E1", CpState.B, 1000)
+        rig.controllers["E1"].inbox.put_nowait(TokenPresented("CAFE01"))
+        await until(lambda: rig.controllers["E1"].state.session is not None)
+        rig.feed("E1", CpState.C, 1000)
+        await until(lambda: rig.boards["E1"].writes[-1:] == [(True, 16.0)])
+    finally:
+        await stop_all(tasks)
+    [s] = await db.run(sessions.active_sessions)
+    extras = await db.run(lambda h: sessions.session_extras(h, s.id))
+    assert extras.authorization_reference == "REF-1"
+    assert s.auth_method == "AUTH_REQUEST"
+    assert [c[2] for c in remote.calls] == ["E1"]
