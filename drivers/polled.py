@@ -5,13 +5,20 @@ from __future__ import annotations
 import logging
 
 from drivers.errors import DeviceFault, DriverError, ProfileError
+from drivers.modbus import sunspec
 from drivers.modbus.client import ModbusClient
 from drivers.modbus.coalesce import ReadBlock
 from drivers.modbus.codec import encode
 from drivers.modbus.counters import DeviceCounters
 from drivers.modbus.cycle import NOMINAL_TCP_LINE, FrameCost, cycle_plans
 from drivers.modbus.decode import decode_image, image_from_blocks
-from drivers.modbus.profile import ControlSpec, Profile, RegisterSpec, WriteFunction
+from drivers.modbus.profile import (
+    ControlSpec,
+    Function,
+    Profile,
+    RegisterSpec,
+    WriteFunction,
+)
 from drivers.modbus.scheduler import BlockResult, BusScheduler, Poller
 from drivers.ports import ReadingSink
 from edge.model.clock import Clock
@@ -60,8 +67,6 @@ class PolledDevice:
         interval_s: float = 1.0,
         timeout_s: float | None = None,
     ) -> None:
-        if profile.relative:
-            raise ProfileError(f"{name}: profile {profile.id} is not rebased yet")
         self.name = name
         self.profile = profile
         self.unit = unit
@@ -72,17 +77,61 @@ class PolledDevice:
         self.last: dict[Measurement, float | str] = {}
         self.last_channels: dict[tuple[Measurement, int], float | str] = {}
         """Values of rows that repeat per channel (relay modules)."""
-        line = scheduler.client.endpoint.line or NOMINAL_TCP_LINE
-        cost = FrameCost(line, profile.turnaround_ms / 1000)
         self.poller = Poller(
             name=name,
             unit=unit,
-            cycles=cycle_plans(profile, cost),
+            cycles=[],
             interval_s=interval_s,
             on_result=self._on_result,
             timeout_s=timeout_s,
         )
-        scheduler.add(self.poller)
+        if not profile.relative:  # else polled once located
+            self._plan(profile)
+            scheduler.add(self.poller)
+
+    @property
+    def located(self) -> bool:
+        """Whether the profile's addresses are known (see :meth:`locate`)."""
+        return not self.profile.relative
+
+    def _plan(self, profile: Profile) -> None:
+        line = self.scheduler.client.endpoint.line or NOMINAL_TCP_LINE
+        cost = FrameCost(line, profile.turnaround_ms / 1000)
+        self.profile = profile
+        self.poller.cycles = cycle_plans(profile, cost)
+
+    async def locate(self, retry_s: float = 10.0, max_retry_s: float = 300.0) -> None:
+        """Find a SunSpec profile's model on the device, then start polling it.
+
+        Until then the device is not polled, publishes nothing, and so reads as
+        silent to its EVSE (contactor open). Retries, backing off, until found.
+        """
+        delay = retry_s
+        while self.profile.relative:
+            try:
+                self._plan(await sunspec.locate(self._read_once, self.profile))
+                self.scheduler.add(self.poller)
+            except ProfileError as exc:
+                log.warning("%s: %s; retrying in %g s", self.name, exc, delay)
+                await self.clock.sleep(delay)
+                delay = min(delay * 2, max_retry_s)
+            else:
+                log.info("%s: SunSpec model at %d", self.name, self.profile.base)
+
+    async def _read_once(
+        self, function: Function, address: int, count: int
+    ) -> list[int] | None:
+        """One read in the bus's priority lane: the words, or None (no answer)."""
+        words: list[int] = []
+
+        async def run(client: ModbusClient) -> None:
+            words.extend(await client.read(self.unit, int(function), address, count))
+
+        try:
+            await self.scheduler.write(self.unit, run, self.counters, self.timeout_s)
+        except DriverError:
+            return None
+        return words
 
     @property
     def counters(self) -> DeviceCounters:

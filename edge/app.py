@@ -194,6 +194,9 @@ class Site:
                         tg.create_task(self.uplink.run(), name="ocpi uplink")
                     for uid, ctl in self.controllers.items():
                         tg.create_task(ctl.run(), name=f"evse {uid}")
+                    for uid, meter in self.meters.items():
+                        if not meter.located:  # a SunSpec model: find it first
+                            tg.create_task(meter.locate(), name=f"locate {uid}")
                     for uid, reader in self.readers.items():
                         tg.create_task(
                             self._read_cards(uid, reader), name=f"rfid {uid}"
