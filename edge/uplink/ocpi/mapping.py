@@ -87,6 +87,19 @@ class TokenRef:
     contract_id: str | None = None
 
 
+@dataclass(frozen=True)
+class SessionAuth:
+    """Who authorised a session, as its OCPI Session and CDR both carry it.
+
+    ``token`` is the CdrToken (with the issuing eMSP); ``authorization_reference``
+    the last one the eMSP gave (real-time authorization, START_SESSION or
+    RESERVE_NOW), if any.
+    """
+
+    token: CdrToken
+    authorization_reference: str | None = None
+
+
 def fit(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` characters."""
     return text if len(text) <= limit else text[:limit]
@@ -233,8 +246,8 @@ def auth_method(s: Session) -> AuthMethod:
         return AuthMethod.WHITELIST
 
 
-def session(ctx: SiteContext, s: Session, token: CdrToken) -> OcpiSession:
-    """The full OCPI Session (for PUT)."""
+def session(ctx: SiteContext, s: Session, auth: SessionAuth) -> OcpiSession:
+    """The full OCPI Session (for PUT, and for the Sender GETs)."""
     return OcpiSession(
         country_code=ctx.party.country_code,
         party_id=ctx.party.party_id,
@@ -242,8 +255,9 @@ def session(ctx: SiteContext, s: Session, token: CdrToken) -> OcpiSession:
         start_date_time=s.start,
         end_date_time=s.end,
         kwh=kwh(s),
-        cdr_token=token,
+        cdr_token=auth.token,
         auth_method=auth_method(s),
+        authorization_reference=auth.authorization_reference,
         location_id=ctx.location_id,
         evse_uid=s.evse_uid,
         connector_id=CONNECTOR_ID,

@@ -21,6 +21,7 @@ from edge.tariff import compute_cost
 from edge.uplink.ocpi.mapping import (
     CONNECTOR_ID,
     MappingError,
+    SessionAuth,
     SiteContext,
     auth_method,
     coordinates,
@@ -33,7 +34,6 @@ from edge.uplink.ocpi.models import (
     CdrDimension,
     CdrDimensionType,
     CdrLocation,
-    CdrToken,
     ChargingPeriod,
     ConnectorFormat,
     ConnectorType,
@@ -120,7 +120,7 @@ def _seq(p: ClosedPeriod) -> int:
 def cdr(
     ctx: SiteContext,
     s: Session,
-    token: CdrToken,
+    auth: SessionAuth,
     stored: Sequence[ClosedPeriod] = (),
 ) -> CDR:
     """The CDR of a finished session; raises MappingError or TariffError."""
@@ -156,8 +156,9 @@ def cdr(
             "start_date_time": s.start,
             "end_date_time": s.end,
             "session_id": s.id,
-            "cdr_token": token,
+            "cdr_token": auth.token,
             "auth_method": auth_method(s),
+            "authorization_reference": auth.authorization_reference,
             "cdr_location": cdr_location(ctx, section),
             "currency": ctx.currency,
             "tariffs": [tariff] if tariff else [],

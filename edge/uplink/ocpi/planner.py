@@ -30,13 +30,13 @@ from pydantic import ValidationError
 
 from edge.model.session import Session, SessionStatus
 from edge.store.outbox import OutboxItem
-from edge.store.sessions import get_session, periods
+from edge.store.sessions import SessionExtras, get_session, periods, session_extras
 from edge.store.timefmt import parse_iso
 from edge.tariff import TariffError
 from edge.uplink.ocpi import mapping as m
 from edge.uplink.ocpi import mapping_cdr
 from edge.uplink.ocpi.client import Party
-from edge.uplink.ocpi.models import CdrToken, Location, describe_validation_error
+from edge.uplink.ocpi.models import Location, describe_validation_error
 from edge.uplink.ocpi.state import ObjectState, object_state
 
 log = logging.getLogger(__name__)
@@ -106,9 +106,18 @@ def evse_statuses(conn: sqlite3.Connection) -> dict[str, m.EvseStatusRow]:
 
 
 def token_issuer(
-    conn: sqlite3.Connection, s: Session, peer: Party | None
+    conn: sqlite3.Connection,
+    s: Session,
+    peer: Party | None,
+    extras: SessionExtras | None = None,
 ) -> m.TokenRef | None:
-    """The eMSP of the session's token: the token cache, else the peer."""
+    """The eMSP of the session's token.
+
+    The one the session recorded (a command's token, a real-time authorization),
+    else the token cache's, else the peer.
+    """
+    if extras and extras.token_country_code and extras.token_party_id:
+        return m.TokenRef(extras.token_country_code, extras.token_party_id)
     if s.token_uid is not None:
         try:
             row = conn.execute(
@@ -134,14 +143,17 @@ def current_location(
     return m.location(ctx, evse_statuses(conn), state.last_updated or now)
 
 
-def session_token(
-    conn: sqlite3.Connection, ctx: m.SiteContext, s: Session, peer: Party | None
-) -> CdrToken:
-    """The CdrToken of a session's Session and CDR.
+def session_auth(
+    db: sqlite_utils.Database, ctx: m.SiteContext, s: Session, peer: Party | None
+) -> m.SessionAuth:
+    """The token and authorization reference of a session's Session and CDR.
 
-    Its issuer is the token cache's, else ``peer``.
+    The one place both the push and the Sender GETs take them from: the token's
+    issuer is the session's own record, else the token cache's, else ``peer``.
     """
-    return m.cdr_token(ctx, s, token_issuer(conn, s, peer))
+    extras = session_extras(db, s.id)
+    token = m.cdr_token(ctx, s, token_issuer(db.conn, s, peer, extras))
+    return m.SessionAuth(token, extras.authorization_reference)
 
 
 class Planner:
@@ -205,16 +217,16 @@ class Planner:
         session = get_session(db, oid)
         if session is None:
             return Plan(item, done=f"session {oid} is not in the store")
-        token = session_token(db.conn, ctx, session, target.peer)
+        auth = session_auth(db, ctx, session, target.peer)
         if item.module == "cdrs":
-            cdr = mapping_cdr.cdr(ctx, session, token, periods(db, oid))
+            cdr = mapping_cdr.cdr(ctx, session, auth, periods(db, oid))
             return Plan(
                 item,
                 PushRequest(
                     "POST", base, cdr.model_dump_ocpi(), f"CDR {oid}", True, None, True
                 ),
             )
-        return self._session(item, base, state, session, token, now)
+        return self._session(item, base, state, session, auth, now)
 
     def _evse(
         self,
@@ -243,11 +255,11 @@ class Planner:
         base: str,
         state: ObjectState,
         s: Session,
-        token: CdrToken,
+        auth: m.SessionAuth,
         now: datetime,
     ) -> Plan:
         url = self._url(base, s.id)
-        full = m.session(self.ctx, s, token).model_dump_ocpi()
+        full = m.session(self.ctx, s, auth).model_dump_ocpi()
         put = PushRequest("PUT", url, full, f"session {s.id}", True)
         if not state.created:
             return Plan(item, put)

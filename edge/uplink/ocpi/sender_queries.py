@@ -2,7 +2,7 @@
 
 Each object is built exactly as the push side builds it (the planner's
 :func:`~edge.uplink.ocpi.planner.current_location` and
-:func:`~edge.uplink.ocpi.planner.session_token`, then :mod:`.mapping` and
+:func:`~edge.uplink.ocpi.planner.session_auth`, then :mod:`.mapping` and
 :mod:`.mapping_cdr`), so a backoffice that pulls gets what a push would carry.
 Order is oldest first by creation (sessions by start, CDRs by session end), so
 pages stay stable while new objects arrive. A CDR exists for every COMPLETED
@@ -28,7 +28,7 @@ from edge.uplink.ocpi.client import Party
 from edge.uplink.ocpi.models import Location, describe_validation_error
 from edge.uplink.ocpi.models.common import JsonObject
 from edge.uplink.ocpi.pagination import PageQuery
-from edge.uplink.ocpi.planner import current_location, session_token
+from edge.uplink.ocpi.planner import current_location, session_auth
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +84,8 @@ def sessions(
         s = get_session(db, sid)
         if s is None:
             continue
-        token = session_token(db.conn, ctx, s, peer)
-        out.append(m.session(ctx, s, token).model_dump_ocpi())
+        auth = session_auth(db, ctx, s, peer)
+        out.append(m.session(ctx, s, auth).model_dump_ocpi())
     return Page(out, total)
 
 
@@ -105,9 +105,9 @@ def cdrs(
         s = get_session(db, sid)
         if s is None:
             continue
-        token = session_token(db.conn, ctx, s, peer)
+        auth = session_auth(db, ctx, s, peer)
         try:
-            cdr = mapping_cdr.cdr(ctx, s, token, periods(db, sid))
+            cdr = mapping_cdr.cdr(ctx, s, auth, periods(db, sid))
         except ValidationError as exc:
             detail = describe_validation_error(exc).replace("\n", "; ")
             log.warning("CDR %s left out of a page: not valid OCPI: %s", sid, detail)

@@ -74,9 +74,9 @@ def ctx(tariff: Tariff | None = None) -> m.SiteContext:
 def session(
     *,
     end: datetime | None = T0 + timedelta(hours=2),
-    token="AA11",  # noqa: S107
-    start_wh=1000,
-    stop_wh=13_500,
+    token: str | None = "AA11",  # noqa: S107
+    start_wh: int = 1000,
+    stop_wh: int = 13_500,
 ) -> Session:
     return Session(
         id="S1",
@@ -95,6 +95,10 @@ def session(
         stop_reason=None,
         last_updated=end or T0 + timedelta(minutes=30),
     )
+
+
+def auth(s: Session, reference: str | None = None) -> m.SessionAuth:
+    return m.SessionAuth(m.cdr_token(ctx(), s, None), reference)
 
 
 def test_location_from_the_site_file_with_statuses() -> None:
@@ -126,7 +130,9 @@ def test_static_digest_changes_with_the_site_file_only() -> None:
 def test_session_put_and_patch_bodies() -> None:
     s = session(end=None)
     token = m.cdr_token(ctx(), s, m.TokenRef("DE", "MSP", "DE-MSP-C1"))
-    put = OcpiSession.model_validate(m.session(ctx(), s, token).model_dump_ocpi())
+    put = OcpiSession.model_validate(
+        m.session(ctx(), s, m.SessionAuth(token)).model_dump_ocpi()
+    )
     assert (put.kwh, put.status.value, put.location_id, put.evse_uid) == (
         Decimal("12.5"),
         "ACTIVE",
@@ -134,6 +140,10 @@ def test_session_put_and_patch_bodies() -> None:
         "E1",
     )
     assert (put.cdr_token.party_id, put.cdr_token.contract_id) == ("MSP", "DE-MSP-C1")
+    assert put.authorization_reference is None
+    assert (
+        "authorization_reference" not in m.session(ctx(), s, auth(s)).model_dump_ocpi()
+    )
     patch = m.session_patch(session())
     assert patch == {
         "kwh": 12.5,
@@ -155,7 +165,7 @@ def test_free_vend_session_token_is_na_with_our_party() -> None:
 
 def test_cdr_without_stored_periods_is_one_period_and_free() -> None:
     s = session()
-    cdr = mc.cdr(ctx(), s, m.cdr_token(ctx(), s, None))
+    cdr = mc.cdr(ctx(), s, auth(s))
     wire = CDR.model_validate(cdr.model_dump_ocpi())
     [period] = wire.charging_periods
     assert [(d.type.value, d.volume) for d in period.dimensions] == [
@@ -194,7 +204,7 @@ def test_cdr_from_stored_periods_priced_by_the_tariff() -> None:
             0.0,
         ),
     ]
-    cdr = mc.cdr(ctx(TARIFF), s, m.cdr_token(ctx(), s, None), periods)
+    cdr = mc.cdr(ctx(TARIFF), s, auth(s), periods)
     charging, parking = cdr.charging_periods
     dims = {d.type.value: d.volume for d in charging.dimensions}
     assert dims == {
@@ -213,6 +223,8 @@ def test_cdr_from_stored_periods_priced_by_the_tariff() -> None:
     }
     assert charging.tariff_id == parking.tariff_id == "T1"
     # 12.5 kWh at 0.30 (+20 % VAT) and 0.5 h parking at 2.00 (no VAT)
+    assert cdr.total_energy_cost is not None
+    assert cdr.total_parking_cost is not None
     assert cdr.total_energy_cost.excl_vat == Decimal("3.75")
     assert cdr.total_parking_cost.excl_vat == Decimal("1.00")
     assert (cdr.total_cost.excl_vat, cdr.total_cost.incl_vat) == (
@@ -225,8 +237,17 @@ def test_cdr_from_stored_periods_priced_by_the_tariff() -> None:
 def test_cdr_needs_an_ended_session_on_a_known_evse() -> None:
     s = session(end=None)
     with pytest.raises(m.MappingError, match="has not ended"):
-        mc.cdr(ctx(), s, m.cdr_token(ctx(), s, None))
+        mc.cdr(ctx(), s, auth(s))
     gone = session()
     gone = Session(**{**gone.__dict__, "evse_uid": "E9"})
     with pytest.raises(m.MappingError, match="E9 is not in the site file"):
-        mc.cdr(ctx(), gone, m.cdr_token(ctx(), gone, None))
+        mc.cdr(ctx(), gone, auth(gone))
+
+
+def test_authorization_reference_on_session_and_cdr() -> None:
+    s = session()
+    wire = m.session(ctx(), s, auth(s, "REF-42")).model_dump_ocpi()
+    assert OcpiSession.model_validate(wire).authorization_reference == "REF-42"
+    cdr = CDR.model_validate(mc.cdr(ctx(), s, auth(s, "REF-42")).model_dump_ocpi())
+    assert cdr.authorization_reference == "REF-42"
+    assert mc.cdr(ctx(), s, auth(s)).authorization_reference is None
