@@ -48,7 +48,7 @@ async def test_a_plain_pymodbus_master_reads_the_simulated_devices():
             rr = await client.write_registers(1000, [16], device_id=2)
             assert not rr.isError()
             assert board.current_limit_a == 16
-            rr = await client.read_holding_registers(2000, count=1, device_id=2)
+            rr = await client.read_holding_registers(3000, count=1, device_id=2)
             assert rr.isError()
             assert rr.exception_code == 2
         finally:
