@@ -9,19 +9,25 @@ at once with a CommandResponse. An ACCEPTED command then runs through the site's
 its CommandResult is POSTed to the command's ``response_url``
 (:mod:`.command_results`). Without a site port every command is NOT_SUPPORTED.
 
-Choices: the EVSE gets :data:`ACTION_TIMEOUT_S` site seconds to act and the
-result :data:`DELIVERY_S` more to reach the eMSP; the CommandResponse's
-``timeout`` is their sum. A START_SESSION without ``evse_uid`` is taken at a
-one-EVSE site and REJECTED elsewhere. Reservations that the site cancels are
-reported as CANCELED_RESERVATION to their RESERVE_NOW's ``response_url``, kept
-in memory until the reservation expires (lost on restart, as the reservation's
-own state is the site's business).
+Choices: the EVSE gets ``action_timeout_s`` site seconds to act (by default
+:data:`ACTION_TIMEOUT_S`; the composition root may pass one derived from the
+EVSEs' plug window) and the result :data:`DELIVERY_S` more to reach the eMSP; the
+CommandResponse's ``timeout`` is their sum. The action time must exceed the
+EVSE's plug window (``EvseSettings.auth_window_s``): a START_SESSION sent before
+the EV is plugged in waits that long at the EVSE, and ends with the EVSE's own
+answer (ACCEPTED on plug-in, FAILED when the window passes), never with our
+TIMEOUT cutting a start that would still have happened. A START_SESSION
+without ``evse_uid`` is taken at a one-EVSE site and REJECTED elsewhere.
+Reservations that the site cancels are reported as CANCELED_RESERVATION to their
+RESERVE_NOW's ``response_url``, kept in memory until the reservation expires
+(lost on restart, as the reservation's own state is the site's business).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,8 +65,11 @@ from edge.uplink.ocpi.models import (
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
-ACTION_TIMEOUT_S = 30
-"""Site seconds the EVSE gets to carry out a command."""
+ACTION_TIMEOUT_S = 90.0
+"""Site seconds the EVSE gets to carry out a command, by default: more than the
+EVSE's plug window (``auth_window_s``, 60 s), with room for a Modbus round."""
+PLUG_MARGIN_S = 30.0
+"""What :func:`action_timeout_for` adds to a plug window."""
 DELIVERY_S = 30
 """Site seconds after that for the result to reach the eMSP."""
 MODELS: dict[CommandType, type[BaseModel]] = {
@@ -83,6 +92,11 @@ class Job:
     """RESERVE_NOW: (reservation_id, expiry)."""
     cancels: str | None = None
     """CANCEL_RESERVATION: the reservation_id."""
+
+
+def action_timeout_for(plug_window_s: float) -> float:
+    """The action time for EVSEs that wait ``plug_window_s`` for a plug-in."""
+    return plug_window_s + PLUG_MARGIN_S
 
 
 def command_token(token: Token) -> CommandToken:
@@ -119,12 +133,16 @@ class CommandsReceiver:
         ctx: m.SiteContext,
         clock: Clock,
         results: ResultPoster,
+        action_timeout_s: float = ACTION_TIMEOUT_S,
     ) -> None:
         self.site = site
         self.ctx = ctx
         self.clock = clock
         self.results = results
-        self.timeout_s = ACTION_TIMEOUT_S + DELIVERY_S
+        self.action_s = action_timeout_s
+        """Site seconds the EVSE gets to act."""
+        self.timeout_s = math.ceil(action_timeout_s + DELIVERY_S)
+        """The CommandResponse's ``timeout``: acting, then delivering the result."""
         self._tasks: asyncio.TaskGroup | None = None
         self._reservations: dict[str, tuple[str, datetime]] = {}
         """reservation_id -> (RESERVE_NOW response_url, expiry)."""
@@ -196,7 +214,7 @@ class CommandsReceiver:
 
     def _check(self, site: SiteCommands, cmd: BaseModel) -> Answer | Job:
         """The answer for a command refused now, else what to run."""
-        t = float(ACTION_TIMEOUT_S)
+        t = self.action_s
         if isinstance(cmd, StartSession):
             self._location(cmd.location_id)
             evse_uid = cmd.evse_uid
@@ -259,7 +277,8 @@ class CommandsReceiver:
         if job.reserves is not None:
             self._remember(job.reserves[0], job.response_url, job.reserves[1])
         try:
-            async with asyncio.timeout(self.clock.to_wall(ACTION_TIMEOUT_S + 1)):
+            # The site answers TIMEOUT itself at action_s; this is the backstop.
+            async with asyncio.timeout(self.clock.to_wall(self.action_s + 1)):
                 outcome = await job.action()
         except TimeoutError:
             outcome = SiteResult(CommandOutcome.TIMEOUT, "the EVSE did not answer")

@@ -29,7 +29,7 @@ from edge.uplink.ocpi.asgi import serving
 from edge.uplink.ocpi.backoff import backoff_s
 from edge.uplink.ocpi.client import OcpiClient, Party, Route
 from edge.uplink.ocpi.command_results import Caller, ResultPoster
-from edge.uplink.ocpi.commands import CommandsReceiver
+from edge.uplink.ocpi.commands import ACTION_TIMEOUT_S, CommandsReceiver
 from edge.uplink.ocpi.credentials import (
     CredentialsFileError,
     CredentialsStore,
@@ -113,6 +113,7 @@ class OcpiUplink:
         token_sink: TokenCache | None = None,
         transport: Any = None,
         commands: SiteCommands | None = None,
+        command_action_s: float = ACTION_TIMEOUT_S,
     ) -> None:
         self.section = section or config.ocpi or OcpiSection()
         self.clock = clock
@@ -174,6 +175,7 @@ class OcpiUplink:
             self.ctx,
             clock,
             ResultPoster(self.client, clock, self._caller, s.request_timeout_s),
+            command_action_s,
         )
         self._serve_modules(publish_commands=commands is not None)
         self.connected = asyncio.Event()
