@@ -12,11 +12,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from edge.commands.common import EXIT_CONFIG, EXIT_RUNTIME, load_site
 from edge.config.schema import OcpiSection, SiteConfig
+
+if TYPE_CHECKING:
+    from edge.uplink.ocpi.service import OcpiUplink
 
 
 def add_uplink_flags(parser: argparse.ArgumentParser, sim: bool = False) -> None:
@@ -138,7 +144,6 @@ async def _handshake(
 ) -> int:
     from edge.model.clock import SystemClock
     from edge.store.db import Database
-    from edge.uplink.ocpi.asgi import serving
     from edge.uplink.ocpi.errors import HandshakeError
     from edge.uplink.ocpi.service import OcpiUplink
 
@@ -157,11 +162,7 @@ async def _handshake(
             print("give [ocpi] versions_url and token_a, or the --ocpi-* flags",
                   file=sys.stderr)  # fmt: skip
             return EXIT_CONFIG
-        app = uplink.server.app
-        async with serving(app, section.listen_host, section.listen_port) as bound:
-            uplink.server.public_url = (section.public_url or bound.base_url).rstrip(
-                "/"
-            )
+        async with _serving_ours(uplink, section):
             creds = await uplink.handshake.register(
                 section.versions_url, section.token_a, uplink.server.versions_url
             )
@@ -176,6 +177,19 @@ async def _handshake(
         await db.close()
 
 
+@contextlib.asynccontextmanager
+async def _serving_ours(
+    uplink: OcpiUplink, section: OcpiSection
+) -> AsyncIterator[None]:
+    """Serve our versions endpoints (the backoffice calls them back) for a block."""
+    from edge.uplink.ocpi.asgi import serving
+
+    app = uplink.server.app
+    async with serving(app, section.listen_host, section.listen_port) as bound:
+        uplink.server.public_url = (section.public_url or bound.base_url).rstrip("/")
+        yield
+
+
 async def _rotate(config: SiteConfig, args: argparse.Namespace) -> int:
     """PUT fresh credentials (new token B) to the backoffice; keep its new token C.
 
@@ -185,7 +199,6 @@ async def _rotate(config: SiteConfig, args: argparse.Namespace) -> int:
     """
     from edge.model.clock import SystemClock
     from edge.store.db import Database
-    from edge.uplink.ocpi.asgi import serving
     from edge.uplink.ocpi.errors import HandshakeError
     from edge.uplink.ocpi.service import OcpiUplink
 
@@ -197,11 +210,7 @@ async def _rotate(config: SiteConfig, args: argparse.Namespace) -> int:
         if creds is None or not creds.token_c:
             print("not registered: nothing to rotate", file=sys.stderr)
             return EXIT_RUNTIME
-        app = uplink.server.app
-        async with serving(app, section.listen_host, section.listen_port) as bound:
-            uplink.server.public_url = (section.public_url or bound.base_url).rstrip(
-                "/"
-            )
+        async with _serving_ours(uplink, section):
             if creds.endpoint("credentials") is None:
                 creds = await uplink.handshake.refresh(creds)
             fresh = await uplink.handshake.update(creds, uplink.server.versions_url)
