@@ -119,9 +119,7 @@ def _text(message: str) -> list[DisplayText]:
 
 def ocpi_result(result: SiteResult) -> CommandResult:
     """The site's outcome as an OCPI CommandResult."""
-    return CommandResult(
-        result=CommandResultType(result.outcome.value), message=_text(result.message)
-    )
+    return CommandResult(result=result.outcome, message=_text(result.message))
 
 
 class CommandsReceiver:

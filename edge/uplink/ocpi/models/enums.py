@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from edge.model.commands import CommandOutcome
+
 # --- Locations ---------------------------------------------------------------
 
 
@@ -345,18 +347,9 @@ class CommandResponseType(StrEnum):
     UNKNOWN_SESSION = "UNKNOWN_SESSION"
 
 
-class CommandResultType(StrEnum):
-    """Outcome of a command as the charger reported it."""
-
-    ACCEPTED = "ACCEPTED"
-    CANCELED_RESERVATION = "CANCELED_RESERVATION"
-    EVSE_OCCUPIED = "EVSE_OCCUPIED"
-    EVSE_INOPERATIVE = "EVSE_INOPERATIVE"
-    FAILED = "FAILED"
-    NOT_SUPPORTED = "NOT_SUPPORTED"
-    REJECTED = "REJECTED"
-    TIMEOUT = "TIMEOUT"
-    UNKNOWN_RESERVATION = "UNKNOWN_RESERVATION"
+CommandResultType = CommandOutcome
+"""Outcome of a command as the charger reported it: the site's own enum, whose
+values are OCPI 2.2.1's ``CommandResultType``."""
 
 
 # --- Versions and credentials ----------------------------------------------------
