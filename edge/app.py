@@ -23,6 +23,7 @@ from edge.evse.controller import EvseController
 from edge.evse.state_machine import EvseSettings
 from edge.model.clock import Clock
 from edge.store.db import Database
+from edge.uplink.ocpi.commands import action_timeout_for
 from edge.uplink.ocpi.remote_auth import RemoteTokens
 from edge.uplink.ocpi.service import OcpiUplink
 
@@ -163,6 +164,12 @@ class Site:
                 wake=self.uplink_wake,
                 token_sink=self.authorizer,
                 commands=self.commands,
+                command_action_s=action_timeout_for(
+                    max(
+                        (c.settings.auth_window_s for c in self.controllers.values()),
+                        default=EvseSettings.auth_window_s,
+                    )
+                ),
             )
             self.authorizer.use_remote(RemoteTokens(self.uplink))
         for ctl in self.controllers.values():
