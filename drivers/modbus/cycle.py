@@ -74,12 +74,29 @@ def cycle_plans(
     fast = row_spans(profile, PollClass.FAST)
     slow = row_spans(profile, PollClass.SLOW)
     always = [s for s in slow if any(b.covers(s) for b in plan.fast_blocks)]
-    groups = plan.slow_block_groups or ((),)
+    groups = _rotation(plan.slow_block_groups)
     cycles = []
     for group in groups:
         rows = fast + always + [s for s in slow if any(b.covers(s) for b in group)]
         cycles.append(tuple(plan_frames(rows, cost, cap, unreadable)))
     return tuple(cycles)
+
+
+MIN_ROTATION = 5
+"""Slow rows that need frames of their own come at most every 5th cycle."""
+
+
+def _rotation(
+    groups: tuple[tuple[ReadBlock, ...], ...],
+) -> tuple[tuple[ReadBlock, ...], ...]:
+    """The slow groups, one per cycle, then fast-only cycles up to MIN_ROTATION.
+
+    So one lone slow register does not cost a frame every cycle. The first
+    cycle reads the first group: a device's first poll after start-up has it.
+    """
+    if not groups:
+        return ((),)
+    return groups + ((),) * max(0, MIN_ROTATION - len(groups))
 
 
 def per_value_plans(profile: Profile) -> tuple[tuple[ReadBlock, ...], ...]:
@@ -88,7 +105,7 @@ def per_value_plans(profile: Profile) -> tuple[tuple[ReadBlock, ...], ...]:
     fast = [r for r in profile.registers if r.poll is PollClass.FAST]
     slow = [r for r in profile.registers if r.poll is PollClass.SLOW]
     always = [r for r in slow if any(b.covers(r) for b in plan.fast_blocks)]
-    groups = plan.slow_block_groups or ((),)
+    groups = _rotation(plan.slow_block_groups)
     cycles = []
     for group in groups:
         rows = fast + always + [r for r in slow if any(b.covers(r) for b in group)]

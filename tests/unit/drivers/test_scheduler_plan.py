@@ -8,7 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drivers.modbus.coalesce import ReadBlock, Span, poll_plan
-from drivers.modbus.cycle import FrameCost, cycle_plans, per_value_plans, plan_frames
+from drivers.modbus.cycle import (
+    MIN_ROTATION,
+    FrameCost,
+    cycle_plans,
+    per_value_plans,
+    plan_frames,
+)
 from drivers.modbus.profile import Function, ProfileLibrary
 from drivers.modbus.wire import LineTiming
 
@@ -91,7 +97,7 @@ def test_every_cycle_reads_the_fast_rows_and_the_rotation_covers_the_rest():
     profile = LIB.get("eastron_sdm630")
     cost = FrameCost(LINE, profile.turnaround_ms / 1000)
     cycles = cycle_plans(profile, cost)
-    assert len(cycles) == len(poll_plan(profile).slow_block_groups)
+    assert len(cycles) == max(len(poll_plan(profile).slow_block_groups), MIN_ROTATION)
     fast = [r for r in profile.registers if r.poll.value == "fast"]
     for blocks in cycles:
         for row in fast:
@@ -106,6 +112,17 @@ def test_every_cycle_reads_the_fast_rows_and_the_rotation_covers_the_rest():
 
 def test_per_value_plans_read_each_row_alone():
     profile = LIB.get("evse_wb")
-    (cycle,) = per_value_plans(profile)
-    assert len(cycle) == len({(r.address, r.count) for r in profile.registers})
-    assert all(b.count == 1 for b in cycle)
+    cycles = per_value_plans(profile)
+    read = {b for cycle in cycles for b in cycle}
+    assert len(read) == len({(r.address, r.count) for r in profile.registers})
+    assert all(b.count == 1 for b in read)
+
+
+def test_a_lone_slow_register_comes_first_then_every_fifth_cycle():
+    # EVSE-WB's enable bit (2005) is slow and far from the fast block: it must
+    # not cost a frame every cycle, but the first poll after start-up reads it.
+    profile = LIB.get("evse_wb")
+    cycles = cycle_plans(profile, FrameCost(LINE, profile.turnaround_ms / 1000))
+    with_2005 = [n for n, c in enumerate(cycles) if any(b.address == 2005 for b in c)]
+    assert (len(cycles), with_2005) == (MIN_ROTATION, [0])
+    assert all(any(b.address == 1000 for b in c) for c in cycles)  # fast every cycle
