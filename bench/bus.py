@@ -57,10 +57,14 @@ def wire_ms(
     costs: dict[int, FrameCost],
     rounds: int,
 ) -> float:
-    """Mean wire minimum of one round (every device polled once) over ``rounds``."""
+    """Mean wire minimum of one round (every device polled once) over ``rounds``.
+
+    The rounds that :func:`measure_rounds` times: the second to the last (the
+    first round only starts the clock).
+    """
     total = 0
     for unit, plan in cycles.items():
-        for r in range(rounds):
+        for r in range(1, rounds + 1):
             total += sum(costs[unit](b.function, b.count) for b in plan[r % len(plan)])
     return total / rounds / 1e6
 
