@@ -36,7 +36,7 @@ from edge.tariff import TariffError
 from edge.uplink.ocpi import mapping as m
 from edge.uplink.ocpi import mapping_cdr
 from edge.uplink.ocpi.client import Party
-from edge.uplink.ocpi.models import Location, describe_validation_error
+from edge.uplink.ocpi.models import CDR, Location, describe_validation_error
 from edge.uplink.ocpi.state import ObjectState, object_state
 
 log = logging.getLogger(__name__)
@@ -143,6 +143,25 @@ def current_location(
     return m.location(ctx, evse_statuses(conn), state.last_updated or now)
 
 
+BUILD_ERRORS = (ValidationError, m.MappingError, TariffError)
+"""Why an object cannot be built from the store (see :func:`build_failure`)."""
+
+
+def build_failure(exc: Exception) -> str:
+    """What is wrong with an object that could not be built, in one line."""
+    if isinstance(exc, ValidationError):
+        detail = describe_validation_error(exc).replace("\n", "; ")
+        return f"not a valid OCPI object: {detail}"
+    return str(exc)
+
+
+def session_cdr(
+    db: sqlite_utils.Database, ctx: m.SiteContext, s: Session, peer: Party | None
+) -> CDR:
+    """The CDR of an ended session, as pushed and as served (raises BUILD_ERRORS)."""
+    return mapping_cdr.cdr(ctx, s, session_auth(db, ctx, s, peer), periods(db, s.id))
+
+
 def session_auth(
     db: sqlite_utils.Database, ctx: m.SiteContext, s: Session, peer: Party | None
 ) -> m.SessionAuth:
@@ -181,11 +200,8 @@ class Planner:
         state = object_state(db.conn, item.key)
         try:
             return self._plan(db, item, target, base, state, now)
-        except ValidationError as exc:
-            detail = describe_validation_error(exc).replace("\n", "; ")
-            return Plan(item, error=f"not a valid OCPI object: {detail}")
-        except (m.MappingError, TariffError) as exc:
-            return Plan(item, error=str(exc))
+        except BUILD_ERRORS as exc:
+            return Plan(item, error=build_failure(exc))
 
     def _plan(
         self,
@@ -217,15 +233,15 @@ class Planner:
         session = get_session(db, oid)
         if session is None:
             return Plan(item, done=f"session {oid} is not in the store")
-        auth = session_auth(db, ctx, session, target.peer)
         if item.module == "cdrs":
-            cdr = mapping_cdr.cdr(ctx, session, auth, periods(db, oid))
+            cdr = session_cdr(db, ctx, session, target.peer)
             return Plan(
                 item,
                 PushRequest(
                     "POST", base, cdr.model_dump_ocpi(), f"CDR {oid}", True, None, True
                 ),
             )
+        auth = session_auth(db, ctx, session, target.peer)
         return self._session(item, base, state, session, auth, now)
 
     def _evse(

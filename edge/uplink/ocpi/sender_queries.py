@@ -17,18 +17,21 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlite_utils
-from pydantic import ValidationError
 
-from edge.store.sessions import get_session, periods
+from edge.store.sessions import get_session
 from edge.store.timefmt import iso
-from edge.tariff import TariffError
 from edge.uplink.ocpi import mapping as m
-from edge.uplink.ocpi import mapping_cdr
 from edge.uplink.ocpi.client import Party
-from edge.uplink.ocpi.models import Location, describe_validation_error
+from edge.uplink.ocpi.models import Location
 from edge.uplink.ocpi.models.common import JsonObject
 from edge.uplink.ocpi.pagination import PageQuery
-from edge.uplink.ocpi.planner import current_location, session_auth
+from edge.uplink.ocpi.planner import (
+    BUILD_ERRORS,
+    build_failure,
+    current_location,
+    session_auth,
+    session_cdr,
+)
 
 log = logging.getLogger(__name__)
 
@@ -105,15 +108,10 @@ def cdrs(
         s = get_session(db, sid)
         if s is None:
             continue
-        auth = session_auth(db, ctx, s, peer)
         try:
-            cdr = mapping_cdr.cdr(ctx, s, auth, periods(db, sid))
-        except ValidationError as exc:
-            detail = describe_validation_error(exc).replace("\n", "; ")
-            log.warning("CDR %s left out of a page: not valid OCPI: %s", sid, detail)
-            continue
-        except (m.MappingError, TariffError) as exc:
-            log.warning("CDR %s left out of a page: %s", sid, exc)
+            cdr = session_cdr(db, ctx, s, peer)
+        except BUILD_ERRORS as exc:
+            log.warning("CDR %s left out of a page: %s", sid, build_failure(exc))
             continue
         out.append(cdr.model_dump_ocpi())
     return Page(out, total)
