@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -10,6 +11,8 @@ from drivers.errors import ProfileError
 from edge.commands import COMMANDS
 from edge.commands.common import EXIT_CONFIG
 from edge.log import setup_logging
+
+PRIVATE_UMASK = 0o077
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,15 +27,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``edge`` console script."""
-    args = build_parser().parse_args(argv)
-    setup_logging(args.verbose)
+    # Every file we create (database, credentials, exports) is ours alone; the
+    # store tightens what it finds open (edge.store.private).
+    umask = os.umask(PRIVATE_UMASK)
     try:
+        args = build_parser().parse_args(argv)
+        setup_logging(args.verbose)
         return int(args.func(args))
     except ProfileError as exc:
         print(f"profile error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
+    finally:
+        os.umask(umask)  # for callers that embed main() (tests)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from edge.commands.common import EXIT_CONFIG, EXIT_RUNTIME, load_site
+from edge.commands.secrets import OCPI_TOKEN_A, TOKEN_B, TOKEN_C, SecretError
 from edge.config.schema import OcpiSection, SiteConfig
 
 if TYPE_CHECKING:
@@ -26,11 +27,14 @@ if TYPE_CHECKING:
 
 
 def add_uplink_flags(parser: argparse.ArgumentParser, sim: bool = False) -> None:
-    """``--ocpi-versions-url URL --ocpi-token-a TOKEN`` (and ``--no-ocpi`` for sim)."""
+    """``--ocpi-versions-url URL --ocpi-token-a-file PATH`` (``--no-ocpi`` for sim).
+
+    Token A may also come from ``EDGE_OCPI_TOKEN_A``; never from argv.
+    """
     parser.add_argument(
         "--ocpi-versions-url", help="register with this OCPI backoffice (versions URL)"
     )
-    parser.add_argument("--ocpi-token-a", help="CREDENTIALS_TOKEN_A it issued")
+    OCPI_TOKEN_A.add(parser)
     if sim:
         parser.add_argument(
             "--no-ocpi", action="store_true", help="run without the OCPI uplink"
@@ -43,16 +47,28 @@ def apply_uplink_flags(
     """The site config with the uplink flags applied (None: bad flags, reported)."""
     if getattr(args, "no_ocpi", False):
         return config.model_copy(update={"ocpi": None})
-    url, token = args.ocpi_versions_url, args.ocpi_token_a
+    try:
+        token = OCPI_TOKEN_A.read(args)
+    except SecretError as exc:
+        print(exc, file=sys.stderr)
+        return None
+    url = args.ocpi_versions_url
     section = config.ocpi
     if url or token:
-        if not (url and token):
-            print("give both --ocpi-versions-url and --ocpi-token-a", file=sys.stderr)
-            return None
         base = section or OcpiSection()
-        section = base.model_copy(
-            update={"versions_url": url, "token_a": token, "enabled": True}
-        )
+        update: dict[str, object] = {"enabled": True}
+        if url:
+            update["versions_url"] = url
+        if token:
+            update["token_a"] = token
+        section = base.model_copy(update=update)
+        if not (section.versions_url and section.token_a):
+            print(
+                "give both the backoffice's versions URL (--ocpi-versions-url or "
+                f"[ocpi] versions_url) and its token A ({OCPI_TOKEN_A.hint()})",
+                file=sys.stderr,
+            )
+            return None
     elif section is None and default_on:
         section = OcpiSection()
     return config.model_copy(update={"ocpi": section})
@@ -108,8 +124,16 @@ def cmd_set(args: argparse.Namespace) -> int:
     found = _section(args)
     if found is None:
         return EXIT_CONFIG
-    token_c = sys.stdin.readline().strip() if args.token_c == "-" else args.token_c
-    if not token_c or any(c.isspace() for c in token_c) or len(token_c) > 64:
+    try:
+        token_c = TOKEN_C.read(args)
+        token_b = TOKEN_B.read(args)
+    except SecretError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    if token_c is None:
+        print(f"give token C with {TOKEN_C.hint()}", file=sys.stderr)
+        return EXIT_CONFIG
+    if len(token_c) > 64:
         print("token C: 1 to 64 printable characters, no spaces", file=sys.stderr)
         return EXIT_CONFIG
     store = CredentialsStore(found[1].credentials_path)
@@ -117,7 +141,7 @@ def cmd_set(args: argparse.Namespace) -> int:
         OcpiCredentials(
             versions_url=args.versions_url,
             token_c=token_c,
-            token_b=args.token_b,
+            token_b=token_b,
             installed="out-of-band",
             registered_with=args.versions_url,
         )
@@ -159,8 +183,8 @@ async def _handshake(
             print("unregistered")
             return 0
         if not (section.versions_url and section.token_a):
-            print("give [ocpi] versions_url and token_a, or the --ocpi-* flags",
-                  file=sys.stderr)  # fmt: skip
+            print("give [ocpi] versions_url and token_a, or --ocpi-versions-url "
+                  f"and {OCPI_TOKEN_A.hint()}", file=sys.stderr)  # fmt: skip
             return EXIT_CONFIG
         async with _serving_ours(uplink, section):
             creds = await uplink.handshake.register(
@@ -274,5 +298,5 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         p.set_defaults(func=func)
     setter = parsers["set"][0]
     setter.add_argument("--versions-url", required=True, help="the backoffice's")
-    setter.add_argument("--token-c", required=True, help="the token ('-': stdin)")
-    setter.add_argument("--token-b", help="the token the backoffice calls us with")
+    TOKEN_C.add(setter)
+    TOKEN_B.add(setter)

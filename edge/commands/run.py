@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from edge.commands.common import EXIT_CONFIG, load_site
+from edge.commands.common import EXIT_CONFIG, EXIT_RUNTIME, load_site
 from edge.commands.ocpi import add_uplink_flags, apply_uplink_flags
 
 
@@ -36,7 +36,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run the controller until SIGINT or SIGTERM."""
     from edge.app import Site
     from edge.model.clock import Clock, ScaledClock, SystemClock
-    from edge.store.db import Database
+    from edge.store.db import Database, StoreError
 
     config = load_site(args.config)
     config = None if config is None else apply_uplink_flags(config, args, False)
@@ -67,7 +67,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         finally:
             await db.close()
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except StoreError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_RUNTIME
     return 0
 
 

@@ -29,6 +29,8 @@ from typing import Generic, TypeVar, cast
 
 import sqlite_utils
 
+from edge.store.private import private_database
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 StoreHandle = sqlite_utils.Database
@@ -52,7 +54,10 @@ def migrations() -> list[tuple[int, str, str]]:
 def open_sync(path: Path | str) -> sqlite_utils.Database:
     """Open (creating if needed) and migrate the database at ``path``."""
     if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            private_database(Path(path))
+        except OSError as exc:
+            raise StoreError(f"cannot open database {path}: {exc}") from exc
     try:
         conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         # Small pages: every transaction rewrites whole pages (in the WAL, then

@@ -1,7 +1,8 @@
 """``python -m hal_sim.backoffice``: the simulated eMSP on its own, until Ctrl-C.
 
 Prints the versions URL and token A to give a controller (``edge run
---ocpi-versions-url URL --ocpi-token-a TOKEN``), and the admin URL
+--ocpi-versions-url URL --ocpi-token-a-file PATH``, or ``EDGE_OCPI_TOKEN_A``), and
+the admin URL
 (``GET /admin/summary``, ``POST /admin/faults`` with e.g. ``{"latency_s": 0.1}``,
 ``{"outage": true}``, ``{"inject": {"fault": "http_500", "count": 3}}``).
 """

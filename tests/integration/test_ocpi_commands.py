@@ -8,6 +8,8 @@ import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from edge.cli import main
 from edge.commands import sync
 from edge.model.clock import SystemClock
@@ -105,6 +107,8 @@ def test_sync_status_json_and_retry(tmp_path: Path, capsys) -> None:
 
 def test_credentials_set_show_delete(tmp_path: Path, capsys) -> None:
     cfg = str(site(tmp_path))
+    secret = tmp_path / "token-c"
+    secret.write_text("secret-token-C\n")
     assert (
         main(
             [
@@ -115,8 +119,8 @@ def test_credentials_set_show_delete(tmp_path: Path, capsys) -> None:
                 cfg,
                 "--versions-url",
                 "https://emsp.example/versions",
-                "--token-c",
-                "secret-token-C",
+                "--token-c-file",
+                str(secret),
             ]
         )
         == 0
@@ -135,7 +139,9 @@ def test_credentials_set_show_delete(tmp_path: Path, capsys) -> None:
     assert not path.exists()
 
 
-async def test_sync_now_registers_and_drains(tmp_path: Path, capsys) -> None:
+async def test_sync_now_registers_and_drains(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store_with_backlog(tmp_path)
     db = open_sync(tmp_path / "edge.db")
     with transaction(db) as conn:
@@ -147,8 +153,8 @@ async def test_sync_now_registers_and_drains(tmp_path: Path, capsys) -> None:
             db=None,
             timeout=20.0,
             ocpi_versions_url=bo.versions_url,
-            ocpi_token_a=bo.token_a,
         )
+        monkeypatch.setenv("EDGE_OCPI_TOKEN_A", bo.token_a)
         assert await sync._now(args) == 0
         assert ("NL", "EXA", "S1") in bo.state.cdrs
         assert bo.state.sessions[("NL", "EXA", "S1")]["status"] == "COMPLETED"

@@ -16,15 +16,17 @@ from tests.integration.test_ocpi_commands import site
 
 
 async def test_rotate_replaces_both_tokens(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     async with SimBackoffice(SystemClock()) as bo:
         args = argparse.Namespace(
             config=str(site(tmp_path)),
             db=None,
             ocpi_versions_url=bo.versions_url,
-            ocpi_token_a=bo.token_a,
         )
+        monkeypatch.setenv("EDGE_OCPI_TOKEN_A", bo.token_a)
         found = cli._section(args)
         assert found is not None
         assert await cli._rotate(found[0], args) == EXIT_RUNTIME  # not registered
