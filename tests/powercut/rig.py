@@ -1,0 +1,96 @@
+"""Run ``python -m hal_sim.powercut`` for a test: mount, cut, kill, unmount."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+from tests.integration.processes import start, stop, wait_for
+
+
+def require_fuse() -> None:
+    """Fail (not skip) with what to do when FUSE cannot run here."""
+    assert shutil.which("fusermount3"), (
+        "fusermount3 is missing: `apt-get install fuse3` (./dev test does it)"
+    )
+    assert os.path.exists("/dev/fuse"), (
+        "/dev/fuse is missing: load the fuse module, or give the container "
+        "--device /dev/fuse --cap-add SYS_ADMIN"
+    )
+
+
+class Layer:
+    """The power-cut layer serving ``backing`` at ``mount``, in its own process."""
+
+    def __init__(self, root: Path, log: Path) -> None:
+        self.mount = root / "mnt"
+        self.backing = root / "backing"
+        self.cuts_file = root / "cuts"
+        self.log = log
+        self.mount.mkdir(exist_ok=True)
+        self.backing.mkdir(exist_ok=True)
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.cuts = 0
+
+    def start(self) -> None:
+        require_fuse()
+        self.proc = start(
+            [
+                "python",
+                "-m",
+                "hal_sim.powercut",
+                str(self.mount),
+                str(self.backing),
+                "--cuts-file",
+                str(self.cuts_file),
+            ],
+            self.log,
+        )
+        wait_for(f"power-cut layer mounted at {self.mount}", self._mounted)
+
+    def _mounted(self) -> bool:
+        if self.proc is not None and self.proc.poll() is not None:
+            raise AssertionError(
+                f"power-cut layer exited: {self.log.read_text()[-1500:]}"
+            )
+        return os.path.ismount(self.mount) and self._cuts() == 0
+
+    def _cuts(self) -> int | None:
+        try:
+            return int(self.cuts_file.read_text())
+        except (OSError, ValueError):
+            return None
+
+    def cut(self) -> None:
+        """Power cut: unsynced writes are gone when this returns."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGUSR1)
+        self.cuts += 1
+        wait_for("the cut", lambda: (self._cuts() or 0) >= self.cuts)
+
+    def kill(self) -> None:
+        """Power cut by killing the layer itself (the backing dir is what survives)."""
+        assert self.proc is not None
+        stop(self.proc, signal.SIGKILL)
+        self.proc = None
+        subprocess.run(["fusermount3", "-u", "-z", str(self.mount)], check=False)
+        self.cuts = 0
+
+    def stop(self) -> None:
+        """Clean unmount (everything written becomes durable)."""
+        if self.proc is None:
+            return
+        proc, self.proc = self.proc, None
+        subprocess.run(["fusermount3", "-u", str(self.mount)], check=False)
+        try:
+            proc.wait(timeout=20)  # it syncs everything, then exits
+        except subprocess.TimeoutExpired:
+            stop(proc, signal.SIGKILL)
+            raise
+        finally:
+            if os.path.ismount(self.mount):
+                unmount = ["fusermount3", "-u", "-z", str(self.mount)]
+                subprocess.run(unmount, check=False)
