@@ -4,11 +4,18 @@ Handlers of our functional modules (Sender interfaces, Tokens and Commands
 receivers) return an :class:`Answer`; :class:`~edge.uplink.ocpi.server.CpoServer`
 wraps it in the OCPI envelope with the routing headers. A handler that meets bad
 input raises :class:`Refused` with the answer that names what is wrong.
+
+A request body is UTF-8 JSON (OCPI 2.2.1 *Transport and format*): bytes that are
+not UTF-8, ``NaN``/``Infinity``, numbers beyond 64 bits or ±1e308, and nesting
+deeper than :data:`MAX_DEPTH` are refused with OCPI 2001 naming the fault, never
+an internal error. The body's size is bounded before it gets here
+(:class:`~edge.uplink.ocpi.server.CpoServer`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
@@ -16,6 +23,13 @@ from starlette.requests import Request
 
 from edge.uplink.ocpi.models import describe_validation_error
 from edge.uplink.ocpi.models.common import JsonObject
+
+MAX_DEPTH = 32
+"""Deepest nesting of arrays and objects a body may have (OCPI objects: ~6)."""
+MAX_INT = 2**63 - 1
+"""Largest integer a body may carry (what SQLite stores)."""
+SHOWN = 40
+"""Characters of a refused value echoed back in a message."""
 
 
 @dataclass(frozen=True)
@@ -57,15 +71,85 @@ def unknown_location(what: str, http_status: int = 404) -> Refused:
     return Refused(Answer(2003, f"unknown {what}", http_status=http_status))
 
 
+def shown(value: object) -> str:
+    """``value`` for an error message (a string quoted), cut to :data:`SHOWN`."""
+    if isinstance(value, str):
+        return repr(value if len(value) <= SHOWN else value[:SHOWN] + "…")
+    text = repr(value)
+    return text if len(text) <= SHOWN else text[:SHOWN] + "…"
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _constant(name: str) -> object:
+    raise _NotJson(f"{name} is not a JSON number")
+
+
+def _int(text: str) -> int:
+    value = int(text)
+    if abs(value) > MAX_INT:
+        raise _NotJson(f"the number {shown(text)} is out of range (beyond 64 bits)")
+    return value
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotJson(f"the number {shown(text)} is out of range")
+    return value
+
+
+def _depth(value: object) -> int:
+    """How deeply arrays and objects nest in ``value`` (without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack and deepest <= MAX_DEPTH:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children: list[object] = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def parse_json(raw: bytes, what: str) -> object:
+    """``raw`` as JSON; Refused (2001, HTTP 400) naming what is wrong."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise invalid(
+            f"{what}: the body is not UTF-8 (byte {exc.start})", http_status=400
+        ) from exc
+    try:
+        body = json.loads(
+            text, parse_constant=_constant, parse_int=_int, parse_float=_float
+        )
+    except _NotJson as exc:
+        raise invalid(f"{what}: {exc}", http_status=400) from exc
+    except RecursionError as exc:
+        raise invalid(
+            f"{what}: the body nests deeper than {MAX_DEPTH} levels", http_status=400
+        ) from exc
+    except ValueError as exc:
+        raise invalid(f"{what}: the body is not JSON ({exc})", http_status=400) from exc
+    if _depth(body) > MAX_DEPTH:
+        raise invalid(
+            f"{what}: the body nests deeper than {MAX_DEPTH} levels", http_status=400
+        )
+    return body
+
+
 async def json_object(request: Request, what: str) -> JsonObject:
     """The request body as a JSON object; Refused (2001) naming what is wrong."""
     raw = await request.body()
     if not raw:
         raise invalid(f"{what}: the request has no body")
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise invalid(f"{what}: the body is not JSON ({exc})", http_status=400) from exc
+    body = parse_json(raw, what)
     if not isinstance(body, dict):
         raise invalid(f"{what}: the body must be a JSON object")
     return body

@@ -45,6 +45,7 @@ from edge.uplink.ocpi.answer import (
     invalid,
     invalid_object,
     json_object,
+    shown,
     unknown_location,
 )
 from edge.uplink.ocpi.command_results import ResultPoster
@@ -184,7 +185,7 @@ class CommandsReceiver:
         except ValueError as exc:
             known = ", ".join(c.value for c in CommandType)
             raise invalid(
-                f"unknown command {name!r} (one of {known})", http_status=404
+                f"unknown command {shown(name)} (one of {known})", http_status=404
             ) from exc
         body = await json_object(request, kind.value.lower())
         try:

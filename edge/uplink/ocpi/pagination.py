@@ -5,7 +5,8 @@ Query: ``date_from`` (inclusive) and ``date_to`` (exclusive) on ``last_updated``
 Answer headers: ``X-Total-Count`` (objects matching the dates), ``X-Limit`` (our
 cap) and, while objects remain after this page, ``Link: <url>; rel="next"``
 carrying the original date filters. A bad parameter is refused with OCPI 2001
-naming it.
+naming it; ``offset`` and ``limit`` beyond :data:`MAX_OFFSET` are bad parameters
+(an offset past the end is an empty page, one past 2^31 is junk).
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
-from edge.uplink.ocpi.answer import invalid
+from edge.uplink.ocpi.answer import SHOWN, invalid, shown
 from edge.uplink.ocpi.models import parse_ocpi_datetime
 
 MAX_LIMIT = 100
 """The most objects one page holds (our ``X-Limit``)."""
+MAX_OFFSET = 2**31 - 1
+"""The largest ``offset`` or ``limit`` taken."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,8 @@ def _time(params: Mapping[str, str], name: str) -> datetime | None:
     value = params.get(name)
     if value is None:
         return None
+    if len(value) > SHOWN:
+        raise invalid(f"query parameter {name}: {shown(value)} is not a DateTime")
     try:
         return parse_ocpi_datetime(value)
     except ValueError as exc:
@@ -52,9 +57,12 @@ def _int(params: Mapping[str, str], name: str, default: int, minimum: int) -> in
     value = params.get(name)
     if value is None:
         return default
-    if not value.isascii() or not value.isdigit() or int(value) < minimum:
+    digits = len(str(MAX_OFFSET))
+    ok = value.isascii() and value.isdigit() and len(value) <= digits
+    if not ok or not minimum <= int(value) <= MAX_OFFSET:
         raise invalid(
-            f"query parameter {name}: {value!r} is not an integer >= {minimum}"
+            f"query parameter {name}: {shown(value)} is not an integer "
+            f"from {minimum} to {MAX_OFFSET}"
         )
     return int(value)
 

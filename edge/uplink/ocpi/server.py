@@ -16,6 +16,14 @@ and turn a handler's :class:`~edge.uplink.ocpi.answer.Refused` into its OCPI
 error; any other exception is logged and answered with OCPI 3000, never
 crashing the server.
 
+Order of refusals, so that a caller without a token learns nothing about us
+(not which paths exist, nor how large a body may be): a request that presents
+none of the tokens we accept is HTTP 401 (OCPI 2000) whatever its path; then an
+unknown path is HTTP 404 (OCPI 2001) and a method the path does not take HTTP 405
+(OCPI 2000), both in the envelope; then a functional module refuses a token B
+that is only pending (401). Repeated refusals are logged once per minute with a
+count (:mod:`edge.logthrottle`).
+
 Run it with :func:`edge.uplink.ocpi.asgi.serving`.
 """
 
@@ -25,12 +33,14 @@ import logging
 from collections.abc import Awaitable, Callable, Collection, Sequence
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from edge.logthrottle import Throttle
 from edge.model.clock import Clock
-from edge.uplink.ocpi.answer import Answer, Refused
+from edge.uplink.ocpi.answer import Answer, Refused, shown
 from edge.uplink.ocpi.client import Party
 from edge.uplink.ocpi.models import (
     Credentials,
@@ -45,6 +55,7 @@ from edge.uplink.ocpi.models import (
 from edge.uplink.ocpi.wire import authorized, envelope
 
 log = logging.getLogger(__name__)
+quiet = Throttle(log)
 VERSION = "2.2.1"
 PREFIX = "/ocpi/cpo"
 Handler = Callable[[Request], Awaitable[Answer]]
@@ -81,8 +92,12 @@ class CpoServer:
                     self.credentials,
                     methods=["GET", "POST", "PUT", "DELETE"],
                 ),
-            ]
+            ],
+            exception_handlers={HTTPException: self._http_error},
         )
+        # No redirect from a path with a trailing slash: it would tell a caller
+        # without a token which paths exist.
+        self.app.router.redirect_slashes = False
 
     @property
     def versions_url(self) -> str:
@@ -115,6 +130,8 @@ class CpoServer:
             self.served.append((module, role))
 
     def _functional(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        name = getattr(handler, "__qualname__", repr(handler))
+
         async def endpoint(request: Request) -> Response:
             if denied := self._deny(request, self.functional_tokens()):
                 return denied
@@ -122,8 +139,18 @@ class CpoServer:
                 answer = await handler(request)
             except Refused as refused:
                 answer = refused.answer
-            except Exception:
-                log.exception("%s %s failed", request.method, request.url.path)
+            except ClientDisconnect:
+                quiet.log(logging.INFO, "gone", "a client left amid its request")
+                answer = Answer(2000, "the client left", http_status=400)
+            except Exception as exc:  # noqa: BLE001 - logged with its traceback
+                quiet.log(
+                    logging.ERROR,
+                    ("failed", name),
+                    "%s %s failed",
+                    request.method,
+                    request.url.path,
+                    exc_info=exc,
+                )
                 answer = Answer(3000, "internal error", http_status=500)
             if answer.status_code != 1000:
                 log.info(
@@ -164,7 +191,9 @@ class CpoServer:
         token = authorized(request, tokens, self.accept_raw_token)
         if token is not None:
             return None
-        log.warning(
+        quiet.log(
+            logging.WARNING,
+            "refused",
             "refused %s %s: unknown or missing credentials token",
             request.method,
             request.url.path,
@@ -175,6 +204,30 @@ class CpoServer:
             message="unknown or missing credentials token",
             http_status=401,
             request=request,
+        )
+
+    def _any_token(self) -> set[str]:
+        return {*self.accepted_tokens(), *self.functional_tokens()}
+
+    async def _http_error(self, request: Request, exc: Exception) -> Response:
+        """Unknown path (404) or method (405): after the token check, in an envelope."""
+        if denied := self._deny(request, self._any_token()):
+            return denied
+        assert isinstance(exc, HTTPException)  # noqa: S101 - registered for it
+        if exc.status_code == 404:
+            code, message = 2001, f"no OCPI endpoint at {shown(request.url.path)}"
+        elif exc.status_code == 405:
+            code = 2000
+            message = f"{shown(request.method)} is not allowed on this endpoint"
+        else:
+            code, message = 2000, exc.detail
+        return envelope(
+            self.clock.utcnow(),
+            status_code=code,
+            message=message,
+            http_status=exc.status_code,
+            request=request,
+            headers=dict(exc.headers or {}),
         )
 
     async def versions(self, request: Request) -> Response:

@@ -29,6 +29,7 @@ from edge.uplink.ocpi.answer import (
     invalid,
     invalid_object,
     json_object,
+    shown,
 )
 from edge.uplink.ocpi.client import Party
 from edge.uplink.ocpi.models import Token, TokenType
@@ -60,7 +61,7 @@ class TokensReceiver:
         except ValueError as exc:
             allowed = ", ".join(t.value for t in TokenType)
             raise invalid(
-                f"query parameter type: {kind!r} is not one of {allowed}"
+                f"query parameter type: {shown(kind)} is not one of {allowed}"
             ) from exc
         for name, value, limit in (
             ("country_code", cc, 2),
@@ -103,8 +104,8 @@ class TokensReceiver:
                 url_name = "token_uid" if name == "uid" else name
                 where = "query parameter type" if name == "type" else f"URL {url_name}"
                 raise invalid(
-                    f"token.{name} {value!r} in the {method} body differs from the "
-                    f"{where} {expected[name]!r}"
+                    f"token.{name} {shown(value)} in the {method} body differs from "
+                    f"the {where} {expected[name]!r}"
                 )
 
     @staticmethod
