@@ -22,6 +22,8 @@ from edge.evse.commands import EvseCommands
 from edge.evse.controller import EvseController
 from edge.evse.state_machine import EvseSettings
 from edge.model.clock import Clock
+from edge.model.events import DeviceReading, DeviceSilent
+from edge.readiness import Readiness
 from edge.store.db import Database
 from edge.uplink.ocpi.commands import action_timeout_for
 from edge.uplink.ocpi.remote_auth import RemoteTokens
@@ -174,6 +176,41 @@ class Site:
             self.authorizer.use_remote(RemoteTokens(self.uplink))
         for ctl in self.controllers.values():
             ctl.on_change = lambda _ctl: self.uplink_wake.set()
+        self.ready = self._readiness()
+
+    def _readiness(self) -> Readiness:
+        """READY: readers open, every device polled once, the uplink decided.
+
+        A device counts once its first poll is answered or known failed (a bus
+        that is down is known as such); a SunSpec meter still being located is
+        not waited for (it reads as silent, so its contactor stays open). The
+        uplink counts once registered, or once its first attempt failed or it
+        has nothing to register with (known offline).
+        """
+        ready = Readiness(self.clock.utcnow)
+        for uid in self.readers:
+            ready.expect(f"rfid {uid}")
+        devices = [*self.meters.values(), *self.boards.values(), *self.relays.values()]
+        for device in devices:
+            if not device.located:
+                continue
+            ready.expect(device.name)
+
+            def polled(
+                item: DeviceReading | DeviceSilent, name: str = device.name
+            ) -> None:
+                how = "answered" if isinstance(item, DeviceReading) else "known failed"
+                ready.up(name, how)
+
+            device.subscribe(polled)
+        if self.uplink is not None:
+            ready.expect("ocpi uplink")
+        ready.seal()
+        return ready
+
+    async def _ready_when(self, part: str, event: asyncio.Event, how: str) -> None:
+        await event.wait()
+        self.ready.up(part, how)
 
     async def _read_cards(self, evse_uid: str, reader: RfidReader) -> None:
         ctl = self.controllers[evse_uid]
@@ -207,6 +244,17 @@ class Site:
                     for uid, reader in self.readers.items():
                         tg.create_task(
                             self._read_cards(uid, reader), name=f"rfid {uid}"
+                        )
+                        tg.create_task(
+                            self._ready_when(f"rfid {uid}", reader.opened, "open"),
+                            name=f"ready rfid {uid}",
+                        )
+                    if self.uplink is not None:
+                        tg.create_task(
+                            self._ready_when(
+                                "ocpi uplink", self.uplink.decided, "decided"
+                            ),
+                            name="ready ocpi uplink",
                         )
             finally:
                 await asyncio.shield(self._shutdown(bus_tasks))

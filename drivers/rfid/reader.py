@@ -84,6 +84,8 @@ class RfidReader:
         self._card_pause_s = pn532_card_pause_s
         self._running = False
         self._connected = False
+        self.opened = asyncio.Event()
+        """Set while the port is open: await it to know the reader can hear cards."""
         self._logged_error: str | None = None
 
     @property
@@ -124,12 +126,14 @@ class RfidReader:
                 finally:
                     port.close()
                     self._connected = False
+                    self.opened.clear()
                 await self._clock.sleep(backoff)
         finally:
             self._running = False
 
     def _on_open(self) -> None:
         self._connected = True
+        self.opened.set()
         log.info("RFID %s reader on %s (%s)", self.kind, self.port_path, self.config)
 
     def _port_error(self, exc: SerialPortError, retry_s: float) -> None:

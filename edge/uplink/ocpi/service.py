@@ -179,6 +179,8 @@ class OcpiUplink:
         )
         self._serve_modules(publish_commands=commands is not None)
         self.connected = asyncio.Event()
+        self.decided = asyncio.Event()
+        """Set after the first attempt to connect: registered, or known offline."""
         self.rng = random.Random()
 
     def _serve_modules(self, *, publish_commands: bool) -> None:
@@ -303,14 +305,17 @@ class OcpiUplink:
             try:
                 if await self._connect_once():
                     self.connected.set()
+                    self.decided.set()
                     self.sender.kick.set()
                     return
+                self.decided.set()
                 log.warning(
                     "OCPI uplink not registered: give [ocpi] versions_url and token_a, "
                     "or install a token C with `edge ocpi credentials set`"
                 )
                 return
             except (HandshakeError, OcpiError) as exc:
+                self.decided.set()  # known offline (or refused) for now
                 attempt += 1
                 delay = backoff_s(attempt, s.retry_base_s, s.retry_max_s, self.rng)
                 log.error("OCPI %s; trying again in %.0f s", exc.reason, delay)

@@ -128,3 +128,16 @@ async def test_pn532_silent_device_times_out_and_reinitialises() -> None:
         assert reader.counters.frames_bad == {RejectReason.NO_RESPONSE: 1}
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_opened_is_set_while_the_port_is_open() -> None:
+    clock = ManualClock()
+    with open_pty_pair() as pair:
+        reader = RfidReader(pair.slave_path, "line", clock)
+        assert not reader.opened.is_set()
+        task = asyncio.ensure_future(anext(reader.tokens()))
+        await asyncio.wait_for(reader.opened.wait(), 5)  # a guard: set on open
+        assert reader.connected
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
