@@ -16,10 +16,12 @@ from rich.table import Table
 from edge.app import Site
 from edge.config.schema import SiteConfig
 from edge.model.clock import ScaledClock
-from edge.simulate import SimResult, UplinkOutcome, simulate
+from edge.simulate import SimResult, SimStartError, UplinkOutcome, simulate
 
 EXIT_BACKLOG = 1
 """Exit status of a run whose uplink could not deliver everything."""
+EXIT_NOT_READY = 3
+"""Exit status of a run whose controller never became READY (nothing simulated)."""
 
 
 def status_table(site: Site, clock: ScaledClock) -> Table:
@@ -72,6 +74,9 @@ def run_sim(config: SiteConfig, args: argparse.Namespace) -> int:
                 config, db_path, args.speed, args.duration, on_tick, truth_path=truth
             )
         )
+    except SimStartError as exc:
+        print(f"edge sim: {exc}", file=sys.stderr)
+        return EXIT_NOT_READY
     finally:
         if live is not None:
             live.stop()

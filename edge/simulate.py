@@ -28,7 +28,13 @@ from hal_sim.world import SimWorld
 
 DRAIN_WALL_S = 10.0
 """How long (wall seconds) the end of a run waits for the uplink's backlog."""
+READY_WALL_S = 120.0
+"""How long (wall seconds) the start of a run waits for the controller to be READY."""
 DELIVERED_MODULES = ("locations", "tariffs", "sessions", "cdrs")
+
+
+class SimStartError(Exception):
+    """The controller did not become READY, so the simulated day never began."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,8 @@ class SimResult:
     duration_s: float
     outcome: UplinkOutcome | None = None
     """What the OCPI uplink delivered and left; None without an uplink."""
+    ready_at: datetime | None = None
+    """Site time the controller was READY and the schedule began."""
 
     @property
     def uplink(self) -> dict[str, object] | None:
@@ -120,6 +128,19 @@ async def drain_uplink(
         await clock.sleep(clock.from_wall(0.1))
 
 
+async def wait_ready(site: Site, wall_s: float) -> None:
+    """Wait until ``site`` is READY; raise :class:`SimStartError` after ``wall_s``."""
+    try:
+        async with asyncio.timeout(wall_s):
+            await site.ready.wait()
+    except TimeoutError:
+        raise SimStartError(
+            f"the controller was not ready after {wall_s:g} s (wall time); still "
+            f"waiting for: {', '.join(site.ready.pending)}. Check those parts of "
+            "the site file, or run `edge -v sim ...` to see why they did not come up"
+        ) from None
+
+
 async def simulate(
     config: SiteConfig,
     db_path: Path,
@@ -129,7 +150,14 @@ async def simulate(
     tick_wall_s: float = 0.25,
     truth_path: Path | None = None,
 ) -> SimResult:
-    """Run the site for ``duration_s`` of site time at ``speed``; return the truth."""
+    """Run the site for ``duration_s`` of site time at ``speed``; return the truth.
+
+    The simulated devices answer from the start, but the EVs' schedule (and the
+    uplink's outages, and ``duration_s``) begin only once the controller is
+    READY (:attr:`Site.ready`): its card readers open, every device polled once,
+    its uplink registered or known offline. Raises :class:`SimStartError` if
+    that takes more than ``READY_WALL_S`` of wall time.
+    """
     start = config.sim.start if config.sim and config.sim.start else datetime.now(UTC)
     clock = ScaledClock(speed, start.astimezone(UTC))
     world = SimWorld(config, clock, truth_path=truth_path)
@@ -146,8 +174,11 @@ async def simulate(
     outcome: UplinkOutcome | None = None
     try:
         async with asyncio.TaskGroup() as tg:
-            world_task = tg.create_task(world.run(), name="sim world")
+            world_task = tg.create_task(
+                world.run(start_when=site.ready.wait), name="sim world"
+            )
             site_task = tg.create_task(site.run(), name="controller")
+            await wait_ready(site, READY_WALL_S)
             outages = None
             if backoffice is not None:
                 outages = tg.create_task(
@@ -178,4 +209,4 @@ async def simulate(
             await world.close()
         await db.close()
         await uplink_stack.aclose()
-    return SimResult(world.site.truth, duration_s, outcome)
+    return SimResult(world.site.truth, duration_s, outcome, site.ready.ready_at)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from drivers.modbus.profile import ProfileLibrary
-from edge.config.schema import SiteConfig
+from edge.config.schema import SimSection, SiteConfig
 from edge.model.clock import Clock
 from hal_sim.devices.base import ProfileDevice
 from hal_sim.devices.evse_board import SimEvseBoard
@@ -26,10 +26,9 @@ from hal_sim.devices.relay import SimRelay
 from hal_sim.ev import SimEv
 from hal_sim.schedule import CARD_DELAY_S, Visit, build_schedule
 
-CARD_ATTEMPTS = 8
-CARD_RETRY_S = 45.0
 CARD_RETRY_WALL_S = 1.0
-"""A driver whose car does not start charging swipes again after this long."""
+"""A driver never swipes again sooner than this (wall seconds): a fast site clock
+does not shrink the controller's real reaction time."""
 
 log = logging.getLogger(__name__)
 
@@ -107,11 +106,18 @@ class SimSite:
                     self.buses[ref.bus].devices[ref.unit] = relay
                 self.channels[evse.uid].contactor = (relay, ref.channel)
         self.schedule = build_schedule(sim, list(self.channels)) if sim else []
+        defaults = SimSection()
+        self.card_retry_s = (sim or defaults).card_retry_s
+        self.card_attempts = (sim or defaults).card_attempts
         self._t0 = clock.monotonic()
         self._last = self._t0
         self._truth_path = truth_path
         self.truth: list[dict[str, object]] = []
         self.on_event: Callable[[str, Visit], None] | None = None
+        self._swipes: dict[str, int] = {}
+        """Swipes so far per visit (by EV id)."""
+        self._no_charge: set[str] = set()
+        """Visits whose ``no_charge`` line is written."""
 
     def step(self) -> None:
         """Integrate physics from the last step to now."""
@@ -130,7 +136,9 @@ class SimSite:
             ch.meter.add_energy(wh, ev.phase_currents())
             ch.board.update()
 
-    def _record(self, event: str, visit: Visit, energy_wh: float) -> None:
+    def _record(
+        self, event: str, visit: Visit, energy_wh: float, **detail: object
+    ) -> None:
         entry: dict[str, object] = {
             "event": event,
             "time": self.clock.utcnow().isoformat().replace("+00:00", "Z"),
@@ -138,6 +146,7 @@ class SimSite:
             "evse_uid": visit.evse_uid,
             "card": visit.card,
             "energy_wh": round(energy_wh, 3),
+            **detail,
         }
         self.truth.append(entry)
         if self._truth_path is not None:
@@ -173,28 +182,63 @@ class SimSite:
         ch.visit = None
         ch.board.update()
         ch.meter.add_energy(0.0, (0.0, 0.0, 0.0))
+        if taken <= 0 and visit.ev not in self._no_charge:
+            swipes = self._swipes.get(visit.ev, 0)
+            reason = (
+                "left before charging began"
+                if swipes
+                else "no card"
+                if not visit.card
+                else "no card reader"
+                if ch.reader is None
+                else "left before a swipe"
+            )
+            self._no_charge_line(visit, reason, swipes)
         self._record("unplug", visit, taken)
 
+    def _no_charge_line(self, visit: Visit, reason: str, attempts: int) -> None:
+        self._no_charge.add(visit.ev)
+        self._record("no_charge", visit, 0.0, reason=reason, attempts=attempts)
+
     async def _show_card(self, visit: Visit) -> None:
-        """Show the card; like a real driver, try again if charging does not begin."""
+        """Show the card; like a real driver, try again if charging does not begin.
+
+        Every swipe is a ``card`` line of the truth log (with its ``attempt``);
+        a visit whose car took nothing has one ``no_charge`` line with the
+        ``reason`` (no card, gave up after N swipes, left before charging began)
+        and the ``attempts`` made.
+        """
         ch = self.channels[visit.evse_uid]
-        for _ in range(CARD_ATTEMPTS):
-            if not visit.card or ch.reader is None or ch.visit is not visit:
+        if ch.visit is not visit or not visit.card or ch.reader is None:
+            return  # no swipe: a no_charge line at unplug if the car took nothing
+        retry_s = max(self.card_retry_s, self.clock.from_wall(CARD_RETRY_WALL_S))
+        for attempt in range(1, self.card_attempts + 1):
+            if ch.visit is not visit:
                 return
+            self._swipes[visit.ev] = attempt
+            self._record("card", visit, 0.0, attempt=attempt)
             await ch.reader.present(visit.card)
-            # Real wire time does not shrink with a fast site clock: give the
-            # controller at least a couple of wall seconds before swiping again.
-            await self.clock.sleep(
-                max(CARD_RETRY_S, self.clock.from_wall(CARD_RETRY_WALL_S))
-            )
-            ev = ch.board.ev
-            if ch.visit is not visit or ev is None or ev.energy_taken_wh > 0:
+            await self.clock.sleep(retry_s)
+            if self._charging(ch, visit):
                 return
-            if ch.board.offered_a() > 0:
-                return  # the charger took the card; the car is about to draw
+        reason = f"gave up after {self.card_attempts} swipes"
+        self._no_charge_line(visit, reason, self.card_attempts)
+
+    @staticmethod
+    def _charging(ch: SimChannel, visit: Visit) -> bool:
+        """The visit is over, or its car draws or is offered current."""
+        ev = ch.board.ev
+        if ch.visit is not visit or ev is None or ev.energy_taken_wh > 0:
+            return True
+        return ch.board.offered_a() > 0  # the charger took the card
 
     async def run_schedule(self, start_offset_s: float = 0.0) -> None:
-        """Play the schedule in site time; visits already past are skipped."""
+        """Play the schedule in site time from ``start_offset_s`` on, starting now.
+
+        Schedule times count from the call (less ``start_offset_s``); events
+        before the offset are skipped.
+        """
+        self._t0 = self.clock.monotonic() - start_offset_s
         events: list[tuple[float, int, Visit]] = []
         for v in self.schedule:
             events += [

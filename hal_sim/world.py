@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -168,14 +169,37 @@ class SimWorld:
                 lines.append(f"{evse.uid}/rfid {evse.rfid.kind} serial:{where}")
         return lines
 
-    async def run(self, start_offset_s: float = 0.0) -> None:
-        """Run the readers and the EV schedule until cancelled."""
+    async def run(
+        self,
+        start_offset_s: float = 0.0,
+        *,
+        start_when: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
+        """Run the readers and the EV schedule until cancelled.
+
+        The devices answer at once; the schedule starts once ``start_when()``
+        has returned (e.g. the controller's ``site.ready.wait``), so that no EV
+        arrives and no card is shown before the controller can see it. Visits
+        are timed from that moment; the clock itself never waits.
+        """
         async with asyncio.TaskGroup() as tg:
             for uid, reader in self.readers.items():
                 if reader.kind == "pn532":
                     tg.create_task(reader.run(), name=f"sim rfid {uid}")
-            tg.create_task(self.site.run_schedule(start_offset_s), name="sim schedule")
+            tg.create_task(
+                self._schedule(start_offset_s, start_when), name="sim schedule"
+            )
             tg.create_task(self._tick(), name="sim physics")
+
+    async def _schedule(
+        self,
+        start_offset_s: float,
+        start_when: Callable[[], Awaitable[object]] | None,
+    ) -> None:
+        if start_when is not None:
+            await start_when()
+            log.info("controller ready: the EV schedule starts")
+        await self.site.run_schedule(start_offset_s)
 
     async def _tick(self) -> None:
         while True:

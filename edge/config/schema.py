@@ -171,6 +171,10 @@ class SimSection(_Model):
     arrival: list[ArrivalSection] = []
     generate: GenerateSection | None = None
     meter_start_wh: Annotated[int, Field(ge=0)] = 1_250_000
+    card_retry_s: Annotated[float, Field(gt=0, le=3600)] = 45.0
+    """Site seconds a simulated driver waits for charging before swiping again."""
+    card_attempts: Annotated[int, Field(ge=1, le=100)] = 8
+    """Swipes a simulated driver makes before giving up (the first one included)."""
 
 
 class OcpiOutage(_Model):

@@ -9,7 +9,10 @@ back on its own once the contactor is repaired.
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
+
+import pytest
 
 from drivers.modbus.profile import ProfileLibrary
 from edge.app import Overrides, Site
@@ -35,7 +38,10 @@ async def until(what: str, check, timeout: float = 10.0) -> None:
             await asyncio.sleep(0.01)
 
 
-async def test_welded_contactor_is_seen_and_blocks_the_evse(tmp_path: Path) -> None:
+async def test_welded_contactor_is_seen_and_blocks_the_evse(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="edge.evse.controller")
     site = site_file(tmp_path, "", evses=1)
     text = site.read_text().replace(
         'kind = "rdm6300" }\n', 'kind = "rdm6300" }\n' + RELAY + "\n", 1
@@ -56,6 +62,7 @@ async def test_welded_contactor_is_seen_and_blocks_the_evse(tmp_path: Path) -> N
     ctl = site_.controllers["E1"]
     relay, channel = world.site.channels["E1"].contactor  # type: ignore[misc]
     try:
+        await asyncio.wait_for(site_.ready.wait(), 30)  # readers open, devices polled
         await until("available", lambda: ctl.state.phase is Phase.AVAILABLE)
         visit = Visit("ev1", "E1", None, 0, 1e9, 20_000, 60_000, 0.3, 16, 3)
         world.site.plug_in(visit)
@@ -80,7 +87,13 @@ async def test_welded_contactor_is_seen_and_blocks_the_evse(tmp_path: Path) -> N
         second = Visit("ev2", "E1", None, 0, 1e9, 20_000, 60_000, 0.3, 16, 3)
         world.site.plug_in(second)
         await world.readers["E1"].present("04A23B1C00", 0.3)
-        await asyncio.sleep(0.5)
+        await until(
+            "card refused",
+            lambda: any(
+                "card refused: EVSE out of order" in r.getMessage()
+                for r in caplog.records
+            ),
+        )
         assert world.site.channels["E1"].board.offered_a() == 0
         assert ctl.state.session is None
         # Repaired: the EVSE recovers on its own.
