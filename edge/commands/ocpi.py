@@ -71,6 +71,12 @@ def apply_uplink_flags(
             return None
     elif section is None and default_on:
         section = OcpiSection()
+    if section is not None and section.enabled:
+        problems = section.transport_problems()
+        for key, message in problems:
+            print(f"{key}: {message}", file=sys.stderr)
+        if problems:
+            return None
     return config.model_copy(update={"ocpi": section})
 
 
@@ -208,8 +214,9 @@ async def _serving_ours(
     """Serve our versions endpoints (the backoffice calls them back) for a block."""
     from edge.uplink.ocpi.asgi import serving
 
-    app = uplink.server.app
-    async with serving(app, section.listen_host, section.listen_port) as bound:
+    app, tls = uplink.server.app, uplink.tls.context if uplink.tls else None
+    host, port = section.listen_host, section.listen_port
+    async with serving(app, host, port, ssl_context=tls) as bound:
         uplink.server.public_url = (section.public_url or bound.base_url).rstrip("/")
         yield
 

@@ -37,6 +37,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from edge.app import Site
     from edge.model.clock import Clock, ScaledClock, SystemClock
     from edge.store.db import Database, StoreError
+    from edge.uplink.ocpi.service import UplinkConfigError
 
     config = load_site(args.config)
     config = None if config is None else apply_uplink_flags(config, args, False)
@@ -52,27 +53,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         clock = SystemClock() if args.speed == 1 else ScaledClock(args.speed)
 
-    async def main() -> None:
+    async def main() -> int:
         db = await Database.open(args.db or config.store.path)
-        site = Site(config, clock, db)
+        try:
+            site = Site(config, clock, db)
+        except UplinkConfigError as exc:
+            print(f"{args.config}: {exc}", file=sys.stderr)
+            await db.close()
+            return EXIT_CONFIG
         task = asyncio.create_task(site.run())
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, task.cancel)
         loop.add_signal_handler(signal.SIGUSR1, dump_tasks)
+        if site.uplink is not None:  # a renewed TLS certificate, without a restart
+            loop.add_signal_handler(signal.SIGHUP, site.uplink.reload_tls)
         try:
             await task
         except asyncio.CancelledError:
             pass
         finally:
             await db.close()
+        return 0
 
     try:
-        asyncio.run(main())
+        return asyncio.run(main())
     except StoreError as exc:
         print(exc, file=sys.stderr)
         return EXIT_RUNTIME
-    return 0
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -118,4 +118,6 @@ def cross_check(
                 problems.append(
                     (f"sim.arrival[{i}].depart_min", "departure must follow arrival")
                 )
+    if config.ocpi is not None and config.ocpi.enabled:
+        problems += config.ocpi.transport_problems()
     return problems

@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge.model.origins import OriginError, origin_of, plain_http_problem
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
@@ -219,6 +221,60 @@ class OcpiSection(_Model):
     accept_raw_token: bool = True
     """Also accept raw tokens on our endpoints (2.1.1/2.2 peers)."""
     sim_outage: list[OcpiOutage] = []
+    insecure: bool = False
+    """Allow plain http:// to hosts other than this machine (versions_url,
+    public_url, the backoffice's endpoints). Tokens then travel unencrypted: for a
+    closed lab only; logged as a WARNING at start."""
+    tls_cert_file: str | None = None
+    """PEM certificate chain our OCPI server presents (with tls_key_file, it
+    serves HTTPS). Read again on SIGHUP, without dropping the server."""
+    tls_key_file: str | None = None
+    """PEM private key of tls_cert_file (keep it mode 0600)."""
+    tls_ca_file: str | None = None
+    """PEM CA certificates the backoffice's certificate must chain to (default:
+    the system trust store)."""
+    allowed_origins: list[str] = []
+    """Extra places (scheme://host:port) that command results may be POSTed to,
+    besides the origins of the registered backoffice's own endpoints."""
+
+    @property
+    def tls(self) -> bool:
+        """Our server speaks HTTPS."""
+        return self.tls_cert_file is not None and self.tls_key_file is not None
+
+    def transport_problems(self) -> list[tuple[str, str]]:
+        """(key, message) for each setting that would send tokens in clear text."""
+        out: list[tuple[str, str]] = []
+        lab = "or set insecure = true in [ocpi] (a closed lab only)"
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            key = "tls_key_file" if self.tls_key_file is None else "tls_cert_file"
+            out.append((f"ocpi.{key}", "give both tls_cert_file and tls_key_file"))
+        for key, url in (("versions_url", self.versions_url),
+                         ("public_url", self.public_url)):  # fmt: skip
+            why = None if url is None else plain_http_problem(url, self.insecure)
+            if why is not None:
+                out.append((f"ocpi.{key}", f"{url}: {why}; use https:// {lab}"))
+        if self.public_url is None and not self.tls:
+            host = self.listen_host
+            host = f"[{host}]" if ":" in host else host
+            why = plain_http_problem(f"http://{host}/", self.insecure)
+            if why is not None:
+                out.append((
+                    "ocpi.listen_host",
+                    f"{why} (our server on {self.listen_host} would be reached by "
+                    "plain http); give tls_cert_file and tls_key_file, or the "
+                    f"https:// public_url of a TLS proxy in front, {lab}",
+                ))  # fmt: skip
+        for i, url in enumerate(self.allowed_origins):
+            try:
+                origin_of(url)
+            except OriginError as exc:
+                out.append((f"ocpi.allowed_origins[{i}]", f"{url}: {exc}"))
+                continue
+            why = plain_http_problem(url, self.insecure)
+            if why is not None:
+                out.append((f"ocpi.allowed_origins[{i}]", f"{url}: {why} {lab}"))
+        return out
 
 
 class SiteConfig(_Model):

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import ssl
 from collections.abc import AsyncIterator, Generator
 from dataclasses import dataclass
 
@@ -34,12 +35,13 @@ class Bound:
 
     host: str
     port: int
+    scheme: str = "http"
 
     @property
     def base_url(self) -> str:
-        """``http://host:port`` (IPv6 hosts bracketed)."""
+        """``http(s)://host:port`` (IPv6 hosts bracketed)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{self.scheme}://{host}:{self.port}"
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -60,10 +62,17 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 @contextlib.asynccontextmanager
-async def serving(app: ASGIApp, host: str, port: int) -> AsyncIterator[Bound]:
-    """Serve ``app`` on ``host:port`` for the duration of the block."""
+async def serving(
+    app: ASGIApp, host: str, port: int, *, ssl_context: ssl.SSLContext | None = None
+) -> AsyncIterator[Bound]:
+    """Serve ``app`` on ``host:port`` for the duration of the block.
+
+    With ``ssl_context``, HTTPS with that very context: a certificate loaded into
+    it later is used for new connections.
+    """
     sock = bind(host, port)
-    bound = Bound(host, int(sock.getsockname()[1]))
+    scheme = "http" if ssl_context is None else "https"
+    bound = Bound(host, int(sock.getsockname()[1]), scheme)
     config = uvicorn.Config(
         app,
         log_level="warning",
@@ -71,6 +80,7 @@ async def serving(app: ASGIApp, host: str, port: int) -> AsyncIterator[Bound]:
         lifespan="off",
         timeout_graceful_shutdown=1,
         timeout_keep_alive=30,
+        ssl_context_factory=None if ssl_context is None else lambda *_: ssl_context,
     )
     server = _EmbeddedServer(config)
     task = asyncio.create_task(server.serve(sockets=[sock]), name=f"asgi {port}")

@@ -3,7 +3,11 @@
 One :class:`OcpiClient` per peer connection. Every request carries
 ``Authorization: Token <base64(token)>`` (OCPI 2.2.1; raw tokens for 2.1.1/2.2
 peers by configuration), a fresh ``X-Request-ID``, an ``X-Correlation-ID`` and,
-for functional modules, the ``OCPI-from-*``/``OCPI-to-*`` routing headers. Every
+for functional modules, the ``OCPI-from-*``/``OCPI-to-*`` routing headers.
+Before anything is sent, the ``guard`` (if given) sees the URL and the token and
+may refuse (:class:`~edge.uplink.ocpi.errors.DestinationRefused`); redirects are
+never followed, so no token reaches a host the guard did not see. TLS peers are
+verified against ``verify`` (default: the system trust store). Every
 answer is unwrapped from the OCPI envelope; anything else becomes one of the
 exceptions in :mod:`edge.uplink.ocpi.errors`, raised ``from`` the httpx error, so
 no httpx type leaves this module.
@@ -15,8 +19,9 @@ import asyncio
 import base64
 import json
 import logging
+import ssl
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -26,6 +31,7 @@ import httpx
 from pydantic import TypeAdapter, ValidationError
 
 from edge.uplink.ocpi.errors import (
+    DestinationRefused,
     HttpStatusError,
     MalformedResponse,
     OcpiStatusError,
@@ -37,6 +43,8 @@ from edge.uplink.ocpi.models import describe_validation_error, parse_ocpi_dateti
 log = logging.getLogger(__name__)
 logging.getLogger("httpx").setLevel(logging.WARNING)  # our DEBUG line replaces its INFO
 T = TypeVar("T")
+Guard = Callable[[str, str], str | None]
+"""(url, token) -> why the request may not be sent, or None."""
 
 _SHOWN = 80
 
@@ -116,6 +124,18 @@ def _retry_after(headers: httpx.Headers) -> float | None:
     return max(0.0, (when - served).total_seconds())
 
 
+def _untrusted_certificate(exc: BaseException) -> str | None:
+    """The verification message if ``exc`` was caused by an untrusted certificate."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return None
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen.verify_message or str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def _shown(content: bytes) -> str:
     text = content[:_SHOWN].decode("utf-8", "replace").replace("\n", " ")
     return repr(text + ("..." if len(content) > _SHOWN else ""))
@@ -144,14 +164,20 @@ class OcpiClient:
         max_connections: int = 16,
         base64_token: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
+        verify: ssl.SSLContext | None = None,
+        guard: Guard | None = None,
     ) -> None:
         self.base64_token = base64_token
+        self.guard = guard
+        tls = verify if verify is not None else ssl.create_default_context()
         self._all = [
             httpx.AsyncClient(
                 timeout=httpx.Timeout(timeout_s),
                 limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
                 transport=transport,
                 headers={"Accept": "application/json"},
+                verify=tls,
+                follow_redirects=False,  # a redirect would carry the token along
             )
             for _ in range(max(1, max_connections))
         ]
@@ -204,13 +230,15 @@ class OcpiClient:
         ``route`` is given for functional modules only (never for versions and
         credentials). ``body`` must be JSON-ready (see ``model_dump_ocpi``).
         """
+        where = f"{method} {url}"
+        if self.guard is not None and (why := self.guard(url, token)) is not None:
+            raise DestinationRefused(f"{where}: not sent: {why}")
         request_id, headers = self._headers(token, route, correlation_id)
         content = None
         if body is not None:
             content = json.dumps(body, separators=(",", ":")).encode("utf-8")
             headers["Content-Type"] = "application/json"
         timeout = httpx.Timeout(timeout_s) if timeout_s is not None else None
-        where = f"{method} {url}"
         lane = await self._lanes.get()
         try:
             if timeout is None:
@@ -229,6 +257,12 @@ class OcpiClient:
         except httpx.TimeoutException as exc:
             raise RequestTimeout(f"{where}: no answer in time ({exc!r})") from exc
         except httpx.HTTPError as exc:
+            if (untrusted := _untrusted_certificate(exc)) is not None:
+                raise TransportError(
+                    f"{where}: the peer's TLS certificate is not trusted "
+                    f"({untrusted}); if it is right, give [ocpi] tls_ca_file the CA "
+                    "certificate that issued it"
+                ) from exc
             raise TransportError(f"{where}: {exc!r}") from exc
         except httpx.InvalidURL as exc:
             raise TransportError(f"{where}: invalid URL ({exc})") from exc
@@ -250,6 +284,13 @@ class OcpiClient:
         else:
             parsed = True
         code = _status_code(body)
+        if 300 <= status < 400:
+            raise HttpStatusError(
+                f"{where}: HTTP {status} redirect to "
+                f"{response.headers.get('location', '(no Location)')!r} not followed "
+                "(requests go only to the registered endpoints)",
+                status,
+            )
         if not 200 <= status < 300:
             message = body.get("status_message") if isinstance(body, dict) else None
             raise HttpStatusError(

@@ -8,6 +8,10 @@ a refusal (HTTP 4xx, OCPI 2xxx) is final. Results do not go through the durable
 outbox: after the deadline (or a restart) the eMSP has given up on the result
 and learns the outcome from the Sessions module, and OCPI advises against
 queueing messages. Times are site seconds of the injected clock.
+
+Results go only where the registration said (:class:`~.peer_policy.Destinations`):
+the receiver asks :meth:`ResultPoster.refusal` before it accepts a command, and
+every attempt asks again (the registration may have changed meanwhile).
 """
 
 from __future__ import annotations
@@ -20,8 +24,14 @@ from dataclasses import dataclass
 from edge.model.clock import Clock
 from edge.uplink.ocpi.backoff import backoff_s, with_retry_after
 from edge.uplink.ocpi.client import OcpiClient, Route
-from edge.uplink.ocpi.errors import HttpStatusError, OcpiError, OcpiStatusError
+from edge.uplink.ocpi.errors import (
+    DestinationRefused,
+    HttpStatusError,
+    OcpiError,
+    OcpiStatusError,
+)
 from edge.uplink.ocpi.models import CommandResult
+from edge.uplink.ocpi.peer_policy import Destinations
 
 log = logging.getLogger(__name__)
 RETRY_BASE_S = 1.0
@@ -37,7 +47,11 @@ class Caller:
 
 
 def _final(exc: OcpiError) -> bool:
+    if isinstance(exc, DestinationRefused):
+        return True
     if isinstance(exc, HttpStatusError):
+        if 300 <= exc.http_status < 400:
+            return True  # a redirect is not followed, so trying again is no use
         return 400 <= exc.http_status < 500 and exc.http_status not in (408, 429)
     if isinstance(exc, OcpiStatusError):
         return 2000 <= exc.status_code < 3000
@@ -52,14 +66,20 @@ class ResultPoster:
         client: OcpiClient,
         clock: Clock,
         caller: Callable[[], Caller | None],
+        destinations: Destinations,
         request_timeout_s: float = 10.0,
         rng: random.Random | None = None,
     ) -> None:
         self.client = client
+        self.destinations = destinations
         self.clock = clock
         self.caller = caller
         self.request_timeout_s = request_timeout_s
         self.rng = rng or random.Random()
+
+    def refusal(self, url: str) -> str | None:
+        """Why a result may not be POSTed to ``url``, or None if it may."""
+        return self.destinations.refusal(url)
 
     async def post(self, url: str, result: CommandResult, deadline: float) -> bool:
         """POST ``result`` to ``url`` until it is taken or ``deadline`` passes.
@@ -76,6 +96,9 @@ class ResultPoster:
             if who is None or remaining <= 0:
                 why = "not registered" if who is None else "the command timed out"
                 log.error("%s not delivered: %s", what, why)
+                return False
+            if (refused := self.refusal(url)) is not None:
+                log.error("%s not delivered: %s", what, refused)
                 return False
             attempt += 1
             wait = max(0.1, min(self.request_timeout_s, self.clock.to_wall(remaining)))

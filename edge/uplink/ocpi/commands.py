@@ -7,7 +7,10 @@ OCPI 2003; a STOP_SESSION for no active session is UNKNOWN_SESSION) and answered
 at once with a CommandResponse. An ACCEPTED command then runs through the site's
 :class:`~edge.model.commands.SiteCommands` port in a task this receiver owns, and
 its CommandResult is POSTed to the command's ``response_url``
-(:mod:`.command_results`). Without a site port every command is NOT_SUPPORTED.
+(:mod:`.command_results`). Without a site port every command is NOT_SUPPORTED. A
+``response_url`` that is not an origin of the registered backoffice (nor in
+``[ocpi] allowed_origins``), or not http(s), makes the command REJECTED, naming
+why, and nothing is carried out or called.
 
 Choices: the EVSE gets ``action_timeout_s`` site seconds to act (by default
 :data:`ACTION_TIMEOUT_S`; the composition root may pass one derived from the
@@ -200,6 +203,12 @@ class CommandsReceiver:
         job = self._check(site, cmd)
         if isinstance(job, Answer):
             return job
+        if (refused := self.results.refusal(job.response_url)) is not None:
+            log.warning("command %s rejected: response_url %s: %s",
+                        kind.value, job.response_url, refused)  # fmt: skip
+            return self._response(
+                CommandResponseType.REJECTED, f"response_url refused: {refused}"
+            )
         tasks = self._tasks
         if tasks is None:
             return self._response(CommandResponseType.REJECTED, "not ready, try again")

@@ -76,6 +76,10 @@ class OcpiStatusError(OcpiError):
         """The request (method and URL)."""
 
 
+class DestinationRefused(OcpiError):
+    """Not sent: the URL is not a place this request may go (see ``peer_policy``)."""
+
+
 class NotRegistered(OcpiError):
     """No usable credentials (token C) or no endpoint for the module yet."""
 

@@ -46,6 +46,12 @@ from edge.uplink.ocpi.models import (
     Tariff,
     describe_validation_error,
 )
+from edge.uplink.ocpi.peer_policy import (
+    Destinations,
+    ServerTls,
+    TlsConfigError,
+    client_context,
+)
 from edge.uplink.ocpi.planner import RECEIVER_MODULE, Planner, Target
 from edge.uplink.ocpi.sender import Peer, Sender, SenderSettings
 from edge.uplink.ocpi.sender_api import SenderApi
@@ -126,11 +132,28 @@ class OcpiUplink:
         except CredentialsFileError as exc:
             raise UplinkConfigError(str(exc)) from exc
         self.tokens = ServerTokens(self.creds.token_b if self.creds else None)
+        s = self.section
+        if problems := s.transport_problems():
+            raise UplinkConfigError("; ".join(f"{k}: {msg}" for k, msg in problems))
+        try:
+            verify = client_context(s.tls_ca_file)
+            self.tls = (
+                ServerTls(s.tls_cert_file, s.tls_key_file)
+                if s.tls_cert_file and s.tls_key_file
+                else None
+            )
+            self.destinations = Destinations(
+                self._registered_urls, s.allowed_origins, insecure=s.insecure
+            )
+        except TlsConfigError as exc:
+            raise UplinkConfigError(str(exc)) from exc
         self.client = OcpiClient(
-            timeout_s=self.section.request_timeout_s,
-            max_connections=self.section.concurrency + 2,
-            base64_token=self.section.base64_token,
+            timeout_s=s.request_timeout_s,
+            max_connections=s.concurrency + 2,
+            base64_token=s.base64_token,
             transport=transport,
+            verify=verify,
+            guard=self._guard,
         )
         self.roles = [
             CredentialsRole.model_validate(
@@ -153,7 +176,6 @@ class OcpiUplink:
         self.handshake = Handshake(
             self.client, self.store, self.tokens, self.roles, clock
         )
-        s = self.section
         speed_lease = clock.from_wall(3 * s.request_timeout_s)
         self.sender = Sender(
             db,
@@ -174,7 +196,9 @@ class OcpiUplink:
             commands,
             self.ctx,
             clock,
-            ResultPoster(self.client, clock, self._caller, s.request_timeout_s),
+            ResultPoster(
+                self.client, clock, self._caller, self.destinations, s.request_timeout_s
+            ),
             command_action_s,
         )
         self._serve_modules(publish_commands=commands is not None)
@@ -239,6 +263,33 @@ class OcpiUplink:
         return Caller(c.token_c, Route(self.ctx.party, c.peer_party))
 
     # ---- who we talk to ----------------------------------------------------------
+    def _registered_urls(self) -> list[str]:
+        """The URLs of the stored registration: where token C may go."""
+        c = self.creds
+        if c is None:
+            return []
+        urls = [c.versions_url, *(e.url for e in c.endpoints)]
+        return urls + [u for u in (c.version_url, c.registered_with) if u]
+
+    def _guard(self, url: str, token: str) -> str | None:
+        """Every request: http(s) only, TLS off this machine; token C: registered."""
+        if (why := self.destinations.transport_refusal(url)) is not None:
+            return why
+        c = self.creds
+        if c is not None and c.token_c and token == c.token_c:
+            return self.destinations.refusal(url)
+        return None
+
+    def reload_tls(self) -> None:
+        """Load the certificate files again (SIGHUP); on error keep the old pair."""
+        if self.tls is None:
+            log.info("SIGHUP: no [ocpi] tls_cert_file configured, nothing to reload")
+            return
+        try:
+            self.tls.reload()
+        except TlsConfigError as exc:
+            log.error("%s; still serving the previous certificate", exc)
+
     def peer(self) -> Peer | None:
         """The receiver to push to, once registered."""
         c = self.creds
@@ -265,8 +316,16 @@ class OcpiUplink:
     async def run(self) -> None:
         """Serve, connect, push and pull until cancelled."""
         s = self.section
+        if s.insecure:
+            log.warning(
+                "[ocpi] insecure = true: plain http to other hosts is allowed, so "
+                "tokens and sessions can be read and changed on the network"
+            )
+        tls = self.tls.context if self.tls else None
         try:
-            async with serving(self.server.app, s.listen_host, s.listen_port) as bound:
+            async with serving(
+                self.server.app, s.listen_host, s.listen_port, ssl_context=tls
+            ) as bound:
                 self.server.public_url = (s.public_url or bound.base_url).rstrip("/")
                 await self.queue_static()
                 async with asyncio.TaskGroup() as tg:

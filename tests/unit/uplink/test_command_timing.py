@@ -52,6 +52,9 @@ class Results(ResultPoster):
         self.posted: list[OcpiResult] = []
         self.arrived = asyncio.Event()
 
+    def refusal(self, url: str) -> str | None:
+        return None  # https://emsp.example is taken as registered here
+
     async def post(self, url: str, result: OcpiResult, deadline: float) -> bool:
         self.posted.append(result)
         self.arrived.set()

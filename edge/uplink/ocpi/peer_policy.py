@@ -1,0 +1,122 @@
+"""Where the uplink may call, and the TLS it serves and expects.
+
+Rules (issue 11, "safe to put on a network"):
+
+* Only ``http`` and ``https`` URLs. Plain ``http`` only to this machine
+  (loopback), unless ``[ocpi] insecure = true``.
+* A request that carries token C goes only to an origin (scheme, host, port) of
+  the registration we stored: the backoffice's versions URL, version URL and
+  endpoints; or to one of ``[ocpi] allowed_origins``. The same holds for command
+  results: a command whose ``response_url`` points anywhere else is REJECTED
+  when it arrives, and nothing is called (:class:`Destinations`).
+* Redirects are never followed (:mod:`.client`), so the token cannot be bounced
+  to another host.
+* Our server presents ``tls_cert_file``/``tls_key_file``; :meth:`ServerTls.reload`
+  loads a renewed pair into the live context (new connections get it, open ones
+  keep theirs). The backoffice's certificate must chain to ``tls_ca_file``, or to
+  the system trust store by default (:func:`client_context`).
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from collections.abc import Callable, Iterable
+
+from edge.model.origins import Origin, OriginError, origin_of, plain_http_problem
+
+log = logging.getLogger(__name__)
+
+
+class TlsConfigError(Exception):
+    """A certificate, key or CA file cannot be used; the message names it."""
+
+
+def client_context(ca_file: str | None) -> ssl.SSLContext:
+    """Verify peers against ``ca_file`` only, or the system store if None."""
+    try:
+        return ssl.create_default_context(cafile=ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise TlsConfigError(
+            f"ocpi.tls_ca_file: cannot load {ca_file}: {exc}; give a PEM file of "
+            "the CA certificates that issued the backoffice's certificate"
+        ) from exc
+
+
+def _load_pair(ctx: ssl.SSLContext, cert_file: str, key_file: str) -> None:
+    try:
+        ctx.load_cert_chain(cert_file, key_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise TlsConfigError(
+            f"ocpi.tls_cert_file/tls_key_file: cannot load {cert_file} with "
+            f"{key_file}: {exc}; give a PEM certificate chain and its private key"
+        ) from exc
+
+
+class ServerTls:
+    """The SSLContext our server uses, renewable in place."""
+
+    def __init__(self, cert_file: str, key_file: str) -> None:
+        self.cert_file = cert_file
+        self.key_file = key_file
+        self.context = self._new()
+        _load_pair(self.context, cert_file, key_file)
+
+    @staticmethod
+    def _new() -> ssl.SSLContext:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        return ctx
+
+    def reload(self) -> None:
+        """Read the files again into the live context; keep the old pair on error.
+
+        The pair is tried on a scratch context first: loading a certificate whose
+        key does not match straight into the live one would leave it half-changed.
+        """
+        _load_pair(self._new(), self.cert_file, self.key_file)
+        _load_pair(self.context, self.cert_file, self.key_file)
+        log.info("OCPI server certificate reloaded from %s", self.cert_file)
+
+
+class Destinations:
+    """The origins token C and command results may go to."""
+
+    def __init__(
+        self,
+        registered: Callable[[], Iterable[str]],
+        allowed: Iterable[str] = (),
+        *,
+        insecure: bool = False,
+    ) -> None:
+        self.registered = registered
+        """The URLs of the stored registration (read at every check)."""
+        self.allowed = frozenset(origin_of(u) for u in allowed)
+        self.insecure = insecure
+
+    def origins(self) -> set[Origin]:
+        """Every origin allowed right now."""
+        out = set(self.allowed)
+        for url in self.registered():
+            try:
+                out.add(origin_of(url))
+            except OriginError:
+                continue
+        return out
+
+    def transport_refusal(self, url: str) -> str | None:
+        """Why ``url`` may not be called at all (scheme, plain http), or None."""
+        return plain_http_problem(url, self.insecure)
+
+    def refusal(self, url: str) -> str | None:
+        """Why ``url`` may not get token C or a command result, or None."""
+        why = self.transport_refusal(url)
+        if why is not None:
+            return why
+        origin = origin_of(url)
+        if origin in self.origins():
+            return None
+        return (
+            f"{origin} is not an origin of the registered backoffice's endpoints "
+            "nor one of [ocpi] allowed_origins"
+        )
