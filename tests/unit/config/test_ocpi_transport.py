@@ -48,11 +48,11 @@ def test_config_check_names_the_key_and_the_way_out(
 
 
 def test_run_refuses_a_plain_http_backoffice_given_by_flag(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = site(tmp_path, "")
-    flags = ["--ocpi-versions-url", "http://192.0.2.7/ocpi/versions",
-             "--ocpi-token-a", "A"]  # fmt: skip
+    monkeypatch.setenv("EDGE_OCPI_TOKEN_A", "A")
+    flags = ["--ocpi-versions-url", "http://192.0.2.7/ocpi/versions"]
     assert main(["run", "--config", path, *flags]) == 2
     err = capsys.readouterr().err
     assert "ocpi.versions_url: http://192.0.2.7/ocpi/versions: plain http" in err
