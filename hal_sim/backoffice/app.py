@@ -221,9 +221,11 @@ class Backoffice:
                 message="unknown or missing credentials token",
                 request=request,
             )
+        body: object = None
         try:
             self._check_headers(request, module, reg)
-            answer = await handler(request, reg, await self._body(request))
+            body = await self._body(request)
+            answer = await handler(request, reg, body)
         except rx.Refused as refused:
             answer = refused.answer
         key = request.url.path.split(f"/{module}", 1)[-1].lstrip("/")
@@ -236,6 +238,7 @@ class Backoffice:
             answer.status_code,
             answer.message,
             self.clock.utcnow(),
+            _object_id(request, body),
         )
         if answer.status_code != 1000:
             log.info(
@@ -403,3 +406,15 @@ def _registered(reg: Registration | None) -> Registration:
     if reg is None:
         raise rx.Refused(rx.Answer(2000, "not registered", http_status=401))
     return reg
+
+
+def _object_id(request: Request, body: object) -> str | None:
+    """The object a request names: from the URL, or a POSTed CDR's body id."""
+    p = request.path_params
+    for name in ("oid", "cid", "uid"):
+        if name in p:
+            rest = [part for part in str(p.get("rest", "")).split("/") if part]
+            return "/".join([str(p[name]), *rest])
+    if isinstance(body, dict) and isinstance(body.get("id"), str):
+        return str(body["id"])
+    return None

@@ -113,12 +113,11 @@ class SimBackoffice:
         for w in st.writes:
             if w.module == "sessions":
                 per_session[w.key] = per_session.get(w.key, 0) + 1
-        histogram: dict[int, int] = {}
-        for count in per_session.values():
-            histogram[count] = histogram.get(count, 0) + 1
         return {
             "registered": len(st.registrations),
-            "session_writes": dict(sorted(histogram.items())),
+            "session_writes": _histogram(per_session),
+            "session_requests": _histogram(st.reception_counts("sessions")),
+            "cdr_posts": _histogram(st.reception_counts("cdrs", "POST")),
             "locations": len(st.locations),
             "sessions": statuses,
             "cdrs": len(st.cdrs),
@@ -157,3 +156,11 @@ class SimBackoffice:
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse(self.summary())
+
+
+def _histogram(per_object: dict[str, int]) -> dict[int, int]:
+    """How many objects got 1, 2, ... requests (``{1: 40}``: forty, once each)."""
+    histogram: dict[int, int] = {}
+    for count in per_object.values():
+        histogram[count] = histogram.get(count, 0) + 1
+    return dict(sorted(histogram.items()))

@@ -1,9 +1,12 @@
 """What the simulated eMSP holds and what it was sent, for tests to inspect.
 
-Objects are kept in their wire form (what a PATCH merges into); every request that
-reached the OCPI layer is recorded in :attr:`BackofficeState.log`, and every
-accepted write in :attr:`BackofficeState.writes`, so that tests can check that
-each object arrived exactly once and in order.
+Objects are kept in their wire form (what a PATCH merges into). Every request
+that reached the OCPI layer is recorded in :attr:`BackofficeState.log`, the
+reception log: its order, method, module, the object it names (the CDR's id from
+the body of a POST) and our answer, whether we took it or refused it. Every
+accepted write is in :attr:`BackofficeState.writes`. The stored objects are keyed
+by id and cannot show a duplicate; the reception log can, so tests count
+deliveries there (:meth:`BackofficeState.received`).
 """
 
 from __future__ import annotations
@@ -25,10 +28,19 @@ class Received:
     method: str
     module: str
     key: str
+    """The URL path after the module (and the query), ``-`` when empty."""
     http_status: int
     status_code: int
     message: str | None
     at: datetime
+    object_id: str | None = None
+    """The object the request names: ``S1``, ``LOC1/E1``, a POSTed CDR's body id;
+    None when it names none (versions, a token list page)."""
+
+    @property
+    def accepted(self) -> bool:
+        """Whether we answered OCPI 1000 with a 2xx."""
+        return self.status_code == 1000 and self.http_status < 300
 
 
 @dataclass(frozen=True)
@@ -90,6 +102,7 @@ class BackofficeState:
         status_code: int,
         message: str | None,
         at: datetime,
+        object_id: str | None = None,
     ) -> None:
         """Log one request and its answer."""
         self.log.append(
@@ -102,8 +115,33 @@ class BackofficeState:
                 status_code,
                 message,
                 at,
+                object_id,
             )
         )
+
+    def received(self, module: str, object_id: str | None = None) -> list[Received]:
+        """Every request for ``module`` (for one object, if given), in order.
+
+        Refused requests count: a CDR POSTed twice is two receptions even though
+        the second was answered "already exists".
+        """
+        return [
+            r
+            for r in self.log
+            if r.module == module and (object_id is None or r.object_id == object_id)
+        ]
+
+    def reception_counts(
+        self, module: str, method: str | None = None
+    ) -> dict[str, int]:
+        """How many requests each object of ``module`` got (of ``method``, if any)."""
+        counts: dict[str, int] = {}
+        for r in self.log:
+            if r.module != module or r.object_id is None:
+                continue
+            if method is None or r.method == method:
+                counts[r.object_id] = counts.get(r.object_id, 0) + 1
+        return counts
 
     def wrote(
         self,

@@ -158,6 +158,13 @@ async def test_sync_now_registers_and_drains(
         assert await sync._now(args) == 0
         assert ("NL", "EXA", "S1") in bo.state.cdrs
         assert bo.state.sessions[("NL", "EXA", "S1")]["status"] == "COMPLETED"
+        # what arrived: the location, the session and its CDR, once each
+        got = [(x.method, x.module, x.object_id) for x in bo.state.log]
+        assert [g for g in got if g[1] in ("locations", "sessions", "cdrs")] == [
+            ("PUT", "locations", "LOC1"),
+            ("PUT", "sessions", "S1"),
+            ("POST", "cdrs", "S1"),
+        ]
     out = capsys.readouterr().out
     assert "3/3 delivered" in out  # location, session, CDR
     assert "0 left" in out

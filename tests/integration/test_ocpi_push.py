@@ -55,9 +55,7 @@ async def test_location_put_then_evse_status_patches(tmp_path: Path) -> None:
         await r.stop()
         await r.start()
         await r.drained()
-        assert [w for w in writes(r, "locations") if w[:2] == ("PUT", "LOC1")] == [
-            ("PUT", "LOC1", None)
-        ]
+        assert [x.method for x in r.bo.state.received("locations", "LOC1")] == ["PUT"]
 
 
 async def test_session_put_progress_patch_final_update_then_cdr(tmp_path: Path) -> None:
@@ -88,6 +86,15 @@ async def test_session_put_progress_patch_final_update_then_cdr(tmp_path: Path) 
             ("PATCH", "sessions", "COMPLETED"),
             ("POST", "cdrs", None),
         ]
+        # what arrived, taken or refused: each state once, the CDR once, last
+        got = [
+            (x.method, x.module)
+            for x in r.bo.state.log
+            if x.object_id == "S1" and x.module in ("sessions", "cdrs")
+        ]
+        assert got == [(w[0], w[1]) for w in order]
+        assert got[-1] == ("POST", "cdrs")
+        assert r.bo.state.reception_counts("cdrs") == {"S1": 1}
         cdr = CDR.model_validate(r.bo.state.cdrs[(*KEY, "S1")])
         assert cdr.total_energy == Decimal("10.5")
         assert cdr.total_cost.excl_vat == 0  # no tariff configured: free
@@ -155,6 +162,10 @@ async def test_a_cdr_the_receiver_already_has_counts_as_delivered(tmp_path: Path
         assert st.dead_letters == []
         assert list(r.bo.state.cdrs) == [(*KEY, "S1")]
         assert r.bo.state.duplicates == ["S1"]
+        # exactly one re-send for the one lost answer, refused as a duplicate
+        first, again = r.bo.state.received("cdrs", "S1")
+        assert (first.accepted, again.accepted) == (True, False)
+        assert "already exists" in (again.message or "")
 
 
 async def test_a_patch_the_receiver_cannot_apply_falls_back_to_put(tmp_path: Path):
@@ -169,6 +180,10 @@ async def test_a_patch_the_receiver_cannot_apply_falls_back_to_put(tmp_path: Pat
         await r.drained()
         methods = [w for w in writes(r, "sessions")]
         assert methods == [("PUT", "S1", "ACTIVE"), ("PUT", "S1", "COMPLETED")]
-        refused = [x for x in r.bo.state.rejected() if x.module == "sessions"]
-        assert [(x.method, x.http_status) for x in refused] == [("PATCH", 404)]
-        assert (*KEY, "S1") in r.bo.state.cdrs
+        got = r.bo.state.received("sessions", "S1")
+        assert [(x.method, x.http_status) for x in got] == [
+            ("PUT", 201),
+            ("PATCH", 404),
+            ("PUT", 201),  # created again: the receiver had lost it
+        ]
+        assert r.bo.state.reception_counts("cdrs") == {"S1": 1}

@@ -54,9 +54,10 @@ async def test_sim_with_an_uplink_outage_ends_with_an_empty_backlog(tmp_path: Pa
     assert isinstance(received, dict)
     assert received["sessions"] == {"COMPLETED": len(completed)}
     assert received["cdrs"] == len(completed)
+    assert received["cdr_posts"] == {1: len(completed)}  # each CDR POSTed once
     # progress every 5 min would be ~7 writes per session; offline changes fold:
-    # at most a PUT and the final PATCH each
-    writes = received["session_writes"]
+    # at most a PUT and the final PATCH each, counted as received (refused too)
+    writes = received["session_requests"]
     assert isinstance(writes, dict)
     assert set(writes) <= {1, 2}
     assert sum(writes.values()) == len(completed)
