@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
@@ -63,6 +64,7 @@ class Backoffice:
         page_limit: int = 50,
         tokens: list[Token] | None = None,
         callback_timeout_s: float = 5.0,
+        verify: ssl.SSLContext | None = None,
     ) -> None:
         self.clock = clock
         self.country_code = country_code
@@ -72,7 +74,8 @@ class Backoffice:
         self.faults = Faults()
         self.base_url = "http://127.0.0.1"
         """Where CPOs reach us (the proxy in front, once started)."""
-        self.client = OcpiClient(timeout_s=callback_timeout_s)
+        self.client = OcpiClient(timeout_s=callback_timeout_s, verify=verify)
+        """Calls the CPOs (``verify``: the CAs their TLS certificates chain to)."""
         self.registrar = Registrar(self.state, self.client, self._credentials)
         self.tokens = TokenList(self.state, clock, page_limit, tokens or [])
         v = f"{PREFIX}/{VERSION}"

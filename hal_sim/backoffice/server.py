@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import ssl
 from typing import Any
 
 from starlette.requests import Request
@@ -38,9 +39,12 @@ class SimBackoffice:
         host: str = "127.0.0.1",
         port: int = 0,
         proxy: bool = True,
+        tls: ssl.SSLContext | None = None,
         **options: Any,
     ) -> None:
         self.backoffice = Backoffice(clock, **options)
+        self.tls = tls
+        """Serve HTTPS with this context (the fault proxy passes TLS through)."""
         self.host = host
         self.port = port
         self.link: FaultyLink | None = None
@@ -74,7 +78,12 @@ class SimBackoffice:
     async def __aenter__(self) -> SimBackoffice:
         try:
             bound = await self._stack.enter_async_context(
-                serving(self.backoffice.app, self.host, 0 if self._proxy else self.port)
+                serving(
+                    self.backoffice.app,
+                    self.host,
+                    0 if self._proxy else self.port,
+                    ssl_context=self.tls,
+                )
             )
             self.admin_url = f"{bound.base_url}/admin"
             base = bound.base_url
@@ -82,7 +91,7 @@ class SimBackoffice:
                 self.link = FaultyLink((self.host, bound.port), self.host)
                 port = await self.link.start(self.port)
                 self._stack.push_async_callback(self.link.close)
-                base = f"http://{self.host}:{port}"
+                base = f"{bound.scheme}://{self.host}:{port}"
             self.backoffice.base_url = base
             self._stack.push_async_callback(self.backoffice.client.aclose)
         except BaseException:
