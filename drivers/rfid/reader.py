@@ -30,6 +30,7 @@ from drivers.rfid.framing.rdm6300 import Rdm6300Decoder
 from drivers.rfid.pn532_host import Pn532Host
 from drivers.serial.port import SerialConfig, SerialPort, SerialPortError
 from edge.model.clock import Clock
+from edge.model.redact import redact_uid
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +38,6 @@ ReaderKind = Literal["rdm6300", "pn532", "line"]
 READER_KINDS: tuple[ReaderKind, ...] = get_args(ReaderKind)
 DEFAULT_BAUD: dict[ReaderKind, int] = {"rdm6300": 9600, "pn532": 115200, "line": 9600}
 PORT_HINT = "check the rfid.port key"
-
-
-def redact_uid(uid: str) -> str:
-    """Mask all but the last four characters of a uid, for logs."""
-    return "*" * max(0, len(uid) - 4) + uid[-4:]
 
 
 def make_decoder(kind: ReaderKind) -> FrameDecoder:

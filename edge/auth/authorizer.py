@@ -31,17 +31,13 @@ from edge.auth.model import (
 )
 from edge.evse.events import AuthDecision
 from edge.model.clock import Clock
+from edge.model.redact import redact_uid as redact
 from edge.store import tokens as repo
 from edge.store.db import Database
 from edge.uplink.ocpi.models import Token
 from edge.uplink.ocpi.models.enums import TokenType, WhitelistType
 
 log = logging.getLogger(__name__)
-
-
-def redact(uid: str) -> str:
-    """A token uid as logs may show it: its last four characters."""
-    return "…" + uid[-4:] if len(uid) > 4 else "…"
 
 
 @dataclass(frozen=True)

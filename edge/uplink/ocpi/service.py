@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from edge.config.schema import OcpiSection, SiteConfig
 from edge.model.clock import Clock
 from edge.model.commands import SiteCommands
+from edge.model.redact import redact_uid
 from edge.store.db import Database, transaction
 from edge.store.outbox import enqueue
 from edge.uplink.ocpi import mapping as m
@@ -429,7 +430,7 @@ class OcpiUplink:
             reason = (
                 "no answer in time" if isinstance(exc, TimeoutError) else exc.reason
             )
-            log.info("real-time authorization of %s…: %s", uid[:4], reason)
+            log.info("real-time authorization of %s: %s", redact_uid(uid), reason)
             return None
 
     async def aclose(self) -> None:

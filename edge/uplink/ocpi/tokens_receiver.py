@@ -23,6 +23,7 @@ from collections.abc import Callable, Set
 from pydantic import ValidationError
 from starlette.requests import Request
 
+from edge.model.redact import redact_uid as _redact
 from edge.uplink.ocpi.answer import (
     Answer,
     Refused,
@@ -38,10 +39,6 @@ from edge.uplink.ocpi.tokens import TokenCache
 
 log = logging.getLogger(__name__)
 _KEY_FIELDS = ("country_code", "party_id", "uid", "type")
-
-
-def _redact(uid: str) -> str:
-    return "…" + uid[-4:] if len(uid) > 4 else "…"
 
 
 class TokensReceiver:

@@ -43,7 +43,7 @@ def test_constructor_validates_and_defaults() -> None:
 
 def test_redact_uid() -> None:
     assert redact_uid("04A23B1C") == "****3B1C"
-    assert redact_uid("AB") == "AB"
+    assert redact_uid("AB") == "****"  # too short to show any of it
 
 
 async def test_missing_port_retries_with_doubling_backoff_on_the_clock() -> None:
