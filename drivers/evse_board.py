@@ -1,14 +1,29 @@
-"""The generic EVSE board: any board profile, one driver."""
+"""The generic EVSE board: any board profile, one driver.
+
+A board whose profile declares a ``[watchdog]`` drops to its safe current when
+its setpoint is not rewritten within the period (Alfen's "validity time"). The
+driver hands every command it writes to the bus scheduler as that board's feed
+(:meth:`drivers.modbus.scheduler.BusScheduler.feed`), owned by the task that
+commanded it (the EVSE's controller): the scheduler rewrites the last command
+every third of the period while that task lives, disabled as well as enabled
+(a board left to lapse while disabled would fall back to its safe current and
+start charging on its own), and stops once it has ended.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import math
+from collections.abc import Awaitable, Callable
 
 from drivers.errors import ProfileError
 from drivers.modbus.client import ModbusClient
-from drivers.modbus.profile import ControlSpec, RegisterSpec
+from drivers.modbus.codec import encode
+from drivers.modbus.profile import ControlSpec, RegisterSpec, WriteFunction
 from drivers.polled import PolledDevice
 from edge.model.measurement import Measurement
+
+Job = Callable[[ModbusClient], Awaitable[None]]
 
 LATCH = "disable_after_charge"
 """The control of a board that disables itself once the EV leaves (EVSE-WB)."""
@@ -51,31 +66,75 @@ class ProfileEvseBoard(PolledDevice):
             )
         return control, row
 
+    @property
+    def watchdog_s(self) -> float | None:
+        """The board's watchdog period (s), if its profile declares one."""
+        return self.profile.watchdog_s
+
     async def set_charging(self, enabled: bool, current_a: float) -> None:
         """Enable charging at ``current_a`` A, or disable it (priority lane).
 
         On a latching board, enabling also arms the latch and clears the
         board's disable (read-modify-write of that one register, after the
-        current limit: the offer starts once the register is written).
+        current limit: the offer starts once the register is written). On a
+        board with a watchdog the command becomes its feed first, so that a
+        command that fails here is retried by the feed.
         """
-        await self._offer(enabled, current_a)
+        job = self._offer(enabled, current_a)
+        period = self.profile.watchdog_s
+        if period is not None:
+            self.scheduler.feed(
+                self.name,
+                self.unit,
+                job,
+                period,
+                self.counters,
+                self.timeout_s,
+                owner=asyncio.current_task(),
+            )
+        await self.scheduler.write(self.unit, job, self.counters, self.timeout_s)
         latch = self._latch()
         if enabled and latch is not None:
             await self._arm(*latch)
 
-    async def _offer(self, enabled: bool, current_a: float) -> None:
+    def _offer(self, enabled: bool, current_a: float) -> Job:
+        """The writes of one command: current limit and, if separate, enable."""
         limit = self._control("current_limit")
         enable = self.profile.controls.get("enable")
         amps = math.floor(current_a) if enabled else 0
+        writes: list[Job] = []
         if enable is not None and enable.via == "current_limit":
             off = enable.off if enable.off is not None else 0
-            await self._write(limit, amps / limit.scale if enabled else off)
-            return
-        if enabled:
-            await self._write(limit, amps / limit.scale)
-        if enable is not None:
-            value = enable.on if enabled else enable.off
-            await self._write(enable, value if value is not None else int(enabled))
+            writes.append(self._writer(limit, amps / limit.scale if enabled else off))
+        else:
+            if enabled:
+                writes.append(self._writer(limit, amps / limit.scale))
+            if enable is not None:
+                value = enable.on if enabled else enable.off
+                writes.append(
+                    self._writer(enable, value if value is not None else int(enabled))
+                )
+
+        async def run(client: ModbusClient) -> None:
+            for write in writes:
+                await write(client)
+
+        return run
+
+    def _writer(self, control: ControlSpec, raw: int | float) -> Job:
+        """One control write, to run in the priority lane (or as a feed)."""
+        if control.address is None or control.function is None:
+            raise ProfileError(f"profile {self.profile.id}: control without an address")
+        address, function, unit = control.address, control.function, self.unit
+
+        async def run(client: ModbusClient) -> None:
+            if function is WriteFunction.WRITE_COIL:
+                await client.write_coil(unit, address, bool(raw))
+            else:
+                words = encode(raw, control.type, control.word_order)
+                await client.write_registers(unit, address, words, int(function))
+
+        return run
 
     async def _arm(self, control: ControlSpec, row: RegisterSpec) -> None:
         """Set the latch bits and the enable bit; keep every other bit as it is."""

@@ -10,6 +10,16 @@ bus's ``retries`` while the device is healthy; a device whose poll failed is
 not retried but backed off, doubling from its interval up to ``max_backoff_s``,
 and never sooner than nine times the bus time its last failure cost, so a
 silent device takes at most a tenth of the bus whatever the clock's speed.
+
+Watchdog feeds: a board whose profile declares a watchdog drops to its safe
+current unless its setpoint is rewritten within the period. A driver registers
+the write that feeds it (:meth:`BusScheduler.feed`); the scheduler reruns it in
+the priority lane every third of the period (before any poll that is due, and
+between the frames of a poll), and a feed that failed is retried after a
+thirtieth of the period. A feed belongs to the task that registered it (the
+EVSE's controller): once that task has ended, the feed is dropped and the
+board's own watchdog takes it to its safe current, so nothing that outlives
+the controller keeps a board charging.
 """
 
 from __future__ import annotations
@@ -27,7 +37,7 @@ from drivers.modbus.coalesce import ReadBlock
 from drivers.modbus.counters import DeviceCounters
 from edge.model.clock import Clock
 
-__all__ = ["BlockResult", "BusScheduler", "DeviceCounters", "Poller"]
+__all__ = ["BlockResult", "BusScheduler", "DeviceCounters", "Feed", "Poller"]
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +45,10 @@ BlockResult = dict[ReadBlock, list[int]]
 SILENT_SHARE = 0.1
 """The most of the bus a device that stopped answering may keep taking."""
 BUSY = 6
+FEED_SHARE = 1 / 3
+"""A watchdog is fed every third of its period: two feeds may fail in a row."""
+FEED_RETRY_SHARE = 1 / 30
+"""A failed feed is tried again after this share of the period."""
 T = TypeVar("T")
 
 
@@ -55,6 +69,35 @@ class Poller:
     next_due: float = 0.0
     failures: int = 0
     cycle: int = 0
+
+
+@dataclass
+class Feed:
+    """A write that keeps a device's watchdog from lapsing, and when it is due."""
+
+    key: str
+    unit: int
+    run: Callable[[ModbusClient], Awaitable[None]]
+    period_s: float
+    """The device's watchdog period: it lapses this long after the last feed."""
+    owner: asyncio.Task[object] | None
+    """The task the feed lives for (None: until :meth:`BusScheduler.unfeed`)."""
+    counters: DeviceCounters | None = None
+    timeout_s: float | None = None
+    next_due: float = 0.0
+    failures: int = 0
+    fed: int = 0
+    """Feeds that the device took."""
+
+    @property
+    def every_s(self) -> float:
+        """How often the feed is written while it succeeds."""
+        return self.period_s * FEED_SHARE
+
+    @property
+    def orphaned(self) -> bool:
+        """Whether the task the feed lived for has ended."""
+        return self.owner is not None and self.owner.done()
 
 
 @dataclass
@@ -83,6 +126,7 @@ class BusScheduler:
         self.pollers: list[Poller] = []
         self._writes: asyncio.Queue[_Write] = asyncio.Queue()
         self._wake = asyncio.Event()
+        self.feeds: dict[str, Feed] = {}
 
     def add(self, poller: Poller) -> None:
         """Register a device's poll plan."""
@@ -111,6 +155,69 @@ class BusScheduler:
         self._wake.set()
         await fut
 
+    def feed(
+        self,
+        key: str,
+        unit: int,
+        run: Callable[[ModbusClient], Awaitable[None]],
+        period_s: float,
+        counters: DeviceCounters | None = None,
+        timeout_s: float | None = None,
+        owner: asyncio.Task[object] | None = None,
+    ) -> Feed:
+        """Rewrite ``run`` every third of ``period_s`` (replacing ``key``'s feed).
+
+        The first feed is due a third of the period from now: the caller has
+        just written (or is writing) the same thing in the priority lane.
+        """
+        if period_s <= 0:
+            raise ValueError(f"watchdog period must be positive, not {period_s!r}")
+        item = Feed(key, unit, run, period_s, owner, counters, timeout_s)
+        item.next_due = self.clock.monotonic() + item.every_s
+        self.feeds[key] = item
+        self._wake.set()
+        return item
+
+    def unfeed(self, key: str) -> None:
+        """Stop feeding ``key``'s watchdog."""
+        self.feeds.pop(key, None)
+
+    async def _run_feeds(self) -> None:
+        """Run every feed that is due (in the priority lane, after the writes)."""
+        for key, item in list(self.feeds.items()):
+            if item.orphaned:
+                if self.feeds.get(key) is item:
+                    del self.feeds[key]
+                log.info("%s on %s: its controller ended; not fed", key, self.name)
+                continue
+            if item.next_due > self.clock.monotonic():
+                continue
+            counters = item.counters if item.counters is not None else DeviceCounters()
+
+            async def run(item: Feed = item) -> None:
+                await item.run(self.client)
+
+            try:
+                await self._attempts(counters, item.timeout_s, self.retries, run, False)
+            except DriverError as exc:
+                item.failures += 1
+                retry_s = item.period_s * FEED_RETRY_SHARE
+                item.next_due = self.clock.monotonic() + retry_s
+                if item.failures in (1, 10) or item.failures % 100 == 0:
+                    log.warning(
+                        "%s on %s: watchdog feed failed: %s (failure %d)",
+                        key,
+                        self.name,
+                        exc,
+                        item.failures,
+                    )
+                continue
+            if item.failures:
+                log.info("%s on %s: watchdog fed again", key, self.name)
+            item.failures = 0
+            item.fed += 1
+            item.next_due = self.clock.monotonic() + item.every_s
+
     async def _attempts(
         self,
         counters: DeviceCounters,
@@ -126,6 +233,7 @@ class BusScheduler:
                 # keep the silence first, so a write queued meanwhile goes next
                 await self.client.silence()
                 await self._run_writes()
+                await self._run_feeds()
             counters.transactions += 1
             self.client.answer_timeout_s = (
                 timeout_s if timeout_s is not None else self.client.endpoint.timeout_s
@@ -215,12 +323,15 @@ class BusScheduler:
                 if task is not None and task.cancelling():
                     raise asyncio.CancelledError
                 await self._run_writes()
+                await self._run_feeds()
                 now = self.clock.monotonic()
                 due = [p for p in self.pollers if p.next_due <= now]
                 if due:
                     await self._poll(min(due, key=lambda p: p.next_due))
                     continue
-                wait = min((p.next_due for p in self.pollers), default=now + 1.0) - now
+                dues = [p.next_due for p in self.pollers]
+                dues += [f.next_due for f in self.feeds.values()]
+                wait = min(dues, default=now + 1.0) - now
                 self._wake.clear()
                 if not self._writes.empty():
                     continue

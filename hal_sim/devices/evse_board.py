@@ -4,8 +4,19 @@ IEC 61851 states: A without an EV; B, C or D as the EV sets them (C/D while it
 requests energy, D when it asks for ventilation); E (CP shorted) and F (EVSE
 unavailable) when injected with :meth:`SimEvseBoard.inject_cp_fault`. The relay
 closes in C or D when the limit is at least the minimum current; writing the
-limit 0 (or the enable control off), or a fault, opens it. If the profile
-names a watchdog, the board drops the setpoint when it is not rewritten in time.
+limit 0 (or the enable control off), or a fault, opens it.
+
+If the profile names a watchdog (Alfen's "validity time"), a written setpoint
+holds for ``period_s`` after it was written; once that lapses, and before the
+first write after start-up, the board applies its safe current instead (an
+installer's setting on the real station, ``safe_current_a`` here), as the
+vendor document describes: "If a maximum current is enabled but not updated by
+the Modbus master within the specified time, the station defaults to its safe
+current". Writing the setpoint again ends the fallback.
+
+Relay faults (:meth:`SimEvseBoard.inject_relay_fault`): a welded relay stays
+closed whatever the board commands, a relay that does not close stays open;
+the relay row (where the profile has one) reports what the contacts do.
 If the profile declares the "disable after charge" latch (EVSE-WB register 2005:
 b13 arms it, b14 disables the board), the board disables itself when an EV
 leaves while the latch is armed, and stays disabled until b14 is written clear.
@@ -14,6 +25,7 @@ leaves while the latch is armed, and stays disabled until b14 is written clear.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from enum import StrEnum
 
 from drivers.modbus.codec import decode
 from drivers.modbus.decode import Value
@@ -24,6 +36,19 @@ from hal_sim.ev import MIN_CURRENT_A, SimEv
 
 MAX_CURRENT_A = 80
 LATCH = "disable_after_charge"
+SAFE_CURRENT_A = 6.0
+"""The simulated station's safe current. A setting of the installer's (Alfen
+ACE "Active balancing"); the vendor document gives no default. 6 A, the IEC
+61851 minimum, so that a lapsed watchdog shows as a reduced charge."""
+
+
+class RelayFault(StrEnum):
+    """What can be wrong with the board's own relay."""
+
+    WELDED = "welded"
+    """The contacts stay closed: power flows whatever the board commands."""
+    NOT_CLOSING = "not_closing"
+    """The contacts stay open: the board commands them closed in vain."""
 
 
 class SimEvseBoard(ProfileDevice):
@@ -35,6 +60,7 @@ class SimEvseBoard(ProfileDevice):
         unit: int,
         now: Callable[[], float],
         cable_limit_a: float = 32.0,
+        safe_current_a: float = SAFE_CURRENT_A,
     ) -> None:
         super().__init__(profile, unit)
         self._now = now
@@ -46,9 +72,14 @@ class SimEvseBoard(ProfileDevice):
         self.enabled = True
         self.cable_limit_a = cable_limit_a
         self.cp_fault: str | None = None  # "E" or "F" when injected
-        self.last_setpoint_at = now()
+        self.last_setpoint_at: float | None = None
+        """When the setpoint was last written (None: not since start-up)."""
+        self.safe_current_a = safe_current_a
         self.watchdog_trips = 0
+        """How often a written setpoint lapsed to the safe current."""
+        self._lapsed = True
         self.relay_closed = False
+        self.relay_fault: RelayFault | None = None
 
     @property
     def ev(self) -> SimEv | None:
@@ -78,25 +109,46 @@ class SimEvseBoard(ProfileDevice):
         self.cp_fault = state
         self.update()
 
+    def inject_relay_fault(self, fault: RelayFault | None) -> None:
+        """Weld the relay, keep it from closing, or (None) repair it."""
+        self.relay_fault = fault
+        self.update()
+
+    @property
+    def lapsed(self) -> bool:
+        """Whether a watchdog board now applies its safe current."""
+        wd = self.profile.watchdog_s
+        if wd is None:
+            return False
+        written = self.last_setpoint_at
+        return written is None or self._now() - written > wd
+
+    def applied_limit_a(self) -> float:
+        """The limit the board applies: as written, or its safe current."""
+        lapsed = self.lapsed
+        if lapsed and not self._lapsed:
+            self.watchdog_trips += 1
+        self._lapsed = lapsed
+        return self.safe_current_a if lapsed else self.current_limit_a
+
     def offered_a(self) -> float:
         """Current advertised on the PWM (0 when not offering)."""
         if self.ev is None or not self.enabled or self.cp_fault:
             return 0.0
-        if self.current_limit_a < MIN_CURRENT_A:
+        limit = self.applied_limit_a()
+        if limit < MIN_CURRENT_A:
             return 0.0
-        return min(self.current_limit_a, self.cable_limit_a)
+        return min(limit, self.cable_limit_a)
 
     def update(self) -> None:
         """Re-evaluate the watchdog and the relay."""
-        wd = self.profile.watchdog_s
-        if (
-            wd is not None
-            and self.current_limit_a
-            and self._now() - self.last_setpoint_at > wd
-        ):
-            self.current_limit_a = 0.0
-            self.watchdog_trips += 1
-        self.relay_closed = self.cp_state in ("C", "D") and self.offered_a() > 0
+        wanted = self.cp_state in ("C", "D") and self.offered_a() > 0
+        if self.relay_fault is RelayFault.WELDED:
+            self.relay_closed = True
+        elif self.relay_fault is RelayFault.NOT_CLOSING:
+            self.relay_closed = False
+        else:
+            self.relay_closed = wanted
 
     def _reported_cp(self) -> str:
         """The CP state as this model can report it (EVSE-WB: E and F are one)."""
@@ -115,7 +167,7 @@ class SimEvseBoard(ProfileDevice):
         """Engineering values at this instant."""
         self.update()
         return {
-            M.CURRENT_LIMIT: self.current_limit_a,
+            M.CURRENT_LIMIT: self.current_limit_a,  # as written (Alfen 1210)
             M.CURRENT_OFFERED: self.offered_a(),
             M.CP_STATE: self._reported_cp(),
             M.CABLE_LIMIT: self.cable_limit_a,

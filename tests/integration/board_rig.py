@@ -1,0 +1,87 @@
+"""A one-EVSE site on any board profile: the controller against hal_sim over TCP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC
+from pathlib import Path
+
+from drivers.modbus.profile import ProfileLibrary
+from edge.app import Overrides, Site
+from edge.config.loader import load_config
+from edge.config.schema import SiteConfig
+from edge.model.clock import ScaledClock
+from edge.store.db import Database
+from hal_sim.devices.evse_board import SimEvseBoard
+from hal_sim.world import SimWorld
+
+from .sites import site_file
+
+
+def board_site(tmp_path: Path, model: str, visits: str = "") -> SiteConfig:
+    """The one-EVSE test site (see :func:`site_file`) with board ``model``."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    path = site_file(tmp_path, visits, evses=1)
+    path.write_text(path.read_text().replace('model = "evse_wb"', f'model = "{model}"'))
+    return load_config(path, ProfileLibrary().ids())
+
+
+@dataclass
+class Rig:
+    world: SimWorld
+    site: Site
+    clock: ScaledClock
+    db: Database
+    site_task: asyncio.Task[None]
+
+    @property
+    def board(self) -> SimEvseBoard:
+        return self.world.site.channels["E1"].board
+
+    async def stop_controller(self) -> None:
+        """Cancel the controller (its shutdown runs), keep the simulated world."""
+        self.site_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.site_task
+
+
+@contextlib.asynccontextmanager
+async def running(
+    config: SiteConfig,
+    db_path: Path,
+    speed: float,
+    profiles: ProfileLibrary | None = None,
+) -> AsyncIterator[Rig]:
+    """The world and the controller running; ``profiles``: what the controller reads."""
+    start = config.sim.start if config.sim and config.sim.start else None
+    clock = ScaledClock(speed, start.astimezone(UTC) if start else None)
+    world = SimWorld(config, clock)
+    endpoints = await world.start()
+    db = await Database.open(db_path)
+    site = Site(
+        config,
+        clock,
+        db,
+        Overrides(endpoints=dict(endpoints.modbus), rfid_ports=dict(endpoints.rfid)),
+        profiles,
+    )
+    world_task = asyncio.create_task(world.run(), name="sim world")
+    site_task = asyncio.create_task(site.run(), name="controller")
+    try:
+        yield Rig(world, site, clock, db, site_task)
+    finally:
+        for task in (site_task, world_task):
+            task.cancel()
+        await asyncio.gather(site_task, world_task, return_exceptions=True)
+        await world.close()
+        await db.close()
+
+
+async def until(check: Callable[[], bool], timeout_s: float = 30.0) -> None:
+    """Wait (wall time, generous) until ``check()``."""
+    async with asyncio.timeout(timeout_s):
+        while not check():
+            await asyncio.sleep(0.01)
