@@ -54,7 +54,9 @@ class PolledDevice:
 
     Fast rows come every poll, slow rows in rotation; each poll's frames are
     the cheapest on this bus (see :mod:`drivers.modbus.cycle`). A reading
-    carries the latest value of every row read so far.
+    carries the latest value of every row read so far, each with the time it
+    was read (a slow row keeps the time of its last read, not the poll's); a
+    row that answered "not available" is dropped, and listed as unavailable.
     """
 
     def __init__(
@@ -75,6 +77,8 @@ class PolledDevice:
         self.timeout_s = timeout_s
         self._sinks: list[ReadingSink] = []
         self.last: dict[Measurement, float | str] = {}
+        self.read_at: dict[Measurement, float] = {}
+        """When each value of :attr:`last` was read on the wire (site-monotonic)."""
         self.last_channels: dict[tuple[Measurement, int], float | str] = {}
         """Values of rows that repeat per channel (relay modules)."""
         self.poller = Poller(
@@ -184,11 +188,13 @@ class PolledDevice:
             self._publish(DeviceSilent(self.name, str(exc), now))
             return
         values: dict[Measurement, float | str] = {}
+        unavailable: set[Measurement] = set()
         for row, v in decoded:
-            if v is None:
-                continue
             if row.channel is not None:
-                self.last_channels[(row.measurement, row.channel)] = v
+                if v is not None:
+                    self.last_channels[(row.measurement, row.channel)] = v
+            elif v is None:
+                unavailable.add(row.measurement)
             else:
                 values[row.measurement] = v
         for m in CUMULATIVE:
@@ -198,11 +204,24 @@ class PolledDevice:
                 and isinstance(after, float)
                 and after < before
             ):
+                # Counted here for the wire's record; whether a reading is
+                # believed is the EVSE's judge's call (edge.evse.reading_judge).
                 self.counters.regressions += 1
-                log.warning(
-                    "%s: %s went back from %s to %s", self.name, m, before, after
-                )
+                log.debug("%s: %s went back from %s to %s", self.name, m, before, after)
+        # A register that answered "not available" has no value now: its last
+        # one is not carried on as if it were still true.
+        for m in unavailable - values.keys():
+            self.last.pop(m, None)
+            self.read_at.pop(m, None)
         self.last.update(values)
+        self.read_at.update(dict.fromkeys(values, now))
         self._publish(
-            DeviceReading(self.name, dict(self.last), now, self.clock.utcnow())
+            DeviceReading(
+                self.name,
+                dict(self.last),
+                now,
+                self.clock.utcnow(),
+                dict(self.read_at),
+                frozenset(unavailable - values.keys()),
+            )
         )

@@ -114,6 +114,10 @@ class Site:
                 device_timeout_s=timing.device_timeout_s,
                 checkpoint_interval_s=timing.checkpoint_interval_s,
                 board_latch=board.latches_after_charge,
+                phases=evse.phases,
+                voltage_v=evse.voltage_v,
+                energy_step_wh=meter.energy_resolution()[0],
+                energy_relative_step=meter.energy_resolution()[1],
             )
             contactor = None
             if evse.contactor is not None:

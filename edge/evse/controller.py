@@ -28,7 +28,6 @@ from edge.evse.events import (
     EnableConfirmed,
     Event,
     HoldReservation,
-    MeterRead,
     MirrorRead,
     NewPeriod,
     Rejected,
@@ -39,6 +38,7 @@ from edge.evse.events import (
     Tick,
     TokenPresented,
 )
+from edge.evse.meter_input import MeterInput
 from edge.evse.state_machine import (
     ActiveSession,
     EvseSettings,
@@ -91,6 +91,7 @@ class EvseController:
         self.inbox: asyncio.Queue[Event] = asyncio.Queue()
         self.state: EvseState = initial_state(clock.monotonic())
         self.power_w = 0.0
+        self.meter_input = MeterInput(settings)
         self.on_change: Callable[[EvseController], None] | None = None
         self.on_reservation_dropped: Callable[[str, str], None] | None = None
         """Called with (reservation id, reason) when the site drops one early."""
@@ -123,25 +124,26 @@ class EvseController:
             self.inbox.put_nowait(MirrorRead(welded))
 
     def on_meter(self, item: DeviceReading | DeviceSilent) -> None:
-        """A meter poll finished."""
-        if isinstance(item, DeviceSilent):
-            return
-        energy = item.number(Measurement.ENERGY_IMPORT)
-        if energy is None:
-            return
-        self.power_w = item.number(Measurement.POWER) or 0.0
-        currents = [
-            c
-            for m in (
-                Measurement.CURRENT_L1,
-                Measurement.CURRENT_L2,
-                Measurement.CURRENT_L3,
-            )
-            if (c := item.number(m)) is not None
-        ]
-        self.inbox.put_nowait(
-            MeterRead(round(energy), self.power_w, max(currents) if currents else None)
-        )
+        """A meter poll finished: its reading, once judged, goes to the machine.
+
+        Only a believed reading reaches the state machine (and renews the
+        meter's freshness, as of the time the register was read on the wire);
+        see :mod:`edge.evse.meter_input`.
+        """
+        event = self.meter_input.feed(item)
+        if event is not None:
+            self.power_w = event.power_w
+            self.inbox.put_nowait(event)
+
+    @property
+    def meter_rejections(self) -> dict[str, int]:
+        """Meter readings not believed, by reason (see ``reading_judge.Reason``)."""
+        return self.meter_input.rejections
+
+    @property
+    def meter_resets(self) -> int:
+        """Meter replacements (or resets) taken as a new baseline."""
+        return self.meter_input.state.resets
 
     def on_token(self, uid: str) -> None:
         """A card was read at this EVSE."""
@@ -182,6 +184,7 @@ class EvseController:
     async def resume(self) -> None:
         """Take over the session and reservation the store holds for this EVSE."""
         evse_uid = self.settings.evse_uid
+        last_wh: list[int] = []
 
         def load(db: StoreHandle) -> tuple[ActiveSession | None, Reservation | None]:
             held = reservations_repo.held_by(db, evse_uid)
@@ -195,6 +198,7 @@ class EvseController:
             s = repo.active_session_for(db, evse_uid)
             if s is None:
                 return None, reservation
+            last_wh.append(s.meter_last_wh)
             session = ActiveSession(
                 s.id,
                 s.meter_start_wh,
@@ -208,6 +212,11 @@ class EvseController:
             return session, reservation
 
         session, reservation = await self.db.run(load)
+        if last_wh:
+            # The resumed session's last stored reading is what the judge
+            # believes until the meter answers (a meter swapped while we were
+            # down is then seen as one, not billed as negative energy).
+            self.meter_input.seed(last_wh[0])
         if session is not None:
             log.info("EVSE %s resumes session %s", evse_uid, session.id)
         if reservation is not None:

@@ -31,10 +31,31 @@ class MirrorRead:
 
 @dataclass(frozen=True)
 class MeterRead:
-    """The meter answered: import energy (Wh), power (W), highest phase current (A)."""
+    """The meter answered: import energy (Wh), power (W), highest phase current (A).
+
+    Only readings the judge believed (:mod:`edge.evse.reading_judge`) are sent.
+    ``read_at`` is the site-monotonic time the energy register was read on the
+    wire (None: when the event is applied); it is the meter's freshness.
+    """
 
     energy_wh: int
     power_w: float
+    current_a: float | None = None
+    read_at: float | None = None
+
+
+@dataclass(frozen=True)
+class MeterReset:
+    """The meter was replaced or reset: it reads far lower and counts on from there.
+
+    The open session is closed on the last believed reading (its energy is what
+    the old meter counted); ``baseline_wh`` is the new meter's reading.
+    """
+
+    last_good_wh: int
+    baseline_wh: int
+    read_at: float
+    power_w: float = 0.0
     current_a: float | None = None
 
 
@@ -125,6 +146,7 @@ Event = (
     BoardRead
     | MirrorRead
     | MeterRead
+    | MeterReset
     | TokenPresented
     | AuthDecision
     | RemoteStop

@@ -35,6 +35,19 @@ class EvseSettings:
     board_latch: bool = False
     """The board disables itself after an EV leaves (EVSE-WB "disable EVSE after
     charge") and reports whether it is enabled (``BoardRead.enabled``)."""
+    phases: int = 3
+    voltage_v: float = 230.0
+    """With ``max_current_a``: the most this EVSE can deliver (the meter judge's
+    rate limit, :mod:`edge.evse.reading_judge`)."""
+    energy_step_wh: float = 10.0
+    """The meter's energy register step, in Wh (an integer register's scale)."""
+    energy_relative_step: float = 0.0
+    """A float energy register's step as a fraction of its value (float32: 2**-23)."""
+
+    @property
+    def max_power_w(self) -> float:
+        """Phases x maximum current x voltage."""
+        return self.phases * self.max_current_a * self.voltage_v
 
 
 @dataclass(frozen=True)

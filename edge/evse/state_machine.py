@@ -31,6 +31,7 @@ from edge.evse.events import (
     EnableConfirmed,
     Event,
     MeterRead,
+    MeterReset,
     MirrorRead,
     NewPeriod,
     Rejected,
@@ -67,6 +68,8 @@ __all__ = [
 ]
 
 SESSION_NAMESPACE = uuid.UUID("5b0c5a0e-3c1d-4f7e-9a51-7d1f0e2a6c11")
+METER_RESET = "METER_RESET"
+"""Stop reason of a session closed because its meter was replaced or reset."""
 WHILE_DOWN = "EV_DISCONNECTED_WHILE_DOWN"
 """Stop reason of a resumed session whose EV left while the controller was down."""
 
@@ -106,21 +109,9 @@ def step(
     elif isinstance(event, MirrorRead):
         s = replace(s, welded=event.welded)
     elif isinstance(event, MeterRead):
-        if s.meter_wh is None or event.energy_wh >= s.meter_wh:
-            s = replace(
-                s,
-                meter_wh=event.energy_wh,
-                meter_seen=now,
-                power_w=event.power_w,
-                current_a=event.current_a,
-            )
-            if s.session is not None and s.session.period is not None:
-                period = s.session.period.observe(event.current_a, event.power_w)
-                s = replace(s, session=replace(s.session, period=period))
-        else:
-            # A meter that goes backwards (reset, swapped) is not believed; it
-            # still counts as alive so that the EVSE is not faulted for it.
-            s = replace(s, meter_seen=now)
+        s = _meter(s, event, now)
+    elif isinstance(event, MeterReset):
+        s = _meter_reset(s, event, now, utc, actions)
     elif isinstance(event, TokenPresented):
         s = _token(s, event.uid, now, cfg, actions)
     elif isinstance(event, AuthDecision):
@@ -137,6 +128,61 @@ def step(
         s = remote.cancel_request(s, event)
     s = _evaluate(s, now, utc, cfg, actions)
     return s, actions
+
+
+def _meter(s: EvseState, e: MeterRead, now: float) -> EvseState:
+    """A believed reading (see :mod:`edge.evse.reading_judge`).
+
+    The meter is fresh as of the time its energy register was read. A reading
+    lower than the last is not believed and does not count as the meter alive
+    (the judge sends none; a new meter comes as :class:`MeterReset`).
+    """
+    if s.meter_wh is not None and e.energy_wh < s.meter_wh:
+        return s
+    seen = now if e.read_at is None else min(now, e.read_at)
+    if s.meter_seen is not None:
+        seen = max(seen, s.meter_seen)
+    s = replace(
+        s,
+        meter_wh=e.energy_wh,
+        meter_seen=seen,
+        power_w=e.power_w,
+        current_a=e.current_a,
+    )
+    if s.session is not None and s.session.period is not None:
+        period = s.session.period.observe(e.current_a, e.power_w)
+        s = replace(s, session=replace(s.session, period=period))
+    return s
+
+
+def _meter_reset(
+    s: EvseState, e: MeterReset, now: float, utc: datetime, actions: list[Action]
+) -> EvseState:
+    """A new meter: close the open session on the last good reading, rebase."""
+    session = s.session
+    if session is not None:
+        wh = max(session.meter_start_wh, e.last_good_wh)
+        period = session.period or OpenPeriod(0, utc, PeriodKind.PARKING, wh)
+        actions.append(
+            StopSession(session.id, wh, utc, METER_RESET, period.close(utc, wh))
+        )
+        actions += [CommandDone(r, CommandOutcome.ACCEPTED) for r in s.stop_requests]
+        s = replace(
+            s,
+            session=None,
+            stopping=None,
+            stop_after=None,
+            stop_requests=(),
+            replug=False,
+            phase=Phase.FINISHED,
+        )
+    return replace(
+        s,
+        meter_wh=e.baseline_wh,
+        meter_seen=min(now, e.read_at),
+        power_w=e.power_w,
+        current_a=e.current_a,
+    )
 
 
 def _board(s: EvseState, e: BoardRead, now: float, actions: list[Action]) -> EvseState:

@@ -10,11 +10,15 @@ Invariants after every step:
 - every remote command is answered at most once, a start ACCEPTED only in the
   step its session starts, a stop ACCEPTED only in the step its session closes;
 - a reserved EVSE starts only for the reserving token or its group, and shows
-  RESERVED only while it holds a reservation and no session.
+  RESERVED only while it holds a reservation and no session;
+- every meter reading goes through the judge (as in the controller), glitches
+  included (+10^9 Wh, NaN, inf, a new meter): session energy is never a reading
+  the judge did not believe, nor is any start, checkpoint or stop reading.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 from hypothesis import settings
@@ -26,8 +30,10 @@ from edge.evse.events import (
     BoardRead,
     CancelRequest,
     CancelReservation,
+    Checkpoint,
     CommandDone,
     MeterRead,
+    MeterReset,
     MirrorRead,
     RemoteStart,
     RemoteStop,
@@ -38,6 +44,14 @@ from edge.evse.events import (
     StopSession,
     Tick,
     TokenPresented,
+)
+from edge.evse.reading_judge import (
+    Accept,
+    JudgeLimits,
+    JudgeState,
+    Reset,
+    Sample,
+    judge,
 )
 from edge.evse.state_machine import EvseSettings, EvseState
 from edge.evse.states import CpState, OcpiEvseStatus
@@ -59,10 +73,15 @@ TOKENS = st.sampled_from(
     ]
 )
 RESERVATIONS = st.sampled_from(["R1", "R2"])
+# Loose enough for the generated steps (up to 500 Wh in a fraction of a second),
+# tight enough for the glitches.
+LIMITS = JudgeLimits(max_power_w=1e7, step_wh=10.0)
+GLITCH = st.sampled_from([1e9, math.nan, math.inf, -math.inf])
 
 
 class EvseMachine(RuleBasedStateMachine):
     sessions_seen = 0
+    resets_closing_a_session = 0
 
     def __init__(self) -> None:
         super().__init__()
@@ -79,6 +98,30 @@ class EvseMachine(RuleBasedStateMachine):
         self.stopped: dict[str, StopSession] = {}
         self.contactor = False
         self.max_energy_seen: dict[str, int] = {}
+        self.judge = JudgeState()
+        self.believed: set[int] = set()
+        self.disbelieved: set[int] = set()
+
+    def _read(self, energy_wh: float, dt: float) -> None:
+        """One meter answer through the judge, as the controller's input does."""
+        read_at = self.h.now + dt
+        self.judge, v = judge(self.judge, Sample(energy_wh, read_at, 0.0), LIMITS)
+        if isinstance(v, Accept):
+            self.believed.add(round(energy_wh))
+            self._record(
+                self.h.send(MeterRead(round(energy_wh), 0.0, None, read_at), dt)
+            )
+            return
+        if isinstance(v, Reset):
+            self.believed.add(round(energy_wh))
+            event = MeterReset(round(v.last_good.energy_wh), round(energy_wh), read_at)
+            if self.h.state.session is not None:
+                EvseMachine.resets_closing_a_session += 1
+            self._record(self.h.send(event, dt))
+            return
+        if math.isfinite(energy_wh):
+            self.disbelieved.add(round(energy_wh))
+        self._record(self.h.send(Tick(), dt))
 
     def _send(self, event, dt: float = 0.0) -> None:
         before = self.h.state
@@ -111,10 +154,14 @@ class EvseMachine(RuleBasedStateMachine):
         for a in actions:
             if isinstance(a, SetContactor):
                 self.contactor = a.closed
+            elif isinstance(a, Checkpoint):
+                assert a.meter_wh not in self.disbelieved - self.believed
             elif isinstance(a, StartSession):
+                assert a.meter_start_wh not in self.disbelieved - self.believed
                 assert a.session_id not in self.started
                 self.started[a.session_id] = a
             elif isinstance(a, StopSession):
+                assert a.meter_stop_wh not in self.disbelieved - self.believed
                 assert a.session_id in self.started, "stopped a session never started"
                 assert a.session_id not in self.stopped, "stopped twice"
                 assert a.meter_stop_wh >= self.started[a.session_id].meter_start_wh
@@ -133,12 +180,26 @@ class EvseMachine(RuleBasedStateMachine):
     def poll_cycle(self, cp: CpState, add: int, dt: float, enabled: bool) -> None:
         self._send(BoardRead(cp, None, enabled), dt)
         self.wh = max(0, self.wh + add)
-        self._record(self.h.send(MeterRead(self.wh, 0.0), 0.01))
+        self._read(self.wh, 0.01)
 
     @rule(add=st.integers(-50, 500), dt=DT)
     def meter(self, add: int, dt: float) -> None:
         self.wh = max(0, self.wh + add)
-        self._record(self.h.send(MeterRead(self.wh, 0.0), dt))
+        self._read(self.wh, dt)
+
+    @rule(glitch=GLITCH, dt=DT)
+    def meter_glitch(self, glitch: float, dt: float) -> None:
+        """One bad answer (a bad frame, a gateway glitch); the meter is fine."""
+        self._read(self.wh + glitch, dt)
+
+    @rule(drop=st.integers(1000, 100_000))
+    def meter_replaced(self, drop: int) -> None:
+        """A new meter, far lower, then counting on (several readings)."""
+        if self.wh >= drop:
+            self.wh -= drop
+            for _ in range(LIMITS.reset_confirm):
+                self.wh += 5
+                self._read(self.wh, 1.0)
 
     @rule(uid=CARDS)
     def card(self, uid: str) -> None:
@@ -225,6 +286,15 @@ class EvseMachine(RuleBasedStateMachine):
         assert (s is None and not active) or (s is not None and active == {s.id})
 
     @invariant()
+    def session_energy_is_never_a_rejected_reading(self) -> None:
+        s = self.h.state
+        if s.session is not None and s.meter_wh is not None:
+            assert s.meter_wh not in self.disbelieved - self.believed
+            # no glitch is ever billed (two equal glitches at start-up are a
+            # meter that reads that much: a baseline, not energy)
+            assert s.meter_wh - s.session.meter_start_wh < 1e9
+
+    @invariant()
     def energy_never_decreases(self) -> None:
         s = self.h.state
         if s.session is not None and s.meter_wh is not None:
@@ -243,5 +313,7 @@ TestEvseMachine = EvseMachine.TestCase
 def test_generated_runs_reach_sessions() -> None:
     """Guard: the invariants above are only worth something if sessions happen."""
     EvseMachine.sessions_seen = 0
+    EvseMachine.resets_closing_a_session = 0
     TestEvseMachine("runTest").runTest()
     assert EvseMachine.sessions_seen >= 10
+    assert EvseMachine.resets_closing_a_session >= 1

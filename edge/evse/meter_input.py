@@ -1,0 +1,124 @@
+"""The EVSE's meter input: a meter's readings, judged, as state-machine events.
+
+Every poll's energy reading goes through :func:`reading_judge.judge`; only a
+believed one becomes a :class:`MeterRead` (stamped with the time its register
+was read on the wire), a new meter a :class:`MeterReset`. Rejections are
+counted by reason and logged once per episode, not once per poll.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from edge.evse.events import MeterRead, MeterReset
+from edge.evse.model import EvseSettings
+from edge.evse.reading_judge import (
+    Accept,
+    JudgeLimits,
+    JudgeState,
+    Pending,
+    Reject,
+    Repeat,
+    Reset,
+    Sample,
+    judge,
+)
+from edge.model.events import DeviceReading, DeviceSilent
+from edge.model.measurement import Measurement
+
+log = logging.getLogger(__name__)
+
+STUCK_POWER_W = 500.0
+"""The meter's own power above which its energy register must move (at least;
+twice the EVSE's idle power if that is higher)."""
+CURRENTS = (Measurement.CURRENT_L1, Measurement.CURRENT_L2, Measurement.CURRENT_L3)
+
+
+def limits_for(settings: EvseSettings) -> JudgeLimits:
+    """The judge's limits for one EVSE's meter."""
+    return JudgeLimits(
+        settings.max_power_w,
+        settings.energy_step_wh,
+        settings.energy_relative_step,
+        stuck_power_w=max(STUCK_POWER_W, 2 * settings.idle_power_w),
+    )
+
+
+class MeterInput:
+    """Judges one EVSE's meter readings; holds what the judge believes."""
+
+    def __init__(self, settings: EvseSettings) -> None:
+        self.evse_uid = settings.evse_uid
+        self.limits = limits_for(settings)
+        self.state = JudgeState()
+
+    def seed(self, energy_wh: int) -> None:
+        """Believe ``energy_wh`` (a resumed session's last stored reading).
+
+        Its read time is unknown, so the next reading's rise is not rate
+        checked; a far lower one is still seen as a new meter.
+        """
+        self.state = JudgeState(last=Sample(float(energy_wh), -math.inf))
+
+    @property
+    def rejections(self) -> dict[str, int]:
+        """Readings not believed, by reason."""
+        return {r.value: n for r, n in self.state.counts.items()}
+
+    def feed(self, item: DeviceReading | DeviceSilent) -> MeterRead | MeterReset | None:
+        """Judge one poll; return the event the state machine should see, if any."""
+        if isinstance(item, DeviceSilent):
+            return None  # silence is detected by time in the state machine
+        energy = item.number(Measurement.ENERGY_IMPORT)
+        read_at = item.read_time(Measurement.ENERGY_IMPORT)
+        if energy is None or read_at is None:
+            if Measurement.ENERGY_IMPORT not in item.unavailable:
+                return None  # not read in this poll, or not a number
+            energy, read_at = math.nan, item.mono
+        power = item.number(Measurement.POWER)
+        # The meter's power counts for the judge only if read with the energy.
+        if item.read_time(Measurement.POWER) != read_at:
+            power = None
+        self.state, verdict = judge(
+            self.state, Sample(energy, read_at, power), self.limits
+        )
+        currents = [c for m in CURRENTS if (c := item.number(m)) is not None]
+        current = max(currents) if currents else None
+        uid = self.evse_uid
+        match verdict:
+            case Accept(recovered=recovered):
+                if recovered is not None:
+                    log.info(
+                        "EVSE %s: meter reads plausibly again (after %s)",
+                        uid,
+                        recovered,
+                    )
+                return MeterRead(round(energy), power or 0.0, current, read_at)
+            case Reject(reason=reason, detail=detail, first=first):
+                if first:
+                    log.warning(
+                        "EVSE %s: meter reading not believed (%s): %s; the meter "
+                        "counts as silent until it reads plausibly again",
+                        uid,
+                        reason,
+                        detail,
+                    )
+                return None
+            case Reset(last_good=last_good, baseline=baseline):
+                log.warning(
+                    "EVSE %s: meter replaced or reset (%.0f Wh, now %.0f Wh): the "
+                    "open session closes on its last good reading",
+                    uid,
+                    last_good.energy_wh,
+                    baseline.energy_wh,
+                )
+                return MeterReset(
+                    round(last_good.energy_wh),
+                    round(baseline.energy_wh),
+                    read_at,
+                    power or 0.0,
+                    current,
+                )
+            case Pending() | Repeat():
+                return None
