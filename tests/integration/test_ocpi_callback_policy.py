@@ -200,3 +200,20 @@ async def test_token_c_goes_to_no_other_origin(tmp_path: Path) -> None:
         reply = await up.client.call("GET", tokens_url, token=token_c, route=peer.route)
         assert reply.status_code == 1000
 
+
+
+async def test_insecure_is_a_loud_warning_and_still_no_other_origin(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("WARNING", logger="edge.uplink.ocpi.service"):
+        async with trap() as t, rig(tmp_path, section={"insecure": True}) as r:
+            warned = [x for x in caplog.records if "insecure = true" in x.message]
+            assert [x.levelname for x in warned] == ["WARNING"]
+            up = r.uplink
+            assert up is not None
+            assert up.creds is not None
+            token_c = up.creds.token_c
+            assert token_c
+            with pytest.raises(DestinationRefused, match="not an origin"):
+                await up.client.call("GET", f"{t.origin}/x", token=token_c)
+            assert t.connections == 0

@@ -136,6 +136,11 @@ class OcpiUplink:
         s = self.section
         if problems := s.transport_problems():
             raise UplinkConfigError("; ".join(f"{k}: {msg}" for k, msg in problems))
+        if s.insecure:
+            log.warning(
+                "[ocpi] insecure = true: plain http to other hosts is allowed, so "
+                "tokens and sessions can be read and changed on the network"
+            )
         try:
             verify = client_context(s.tls_ca_file)
             self.tls = (
@@ -317,11 +322,6 @@ class OcpiUplink:
     async def run(self) -> None:
         """Serve, connect, push and pull until cancelled."""
         s = self.section
-        if s.insecure:
-            log.warning(
-                "[ocpi] insecure = true: plain http to other hosts is allowed, so "
-                "tokens and sessions can be read and changed on the network"
-            )
         tls = self.tls.context if self.tls else None
         try:
             async with serving(
