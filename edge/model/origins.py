@@ -40,7 +40,7 @@ class Origin:
 def is_loopback(host: str) -> bool:
     """Whether ``host`` (a name or an address, no brackets) is this machine."""
     host = host.strip("[]").rstrip(".").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    if host == "localhost":  # not *.localhost: a resolver may send those anywhere
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
