@@ -88,6 +88,11 @@ class _Gate:
                 w.timer.cancel()
             self.flush(key)
 
+    def reset(self) -> None:
+        """Log every pending count and forget every kind (a server stops)."""
+        self.flush_all()
+        self.windows.clear()
+
     def _summary(self, key: Hashable, w: _Window, t: float) -> None:
         n, w.suppressed = w.suppressed, 0
         self.summarize(key, n, t - w.start)

@@ -210,6 +210,19 @@ class OcpiSection(_Model):
     concurrency: Annotated[int, Field(ge=1, le=256)] = 8
     """Requests in flight at once, across objects (one per object at a time)."""
     request_timeout_s: Annotated[float, Field(gt=0, le=300)] = 10.0
+    max_body_bytes: Annotated[int, Field(ge=4096, le=64 << 20)] = 1 << 20
+    """Largest request body our server reads (HTTP 413 beyond)."""
+    header_timeout_s: Annotated[float, Field(gt=0, le=300)] = 5.0
+    """Wall seconds a client has to send a request's line and headers."""
+    body_timeout_s: Annotated[float, Field(gt=0, le=600)] = 10.0
+    """Wall seconds a client has, after the headers, to send the body."""
+    keepalive_timeout_s: Annotated[int, Field(ge=1, le=3600)] = 30
+    """Wall seconds an idle kept-alive connection stays open."""
+    max_connections: Annotated[int, Field(ge=1, le=1024)] = 32
+    """Connections our server holds at once (the idlest is closed for a new one;
+    HTTP 503 when none is idle)."""
+    listen_backlog: Annotated[int, Field(ge=1, le=4096)] = 16
+    """Connections the kernel queues before we accept them."""
     session_patch_interval_s: Annotated[float, Field(ge=0)] = 900.0
     """At most one progress PATCH per active session per interval (site time)."""
     retry_base_s: Annotated[float, Field(gt=0)] = 5.0

@@ -96,3 +96,22 @@ async def request(
     finally:
         writer.close()
         await asyncio.gather(writer.wait_closed(), return_exceptions=True)
+
+
+async def read_one(reader: asyncio.StreamReader) -> Reply:
+    """Read one answer (its head, then ``Content-Length`` bytes of body)."""
+    top = await reader.readuntil(b"\r\n\r\n")
+    reply = parse(top)
+    n = int(reply.headers.get("content-length", "0"))
+    return parse(top + await reader.readexactly(n))
+
+
+async def closed_by_server(reader: asyncio.StreamReader) -> bytes:
+    """Everything the server sends until it closes the connection."""
+    out = b""
+    try:
+        while chunk := await reader.read(65536):
+            out += chunk
+    except ConnectionResetError:
+        pass
+    return out

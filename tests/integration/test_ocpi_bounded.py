@@ -6,17 +6,33 @@ Every request goes over a real loopback socket to the uplink's running server
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import errno
 import json
 import logging
+import os
+import re
+import resource
+import socket
 import urllib.parse
 from pathlib import Path
 
 import pytest
 
+from edge.model.clock import SystemClock
+from edge.uplink.ocpi import asgi
 from edge.uplink.ocpi.answer import MAX_DEPTH
-from edge.uplink.ocpi.server import PREFIX, VERSION
-from tests.integration.ocpi_rig import T0, Rig, rig
-from tests.integration.raw_http import request, token_header
+from edge.uplink.ocpi.asgi import Limits, serving
+from edge.uplink.ocpi.server import PREFIX, VERSION, CpoServer
+from tests.integration.ocpi_rig import T0, Rig, rig, until
+from tests.integration.raw_http import (
+    closed_by_server,
+    head,
+    read_one,
+    request,
+    token_header,
+)
 
 BASE = f"{PREFIX}/{VERSION}".encode()
 TOKEN_URL = BASE + b"/tokens/DE/MSP/CARD1"
@@ -154,3 +170,220 @@ async def test_nesting_within_the_bound_reaches_the_model(tmp_path: Path) -> Non
         put = await request(port(r), b"PUT", TOKEN_URL, auth(r), fine)
         assert (put.status, put.ocpi_status) == (201, 1000)
     assert T0  # the rig's site time starts there
+
+
+# ---- the server's own bounds, over real sockets ----------------------------------
+FAST = {"header_timeout_s": 0.5, "body_timeout_s": 1.0}
+VERSIONS = PREFIX.encode() + b"/versions"
+
+
+async def connect(r: Rig) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    return await asyncio.open_connection("127.0.0.1", port(r))
+
+
+async def versions_ok(r: Rig) -> None:
+    got = await request(port(r), b"GET", VERSIONS, auth(r))
+    assert (got.status, got.ocpi_status) == (200, 1000), got.body
+
+
+async def test_slowloris_is_dropped_after_the_header_timeout(tmp_path: Path, caplog):
+    caplog.set_level(logging.INFO, logger="edge.uplink.ocpi.asgi")
+    async with rig(tmp_path, section=FAST) as r:
+        reader, writer = await connect(r)
+        clock = SystemClock()
+        start = clock.monotonic()
+
+        async def drip() -> None:  # a header that never ends, a byte at a time
+            line = b"GET " + VERSIONS + b" HTTP/1.1\r\nX-Slow: "
+            for i in range(10**6):
+                writer.write(line[i : i + 1] if i < len(line) else b"a")
+                await writer.drain()
+                await asyncio.sleep(0.02)
+
+        dripping = asyncio.create_task(drip())
+        try:
+            assert await closed_by_server(reader) == b""  # no answer: just closed
+            assert clock.monotonic() - start >= 0.5
+            assert not dripping.done()  # it was still sending
+        finally:
+            dripping.cancel()
+            await asyncio.gather(dripping, return_exceptions=True)
+            writer.close()
+        await versions_ok(r)  # the server serves on
+    assert any("request head took longer than 0 s" in x.getMessage()
+               for x in caplog.records)  # fmt: skip
+    no_errors(caplog)
+
+
+async def test_silent_connection_and_slow_body_are_dropped(tmp_path: Path, caplog):
+    async with rig(tmp_path, section=FAST) as r:
+        silent_r, silent_w = await connect(r)
+        body_r, body_w = await connect(r)
+        body_w.write(head(b"PUT", TOKEN_URL, auth(r), length=1000) + b"{" * 10)
+        await body_w.drain()
+        assert await closed_by_server(silent_r) == b""
+        assert await closed_by_server(body_r) == b""
+        silent_w.close()
+        body_w.close()
+        await versions_ok(r)
+    no_errors(caplog)
+
+
+def rss_kib() -> int:
+    return int(re.findall(r"VmRSS:\s+(\d+)", Path("/proc/self/status").read_text())[0])
+
+
+def peak_kib() -> int:
+    """The peak RSS since :func:`reset_peak` (Linux: clear_refs 5)."""
+    return int(re.findall(r"VmHWM:\s+(\d+)", Path("/proc/self/status").read_text())[0])
+
+
+def reset_peak() -> None:
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+CHUNK = b"x" * 65536
+HUNDRED_MB = 100 * (1 << 20)
+
+
+async def send_until_answered(
+    writer: asyncio.StreamWriter, reader: asyncio.StreamReader, chunks: int, frame
+):
+    """Stream ``chunks`` body chunks while reading the answer; stop once it comes."""
+
+    async def send() -> None:
+        with contextlib.suppress(ConnectionError):
+            for _ in range(chunks):
+                writer.write(frame(CHUNK))
+                await writer.drain()
+
+    sending = asyncio.create_task(send())
+    try:
+        return await read_one(reader)
+    finally:
+        sending.cancel()
+        await asyncio.gather(sending, return_exceptions=True)
+        writer.close()
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+async def test_100_mb_body_is_413_without_memory_growth(
+    tmp_path: Path, caplog, framing: str
+) -> None:
+    async with rig(tmp_path, section=FAST) as r:
+        await versions_ok(r)  # everything warmed up
+        reader, writer = await connect(r)
+        if framing == "content-length":
+            top = head(b"PUT", TOKEN_URL, auth(r), length=HUNDRED_MB)
+            frame = bytes
+        else:
+            chunked = (b"Transfer-Encoding", b"chunked")
+            top = head(b"PUT", TOKEN_URL, [*auth(r), chunked])
+            frame = lambda c: b"%x\r\n" % len(c) + c + b"\r\n"  # noqa: E731
+        reset_peak()
+        before = rss_kib()
+        writer.write(top)
+        got = await send_until_answered(writer, reader, HUNDRED_MB // len(CHUNK), frame)
+        grown = peak_kib() - before
+        assert (got.status, got.ocpi_status) == (413, 2000)
+        assert "over 1048576 bytes" in str(got.json()["status_message"])
+        assert grown < 8 * 1024, f"peak RSS grew by {grown} KiB"
+        await versions_ok(r)
+    no_errors(caplog)
+
+
+async def test_content_length_over_the_bound_is_refused_before_reading(tmp_path: Path):
+    async with rig(tmp_path, section={"max_body_bytes": 4096, **FAST}) as r:
+        reader, writer = await connect(r)
+        writer.write(head(b"PUT", TOKEN_URL, auth(r), length=4097))  # no body sent
+        await writer.drain()
+        got = await read_one(reader)  # answered without waiting for the body
+        assert (got.status, got.ocpi_status) == (413, 2000)
+        assert "over 4096 bytes" in str(got.json()["status_message"])
+        writer.close()
+        # without a token: 401, and the size is not even looked at
+        anonymous = await request(port(r), b"PUT", TOKEN_URL, (), b"x" * 5000)
+        assert (anonymous.status, anonymous.ocpi_status) == (401, 2000)
+        fine = json.dumps(token_body()).encode()
+        assert len(fine) < 4096
+        put = await request(port(r), b"PUT", TOKEN_URL, auth(r), fine)
+        assert (put.status, put.ocpi_status) == (201, 1000)
+
+
+async def test_idle_connections_beyond_the_limit_do_not_lock_out(
+    tmp_path: Path, caplog
+) -> None:
+    async with rig(tmp_path, section={"max_connections": 4, **FAST}) as r:
+        idle = [await connect(r) for _ in range(40)]  # 10 x the limit, silent
+        await versions_ok(r)  # the idlest connections made room
+        closed = 0
+        for reader, _ in idle:
+            if reader.at_eof() or await asyncio.wait_for(reader.read(1), 5) == b"":
+                closed += 1
+        assert closed >= 40 - 4 + 1  # at most 3 of them still held (and ours)
+        for _, writer in idle:
+            writer.close()
+    no_errors(caplog)
+
+
+async def test_busy_connections_get_503_then_room_after_the_timeout(
+    tmp_path: Path, caplog
+) -> None:
+    async with rig(tmp_path, section={"max_connections": 4, **FAST}) as r:
+        slow = []
+        for _ in range(4):  # each is amid a request body: not idle, not evictable
+            reader, writer = await connect(r)
+            expect = [*auth(r), (b"Expect", b"100-continue")]
+            writer.write(head(b"PUT", TOKEN_URL, expect, length=100) + b"{")
+            await writer.drain()
+            # the server has read the head and waits for the body
+            interim = await reader.readuntil(b"\r\n\r\n")
+            assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+            slow.append((reader, writer))
+        busy = await request(port(r), b"GET", VERSIONS, auth(r))
+        assert (busy.status, busy.ocpi_status) == (503, 3000)
+        assert "too many connections" in str(busy.json()["status_message"])
+        for reader, _ in slow:  # the body timeout drops them
+            assert await closed_by_server(reader) == b""
+        await versions_ok(r)
+        for _, writer in slow:
+            writer.close()
+    no_errors(caplog)
+
+
+async def test_accept_errors_give_one_line_per_interval(caplog) -> None:
+    """EMFILE for real: this process's open-files limit is lowered meanwhile."""
+    caplog.set_level(logging.INFO)
+    server = CpoServer(SystemClock(), [], lambda: {"B"})
+    key = ("accept", errno.EMFILE)
+    clients: list[socket.socket] = []
+    async with serving(server.app, "127.0.0.1", 0, refusal=server.refusal) as bound:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(
+            resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) + 3, hard)
+        )
+        try:
+            with contextlib.suppress(OSError):  # until no descriptor is left
+                while True:  # the kernel completes the connects; nobody accepts
+                    clients.append(socket.create_connection(("127.0.0.1", bound.port)))
+            # more than one round of retries (asyncio retries each second)
+            await until(
+                lambda: key in asgi.quiet.gate.windows
+                and asgi.quiet.gate.windows[key].suppressed > 2 * Limits.backlog,
+                timeout=30,
+            )
+        finally:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+            for c in clients:
+                c.close()
+        lines = [x for x in caplog.records if "cannot accept" in x.getMessage()]
+        assert len(lines) == 1
+        assert "Too many open files" in lines[0].getMessage()
+        assert lines[0].exc_info is None  # no traceback
+        got = await request(bound.port, b"GET", VERSIONS, [token_header("B")])
+        assert (got.status, got.ocpi_status) == (200, 1000)  # it serves on
+    lines = [x.getMessage() for x in caplog.records]
+    lines = [x for x in lines if "cannot accept" in x]
+    assert len(lines) == 2  # the count is written when the server stops
+    assert re.search(r": \d+ more like this in the last \d+ s$", lines[1])
+    assert not [x for x in caplog.records if x.name == "asyncio"]

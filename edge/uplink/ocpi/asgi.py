@@ -5,28 +5,250 @@ socket is bound before the server starts, so the caller knows the port (0 picks 
 free one) before anyone connects. uvicorn's own signal handling is switched off:
 the process that embeds the server (``edge run``, ``edge sim``, tests) owns
 SIGINT and SIGTERM.
+
+What a client may hold of the server is bounded (:class:`Limits`, wall seconds:
+these are socket timeouts). uvicorn has no timeout for reading a request, so each
+connection runs a protocol of our own (:class:`_BoundedH11`, uvicorn's h11
+protocol plus one timer) that watches h11's view of the request:
+
+* the request line and headers must arrive within ``header_timeout_s`` of the
+  connection opening, or of the first byte of a request on a kept-alive one (a
+  client that sends a byte a second is dropped, as is one that sends nothing);
+  at most 16 KiB of them (h11), else HTTP 400;
+* the body must be complete ``body_timeout_s`` after the headers; a body the
+  app answered early (413) is read and dropped until then, then the connection
+  is closed, so the client reads the answer before its socket is reset;
+* an idle kept-alive connection is closed after ``keepalive_s`` (uvicorn);
+* at most ``max_connections`` connections: one more closes the connection idle
+  the longest (kept alive between requests, or opened without a byte sent);
+  when none is idle it is answered 503 at once and closed. At most as many
+  requests run at once (uvicorn's ``limit_concurrency`` answers 503 beyond);
+* the kernel queues at most ``backlog`` connections not yet accepted.
+
+Refusals made here (400, 503) carry a JSON body from ``refusal`` (an OCPI
+envelope by default). accept() failing for want of file descriptors (EMFILE) and
+any other error the event loop reports are logged at most once a minute with a
+count, as are uvicorn's own warnings (:mod:`edge.logthrottle`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
+import http
 import logging
 import socket
 import ssl
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator, Callable, Generator
 from dataclasses import dataclass
+from typing import Any
 
+import h11
 import uvicorn
 from starlette.types import ASGIApp
+from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.server import ServerState
+
+from edge.logthrottle import Throttle, ThrottleFilter
+from edge.model.clock import SystemClock
+from edge.uplink.ocpi.wire import envelope
 
 log = logging.getLogger(__name__)
+quiet = Throttle(log)
+_uvicorn_filter = ThrottleFilter()
+Refusal = Callable[[int, str], bytes]
+"""(HTTP status, message) -> the JSON body of a refusal."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much of the server one client may hold (wall seconds)."""
+
+    header_timeout_s: float = 5.0
+    body_timeout_s: float = 10.0
+    keepalive_s: int = 30
+    max_connections: int = 32
+    backlog: int = 16
+
+
+def ocpi_refusal(status: int, message: str) -> bytes:
+    """An OCPI envelope: 2000 for a client's fault, 3000 for ours (busy)."""
+    code = 3000 if status >= 500 else 2000
+    now = SystemClock().utcnow()
+    return bytes(envelope(now, status_code=code, message=message).body)
 
 
 class _EmbeddedServer(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         yield
+
+
+class _Config(uvicorn.Config):
+    """uvicorn's settings plus ours, which each connection's protocol reads."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        limits: Limits,
+        refusal: Refusal,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        super().__init__(
+            app,
+            http=_BoundedH11,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+            timeout_keep_alive=limits.keepalive_s,
+            limit_concurrency=limits.max_connections + 1,
+            backlog=limits.backlog,
+            ssl_context_factory=None if ssl_context is None else lambda *_: ssl_context,
+        )
+        self.limits = limits
+        self.refusal = refusal
+
+
+class _Phase(enum.Enum):
+    HEAD = "request head"
+    BODY = "request body"
+
+
+class _BoundedH11(H11Protocol):
+    """uvicorn's h11 protocol with read deadlines and a connection cap."""
+
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        assert isinstance(config, _Config)  # noqa: S101 - serving() builds it
+        self.limits = config.limits
+        self.refusal = config.refusal
+        self.phase: _Phase | None = None
+        self.timer: asyncio.TimerHandle | None = None
+        self.idle_since = self.loop.time()
+
+    # ---- the connection cap ------------------------------------------------------
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        """Admit the connection (evicting an idle one if full), or answer 503."""
+        others = [
+            c
+            for c in self.connections
+            if isinstance(c, _BoundedH11) and not c.transport.is_closing()
+        ]
+        super().connection_made(transport)
+        if len(others) >= self.limits.max_connections and not _evict(others):
+            quiet.log(
+                logging.WARNING,
+                "busy",
+                "refused a connection: %d open, the most allowed (max_connections)",
+                len(others),
+            )
+            self.refuse(503, "too many connections; try again in a few seconds")
+            return
+        self._arm(_Phase.HEAD)
+
+    def idle(self) -> bool:
+        """Between requests (or before the first) with no byte of the next."""
+        between = self.cycle is None or self.cycle.response_complete
+        return (
+            between
+            and self.conn.their_state is h11.IDLE
+            and not self.conn.trailing_data[0]
+        )
+
+    def refuse(self, status: int, message: str) -> None:
+        """Answer ``status`` with our JSON body, bypassing h11, and close."""
+        body = self.refusal(status, message)
+        head = (
+            f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}\r\n"
+            "content-type: application/json\r\n"
+            f"content-length: {len(body)}\r\n"
+            "connection: close\r\n\r\n"
+        )
+        self._disarm()
+        self.transport.write(head.encode("ascii") + body)
+        self.transport.close()
+
+    def send_400_response(self, msg: str) -> None:
+        """Malformed HTTP (h11 refused it): our JSON body, not plain text."""
+        self.refuse(400, "the request is not valid HTTP/1.1 (or its head is over "
+                         "16 KiB)")  # fmt: skip
+
+    # ---- read deadlines ----------------------------------------------------------
+    def handle_events(self) -> None:
+        """Let uvicorn handle what arrived, then set the deadline that applies."""
+        super().handle_events()
+        self._watch()
+
+    def on_response_complete(self) -> None:
+        """After an answer: idle from now (for eviction), keep-alive timer."""
+        self.idle_since = self.loop.time()
+        super().on_response_complete()
+        self._watch()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Stop the deadline with the connection."""
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _watch(self) -> None:
+        if self.transport.is_closing():
+            self._disarm()
+            return
+        state = self.conn.their_state
+        if state is h11.SEND_BODY:
+            self._arm(_Phase.BODY)
+        elif state is h11.IDLE and (self.cycle is None or self.conn.trailing_data[0]):
+            self._arm(_Phase.HEAD)  # a first request, or the next one has begun
+        else:
+            self._disarm()  # the app answers, or uvicorn's keep-alive timer runs
+
+    def _arm(self, phase: _Phase) -> None:
+        if self.phase is phase:
+            return
+        self._disarm()
+        self.phase = phase
+        limit = (
+            self.limits.header_timeout_s
+            if phase is _Phase.HEAD
+            else self.limits.body_timeout_s
+        )
+        self.timer = self.loop.call_later(limit, self._expired, phase, limit)
+
+    def _disarm(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer, self.phase = None, None
+
+    def _expired(self, phase: _Phase, limit: float) -> None:
+        self.timer, self.phase = None, None
+        quiet.log(
+            logging.INFO,
+            ("slow", phase),
+            "closed a connection from %s: its %s took longer than %.0f s",
+            self.client[0] if self.client else "?",
+            phase.value,
+            limit,
+        )
+        self.transport.close()
+
+
+def _evict(conns: list[_BoundedH11]) -> bool:
+    """Close the connection idle the longest; False if none is idle."""
+    idle = [c for c in conns if c.idle()]
+    if not idle:
+        return False
+    oldest = min(idle, key=lambda c: c.idle_since)
+    quiet.log(logging.INFO, "evict", "closed an idle connection to admit a new one")
+    oldest.transport.close()
+    return True
 
 
 @dataclass(frozen=True)
@@ -44,7 +266,7 @@ class Bound:
         return f"{self.scheme}://{host}:{self.port}"
 
 
-def bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int, backlog: int = Limits.backlog) -> socket.socket:
     """A listening TCP socket (port 0: any free port)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say
@@ -53,7 +275,7 @@ def bind(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
-        sock.listen(128)
+        sock.listen(backlog)
     except OSError:
         sock.close()
         raise
@@ -61,44 +283,91 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+ACCEPT_FAILED = "socket.accept() out of system resource"
+"""What asyncio reports when accept() fails with EMFILE, ENFILE, ENOBUFS, ENOMEM."""
+
+
+def loop_errors(context: dict[str, Any]) -> None:
+    """The event loop's errors, each kind at most once a minute with a count."""
+    message = str(context.get("message") or "event loop error")
+    exc = context.get("exception")
+    if message == ACCEPT_FAILED:
+        sock = context.get("socket")
+        where = sock.getsockname() if sock is not None else "?"
+        quiet.log(
+            logging.ERROR,
+            ("accept", getattr(exc, "errno", None)),
+            "cannot accept connections on %s: %s; the open-files limit (ulimit -n) "
+            "or memory is exhausted, new clients wait in the backlog",
+            where,
+            exc,
+        )
+        return
+    quiet.log(
+        logging.ERROR,
+        ("loop", message),
+        "%s",
+        message,
+        exc_info=exc if isinstance(exc, BaseException) else None,
+    )
+
+
+@contextlib.contextmanager
+def _quiet_loop() -> Generator[None, None, None]:
+    """Route the running loop's errors through :func:`loop_errors` meanwhile."""
+    loop = asyncio.get_running_loop()
+    previous = loop.get_exception_handler()
+
+    def handler(_: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        loop_errors(context)
+
+    loop.set_exception_handler(handler)
+    logging.getLogger("uvicorn.error").addFilter(_uvicorn_filter)
+    try:
+        yield
+    finally:
+        if loop.get_exception_handler() is handler:
+            loop.set_exception_handler(previous)
+        quiet.gate.reset()  # the counts so far are written
+
+
 @contextlib.asynccontextmanager
 async def serving(
-    app: ASGIApp, host: str, port: int, *, ssl_context: ssl.SSLContext | None = None
+    app: ASGIApp,
+    host: str,
+    port: int,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+    limits: Limits | None = None,
+    refusal: Refusal = ocpi_refusal,
 ) -> AsyncIterator[Bound]:
     """Serve ``app`` on ``host:port`` for the duration of the block.
 
     With ``ssl_context``, HTTPS with that very context: a certificate loaded into
     it later is used for new connections.
     """
-    sock = bind(host, port)
+    limits = limits or Limits()
+    sock = bind(host, port, limits.backlog)
     scheme = "http" if ssl_context is None else "https"
     bound = Bound(host, int(sock.getsockname()[1]), scheme)
-    config = uvicorn.Config(
-        app,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        timeout_graceful_shutdown=1,
-        timeout_keep_alive=30,
-        ssl_context_factory=None if ssl_context is None else lambda *_: ssl_context,
-    )
-    server = _EmbeddedServer(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]), name=f"asgi {port}")
-    try:
-        while not server.started:
-            if task.done():
-                task.result()  # raises what stopped it
-                raise OSError(f"server on {bound.base_url} stopped at start-up")
-            await asyncio.sleep(0.005)
-        yield bound
-    finally:
-        server.should_exit = True
-        server.force_exit = True  # do not wait for idle keep-alive connections
+    server = _EmbeddedServer(_Config(app, limits, refusal, ssl_context))
+    with _quiet_loop():
+        task = asyncio.create_task(server.serve(sockets=[sock]), name=f"asgi {port}")
         try:
-            await asyncio.wait({task}, timeout=5)
+            while not server.started:
+                if task.done():
+                    task.result()  # raises what stopped it
+                    raise OSError(f"server on {bound.base_url} stopped at start-up")
+                await asyncio.sleep(0.005)
+            yield bound
         finally:
-            if not task.done():
-                task.cancel()
-            elif not task.cancelled() and task.exception() is not None:
-                log.warning("server on %s: %r", bound.base_url, task.exception())
-            sock.close()
+            server.should_exit = True
+            server.force_exit = True  # do not wait for idle keep-alive connections
+            try:
+                await asyncio.wait({task}, timeout=5)
+            finally:
+                if not task.done():
+                    task.cancel()
+                elif not task.cancelled() and task.exception() is not None:
+                    log.warning("server on %s: %r", bound.base_url, task.exception())
+                sock.close()

@@ -17,12 +17,15 @@ error; any other exception is logged and answered with OCPI 3000, never
 crashing the server.
 
 Order of refusals, so that a caller without a token learns nothing about us
-(not which paths exist, nor how large a body may be): a request that presents
-none of the tokens we accept is HTTP 401 (OCPI 2000) whatever its path; then an
-unknown path is HTTP 404 (OCPI 2001) and a method the path does not take HTTP 405
-(OCPI 2000), both in the envelope; then a functional module refuses a token B
-that is only pending (401). Repeated refusals are logged once per minute with a
-count (:mod:`edge.logthrottle`).
+(not which paths exist, nor how large a body may be) and costs us no body read:
+a request that presents none of the tokens we accept is HTTP 401 (OCPI 2000)
+whatever its path, before its body is read; then a body over ``max_body_bytes``
+is HTTP 413 (OCPI 2000), refused on its ``Content-Length`` before reading, or
+when the bytes read pass the bound (it is read in chunks, never more than the
+bound held); then an unknown path is HTTP 404 (OCPI 2001) and a method the path
+does not take HTTP 405 (OCPI 2000), both in the envelope; then a functional
+module refuses a token B that is only pending (401). Repeated refusals are
+logged once per minute with a count (:mod:`edge.logthrottle`).
 
 Run it with :func:`edge.uplink.ocpi.asgi.serving`.
 """
@@ -33,14 +36,19 @@ import logging
 from collections.abc import Awaitable, Callable, Collection, Sequence
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from edge.config.schema import OcpiSection
 from edge.logthrottle import Throttle
 from edge.model.clock import Clock
 from edge.uplink.ocpi.answer import Answer, Refused, shown
+from edge.uplink.ocpi.asgi import Limits
 from edge.uplink.ocpi.client import Party
 from edge.uplink.ocpi.models import (
     Credentials,
@@ -58,6 +66,8 @@ log = logging.getLogger(__name__)
 quiet = Throttle(log)
 VERSION = "2.2.1"
 PREFIX = "/ocpi/cpo"
+MAX_BODY_BYTES = 1 << 20
+"""Default bound of a request body (1 MiB; an OCPI object is a few KiB)."""
 Handler = Callable[[Request], Awaitable[Answer]]
 
 
@@ -73,6 +83,7 @@ class CpoServer:
         accept_raw_token: bool = True,
         functional_tokens: Callable[[], Collection[str]] | None = None,
         party: Party | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self.clock = clock
         self.roles = roles
@@ -94,6 +105,7 @@ class CpoServer:
                 ),
             ],
             exception_handlers={HTTPException: self._http_error},
+            middleware=[Middleware(_Gate, server=self, max_body_bytes=max_body_bytes)],
         )
         # No redirect from a path with a trailing slash: it would tell a caller
         # without a token which paths exist.
@@ -209,6 +221,12 @@ class CpoServer:
     def _any_token(self) -> set[str]:
         return {*self.accepted_tokens(), *self.functional_tokens()}
 
+    def refusal(self, http_status: int, message: str) -> bytes:
+        """The body of a refusal made below the app (400, 503): an envelope."""
+        code = 3000 if http_status >= 500 else 2000
+        answer = envelope(self.clock.utcnow(), status_code=code, message=message)
+        return bytes(answer.body)
+
     async def _http_error(self, request: Request, exc: Exception) -> Response:
         """Unknown path (404) or method (405): after the token check, in an envelope."""
         if denied := self._deny(request, self._any_token()):
@@ -277,3 +295,84 @@ class CpoServer:
         token = authorized(request, self.accepted_tokens(), self.accept_raw_token)
         creds = Credentials(token=token or "", url=self.versions_url, roles=self.roles)
         return envelope(self.clock.utcnow(), creds.model_dump_ocpi(), request=request)
+
+
+def server_limits(section: OcpiSection) -> Limits:
+    """What one client may hold of our server, from the site file's [ocpi]."""
+    return Limits(
+        header_timeout_s=section.header_timeout_s,
+        body_timeout_s=section.body_timeout_s,
+        keepalive_s=section.keepalive_timeout_s,
+        max_connections=section.max_connections,
+        backlog=section.listen_backlog,
+    )
+
+
+class _Gate:
+    """ASGI middleware: the token check, then the body bound, then the app.
+
+    The body is read here, in the chunks the server delivers, and handed to the
+    app whole; a client that leaves meanwhile gets no answer.
+    """
+
+    def __init__(self, app: ASGIApp, *, server: CpoServer, max_body_bytes: int) -> None:
+        self.app = app
+        self.server = server
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        srv = self.server
+        request = Request(scope)
+        if denied := srv._deny(request, srv._any_token()):
+            await denied(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length", "")
+        if length.isdigit() and int(length) > self.max_body_bytes:
+            await self._too_large(request, scope, receive, send)
+            return
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client left: nobody to answer
+            chunk = bytes(message.get("body", b""))
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                await self._too_large(request, scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body, replayed = b"".join(chunks), False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(
+        self, request: Request, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        quiet.log(
+            logging.WARNING,
+            "too large",
+            "refused %s %s: body over %d bytes",
+            request.method,
+            request.url.path,
+            self.max_body_bytes,
+        )
+        answer = envelope(
+            self.server.clock.utcnow(),
+            status_code=2000,
+            message=f"the request body is over {self.max_body_bytes} bytes",
+            http_status=413,
+            request=request,
+        )
+        await answer(scope, receive, send)

@@ -56,7 +56,7 @@ from edge.uplink.ocpi.peer_policy import (
 from edge.uplink.ocpi.planner import RECEIVER_MODULE, Planner, Target
 from edge.uplink.ocpi.sender import Peer, Sender, SenderSettings
 from edge.uplink.ocpi.sender_api import SenderApi
-from edge.uplink.ocpi.server import CpoServer
+from edge.uplink.ocpi.server import CpoServer, server_limits
 from edge.uplink.ocpi.state import created_keys, queue_if_changed
 from edge.uplink.ocpi.tokens import (
     MemoryTokenSink,
@@ -178,6 +178,7 @@ class OcpiUplink:
             accept_raw_token=self.section.accept_raw_token,
             functional_tokens=self._registered_token_b,
             party=self.ctx.party,
+            max_body_bytes=self.section.max_body_bytes,
         )
         self.handshake = Handshake(
             self.client, self.store, self.tokens, self.roles, clock
@@ -324,8 +325,14 @@ class OcpiUplink:
         s = self.section
         tls = self.tls.context if self.tls else None
         try:
+            limits = server_limits(s)
             async with serving(
-                self.server.app, s.listen_host, s.listen_port, ssl_context=tls
+                self.server.app,
+                s.listen_host,
+                s.listen_port,
+                ssl_context=tls,
+                limits=limits,
+                refusal=self.server.refusal,
             ) as bound:
                 self.server.public_url = (s.public_url or bound.base_url).rstrip("/")
                 await self.queue_static()
