@@ -7,8 +7,10 @@ of the database file, so they are private too. Files and a directory left
 readable by others (an older install, a copy made with a lax umask) are
 tightened and reported once, at start.
 
-A shared sticky directory such as ``/tmp`` is not ours to tighten: the files in
-it are still made 0600, and the directory is left as it is.
+Only a directory that holds nothing but the store is tightened: a shared
+sticky one such as ``/tmp``, or one with other things in it (``/var/lib``, a
+home), is left as it is (with a warning when others may read it); the files in
+it are still made 0600.
 """
 
 from __future__ import annotations
@@ -56,21 +58,53 @@ def _tighten(path: Path, wanted: int, what: str) -> None:
     )
 
 
-def private_dir(directory: Path) -> None:
-    """Create ``directory`` (and parents) 0700, or tighten it if it is ours."""
+def _dedicated(directory: Path, db_name: str) -> bool:
+    """``directory`` holds only the store: the database, its companions, JSON files.
+
+    Only such a directory is ours to tighten: ``--db /var/lib/x.db`` must never
+    make ``/var/lib`` (or a home, or ``/proc``) private.
+    """
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return False
+    for entry in entries:
+        name = entry.name
+        if not entry.is_file(follow_symlinks=False):
+            return False
+        if not (name.startswith(db_name) or name.endswith((".json", ".tmp"))):
+            return False
+    return True
+
+
+def private_dir(directory: Path, db_name: str) -> None:
+    """Create ``directory`` (and parents) 0700, or tighten it if it is the store's.
+
+    A directory that holds other things too (or is shared, sticky, or someone
+    else's) is left as it is, with a warning if others may read it: the files in
+    it are still made 0600.
+    """
     if not directory.exists():
         directory.mkdir(parents=True, mode=DIR_MODE, exist_ok=True)
         # mkdir's mode passes through the umask; say it exactly.
         directory.chmod(DIR_MODE)
         return
     info = directory.stat()
+    if not info.st_mode & OTHERS:
+        return
     if info.st_mode & stat.S_ISVTX:
         log.info("%s is a shared directory; its database files are 0600", directory)
         return
-    if info.st_uid != os.geteuid():
-        # Not ours (e.g. /var/lib owned by root): the files are still private.
+    if info.st_uid == os.geteuid() and _dedicated(directory, db_name):
+        _tighten(directory, DIR_MODE, "database directory")
         return
-    _tighten(directory, DIR_MODE, "database directory")
+    log.warning(
+        "database directory %s is open to other users (mode %o) and holds more "
+        "than the store, so it is left as it is (the database files are 0600); "
+        "keep the store in a directory of its own",
+        directory,
+        stat.S_IMODE(info.st_mode),
+    )
 
 
 def private_file(path: Path, what: str = "database file") -> None:
@@ -88,7 +122,7 @@ def private_file(path: Path, what: str = "database file") -> None:
 
 def private_database(path: Path) -> None:
     """Make the database at ``path``, its companions and its directory private."""
-    private_dir(path.parent)
+    private_dir(path.parent, path.name)
     private_file(path)
     for suffix in COMPANIONS:
         _tighten(path.with_name(path.name + suffix), FILE_MODE, "database file")

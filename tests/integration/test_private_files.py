@@ -163,6 +163,25 @@ def test_token_a_on_the_command_line_is_refused(
     assert not (tmp_path / "edge.db").exists()  # refused before anything is opened
 
 
+async def test_a_directory_holding_more_than_the_store_is_left_as_it_is(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # `--db /var/lib/x.db` must not make /var/lib (or a home, or /proc) private
+    lib = tmp_path / "lib"
+    (lib / "apt").mkdir(parents=True)
+    (lib / "notes.txt").write_text("x")
+    lib.chmod(0o755)
+    caplog.set_level(logging.WARNING, logger="edge.store.private")
+    db = await Database.open(lib / "edge.db")
+    await db.close()
+    assert mode(lib) == 0o755
+    assert mode(lib / "edge.db") == 0o600
+    assert mode(lib / "notes.txt") == 0o644  # not ours: untouched
+    [warning] = [r.getMessage() for r in caplog.records]
+    assert f"database directory {lib} is open to other users (mode 755)" in warning
+    assert "left as it is" in warning
+
+
 @pytest.mark.parametrize("flag", ["--token-c", "--token-b"])
 def test_tokens_c_and_b_on_the_command_line_are_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str
