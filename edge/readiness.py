@@ -70,6 +70,11 @@ class Readiness:
         return self._event.is_set()
 
     @property
+    def parts(self) -> list[str]:
+        """The parts that came up, in the order they did."""
+        return list(self._up)
+
+    @property
     def pending(self) -> list[str]:
         """The parts not up yet, sorted (for messages)."""
         return sorted(self._pending)

@@ -23,6 +23,16 @@ def write_atomically(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
+FILE_POLL_WALL_S = 0.05
+"""How often (wall seconds) ``--start-when`` looks for its file."""
+
+
+async def file_appears(path: Path, clock: ScaledClock) -> None:
+    """Return once ``path`` exists (written by another process: polled)."""
+    while not await asyncio.to_thread(path.exists):
+        await clock.sleep(clock.from_wall(FILE_POLL_WALL_S))
+
+
 async def serve(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM; print one line per device first."""
     try:
@@ -56,7 +66,15 @@ async def serve(args: argparse.Namespace) -> int:
         return 1
     for line in world.describe():
         print(line, flush=True)
-    task = asyncio.create_task(world.run())
+    start_when = None
+    if args.start_when:
+        gate = Path(args.start_when)
+        print(f"holding the EV schedule until {gate} exists", file=sys.stderr)
+
+        async def start_when() -> None:
+            await file_appears(gate, clock)
+
+    task = asyncio.create_task(world.run(start_when=start_when))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, task.cancel)
@@ -79,6 +97,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     s.add_argument("--truth", help="append one JSON line per plug-in and unplug here")
     s.add_argument(
         "--clock-file", help="write the site clock here for `edge run --clock-file`"
+    )
+    s.add_argument(
+        "--start-when",
+        metavar="PATH",
+        help="serve at once, but start the EV schedule only once PATH exists "
+        "(`edge run --ready-file PATH`: the controller is READY); the clock runs on",
     )
     args = p.parse_args(argv)
     return asyncio.run(serve(args))

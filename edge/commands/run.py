@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from edge.commands import ready_file
 from edge.commands.common import EXIT_CONFIG, EXIT_RUNTIME, load_site
 from edge.commands.ocpi import add_uplink_flags, apply_uplink_flags
 
@@ -54,6 +55,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         clock = SystemClock() if args.speed == 1 else ScaledClock(args.speed)
 
     async def main() -> int:
+        ready = Path(args.ready_file) if args.ready_file else None
+        if ready is not None:
+            ready_file.clear(ready)  # an earlier run's: not this one's readiness
         db = await Database.open(args.db or config.store.path)
         try:
             site = Site(config, clock, db)
@@ -62,6 +66,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             await db.close()
             return EXIT_CONFIG
         task = asyncio.create_task(site.run())
+        announcer = None
+        if ready is not None:
+            announcer = asyncio.create_task(ready_file.announce(site, ready))
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, task.cancel)
@@ -73,6 +80,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         except asyncio.CancelledError:
             pass
         finally:
+            if ready is not None and announcer is not None:
+                announcer.cancel()
+                ready_file.clear(ready)
             await db.close()
         return 0
 
@@ -98,5 +108,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--clock-file",
         help="share site time with `hal-sim serve --clock-file` (simulated sites)",
     )
+    ready_file.add_ready_flag(run)
     add_uplink_flags(run)
     run.set_defaults(func=cmd_run)

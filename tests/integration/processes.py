@@ -51,6 +51,24 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float = 30.0) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def ready(path: Path, timeout: float = 90.0) -> dict[str, Any]:
+    """Wait for ``edge run --ready-file path``; return what it says (pid, ready_at).
+
+    The timeout is a guard for a controller that never comes up; a slow machine
+    only makes the wait longer.
+    """
+    text = wait_for(f"controller READY ({path.name})", lambda: _read(path), timeout)
+    info: dict[str, Any] = json.loads(text)
+    return info
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return None
+
+
 def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
     """Read the controller's database from outside (read-only, WAL aware)."""
     if not db.exists():

@@ -19,8 +19,12 @@ def site_file(
     port: int | None = None,
     evses: int = 2,
     extra: str = "",
+    sim: str = "",
 ) -> Path:
-    """A site of ``evses`` EVSEs on one Modbus TCP gateway with the given visits."""
+    """A site of ``evses`` EVSEs on one Modbus TCP gateway with the given visits.
+
+    ``extra`` is TOML added before ``[sim]``, ``sim`` keys of ``[sim]`` itself.
+    """
     port = port or free_port()
     lines = [
         '[site]\nname = "test"\n',
@@ -38,7 +42,7 @@ def site_file(
     lines.append('[[token]]\nuid = "62E3086CED"\n')
     lines.append("[sessions]\ndevice_timeout_s = 30\ncheckpoint_interval_s = 600\n")
     lines.append(extra)
-    lines.append("[sim]\nstart = 2026-03-02T07:00:00+01:00\n" + arrivals)
+    lines.append("[sim]\nstart = 2026-03-02T07:00:00+01:00\n" + sim + arrivals)
     path = tmp_path / "site.toml"
     path.write_text("\n".join(lines))
     return path

@@ -6,7 +6,7 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from .processes import query, start, stop, truth, wait_for
+from .processes import query, ready, start, stop, truth, wait_for
 from .sites import arrival, site_file
 
 SPEED = "400"
@@ -19,17 +19,26 @@ def test_killed_controller_resumes_the_session(tmp_path: Path) -> None:
         tmp_path / "truth.jsonl",
         tmp_path / "log",
     )
-    # The controller starts first (devices unreachable: it waits, contactor open),
-    # so that it is up before the simulated EV arrives.
-    edge = start(
-        ["edge", "run", "--config", str(site), "--db", str(db), "--speed", SPEED], log
-    )
-    wait_for("controller database", lambda: query(db, "PRAGMA user_version"))
+    run = ["edge", "run", "--config", str(site), "--db", str(db), "--speed", SPEED]
+    # The simulated EV arrives only once the controller is READY (its card
+    # reader open, its devices polled): the simulator waits for the ready file.
     sim = start(
-        ["hal-sim", "serve", str(site), "--speed", SPEED, "--truth", str(truth_log)],
+        [
+            "hal-sim",
+            "serve",
+            str(site),
+            "--speed",
+            SPEED,
+            "--truth",
+            str(truth_log),
+            "--start-when",
+            str(tmp_path / "ready-1"),
+        ],
         log,
     )
+    edge = start([*run, "--ready-file", str(tmp_path / "ready-1")], log)
     try:
+        ready(tmp_path / "ready-1")
         active = wait_for(
             "active session",
             lambda: query(
@@ -38,10 +47,7 @@ def test_killed_controller_resumes_the_session(tmp_path: Path) -> None:
         )
         stop(edge, signal.SIGKILL)  # power cut: no clean-up at all
         assert query(db, "SELECT status FROM sessions") == [("ACTIVE",)]
-        edge = start(
-            ["edge", "run", "--config", str(site), "--db", str(db), "--speed", SPEED],
-            log,
-        )
+        edge = start([*run, "--ready-file", str(tmp_path / "ready-2")], log)
         done = wait_for(
             "session completed",
             lambda: query(
@@ -54,6 +60,9 @@ def test_killed_controller_resumes_the_session(tmp_path: Path) -> None:
     finally:
         stop(edge)
         stop(sim)
+    # SIGKILL left the first ready file; the clean stop removed the second's.
+    assert (tmp_path / "ready-1").exists()
+    assert not (tmp_path / "ready-2").exists()
     rows = query(db, "SELECT id FROM sessions")
     assert rows == [(active[0][0],)]  # the same session, and only it
     sid, meter_start, meter_stop, _ = done[0]
