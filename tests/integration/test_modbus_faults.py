@@ -112,7 +112,9 @@ async def test_a_meter_reset_to_zero_counts_a_regression_and_frozen_values_stay(
             await until(lambda: dev.last.get(M.ENERGY_IMPORT) == pytest.approx(5000))
             meter.freeze()
             meter.add_energy(250.0, (10, 10, 10))
-            await asyncio.sleep(0.05)
+            # two whole polls after the freeze (not a wait for wall time)
+            frames = dev.counters.answered_count + 2 * len(dev.poller.cycles[0]) + 1
+            await until(lambda: dev.counters.answered_count >= frames)
             assert dev.last[M.ENERGY_IMPORT] == pytest.approx(5000)
             meter.faults.clear()
             await until(lambda: dev.last.get(M.ENERGY_IMPORT) == pytest.approx(5250))

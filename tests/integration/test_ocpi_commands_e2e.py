@@ -37,6 +37,7 @@ from tests.integration.ocpi_rig import until
 from tests.integration.sites import site_file
 
 SPEED = 20.0
+READY_GUARD_S = 30.0
 LOCATION = ("NL", "EXA", "LOC1")
 # A token of another eMSP that roams through this backoffice: the Session and CDR
 # must name the token's issuer, not the party the CPO pushes to (DE*MSP).
@@ -136,7 +137,10 @@ async def live_site(tmp_path: Path) -> AsyncIterator[Live]:
                 ]
                 uplink = site.uplink
                 assert uplink is not None
-                await until(uplink.connected.is_set)
+                # READY: card readers open, devices polled, the uplink decided;
+                # then registered (the timeouts are guards, not waits)
+                await asyncio.wait_for(site.ready.wait(), READY_GUARD_S)
+                await asyncio.wait_for(uplink.connected.wait(), READY_GUARD_S)
                 live = Live(site, world, bo, CpoPeer(bo.backoffice), clock, db)
                 # the EVSEs' first statuses reached the backoffice
                 await until(
