@@ -22,8 +22,11 @@ from __future__ import annotations
 import logging
 import ssl
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
+from edge.config.schema import OcpiSection
 from edge.model.origins import Origin, OriginError, origin_of, plain_http_problem
+from edge.uplink.ocpi.credentials import OcpiCredentials
 
 log = logging.getLogger(__name__)
 
@@ -84,20 +87,28 @@ class Destinations:
 
     def __init__(
         self,
-        registered: Callable[[], Iterable[str]],
+        creds: Callable[[], OcpiCredentials | None],
         allowed: Iterable[str] = (),
         *,
         insecure: bool = False,
     ) -> None:
-        self.registered = registered
-        """The URLs of the stored registration (read at every check)."""
+        self.creds = creds
+        """The stored registration (read at every check)."""
         self.allowed = frozenset(origin_of(u) for u in allowed)
         self.insecure = insecure
+
+    def registered_urls(self) -> list[str]:
+        """The URLs of the stored registration."""
+        c = self.creds()
+        if c is None:
+            return []
+        urls = [c.versions_url, *(e.url for e in c.endpoints)]
+        return urls + [u for u in (c.version_url, c.registered_with) if u]
 
     def origins(self) -> set[Origin]:
         """Every origin allowed right now."""
         out = set(self.allowed)
-        for url in self.registered():
+        for url in self.registered_urls():
             try:
                 out.add(origin_of(url))
             except OriginError:
@@ -120,3 +131,40 @@ class Destinations:
             f"{origin} is not an origin of the registered backoffice's endpoints "
             "nor one of [ocpi] allowed_origins"
         )
+
+    def guard(self, url: str, token: str) -> str | None:
+        """The client's check of every request: any token, then token C."""
+        if (why := self.transport_refusal(url)) is not None:
+            return why
+        c = self.creds()
+        if c is not None and c.token_c and token == c.token_c:
+            return self.refusal(url)
+        return None
+
+
+@dataclass(frozen=True)
+class Security:
+    """What the uplink needs to call and to be called safely."""
+
+    verify: ssl.SSLContext
+    """Checks the backoffice's certificate."""
+    tls: ServerTls | None
+    """Our server's certificate (None: plain http, on loopback or behind a proxy)."""
+    destinations: Destinations
+
+
+def security(
+    section: OcpiSection, creds: Callable[[], OcpiCredentials | None]
+) -> Security:
+    """Load the TLS files and the allow-list of ``section``; TlsConfigError if not."""
+    if section.insecure:
+        log.warning(
+            "[ocpi] insecure = true: plain http to other hosts is allowed, so "
+            "tokens and sessions can be read and changed on the network"
+        )
+    cert, key = section.tls_cert_file, section.tls_key_file
+    return Security(
+        client_context(section.tls_ca_file),
+        ServerTls(cert, key) if cert and key else None,
+        Destinations(creds, section.allowed_origins, insecure=section.insecure),
+    )

@@ -47,12 +47,7 @@ from edge.uplink.ocpi.models import (
     Tariff,
     describe_validation_error,
 )
-from edge.uplink.ocpi.peer_policy import (
-    Destinations,
-    ServerTls,
-    TlsConfigError,
-    client_context,
-)
+from edge.uplink.ocpi.peer_policy import TlsConfigError, security
 from edge.uplink.ocpi.planner import RECEIVER_MODULE, Planner, Target
 from edge.uplink.ocpi.sender import Peer, Sender, SenderSettings
 from edge.uplink.ocpi.sender_api import SenderApi
@@ -136,30 +131,18 @@ class OcpiUplink:
         s = self.section
         if problems := s.transport_problems():
             raise UplinkConfigError("; ".join(f"{k}: {msg}" for k, msg in problems))
-        if s.insecure:
-            log.warning(
-                "[ocpi] insecure = true: plain http to other hosts is allowed, so "
-                "tokens and sessions can be read and changed on the network"
-            )
         try:
-            verify = client_context(s.tls_ca_file)
-            self.tls = (
-                ServerTls(s.tls_cert_file, s.tls_key_file)
-                if s.tls_cert_file and s.tls_key_file
-                else None
-            )
-            self.destinations = Destinations(
-                self._registered_urls, s.allowed_origins, insecure=s.insecure
-            )
+            sec = security(s, lambda: self.creds)
         except TlsConfigError as exc:
             raise UplinkConfigError(str(exc)) from exc
+        self.tls, self.destinations = sec.tls, sec.destinations
         self.client = OcpiClient(
             timeout_s=s.request_timeout_s,
             max_connections=s.concurrency + 2,
             base64_token=s.base64_token,
             transport=transport,
-            verify=verify,
-            guard=self._guard,
+            verify=sec.verify,
+            guard=sec.destinations.guard,
         )
         self.roles = [
             CredentialsRole.model_validate(
@@ -270,23 +253,6 @@ class OcpiUplink:
         return Caller(c.token_c, Route(self.ctx.party, c.peer_party))
 
     # ---- who we talk to ----------------------------------------------------------
-    def _registered_urls(self) -> list[str]:
-        """The URLs of the stored registration: where token C may go."""
-        c = self.creds
-        if c is None:
-            return []
-        urls = [c.versions_url, *(e.url for e in c.endpoints)]
-        return urls + [u for u in (c.version_url, c.registered_with) if u]
-
-    def _guard(self, url: str, token: str) -> str | None:
-        """Every request: http(s) only, TLS off this machine; token C: registered."""
-        if (why := self.destinations.transport_refusal(url)) is not None:
-            return why
-        c = self.creds
-        if c is not None and c.token_c and token == c.token_c:
-            return self.destinations.refusal(url)
-        return None
-
     def reload_tls(self) -> None:
         """Load the certificate files again (SIGHUP); on error keep the old pair."""
         if self.tls is None:
