@@ -68,7 +68,9 @@ async def running(
         Overrides(endpoints=dict(endpoints.modbus), rfid_ports=dict(endpoints.rfid)),
         profiles,
     )
-    world_task = asyncio.create_task(world.run(), name="sim world")
+    world_task = asyncio.create_task(
+        world.run(start_when=site.ready.wait), name="sim world"
+    )  # the visits begin once the controller is READY (readers open, buses polled)
     site_task = asyncio.create_task(site.run(), name="controller")
     try:
         yield Rig(world, site, clock, db, site_task)

@@ -75,17 +75,20 @@ class Rig:
 
     async def start(self, **kw: Any) -> OcpiUplink:
         """Start the uplink (as Site.run would)."""
-        self.uplink = self.new_uplink(**kw)
-        self.task = asyncio.create_task(self.uplink.run())
-        await until(
-            lambda: (
-                (self.uplink is not None and self.uplink.connected.is_set())
-                or (self.task is not None and self.task.done())
+        uplink = self.uplink = self.new_uplink(**kw)
+        self.task = asyncio.create_task(uplink.run())
+        # registered, or the uplink failed: whichever comes first (a guard timeout)
+        connected = asyncio.create_task(uplink.connected.wait())
+        try:
+            await asyncio.wait(
+                {connected, self.task}, timeout=10.0, return_when="FIRST_COMPLETED"
             )
-        )
+        finally:
+            connected.cancel()
         if self.task.done():
             self.task.result()
-        return self.uplink
+        assert uplink.connected.is_set(), "uplink not registered in time"
+        return uplink
 
     async def stop(self) -> None:
         """Stop the uplink as a restart or shutdown does (cancellation)."""

@@ -110,3 +110,45 @@ async def test_a_car_at_minute_zero_charges_on_its_first_swipe(tmp_path: Path) -
     assert not [t for t in result.truth if t["event"] == "no_charge"]
     [unplug] = [t for t in result.truth if t["event"] == "unplug"]
     assert unplug["energy_wh"] == 3000.0
+
+
+async def drive(clock: ManualClock, seconds: float, step: float = 0.05) -> None:
+    """Advance the manual clock in small steps, letting every task run."""
+    for _ in range(round(seconds / step)):
+        clock.advance(step)
+        await settle()
+
+
+async def test_a_driver_swipes_card_attempts_times_then_says_why(
+    tmp_path: Path,
+) -> None:
+    visits = arrival("ev1", "E1", "04A23B1C00", 0, 30, 3000) + arrival(
+        "ev2", "E2", None, 0, 30, 3000
+    )
+    retry = "card_retry_s = 120.0\ncard_attempts = 3\n"
+    path = site_file(tmp_path, visits, evses=2, sim=retry)
+    config = load_config(path, ProfileLibrary().ids())
+    clock = ManualClock()
+    world = SimWorld(config, clock)
+    await world.start()  # no controller: nobody takes the card
+    task = asyncio.create_task(world.run())
+    try:
+        await drive(clock, 20 + 3 * 120 + 5, step=0.5)
+        lines = [(t["ev"], t["event"], t.get("attempt")) for t in world.site.truth]
+        assert [a for ev, e, a in lines if (ev, e) == ("ev1", "card")] == [1, 2, 3]
+        [gave_up] = [t for t in world.site.truth if t["event"] == "no_charge"]
+        assert (gave_up["ev"], gave_up["reason"], gave_up["attempts"]) == (
+            "ev1",
+            "gave up after 3 swipes",
+            3,
+        )
+        await drive(clock, 30 * 60 - (20 + 3 * 120), step=5.0)  # past the departures
+        reasons = {
+            t["ev"]: t["reason"] for t in world.site.truth if t["event"] == "no_charge"
+        }
+        assert reasons == {"ev1": "gave up after 3 swipes", "ev2": "no card"}
+        assert [t["event"] for t in world.site.truth].count("unplug") == 2
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await world.close()
