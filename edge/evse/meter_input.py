@@ -57,9 +57,11 @@ class MeterInput:
         """Believe ``energy_wh`` (a resumed session's last stored reading).
 
         Its read time is unknown, so the next reading's rise is not rate
-        checked; a far lower one is still seen as a new meter.
+        checked; a far lower one is still seen as a new meter. It was stored
+        rounded to the Wh, so the meter itself may read up to half a Wh lower:
+        that is not a reading that went back.
         """
-        self.state = JudgeState(last=Sample(float(energy_wh), -math.inf))
+        self.state = JudgeState(last=Sample(energy_wh - 0.5, -math.inf))
 
     @property
     def rejections(self) -> dict[str, int]:
