@@ -3,22 +3,37 @@
 The simulator writes a device's bytes on the master side; the driver under test
 opens the slave path exactly as it would open ``/dev/ttyUSB0``. Both sides are set
 to raw mode: no echo, no CR/LF translation, no signals, 8-bit clean, and reads on
-the slave return as soon as one byte is there (VMIN 1, VTIME 0).
+the slave return as soon as one byte is there (VMIN 1, VTIME 0). The baud,
+parity and stop bits the driver sets on its end are readable with
+:func:`serial_settings` (a pty moves bytes whatever they are; a simulated line
+compares them with its own, see :mod:`hal_sim.modbus.rtu`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+import struct
 import termios
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
 from drivers.serial.port import FdStream
+from hal_sim.modbus.uart import SerialSettings
 
 # termios.tcgetattr list indexes
-_IFLAG, _OFLAG, _CFLAG, _LFLAG, _CC = 0, 1, 2, 3, 6
+_IFLAG, _OFLAG, _CFLAG, _LFLAG, _OSPEED, _CC = 0, 1, 2, 3, 5, 6
+_BAUDS = {
+    getattr(termios, f"B{rate}"): rate
+    for rate in (
+        300, 600, 1200, 1800, 2400, 4800, 9600, 19200, 38400, 57600, 115200,
+        230400, 460800, 500000, 576000, 921600, 1000000,
+    )
+    if hasattr(termios, f"B{rate}")
+}  # fmt: skip
+_SIZES = {termios.CS5: 5, termios.CS6: 6, termios.CS7: 7, termios.CS8: 8}
 
 
 def set_raw(fd: int) -> None:
@@ -43,6 +58,46 @@ def set_raw(fd: int) -> None:
     attrs[_CC][termios.VMIN] = 1
     attrs[_CC][termios.VTIME] = 0
     termios.tcsetattr(fd, termios.TCSANOW, attrs)
+
+
+def serial_settings(fd: int) -> SerialSettings | None:
+    """The baud, parity and stop bits set on the terminal behind ``fd``.
+
+    The two ends of a pty share the slave's settings, so the simulator reads on
+    the slave what the master program set when it opened the port. None: a rate
+    that has no termios constant and cannot be read back (a custom baud).
+
+    Linux's pty driver clears ``PARENB`` and forces ``CS8`` on every change: a
+    parity set with pyserial reads as none, and the byte size always as 8.
+    """
+    attrs = termios.tcgetattr(fd)
+    baud = _BAUDS.get(attrs[_OSPEED]) or _custom_baud(fd)
+    if baud is None:
+        return None
+    cflag = attrs[_CFLAG]
+    parity = "N"
+    if cflag & termios.PARENB:
+        parity = "O" if cflag & termios.PARODD else "E"
+    return SerialSettings(
+        baud=baud,
+        parity=parity,
+        stopbits=2 if cflag & termios.CSTOPB else 1,
+        bytesize=_SIZES.get(cflag & termios.CSIZE, 8),
+    )
+
+
+_TCGETS2 = 0x802C542A  # Linux (x86, ARM): struct termios2, 44 bytes
+_TERMIOS2 = struct.Struct("=4IB19B2I")
+
+
+def _custom_baud(fd: int) -> int | None:
+    """A custom rate (BOTHER, as pyserial sets one) read back with TCGETS2."""
+    try:
+        raw = fcntl.ioctl(fd, _TCGETS2, bytes(_TERMIOS2.size))
+    except OSError:
+        return None
+    ospeed = int(_TERMIOS2.unpack(raw)[-1])
+    return ospeed or None
 
 
 @dataclass

@@ -18,6 +18,18 @@ scaled with the site clock):
   profile's ``turnaround_ms`` plus any injected ``slow_ms``); its answer is
   handed to the master once its last character would have arrived.
 
+The line has its baud, parity and stop bits (the :class:`LineTiming`), and it
+reads the ones the master set on its end of the pty (:func:`serial_settings`).
+When they differ, each direction is heard as a UART at the other settings would
+hear it (:mod:`hal_sim.modbus.uart`): at the wrong baud the devices get other
+bytes with framing errors and stay silent, and whatever they answer reaches the
+master as garbage; at the wrong parity they see parity or framing errors and
+stay silent (a Modbus device drops a frame with a bad character). Differing stop
+bits pass, as between real UARTs, which check one stop bit. A Linux pty does
+not keep parity (see :func:`serial_settings`): a master that shows no odd parity
+is taken to use the line's own, so only the baud and the stop bits are checked
+in practice.
+
 Injected faults (see :class:`hal_sim.devices.base.Faults`): no answer, a bad
 CRC, a truncated answer, an exception code, frozen or zeroed registers, slow
 answers. A late answer still goes out (a real device does not know the master
@@ -28,16 +40,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from drivers.modbus.wire import LineTiming, crc_ok
 from hal_sim.devices.base import ProfileDevice
 from hal_sim.modbus.framing import Framing, Request, RequestDecoder
 from hal_sim.modbus.server import answer_faulty
-from hal_sim.pty import PtyPair, open_pty_pair
+from hal_sim.modbus.uart import SerialSettings, hear
+from hal_sim.pty import PtyPair, open_pty_pair, serial_settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -54,6 +70,9 @@ class LineStats:
     """Frames with a gap of more than 1.5 characters inside."""
     garbage: int = 0
     """Frames that were not a valid request (CRC, length, function)."""
+    framing: int = 0
+    """Frames with a character the devices' UARTs could not read (parity or
+    framing error): the master's baud or parity is not the line's."""
     broadcasts: int = 0
 
 
@@ -91,6 +110,10 @@ class RtuLineSim:
         """The unit whose answer is (or was last) on the line; None: the master."""
         self._pending: dict[int, asyncio.TimerHandle] = {}
         self._next = 0
+        self.settings = SerialSettings(timing.baud, timing.parity, timing.stopbits)
+        """The line's own baud, parity and stop bits."""
+        self._bad_chars = False
+        self._told: SerialSettings | None = None
 
     @property
     def slave_path(self) -> str:
@@ -127,6 +150,18 @@ class RtuLineSim:
             return  # the slave side was closed and reopened
         if not data:
             return
+        master = self.master_settings()
+        if master != self.settings:
+            got = hear(data, master, self.settings)
+            data = got.data
+            if not data:
+                return
+            if self._frame:
+                self._bad_chars |= got.errors > 0
+            else:
+                self._bad_chars = got.errors > 0
+        elif not self._frame:
+            self._bad_chars = False
         now, t = self._loop.time(), self.timing
         if self._frame:
             self._broken |= now > self._end + t.t15_s
@@ -150,6 +185,9 @@ class RtuLineSim:
         speaker, self._speaker = self._speaker, None
         if self._broken:
             self.stats.broken += 1
+            return
+        if self._bad_chars:
+            self.stats.framing += 1
             return
         requests = RequestDecoder(Framing.RTU).feed(frame) if crc_ok(frame) else []
         if len(requests) != 1:
@@ -197,10 +235,37 @@ class RtuLineSim:
             finish, self._emit, self._next, frame
         )
 
+    def master_settings(self) -> SerialSettings:
+        """The baud, parity and stop bits the master set on its end of the pty.
+
+        Unreadable ones (a custom baud, the pty closed) are taken to be the
+        line's: the simulator then behaves as before it could see them.
+        """
+        seen = None
+        if self.pair is not None and self.pair.slave_fd is not None:
+            with contextlib.suppress(OSError):
+                seen = serial_settings(self.pair.slave_fd)
+        if seen is None:
+            return self.settings
+        if seen.parity != "O" and self.settings.parity != "O":
+            seen = replace(seen, parity=self.settings.parity)  # even reads as none
+        if seen != self.settings and seen != self._told:
+            self._told = seen
+            log.info(
+                "master on %s set %s, the line is %s",
+                self.pair.slave_path if self.pair else "?",
+                seen.describe(),
+                self.settings.describe(),
+            )
+        return seen
+
     def _emit(self, key: int, frame: bytes) -> None:
         self._pending.pop(key, None)
         if self.pair is None or self.pair.master_fd < 0:
             return
+        master = self.master_settings()
+        if master != self.settings:
+            frame = hear(frame, self.settings, master).data
         with contextlib.suppress(OSError):
             os.write(self.pair.master_fd, frame)
             self.stats.answered += 1
