@@ -18,7 +18,8 @@ import sys
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
-from edge.commands.common import EXIT_CONFIG, EXIT_RUNTIME, load_site
+from edge.commands.common import EXIT_CONFIG, EXIT_RUNTIME
+from edge.commands.config import check_site
 from edge.commands.secrets import OCPI_TOKEN_A, TOKEN_B, TOKEN_C, SecretError
 from edge.config.schema import OcpiSection, SiteConfig
 
@@ -80,8 +81,15 @@ def apply_uplink_flags(
     return config.model_copy(update={"ocpi": section})
 
 
-def _section(args: argparse.Namespace) -> tuple[SiteConfig, OcpiSection] | None:
-    config = load_site(args.config)
+def _section(
+    args: argparse.Namespace, paths: bool = True
+) -> tuple[SiteConfig, OcpiSection] | None:
+    """The site and its [ocpi] section, with the flags; checked as `edge run` does.
+
+    ``paths``: also the files it names (not for ``show``, which only reads).
+    """
+    db = getattr(args, "db", None)
+    config = check_site(args.config, db=db, store=hasattr(args, "db"), paths=paths)
     if config is None:
         return None
     flagged = apply_uplink_flags(config, args, default_on=True)
@@ -98,7 +106,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         redact,
     )
 
-    found = _section(args)
+    found = _section(args, paths=False)
     if found is None:
         return EXIT_CONFIG
     store = CredentialsStore(found[1].credentials_path)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 from edge.commands import ready_file
-from edge.commands.common import EXIT_CONFIG, EXIT_RUNTIME, load_site
+from edge.commands.common import EXIT_CONFIG, EXIT_RUNTIME
+from edge.commands.config import check_site
 from edge.commands.ocpi import add_uplink_flags, apply_uplink_flags
 
 
@@ -33,6 +35,17 @@ def dump_tasks() -> None:
     sys.stderr.flush()
 
 
+def speed_factor(text: str) -> float:
+    """``--speed``: a finite number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"not a speed: {text!r} (a number above 0)")
+    return value
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the controller until SIGINT or SIGTERM."""
     from edge.app import Site
@@ -40,7 +53,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from edge.store.db import Database, StoreError
     from edge.uplink.ocpi.service import UplinkConfigError
 
-    config = load_site(args.config)
+    # The whole check first, the files it names included: a bad site file is a
+    # report and exit 2, never a traceback, and no empty database is left behind.
+    config = check_site(args.config, db=args.db)
     config = None if config is None else apply_uplink_flags(config, args, False)
     if config is None:
         return EXIT_CONFIG
@@ -100,7 +115,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run.add_argument("--db", help="database path (default: the site file's store.path)")
     run.add_argument(
         "--speed",
-        type=float,
+        type=speed_factor,
         default=1.0,
         help="site seconds per wall second (match hal-sim serve --speed)",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from edge.config.schema import ContactorRef, DeviceRef, SiteConfig
+from edge.config.values import value_problems
 
 
 def cross_check(
@@ -120,4 +121,5 @@ def cross_check(
                 )
     if config.ocpi is not None and config.ocpi.enabled:
         problems += config.ocpi.transport_problems()
+    problems += value_problems(config)
     return problems

@@ -7,9 +7,11 @@ controller never starts on a half-valid file.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,11 @@ from pydantic import ValidationError
 from edge.config.checks import cross_check
 from edge.config.locate import key_lines, line_of
 from edge.config.schema import SiteConfig
+
+MAX_SITE_BYTES = 2 * 1024 * 1024
+"""A site file is a few kilobytes; anything past this is not one."""
+MoreChecks = Callable[[SiteConfig], list[tuple[str, str]]]
+"""Rules beyond the file itself: (key path, message) for each one broken."""
 
 
 @dataclass(frozen=True)
@@ -69,9 +76,17 @@ def _describe(err: Any) -> str:
 
 
 def parse_config(
-    text: str, file: str = "<site>", known_models: Iterable[str] | None = None
+    text: str,
+    file: str = "<site>",
+    known_models: Iterable[str] | None = None,
+    more_checks: MoreChecks | None = None,
 ) -> SiteConfig:
-    """Validate site-file text; raise :class:`ConfigError` listing every issue."""
+    """Validate site-file text; raise :class:`ConfigError` listing every issue.
+
+    ``more_checks`` adds rules that look outside the file (paths, the tariff
+    file) once the schema holds; its problems are reported with their lines
+    like the others.
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -80,9 +95,21 @@ def parse_config(
         raise ConfigError(
             [ConfigIssue(file, line, "", f"not valid TOML: {exc}")]
         ) from None
+    except RecursionError:
+        raise ConfigError(
+            [ConfigIssue(file, None, "", "arrays or tables nested too deeply")]
+        ) from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise ConfigError(
+            [ConfigIssue(file, None, "", f"not valid TOML: {exc}")]
+        ) from None
     lines = key_lines(text)
     try:
         config = SiteConfig.model_validate(data)
+    except RecursionError:
+        raise ConfigError(
+            [ConfigIssue(file, None, "", "arrays or tables nested too deeply")]
+        ) from None
     except ValidationError as exc:
         issues: list[ConfigIssue] = []
         for err in exc.errors():
@@ -93,6 +120,8 @@ def parse_config(
             issues.append(ConfigIssue(file, line_of(lines, path), path, _describe(err)))
         raise ConfigError(issues) from None
     problems = cross_check(config, set(known_models) if known_models else None)
+    if more_checks is not None:
+        problems += more_checks(config)
     if problems:
         raise ConfigError(
             [ConfigIssue(file, line_of(lines, p), p, msg) for p, msg in problems]
@@ -101,14 +130,83 @@ def parse_config(
 
 
 def load_config(
-    path: Path | str, known_models: Iterable[str] | None = None
+    path: Path | str,
+    known_models: Iterable[str] | None = None,
+    more_checks: MoreChecks | None = None,
 ) -> SiteConfig:
     """Read and validate the site file at ``path``."""
-    path = Path(path)
+    return parse_config(
+        read_site_text(path), str(path), known_models, more_checks=more_checks
+    )
+
+
+def read_site_text(path: Path | str) -> str:
+    """The text of a site file: a regular file of at most 2 MiB, in UTF-8.
+
+    Never reads more than the cap (``/dev/zero`` and pipes are refused, as is a
+    file that grows while read); a byte that is not UTF-8 is reported with its
+    offset and line.
+    """
+    name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
     except OSError as exc:
-        raise ConfigError(
-            [ConfigIssue(str(path), None, "", f"cannot read: {exc.strerror}")]
+        raise _one(name, None, f"cannot read: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise _one(name, None, f"not a regular file ({_kind(info.st_mode)})")
+        if info.st_size > MAX_SITE_BYTES:
+            raise _one(name, None, _too_large(info.st_size))
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_SITE_BYTES:
+            chunk = os.read(fd, MAX_SITE_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise _one(name, None, f"cannot read: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    if size > MAX_SITE_BYTES:
+        raise _one(name, None, _too_large(size))
+    return decode_site_bytes(b"".join(chunks), name)
+
+
+def decode_site_bytes(data: bytes, file: str) -> str:
+    """UTF-8 text (a leading byte-order mark is dropped), or where it is not."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise _one(
+            file,
+            line,
+            f"not UTF-8 text: byte 0x{data[exc.start]:02X} at offset {exc.start} "
+            f"(line {line}, column {column}); save the file as UTF-8",
         ) from None
-    return parse_config(text, str(path), known_models)
+
+
+def _one(file: str, line: int | None, message: str) -> ConfigError:
+    return ConfigError([ConfigIssue(file, line, "", message)])
+
+
+def _too_large(size: int) -> str:
+    return (
+        f"too large for a site file ({size} bytes or more; at most "
+        f"{MAX_SITE_BYTES // (1024 * 1024)} MiB)"
+    )
+
+
+def _kind(mode: int) -> str:
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a pipe"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "not a file")

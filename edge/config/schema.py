@@ -16,7 +16,11 @@ from edge.model.origins import OriginError, origin_of, plain_http_problem
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    # No inf or nan anywhere: `device_timeout_s = inf` would switch off the
+    # silent-device rule, and nan compares false with every bound.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, allow_inf_nan=False
+    )
 
 
 Id = Annotated[str, Field(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9_.*\-]+$")]
@@ -58,7 +62,8 @@ class DeviceRef(_Model):
     """A Modbus device on a bus: which bus, which unit id, which profile."""
 
     bus: Id
-    unit: Annotated[int, Field(ge=1, le=255)]
+    unit: Annotated[int, Field(ge=1, le=247)]
+    """Modbus unit id: 1-247 (0 is broadcast, 248-255 are reserved)."""
     model: str
 
 
@@ -134,7 +139,7 @@ class SessionsSection(_Model):
     """Session timing."""
 
     checkpoint_interval_s: Annotated[float, Field(gt=0)] = 900.0
-    device_timeout_s: Annotated[float, Field(gt=0)] = 10.0
+    device_timeout_s: Annotated[float, Field(gt=0, le=3600)] = 10.0
     """A meter or board silent for this long puts its EVSE in a safe state."""
     poll_interval_s: Annotated[float, Field(gt=0)] = 1.0
 
