@@ -7,9 +7,11 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from edge.log import install_redaction, redact_record
-from edge.model.redact import redact_text, redact_uid
+from edge.model.redact import redact_all, redact_text, redact_uid
 
 UID = "0412AB00C3"
 
@@ -56,6 +58,10 @@ def test_redact_uid_keeps_the_last_four_of_long_uids_only() -> None:
             "{'authorization': 'Token c2VjcmV0LXRva2VuLUM='}",
             "{'authorization': 'Token ****'}",
         ),
+        ("Authorization: Token c2VjcmV0LXRva2VuLUM=", "Authorization: Token ****"),
+        ("Authorization: Bearer abc.def", "Authorization: Bearer ****"),
+        ("IDTAG=0412AB00C3", None),  # keys are matched as written, in lower case
+        ('{"idTag": "0412AB00C3"}', '{"idTag": "****00C3"}'),
         ('{"token": "abcdef0123456789", "url": "x"}', '{"token": "****", "url": "x"}'),
         ("token_c='abcdef0123456789'", "token_c='****'"),
         # nothing to hide: unchanged
@@ -139,3 +145,44 @@ def test_arguments_keep_their_shape_when_that_suffices() -> None:
 def test_a_broken_format_is_left_for_logging_to_report() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "%d", ("x",), None)
     assert redact_record(record).args == ("x",)
+
+
+FRAGMENTS = [
+    "/tokens/",
+    "NL/EXA/",
+    "/authorize",
+    "uid",
+    "token_uid",
+    "contract_id",
+    "auth_id",
+    "id_tag",
+    "idTag",
+    "visual_number",
+    "card",
+    "Authorization",
+    "authorization",
+    "Token ",
+    "Bearer ",
+    "token_a",
+    "token_c",
+    '"token"',
+    "'token'",
+    "=",
+    ": ",
+    '"',
+    "'",
+    " ",
+    "0412AB00C3",
+    "E1",
+    "DE",
+    "{",
+    "}",
+    "?type=RFID",
+    "evse_uid",
+]
+
+
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=12))
+def test_the_quick_pass_never_skips_a_line_that_needs_redaction(parts) -> None:
+    text = "".join(parts)
+    assert redact_text(text) == redact_all(text)
