@@ -242,6 +242,7 @@ class Backoffice:
             answer.message,
             self.clock.utcnow(),
             _object_id(request, body),
+            dict(request.headers),
         )
         if answer.status_code != 1000:
             log.info(

@@ -3,8 +3,9 @@
 Latency is added to every request (it is the network's, so it is wall time even
 when the site runs on a scaled clock). One-shot faults are queued with
 :meth:`Faults.inject` and served to the next matching requests: HTTP 500/503
-(with ``Retry-After``), a body that is not JSON, JSON without the OCPI envelope,
-OCPI 2001 or 3000, or a timeout (the request hangs). ``after=True`` lets the
+(with ``Retry-After``, in seconds or as an HTTP-date), a body that is not JSON,
+JSON without the OCPI envelope or with a string status code, OCPI 2001 or 3000,
+or a timeout (the request hangs). ``after=True`` lets the
 request be processed first and spoils only the answer: the client then cannot
 know that the object arrived, which is what a lost answer looks like.
 Connection-level faults (refused, dropped, black hole) are in
@@ -16,6 +17,8 @@ from __future__ import annotations
 import random
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import timedelta
+from email.utils import format_datetime
 from enum import StrEnum
 
 from starlette.responses import Response
@@ -33,6 +36,8 @@ class Fault(StrEnum):
     WRONG_ENVELOPE = "wrong_envelope"
     STATUS_2001 = "status_2001"
     STATUS_3000 = "status_3000"
+    STATUS_AS_STRING = "status_as_string"
+    """An envelope whose status_code is the string "1000" (seen in the field)."""
     TIMEOUT = "timeout"
 
 
@@ -53,6 +58,8 @@ class Faults:
     error_rate: float = 0.0
     """Probability of an HTTP 503 on any request (random, seeded)."""
     retry_after_s: int | None = None
+    retry_after_date: bool = False
+    """Send ``Retry-After`` as an HTTP-date (now + retry_after_s), not seconds."""
     hang_s: float = 30.0
     queue: deque[Injection] = field(default_factory=deque)
     net: Clock = field(default_factory=SystemClock)
@@ -102,6 +109,9 @@ class Faults:
         headers = {}
         if self.retry_after_s is not None:
             headers["Retry-After"] = str(self.retry_after_s)
+            if self.retry_after_date:
+                when = self.net.utcnow() + timedelta(seconds=self.retry_after_s)
+                headers["Retry-After"] = format_datetime(when, usegmt=True)
         if fault is Fault.HTTP_500:
             return Response("internal error", status_code=500, headers=headers)
         if fault is Fault.HTTP_503:
@@ -112,6 +122,9 @@ class Faults:
             )
         if fault is Fault.WRONG_ENVELOPE:
             return Response('{"result": "ok"}', media_type="application/json")
+        if fault is Fault.STATUS_AS_STRING:
+            body = f'{{"status_code": "1000", "timestamp": "{timestamp_now}"}}'
+            return Response(body, media_type="application/json")
         code = 2001 if fault is Fault.STATUS_2001 else 3000
         body = (
             f'{{"status_code": {code}, "status_message": "injected {fault.value}", '

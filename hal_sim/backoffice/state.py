@@ -36,6 +36,8 @@ class Received:
     object_id: str | None = None
     """The object the request names: ``S1``, ``LOC1/E1``, a POSTed CDR's body id;
     None when it names none (versions, a token list page)."""
+    headers: dict[str, str] = field(default_factory=dict)
+    """The request's headers (names in lower case)."""
 
     @property
     def accepted(self) -> bool:
@@ -103,6 +105,7 @@ class BackofficeState:
         message: str | None,
         at: datetime,
         object_id: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         """Log one request and its answer."""
         self.log.append(
@@ -116,6 +119,7 @@ class BackofficeState:
                 message,
                 at,
                 object_id,
+                headers or {},
             )
         )
 

@@ -11,8 +11,9 @@ required and none was given.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
 
@@ -78,6 +79,13 @@ class TokenList:
         self.clock = clock
         self.page_limit = page_limit
         self.require_location = False
+        self.mangled: dict[str, dict[str, object]] = {}
+        """uid -> fields served instead (an eMSP that sends an invalid token)."""
+        self.before_page: Callable[[int], None] | None = None
+        """Called with the offset before a page is built (the list may change
+        while a client crawls it)."""
+        self.link_origin: str | None = None
+        """Another ``scheme://host:port`` for the ``Link`` (a misconfigured proxy)."""
         state.tokens.extend(tokens)
 
     def add(self, token: Token) -> None:
@@ -104,6 +112,8 @@ class TokenList:
         date_to = _time(q.get("date_to"), "date_to")
         offset = _int(q.get("offset"), "offset", 0, 0)
         limit = min(_int(q.get("limit"), "limit", self.page_limit, 1), self.page_limit)
+        if self.before_page is not None:
+            self.before_page(offset)
         matching = [
             t
             for t in self.state.tokens
@@ -115,9 +125,13 @@ class TokenList:
         if offset + limit < len(matching):
             params = {k: v for k, v in q.items() if k in ("date_from", "date_to")}
             params.update(offset=str(offset + limit), limit=str(limit))
-            url = request.url.replace(query=urlencode(params))
+            url = str(request.url.replace(query=urlencode(params)))
+            if self.link_origin is not None:
+                parts = urlsplit(url)
+                url = f"{self.link_origin}{parts.path}?{parts.query}"
             headers["Link"] = f'<{url}>; rel="next"'
-        return Answer(data=[t.model_dump_ocpi() for t in page], headers=headers)
+        data = [{**t.model_dump_ocpi(), **self.mangled.get(t.uid, {})} for t in page]
+        return Answer(data=data, headers=headers)
 
     async def authorize(
         self, request: Request, reg: Registration | None, body: object

@@ -9,8 +9,9 @@ the mutated function, niced (``nice -n 15``) and one child at a time by default:
 the machines it runs on are shared.
 
 At the end it prints, per module, how many mutants the tests killed, and the
-share (the target is 90%); ``--survivors`` lists the surviving mutants' names
-(``mutmut show NAME`` in the work directory shows the diff).
+share of those tried (the target is 90%; an interrupted run reports the mutants
+it has not tried as "not checked"); ``--survivors`` lists the surviving
+mutants' names (``mutmut show NAME`` in the work directory shows the diff).
 """
 
 from __future__ import annotations
@@ -164,15 +165,16 @@ def report(
         if module is None:
             continue
         by[module][m["status"]] += 1
-        if m["status"] not in KILLED:
+        if m["status"] not in (*KILLED, "not checked"):
             survivors.append(f"{m['name']}: {m['status']}")
-    say(f"{'module':36} {'mutants':>7} {'killed':>7} {'share':>6}  not killed")
+    say(f"{'module':36} {'mutants':>7} {'tried':>6} {'killed':>6} {'share':>6}  rest")
     for path, counts in by.items():
         total = sum(counts.values())
+        tried = total - counts["not checked"]
         killed = sum(counts[k] for k in KILLED)
-        share = f"{100 * killed / total:5.1f}%" if total else "    -"
+        share = f"{100 * killed / tried:5.1f}%" if tried else "    -"
         other = ", ".join(f"{k} {v}" for k, v in counts.items() if k not in KILLED)
-        say(f"{path:36} {total:7d} {killed:7d} {share:>6}  {other}")
+        say(f"{path:36} {total:7d} {tried:6d} {killed:6d} {share:>6}  {other}")
     if show_survivors:
         for line in survivors:
             say("  " + line)

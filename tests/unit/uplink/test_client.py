@@ -1,14 +1,15 @@
-"""The OCPI client against httpx.MockTransport: headers, envelopes, every error."""
+"""The OCPI client against the simulated eMSP over loopback: headers, envelopes,
+every error, from real answers and the simulator's fault injection."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
-import httpx  # noqa: TID251 - the client is driven through httpx.MockTransport
 import pytest
 from pydantic import TypeAdapter
 
+from edge.model.clock import ManualClock
 from edge.uplink.ocpi.client import OcpiClient, Party, Route, authorization
 from edge.uplink.ocpi.errors import (
     HttpStatusError,
@@ -17,14 +18,35 @@ from edge.uplink.ocpi.errors import (
     RequestTimeout,
     TransportError,
 )
-from edge.uplink.ocpi.models import Version
+from edge.uplink.ocpi.models import Token, Version
+from hal_sim.backoffice.faults import Fault
+from hal_sim.backoffice.registration import emsp_role
+from hal_sim.backoffice.server import SimBackoffice
+from hal_sim.backoffice.state import Registration
+from hal_sim.backoffice.tokens import sample_tokens
 
-URL = "https://emsp.example/ocpi/2.2.1/sessions/NL/EXA/S1"
-OK = {"status_code": 1000, "timestamp": "2026-03-02T10:00:00Z"}
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+TOKEN_C = "tok-C"
+ROUTE = Route(Party("NL", "EXA"), Party("DE", "MSP"))
 
 
-def client_for(handler: Callable[[httpx.Request], httpx.Response], **kw) -> OcpiClient:
-    return OcpiClient(transport=httpx.MockTransport(handler), **kw)
+@pytest.fixture
+async def bo() -> AsyncIterator[SimBackoffice]:
+    """The simulated eMSP, with our CPO (NL*EXA) registered under token C."""
+    async with SimBackoffice(
+        ManualClock(T0), page_limit=2, tokens=sample_tokens(5, T0)
+    ) as backoffice:
+        backoffice.state.registrations[TOKEN_C] = Registration(
+            token_c=TOKEN_C,
+            token_b="tok-B",
+            versions_url="http://127.0.0.1/cpo/versions",
+            roles=[emsp_role("NL", "EXA", "CPO")],
+        )
+        yield backoffice
+
+
+def session_url(bo: SimBackoffice, sid: str = "S1") -> str:
+    return f"{bo.backoffice.module_url('sessions')}/NL/EXA/{sid}"
 
 
 def test_authorization_header_is_token_and_base64_of_the_utf8_token() -> None:
@@ -33,177 +55,147 @@ def test_authorization_header_is_token_and_base64_of_the_utf8_token() -> None:
     assert authorization("example-token", base64_token=False) == "Token example-token"
 
 
-async def test_request_headers_ids_routing_and_body() -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json=OK)
-
-    route = Route(Party("NL", "EXA"), Party("DE", "MSP"))
-    async with client_for(handler) as client:
-        await client.call(
-            "PUT",
-            URL,
-            token="tok-C",
-            body={"a": 1},
-            route=route,
-            correlation_id="corr-1",
-        )
-        await client.call("GET", URL, token="tok-C")
-    put, get = seen
-    assert put.headers["authorization"] == "Token dG9rLUM="
-    assert put.headers["content-type"] == "application/json"
-    assert json.loads(put.content) == {"a": 1}
-    assert put.headers["x-correlation-id"] == "corr-1"
-    assert put.headers["ocpi-from-country-code"] == "NL"
-    assert put.headers["ocpi-from-party-id"] == "EXA"
-    assert put.headers["ocpi-to-country-code"] == "DE"
-    assert put.headers["ocpi-to-party-id"] == "MSP"
-    # configuration-module style call: no routing headers, fresh ids
+async def test_request_headers_ids_routing_and_body(bo: SimBackoffice) -> None:
+    async with OcpiClient() as client:
+        # not a Session: the eMSP parses the JSON body and names what is missing
+        with pytest.raises(OcpiStatusError, match="invalid session") as refused:
+            await client.call(
+                "PUT",
+                session_url(bo),
+                token=TOKEN_C,
+                body={"a": 1},
+                route=ROUTE,
+                correlation_id="corr-1",
+            )
+        assert refused.value.status_code == 2001
+        # a configuration module: no routing headers (the eMSP refuses them there)
+        await client.call("GET", bo.versions_url, token=TOKEN_C)
+    put, get = bo.state.log
+    assert (put.method, put.module, put.object_id) == ("PUT", "sessions", "S1")
+    h = put.headers
+    assert h["authorization"] == "Token dG9rLUM="
+    assert h["content-type"] == "application/json"
+    assert h["x-correlation-id"] == "corr-1"
+    assert h["ocpi-from-country-code"] == "NL"
+    assert h["ocpi-from-party-id"] == "EXA"
+    assert h["ocpi-to-country-code"] == "DE"
+    assert h["ocpi-to-party-id"] == "MSP"
+    assert get.accepted
     assert "ocpi-from-party-id" not in get.headers
     assert "content-type" not in get.headers
-    assert get.headers["x-request-id"] != put.headers["x-request-id"]
+    assert get.headers["x-request-id"] != h["x-request-id"]
     assert get.headers["x-correlation-id"] not in ("", "corr-1")
 
 
-async def test_reply_unwraps_data_and_pagination_headers() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(
-            200,
-            json={
-                **OK,
-                "data": [{"version": "2.2.1", "url": "https://x/2.2.1"}],
-                "status_message": "fine",
-            },
-            headers={
-                "Link": '<?offset=2&limit=2>; rel="next"',
-                "X-Total-Count": "5",
-                "X-Limit": "2",
-                "Location": "https://emsp.example/cdrs/1",
-            },
-        )
-
-    async with client_for(handler) as client:
+async def test_reply_unwraps_data_timestamp_and_pagination(bo: SimBackoffice) -> None:
+    tokens = bo.backoffice.module_url("tokens")
+    async with OcpiClient() as client:
         reply = await client.call(
-            "GET", "https://emsp.example/tokens/?limit=2", token="t"
+            "GET", tokens, token=TOKEN_C, params={"limit": "2"}, route=ROUTE
         )
-    assert reply.status_code == 1000
-    assert reply.status_message == "fine"
-    assert reply.timestamp is not None
-    assert reply.timestamp.hour == 10
-    assert reply.next_url == "https://emsp.example/tokens/?offset=2&limit=2"
+        versions = await client.call("GET", bo.versions_url, token=TOKEN_C)
+    assert (reply.http_status, reply.status_code) == (200, 1000)
+    assert reply.timestamp == T0  # the eMSP's clock
+    assert reply.next_url is not None
+    assert reply.next_url.startswith(tokens)
+    assert "offset=2" in reply.next_url
     assert (reply.total_count, reply.limit) == (5, 2)
-    assert reply.location == "https://emsp.example/cdrs/1"
-    versions = reply.data_as(TypeAdapter(list[Version]), "versions")
-    assert versions[0].url == "https://x/2.2.1"
+    page = reply.data_as(TypeAdapter(list[Token]), "tokens")
+    assert [t.uid for t in page] == [t.uid for t in sample_tokens(2, T0)]
+    [version] = versions.data_as(TypeAdapter(list[Version]), "versions")
+    assert version.url == f"{bo.backoffice.base_url}/ocpi/emsp/2.2.1"
 
 
-async def test_data_of_the_wrong_shape_is_a_malformed_answer() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json={**OK, "data": [{"version": "9.9"}]})
-
-    async with client_for(handler) as client:
-        reply = await client.call("GET", URL, token="t")
-    with pytest.raises(MalformedResponse, match=r"versions\[0\]\.version"):
-        reply.data_as(TypeAdapter(list[Version]), "versions")
+async def test_data_of_the_wrong_shape_is_a_malformed_answer(bo: SimBackoffice) -> None:
+    async with OcpiClient() as client:
+        reply = await client.call("GET", bo.versions_url, token=TOKEN_C)
+    with pytest.raises(MalformedResponse, match=r"tokens\[0\]\.country_code"):
+        reply.data_as(TypeAdapter(list[Token]), "tokens")
 
 
 @pytest.mark.parametrize(
-    ("response", "error", "match"),
+    ("fault", "error", "match"),
     [
-        (
-            httpx.Response(200, text="<html>captive portal</html>"),
-            MalformedResponse,
-            "not JSON",
-        ),
-        (
-            httpx.Response(200, json={"data": [], "status": "ok"}),
-            MalformedResponse,
-            "no OCPI envelope",
-        ),
-        (
-            httpx.Response(200, json={"status_code": "1000"}),
-            MalformedResponse,
-            "no OCPI envelope",
-        ),
-        (
-            httpx.Response(
-                200,
-                json={
-                    **OK,
-                    "status_code": 2001,
-                    "status_message": "Missing field: type",
-                },
-            ),
-            OcpiStatusError,
-            "2001",
-        ),
-        (httpx.Response(500, text="oops"), HttpStatusError, "HTTP 500"),
+        (Fault.NOT_JSON, MalformedResponse, "not JSON"),
+        (Fault.WRONG_ENVELOPE, MalformedResponse, "no OCPI envelope"),
+        (Fault.STATUS_AS_STRING, MalformedResponse, "no OCPI envelope"),
+        (Fault.STATUS_2001, OcpiStatusError, "2001"),
+        (Fault.STATUS_3000, OcpiStatusError, "3000"),
+        (Fault.HTTP_500, HttpStatusError, "HTTP 500 with a non-JSON body"),
     ],
 )
-async def test_every_bad_answer_becomes_our_exception(response, error, match) -> None:
-    async with client_for(lambda r: response) as client:
+async def test_every_bad_answer_becomes_our_exception(
+    bo: SimBackoffice, fault, error, match
+) -> None:
+    bo.faults.inject(fault)
+    async with OcpiClient() as client:
         with pytest.raises(error, match=match):
-            await client.call("PUT", URL, token="t", body={})
+            await client.call("GET", bo.versions_url, token=TOKEN_C)
+        await client.call("GET", bo.versions_url, token=TOKEN_C)  # one answer only
+    assert bo.faults.served[0].fault is fault
 
 
-async def test_http_error_keeps_envelope_and_retry_after() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(
-            503,
-            json={**OK, "status_code": 3000, "status_message": "maintenance"},
-            headers={"Retry-After": "120"},
-        )
-
-    async with client_for(handler) as client:
+async def test_http_error_keeps_the_envelope(bo: SimBackoffice) -> None:
+    patch = {"kwh": 1, "last_updated": "2026-03-02T10:00:00Z"}
+    async with OcpiClient() as client:
         with pytest.raises(HttpStatusError) as caught:
-            await client.call("PUT", URL, token="t", body={})
+            await client.call(
+                "PATCH", session_url(bo, "S9"), token=TOKEN_C, body=patch, route=ROUTE
+            )
     exc = caught.value
-    assert (exc.http_status, exc.retry_after_s) == (503, 120.0)
-    assert (exc.ocpi_status, exc.ocpi_message) == (3000, "maintenance")
+    assert (exc.http_status, exc.ocpi_status) == (404, 2001)
+    assert exc.ocpi_message == "unknown session S9 (PUT it first)"
+    assert exc.retry_after_s is None
 
 
-async def test_retry_after_as_http_date_is_relative_to_the_answers_date() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(
-            429,
-            headers={
-                "Retry-After": "Mon, 02 Mar 2026 10:05:00 GMT",
-                "Date": "Mon, 02 Mar 2026 10:00:00 GMT",
-            },
-        )
-
-    async with client_for(handler) as client:
+@pytest.mark.parametrize("as_date", [False, True])
+async def test_retry_after_in_seconds_or_as_an_http_date(
+    bo: SimBackoffice, as_date: bool
+) -> None:
+    bo.faults.retry_after_s = 120
+    bo.faults.retry_after_date = as_date
+    bo.faults.inject(Fault.HTTP_503)
+    async with OcpiClient() as client:
         with pytest.raises(HttpStatusError) as caught:
-            await client.call("GET", URL, token="t")
-    assert caught.value.retry_after_s == 300.0
+            await client.call("GET", bo.versions_url, token=TOKEN_C)
+    assert caught.value.http_status == 503
+    wait = caught.value.retry_after_s
+    assert wait is not None
+    if not as_date:
+        assert wait == 120.0
+    else:  # relative to the answer's Date, which the server stamps to the second
+        assert 120.0 <= wait <= 150.0
 
 
-@pytest.mark.parametrize(
-    ("raised", "error"),
-    [
-        (httpx.ReadTimeout("slow"), RequestTimeout),
-        (httpx.ConnectTimeout("slow"), RequestTimeout),
-        (httpx.ConnectError("refused"), TransportError),
-        (
-            httpx.RemoteProtocolError("Server disconnected without sending a response"),
-            TransportError,
-        ),
-    ],
-)
-async def test_httpx_errors_are_translated_with_their_cause(raised, error) -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        raise raised
+async def test_a_refused_connection_is_a_transport_error(bo: SimBackoffice) -> None:
+    await bo.outage(True)
+    async with OcpiClient() as client:
+        with pytest.raises(TransportError, match="GET " + bo.versions_url) as caught:
+            await client.call("GET", bo.versions_url, token=TOKEN_C)
+    assert type(caught.value.__cause__).__module__.startswith("httpx")
 
-    async with client_for(handler) as client:
-        with pytest.raises(error) as caught:
-            await client.call("GET", URL, token="t")
-    assert caught.value.__cause__ is raised
-    assert "GET " + URL in caught.value.reason
+
+async def test_a_lost_answer_is_a_transport_error(bo: SimBackoffice) -> None:
+    assert bo.link is not None
+    bo.link.drop_next()
+    async with OcpiClient() as client:
+        with pytest.raises(TransportError, match="disconnected") as caught:
+            await client.call("GET", bo.versions_url, token=TOKEN_C)
+    assert type(caught.value.__cause__).__module__.startswith("httpx")
+    assert bo.link.dropped == 1
+    assert [r.module for r in bo.state.log] == ["versions"]  # it did arrive
+
+
+async def test_no_answer_in_time_is_a_timeout(bo: SimBackoffice) -> None:
+    assert bo.link is not None
+    bo.link.blackhole = True
+    async with OcpiClient() as client:
+        with pytest.raises(RequestTimeout, match="no answer in time"):
+            await client.call("GET", bo.versions_url, token=TOKEN_C, timeout_s=0.2)
+    assert bo.state.log == []
 
 
 async def test_invalid_url_is_a_transport_error_not_an_httpx_one() -> None:
-    async with client_for(lambda r: httpx.Response(200, json=OK)) as client:
+    async with OcpiClient() as client:
         with pytest.raises(TransportError):
             await client.call("GET", "http://exa\x00mple/versions", token="t")
