@@ -1,11 +1,32 @@
-"""``edge profiles``: the device models the drivers know."""
+"""``edge profiles``: the device models the drivers know.
+
+For EVSE boards it says what the controller relies on: whether the board has a
+watchdog (and its period; the bus feeds it every third of that) and whether it
+reports its own relay (checked against the command).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 
-from drivers.modbus.profile import ProfileLibrary
+from drivers.modbus.profile import DeviceKind, Profile, ProfileLibrary
+from edge.model.measurement import Measurement
+
+
+def board_traits(p: Profile) -> dict[str, object]:
+    """What an EVSE board profile declares about watchdog and relay feedback."""
+    return {
+        "watchdog_s": p.watchdog_s,
+        "reports_relay": p.register(Measurement.RELAY_CLOSED) is not None,
+    }
+
+
+def _traits_text(traits: dict[str, object]) -> str:
+    period = traits["watchdog_s"]
+    watchdog = "no watchdog" if period is None else f"watchdog {period:g} s"
+    relay = "reports its relay" if traits["reports_relay"] else "no relay feedback"
+    return f" ({watchdog}; {relay})"
 
 
 def cmd_profiles(args: argparse.Namespace) -> int:
@@ -14,20 +35,24 @@ def cmd_profiles(args: argparse.Namespace) -> int:
     rows = []
     for pid in lib.ids():
         p = lib.get(pid)
-        rows.append(
-            {
-                "id": pid,
-                "kind": str(p.kind),
-                "manufacturer": p.manufacturer,
-                "model": p.model,
-                "products": list(p.products),
-            }
-        )
+        row: dict[str, object] = {
+            "id": pid,
+            "kind": str(p.kind),
+            "manufacturer": p.manufacturer,
+            "model": p.model,
+            "products": list(p.products),
+        }
+        if p.kind is DeviceKind.EVSE_BOARD:
+            row.update(board_traits(p))
+        rows.append(row)
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
     for r in rows:
-        print(f"{r['id']:<28} {r['kind']:<11} {r['manufacturer']} {r['model']}")
+        extra = _traits_text(r) if "watchdog_s" in r else ""
+        print(
+            f"{r['id']:<28} {r['kind']:<11} {r['manufacturer']} {r['model']}{extra}"
+        )
     return 0
 
 

@@ -43,11 +43,25 @@ class EvseSettings:
     """The meter's energy register step, in Wh (an integer register's scale)."""
     energy_relative_step: float = 0.0
     """A float energy register's step as a fraction of its value (float32: 2**-23)."""
+    relay_settle_s: float = 10.0
+    """How long a board's relay may disagree with the command before it is a
+    fault: an EV has 5 s to follow the pilot (IEC 61851-1), plus poll cycles."""
+    relay_retry_s: float = 60.0
+    """A relay that did not close is tried again after this long."""
 
     @property
     def max_power_w(self) -> float:
         """Phases x maximum current x voltage."""
         return self.phases * self.max_current_a * self.voltage_v
+
+
+@dataclass(frozen=True)
+class RelayMismatch:
+    """The board's relay has disagreed with the command since ``since``."""
+
+    kind: FaultKind
+    """RELAY_WELDED (closed, commanded open) or RELAY_NOT_CLOSED."""
+    since: float
 
 
 @dataclass(frozen=True)
@@ -127,3 +141,7 @@ class EvseState:
     status: OcpiEvseStatus | None = None
     status_reason: str | None = None
     started_count: int = 0
+    relay_mismatch: RelayMismatch | None = None
+    """The board's reported relay against the command (boards that report it)."""
+    relay_retry_at: float | None = None
+    """A relay that did not close holds the EVSE faulted until then."""

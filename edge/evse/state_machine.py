@@ -6,6 +6,11 @@ It alone decides the contactor. Safety rules, checked after every event:
 - silence of the meter or board beyond ``device_timeout_s``, CP state E or F, a
   welded contactor, or an unknown state at start-up open it (phase FAULTED or
   STARTING) and the active session is kept, to resume when the fault clears;
+- a board that reports its relay is held to the command: closed for longer
+  than ``relay_settle_s`` while commanded open is RELAY_WELDED (until it opens);
+  open that long while commanded closed and the EV asks for current (C, D) is
+  RELAY_NOT_CLOSED, held for ``relay_retry_s`` before closing is tried again
+  (or until the EV stops asking); both OUTOFORDER;
 - a session is closed with a meter reading taken after the stop was decided, so
   that the energy that flowed until the contactor opened is counted.
 """
@@ -17,7 +22,7 @@ import uuid
 from dataclasses import replace
 from datetime import datetime
 
-from edge.evse import remote
+from edge.evse import relay, remote
 from edge.evse.events import (
     Action,
     AuthDecision,
@@ -186,6 +191,7 @@ def _meter_reset(
 
 
 def _board(s: EvseState, e: BoardRead, now: float, actions: list[Action]) -> EvseState:
+    s = relay.read(s, e.cp, e.relay_closed, now)
     s = replace(s, cp=e.cp, board_seen=now, board_enabled=e.enabled)
     session = s.session
     if e.enabled and s.contactor and session and not session.enable_confirmed:
@@ -279,12 +285,13 @@ def _detect_fault(s: EvseState, now: float, cfg: EvseSettings) -> FaultKind | No
         return FaultKind.CP_ERROR
     if s.welded:
         return FaultKind.WELDED_CONTACTOR
-    return None
+    return relay.fault(s, now, cfg)
 
 
 def _evaluate(
     s: EvseState, now: float, utc: datetime, cfg: EvseSettings, actions: list[Action]
 ) -> EvseState:
+    s = relay.hold(s, now, cfg)
     fault = _detect_fault(s, now, cfg)
     if s.pending is not None and now > s.pending.expires:
         s = remote.drop_pending(
@@ -489,7 +496,8 @@ def _outputs(s: EvseState, cfg: EvseSettings, actions: list[Action]) -> EvseStat
     )
     if closed != s.contactor:
         actions.append(SetContactor(closed, cfg.max_current_a if closed else 0.0))
-        s = replace(s, contactor=closed)
+        # a new command: the relay gets its settle time again
+        s = replace(s, contactor=closed, relay_mismatch=None)
     status, reason = _status(s)
     # Only the OCPI status is published and stored; a phase change within one
     # status (CHARGING <-> SUSPENDED_EV) is not a status change.

@@ -60,6 +60,10 @@ class FaultKind(StrEnum):
     BOARD_SILENT = "BOARD_SILENT"
     CP_ERROR = "CP_ERROR"
     WELDED_CONTACTOR = "WELDED_CONTACTOR"
+    RELAY_WELDED = "RELAY_WELDED"
+    """The board reports its relay closed although it is commanded open."""
+    RELAY_NOT_CLOSED = "RELAY_NOT_CLOSED"
+    """The board's relay stayed open while commanded closed and the EV asked."""
 
     @property
     def status(self) -> OcpiEvseStatus:

@@ -13,7 +13,9 @@ Invariants after every step:
   RESERVED only while it holds a reservation and no session;
 - every meter reading goes through the judge (as in the controller), glitches
   included (+10^9 Wh, NaN, inf, a new meter): session energy is never a reading
-  the judge did not believe, nor is any start, checkpoint or stop reading.
+  the judge did not believe, nor is any start, checkpoint or stop reading;
+- a board relay reported closed while commanded open for the settle time or
+  longer faults the EVSE, and the contactor stays commanded open.
 """
 
 from __future__ import annotations
@@ -96,8 +98,11 @@ class EvseMachine(RuleBasedStateMachine):
         self.wh = 1000
         self.started: dict[str, StartSession] = {}
         self.stopped: dict[str, StopSession] = {}
-        self.contactor = False
+        self.contactor: bool | None = None
         self.max_energy_seen: dict[str, int] = {}
+        self.welded_since: float | None = None
+        """Since when the board's relay has read closed while commanded open."""
+        self.relay: str | bool | None = "follows"
         self.judge = JudgeState()
         self.believed: set[int] = set()
         self.disbelieved: set[int] = set()
@@ -125,6 +130,12 @@ class EvseMachine(RuleBasedStateMachine):
 
     def _send(self, event, dt: float = 0.0) -> None:
         before = self.h.state
+        if isinstance(event, BoardRead):
+            # the model of the relay check: closed while not commanded closed
+            if event.relay_closed is not True or self.contactor is True:
+                self.welded_since = None
+            elif self.welded_since is None:
+                self.welded_since = self.h.now + dt
         self._record(self.h.send(event, dt), before)
 
     def _request(self) -> str:
@@ -153,6 +164,8 @@ class EvseMachine(RuleBasedStateMachine):
                 assert before.reservation.admits(a.token_uid, a.group_id)
         for a in actions:
             if isinstance(a, SetContactor):
+                if a.closed != self.contactor:
+                    self.welded_since = None  # a new command settles anew
                 self.contactor = a.closed
             elif isinstance(a, Checkpoint):
                 assert a.meter_wh not in self.disbelieved - self.believed
@@ -169,7 +182,17 @@ class EvseMachine(RuleBasedStateMachine):
 
     @rule(cp=CP, dt=DT, enabled=ENABLED)
     def board(self, cp: CpState, dt: float, enabled: bool) -> None:
-        self._send(BoardRead(cp, None, enabled), dt)
+        self._send(BoardRead(cp, self._relay(), enabled), dt)
+
+    @rule(relay=st.sampled_from(["follows", None, True, False]))
+    def relay_does(self, relay: str | bool | None) -> None:
+        """The board's relay from now on: healthy, unreported, stuck closed or open."""
+        self.relay = relay
+
+    def _relay(self) -> bool | None:
+        if self.relay == "follows":
+            return bool(self.contactor)
+        return self.relay if isinstance(self.relay, bool) else None
 
     @rule(
         cp=st.sampled_from(list(CpState)),
@@ -178,7 +201,7 @@ class EvseMachine(RuleBasedStateMachine):
         enabled=ENABLED,
     )
     def poll_cycle(self, cp: CpState, add: int, dt: float, enabled: bool) -> None:
-        self._send(BoardRead(cp, None, enabled), dt)
+        self._send(BoardRead(cp, self._relay(), enabled), dt)
         self.wh = max(0, self.wh + add)
         self._read(self.wh, 0.01)
 
@@ -265,6 +288,13 @@ class EvseMachine(RuleBasedStateMachine):
             assert s.cp.connected
             assert s.fault is None
             assert s.stopping is None
+
+    @invariant()
+    def a_welded_board_relay_faults_and_stays_open(self) -> None:
+        since = self.welded_since
+        if since is not None and self.h.now - since >= self.h.cfg.relay_settle_s:
+            assert self.h.state.fault is not None
+            assert not self.contactor
 
     @invariant()
     def reserved_only_while_held(self) -> None:

@@ -1,0 +1,117 @@
+"""The board's own relay held to the command: welded, not closing, recovering."""
+
+from __future__ import annotations
+
+from edge.evse.events import (
+    BoardRead,
+    MeterRead,
+    Rejected,
+    SetContactor,
+    StartSession,
+    StopSession,
+    TokenPresented,
+)
+from edge.evse.states import CpState, FaultKind, OcpiEvseStatus, Phase
+
+from .harness import Harness
+
+A, B, C = CpState.A, CpState.B, CpState.C
+
+
+def poll(h: Harness, cp: CpState, relay: bool | None, wh: int, dt: float = 1.0):
+    return h.send(BoardRead(cp, relay), dt) + h.send(MeterRead(wh, 0.0), 0.001)
+
+
+def charging(h: Harness) -> None:
+    poll(h, A, False, 1000)
+    poll(h, B, False, 1000)
+    h.send(TokenPresented("AA11"))
+    h.accept("AA11")
+    poll(h, C, False, 1000)
+    assert h.of(StartSession)
+    assert h.state.contactor is True
+    poll(h, C, True, 1100)
+
+
+def test_a_relay_closed_while_commanded_open_is_welded_after_the_settle_time() -> None:
+    h = Harness()
+    charging(h)
+    poll(h, A, True, 1200)  # the EV left: stop, contactor commanded open
+    assert h.state.contactor is False
+    assert h.of(StopSession)
+    for _ in range(9):  # still closed, but within the settle time
+        poll(h, A, True, 1200)
+    assert h.state.fault is None
+    poll(h, A, True, 1200)
+    poll(h, A, True, 1200)
+    assert h.state.fault is FaultKind.RELAY_WELDED
+    assert h.state.status is OcpiEvseStatus.OUTOFORDER
+    assert not [a for a in h.of(SetContactor)[-1:] if a.closed]
+    # a card is refused while welded
+    poll(h, B, True, 1200)
+    h.send(TokenPresented("AA11"))
+    assert h.of(Rejected)
+    # repaired: the relay opens, the EVSE recovers
+    poll(h, B, False, 1200)
+    assert h.state.fault is None
+    assert h.state.status is not OcpiEvseStatus.OUTOFORDER
+
+
+def test_a_relay_that_opens_in_time_is_no_fault() -> None:
+    h = Harness()
+    charging(h)
+    poll(h, A, True, 1200)
+    for _ in range(5):
+        poll(h, A, True, 1200)
+    poll(h, A, False, 1200)
+    h.tick(60)
+    poll(h, A, False, 1200)
+    assert h.state.fault is None
+    assert h.state.phase is Phase.AVAILABLE
+
+
+def test_a_relay_that_does_not_close_faults_then_is_retried() -> None:
+    h = Harness()
+    charging(h)
+    for _ in range(11):  # commanded closed, the EV asks, the relay stays open
+        poll(h, C, False, 1100)
+    assert h.state.fault is FaultKind.RELAY_NOT_CLOSED
+    assert h.state.status is OcpiEvseStatus.OUTOFORDER
+    assert h.of(SetContactor)[-1] == SetContactor(False, 0.0)
+    assert h.state.session is not None  # kept, to resume
+    for _ in range(30):  # held: not retried at once
+        poll(h, C, False, 1100)
+    assert h.state.fault is FaultKind.RELAY_NOT_CLOSED
+    for _ in range(31):
+        poll(h, C, False, 1100)
+    assert h.state.fault is None  # retried after relay_retry_s
+    assert h.of(SetContactor)[-1] == SetContactor(True, 16.0)
+    poll(h, C, True, 1150)  # now it closes
+    poll(h, C, True, 1300)
+    h.tick(30)
+    poll(h, C, True, 1400)
+    assert h.state.fault is None
+    assert h.state.phase is Phase.CHARGING
+
+
+def test_the_ev_that_stops_asking_ends_the_hold() -> None:
+    h = Harness()
+    charging(h)
+    for _ in range(11):
+        poll(h, C, False, 1100)
+    assert h.state.fault is FaultKind.RELAY_NOT_CLOSED
+    poll(h, A, False, 1100)  # it gave up and left
+    poll(h, A, False, 1100)
+    assert h.state.fault is None
+    assert h.of(StopSession)[-1].reason == "EV_DISCONNECTED"
+
+
+def test_a_board_without_relay_feedback_is_not_checked() -> None:
+    h = Harness()
+    charging(h)
+    for _ in range(30):
+        poll(h, C, None, 1100)
+    poll(h, A, None, 1100)
+    for _ in range(30):
+        poll(h, A, None, 1100)
+    assert h.state.fault is None
