@@ -73,7 +73,9 @@ File layout (see drivers/profiles/meters/eastron_sdm630.toml for a full example)
     # ... or `via = "current_limit"`: disabled writes current_limit = off value.
 
     [watchdog]                      # optional: the board drops to safe if the
-    period_s = 10                   # setpoint is not rewritten within period_s
+    period_s = 10                   # setpoint is not rewritten within period_s;
+                                    # the bus scheduler rewrites the last command
+                                    # every period_s / 3 while its controller runs
 
 Validation (drivers/modbus/profile_parse.py) rejects unknown keys, wrong types,
 units that do not match the measurement, a measurement (and channel) listed
