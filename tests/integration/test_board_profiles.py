@@ -104,8 +104,9 @@ async def test_a_fed_board_never_lapses_and_falls_back_once_the_controller_is_go
     tmp_path: Path,
 ) -> None:
     config = board_site(tmp_path, "alfen_eve")
-    # Slower clock: the feed comes every 20 s of site time, 1/3 s of wall time.
-    async with running(config, tmp_path / "edge.db", speed=60) as rig:
+    # A slow clock: the feed comes every 20 s of site time, 2/3 s of wall time, so
+    # only a stall of over a wall second on a busy machine could let it lapse.
+    async with running(config, tmp_path / "edge.db", speed=30) as rig:
         ctl = rig.site.controllers["E1"]
         await until(lambda: ctl.state.phase is Phase.AVAILABLE)
         visit = Visit("ev1", "E1", None, 0, 1e9, 60_000, 80_000, 0.2, 16, 3)
