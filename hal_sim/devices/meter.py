@@ -7,8 +7,11 @@ SunSpec master finds it as it would a real one.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
+from drivers.modbus.codec import DataType
 from drivers.modbus.decode import Value
 from drivers.modbus.profile import Function, Profile, RegisterSpec
 from edge.model.measurement import Measurement as M
@@ -17,6 +20,33 @@ from hal_sim.devices.sunspec import DEFAULT_BASE, CommonInfo, SunSpecMap
 from hal_sim.ev import NOMINAL_V
 
 SIM_MANUFACTURER = "hal_sim"
+FLOATS = (DataType.F32, DataType.F64)
+
+
+@dataclass
+class MeterFaults:
+    """What is wrong with the meter's import energy register (scenarios, tests).
+
+    The meter's other registers (power, currents) stay true: the fault is in
+    the one register that bills.
+    """
+
+    jump_wh: float = 0.0
+    """Added to the register's next answer only (a bad frame, a gateway glitch)."""
+    not_finite: float | None = None
+    """The register answers this (NaN, an infinity) while set; an integer
+    register answers its "not available" pattern instead."""
+    backwards_wh: float = 0.0
+    """While set, the register runs backwards by this much per answer, from
+    where it was when the fault began."""
+    stuck: bool = False
+    """The register stays where it was while energy flows."""
+
+    def clear(self) -> None:
+        """Back to a healthy register."""
+        self.jump_wh = self.backwards_wh = 0.0
+        self.not_finite = None
+        self.stuck = False
 
 
 class SimMeter(ProfileDevice):
@@ -41,6 +71,66 @@ class SimMeter(ProfileDevice):
         self.energy_import_phase_wh = [self.energy_import_wh / 3] * 3
         self.energy_export_wh = 0.0
         self.currents: tuple[float, float, float] = (0.0, 0.0, 0.0)
+        self.energy_faults = MeterFaults()
+        self._held_wh: float | None = None
+        self._backwards_reads = 0
+        self._answering_energy = False
+        self._energy_row = next(
+            (r for r in self.profile.registers if r.measurement is M.ENERGY_IMPORT),
+            None,
+        )
+
+    def replace_meter(self, energy_start_wh: float) -> None:
+        """A new meter in the old one's place (or a reset): it counts from here."""
+        self.energy_import_wh = float(energy_start_wh)
+        self.energy_import_phase_wh = [self.energy_import_wh / 3] * 3
+        self.energy_export_wh = 0.0
+        self._held_wh = None
+        self._backwards_reads = 0
+
+    def served_energy_wh(self) -> float:
+        """What the import energy register answers now (faults included)."""
+        f = self.energy_faults
+        energy = self.energy_import_wh
+        if f.stuck or f.backwards_wh:
+            if self._held_wh is None:
+                self._held_wh = energy
+            energy = self._held_wh - f.backwards_wh * self._backwards_reads
+        else:
+            self._held_wh = None
+            self._backwards_reads = 0
+        if f.not_finite is not None:
+            energy = f.not_finite
+        if f.jump_wh and self._answering_energy:
+            energy += f.jump_wh
+        return energy
+
+    def read(self, function: int, address: int, count: int) -> list[int] | int:
+        """Serve a read; an energy fault that lasts one answer is used up by it."""
+        row = self._energy_row
+        self._answering_energy = (
+            row is not None
+            and int(row.function) == function
+            and address <= row.address
+            and row.end <= address + count
+        )
+        try:
+            return super().read(function, address, count)
+        finally:
+            if self._answering_energy:
+                self.energy_faults.jump_wh = 0.0
+                if self.energy_faults.backwards_wh:
+                    self._backwards_reads += 1
+            self._answering_energy = False
+
+    def row_value(
+        self, row: RegisterSpec, values: Mapping[M, Value | None]
+    ) -> Value | None:
+        """A row's value; an integer register cannot say NaN: not available."""
+        value = values.get(row.measurement)
+        if isinstance(value, float) and not math.isfinite(value):
+            return value if row.type in FLOATS else None
+        return value
 
     def add_energy(self, wh: float, currents: tuple[float, float, float]) -> None:
         """Account energy that flowed since the last step, and the present currents.
@@ -71,7 +161,7 @@ class SimMeter(ProfileDevice):
             M.POWER_L3: p3,
             M.POWER: p1 + p2 + p3,
             M.FREQUENCY: 50.0,
-            M.ENERGY_IMPORT: self.energy_import_wh,
+            M.ENERGY_IMPORT: self.served_energy_wh(),
             M.ENERGY_IMPORT_L1: e1,
             M.ENERGY_IMPORT_L2: e2,
             M.ENERGY_IMPORT_L3: e3,
