@@ -33,7 +33,7 @@ WAIT_WALL_S = 60.0
 """Wall seconds any one condition may take on a slow, busy machine."""
 
 BUSES = {
-    "tcp": 'id = "gw"\ntransport = "tcp"\nhost = "127.0.0.1"\nport = 0\n',
+    "tcp": 'id = "gw"\ntransport = "tcp"\nhost = "127.0.0.1"\nport = 1502\n',
     "rtu": 'id = "gw"\ntransport = "rtu"\ndevice = "/dev/ttyEDGE-test"\nbaud = 38400\n',
 }
 
