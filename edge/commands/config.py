@@ -33,13 +33,13 @@ def tariff_problem(config: SiteConfig, path: str) -> str | None:
     return None
 
 
-def site_checks(db: str | None, store: bool = True) -> MoreChecks:
+def site_checks(db: str | None, store: bool = True, listen: bool = False) -> MoreChecks:
     """The rules on the files a site names; ``db`` overrides ``store.path``."""
 
     def check(config: SiteConfig) -> list[tuple[str, str]]:
         path = (db or config.store.path) if store else None
         problems = runtime_problems(
-            config, store_path=path, tariff_check=tariff_problem
+            config, store_path=path, tariff_check=tariff_problem, listen=listen
         )
         if db is not None:
             # Not in the file: say so instead of pointing at store.path.
@@ -53,14 +53,19 @@ def site_checks(db: str | None, store: bool = True) -> MoreChecks:
 
 
 def check_site(
-    path: str, *, db: str | None = None, store: bool = True, paths: bool = True
+    path: str,
+    *,
+    db: str | None = None,
+    store: bool = True,
+    paths: bool = True,
+    listen: bool = False,
 ) -> SiteConfig | None:
     """Load and check a site file; print every problem and return None if any."""
     try:
         return load_config(
             path,
             ProfileLibrary().ids(),
-            more_checks=site_checks(db, store) if paths else None,
+            more_checks=site_checks(db, store, listen) if paths else None,
         )
     except ConfigError as exc:
         for issue in exc.issues:

@@ -55,7 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     # The whole check first, the files it names included: a bad site file is a
     # report and exit 2, never a traceback, and no empty database is left behind.
-    config = check_site(args.config, db=args.db)
+    config = check_site(args.config, db=args.db, listen=True)
     config = None if config is None else apply_uplink_flags(config, args, False)
     if config is None:
         return EXIT_CONFIG

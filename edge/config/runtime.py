@@ -11,6 +11,7 @@ uplink. Each problem is ``(key path, message)``, as in :mod:`edge.config.checks`
 from __future__ import annotations
 
 import os
+import socket
 import stat
 import tempfile
 from collections.abc import Callable
@@ -81,16 +82,31 @@ def read_named_file(path: Path) -> str:
         ) from None
 
 
+def listen_problem(host: str, port: int) -> str | None:
+    """Why our server could not listen on ``host:port`` now (None: it could)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+    except OSError as exc:
+        return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return None
+
+
 def runtime_problems(
     config: SiteConfig,
     *,
     store_path: str | None,
     tariff_check: TariffCheck | None = None,
+    listen: bool = False,
 ) -> list[tuple[str, str]]:
     """(key path, message) for each file the site names that ``edge run`` cannot use.
 
     ``store_path``: the database ``edge run`` will open (``--db`` or
-    ``store.path``); None skips it (``edge sim`` keeps its own).
+    ``store.path``); None skips it (``edge sim`` keeps its own). ``listen``:
+    also try the OCPI server's address (``edge run`` only: while the controller
+    runs, ``edge config check`` would find its own port taken).
     """
     problems: list[tuple[str, str]] = []
     if store_path is not None:
@@ -100,6 +116,10 @@ def runtime_problems(
     ocpi = config.ocpi
     if ocpi is None or not ocpi.enabled:
         return problems
+    if listen and ocpi.listen_port != 0:
+        why = listen_problem(ocpi.listen_host, ocpi.listen_port)
+        if why is not None:
+            problems.append(("ocpi.listen_port", why))
     why = writable_file_problem(Path(ocpi.credentials_path))
     if why is not None:
         problems.append(("ocpi.credentials_path", why))

@@ -4,6 +4,7 @@ no traceback, and no database left behind. Real processes on real files."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -107,3 +108,28 @@ def test_shipped_site_files_pass() -> None:
     for name in ("demo.toml", "demo-rs485.toml", "site.example.toml"):
         done = edge("config", "check", "--no-paths", f"config/{name}", cwd=root)
         assert done.returncode == 0, done.stderr
+
+
+def test_run_names_a_taken_ocpi_port_config_check_does_not(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        site = site_file(
+            tmp_path,
+            "",
+            evses=1,
+            extra=f'[ocpi]\ncredentials_path = "{tmp_path}/c.json"\n'
+            f"listen_port = {port}\n",
+        )
+        db = tmp_path / "store" / "edge.db"
+        ran = edge("run", "--config", str(site), "--db", str(db), cwd=tmp_path)
+        # a running controller holds its own port: the check alone does not try it
+        checked = edge("config", "check", str(site), cwd=tmp_path)
+    assert ran.returncode == 2
+    assert f"ocpi.listen_port: cannot listen on 127.0.0.1:{port}: Address already" in (
+        ran.stderr
+    )
+    assert "Traceback" not in ran.stderr
+    assert not db.parent.exists()
+    assert checked.returncode == 0, checked.stderr
