@@ -74,6 +74,7 @@ class Disk:
         self.backing = backing
         self.names: dict[str, Node] = {}
         self.durable: dict[str, Node] = {}
+        self.root_mode = stat.S_IMODE(backing.stat().st_mode)
         self.cuts = 0
         self._load()
 
@@ -124,6 +125,11 @@ class Disk:
         self.names[new] = self.lookup(old)
         if old != new:
             del self.names[old]
+
+    def chmod_root(self, mode: int) -> None:
+        """Set the directory's mode (at once, also on the backing directory)."""
+        self.root_mode = stat.S_IMODE(mode)
+        os.chmod(self.backing, self.root_mode)
 
     def chmod(self, node: Node, mode: int) -> None:
         """Set the mode (at once, also on the backing file)."""

@@ -1,11 +1,15 @@
 """The :class:`~hal_sim.powercut.disk.Disk` over FUSE (the only mfusepy importer).
 
-Mounted single-threaded, with the kernel's attribute and name caches off (so
-that nothing stale outlives a cut) and ``hard_remove`` (an unlinked open file is
-not renamed to ``.fuse_hidden*``). Without a ``lock`` operation the kernel keeps
-POSIX locks itself, which is what SQLite needs between processes on one host.
-A cut (:meth:`PowerCutFS.cut`, from another thread) takes the same lock as
-every operation; handles opened before it answer EIO afterwards.
+Mounted single-threaded, with ``hard_remove`` (an unlinked open file is not
+renamed to ``.fuse_hidden*``) and the kernel's name cache off: every open and
+stat looks the name up again, and the answer refreshes the file's attributes,
+so nothing stale outlives a cut. Attributes are cached for a second between
+lookups: with no cache at all the kernel asks for them before every read, and
+SQLite's WAL recovery (two small reads a frame) took half a second. Without a
+``lock`` operation the kernel keeps POSIX locks itself, which is what SQLite
+needs between processes on one host. A cut (:meth:`PowerCutFS.cut`, from
+another thread) takes the same lock as every operation; handles opened before
+it answer EIO afterwards.
 """
 
 from __future__ import annotations
@@ -80,7 +84,7 @@ class PowerCutFS:
         with self._mutex:
             if path == "/":
                 return {
-                    "st_mode": stat.S_IFDIR | 0o755,
+                    "st_mode": stat.S_IFDIR | self.disk.root_mode,
                     "st_nlink": 2,
                     "st_mtime": self._root_ns,
                     "st_ctime": self._root_ns,
@@ -135,7 +139,10 @@ class PowerCutFS:
     def chmod(self, path: str | None, mode: int) -> int:
         """Set a file's mode."""
         with self._mutex:
-            self.disk.chmod(self._node(path, None), mode)
+            if path == "/":
+                self.disk.chmod_root(mode)
+            else:
+                self.disk.chmod(self._node(path, None), mode)
         return 0
 
     def chown(self, path: str | None, uid: int, gid: int) -> int:
@@ -238,7 +245,7 @@ def mount(fs: PowerCutFS, mountpoint: str) -> None:
         nothreads=True,
         fsname="powercut",
         hard_remove=True,
-        attr_timeout=0,
+        attr_timeout=1,
         entry_timeout=0,
         negative_timeout=0,
     )

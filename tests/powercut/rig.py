@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 from tests.integration.processes import start, stop, wait_for
@@ -30,7 +33,7 @@ class Layer:
         self.backing = root / "backing"
         self.cuts_file = root / "cuts"
         self.log = log
-        self.mount.mkdir(exist_ok=True)
+        self.mount.mkdir(parents=True, exist_ok=True)
         self.backing.mkdir(exist_ok=True)
         self.proc: subprocess.Popen[bytes] | None = None
         self.cuts = 0
@@ -94,3 +97,54 @@ class Layer:
             if os.path.ismount(self.mount):
                 unmount = ["fusermount3", "-u", "-z", str(self.mount)]
                 subprocess.run(unmount, check=False)
+
+
+class Zygote:
+    """Start ``edge`` processes cheaply (see ``zygote.py``); kill them by pid."""
+
+    def __init__(self, log: Path) -> None:
+        script = Path(__file__).with_name("zygote.py")
+        with log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, str(script)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=out,
+                start_new_session=True,
+            )
+
+    def start(self, argv: list[str], log: Path) -> int:
+        """Fork ``edge argv`` with output appended to ``log``; its pid."""
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps({"argv": argv, "log": str(log)}).encode())
+        self.proc.stdin.write(b"\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        assert line, "the zygote died: see its log"
+        return int(line)
+
+    @staticmethod
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def stop(self, pid: int, sig: int = signal.SIGTERM) -> None:
+        """Signal the controller's process group and wait until it is gone."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, sig)
+        try:
+            wait_for(f"pid {pid} to exit on signal {sig}", lambda: not self.alive(pid))
+        except AssertionError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+            raise
+
+    def close(self) -> None:
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                pipe.close()
+        stop(self.proc)

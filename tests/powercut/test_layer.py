@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from edge.uplink.ocpi.credentials import CredentialsStore, OcpiCredentials
+
 from .rig import Layer
 
 
@@ -98,3 +100,18 @@ def test_killing_the_layer_is_a_cut_too(layer: Layer) -> None:
     layer.kill()
     layer.start()
     assert (m / "a").read_bytes() == b"kept"
+
+
+def test_saved_ocpi_credentials_survive_a_cut(layer: Layer) -> None:
+    # Token A is spent once the handshake is done: credentials lost in a power cut
+    # leave a site that cannot register again.
+    store = CredentialsStore(layer.mount / "ocpi.json")
+    store.save(OcpiCredentials("https://emsp.example/versions", "token-c-1"))
+    layer.cut()
+    assert store.load() == OcpiCredentials("https://emsp.example/versions", "token-c-1")
+    store.save(OcpiCredentials("https://emsp.example/versions", "token-c-2"))
+    layer.cut()
+    loaded = store.load()
+    assert loaded is not None
+    assert loaded.token_c == "token-c-2"
+    assert sorted(os.listdir(layer.backing)) == ["ocpi.json"]

@@ -168,7 +168,12 @@ class CredentialsStore:
         return _parse(data, self.path)
 
     def save(self, creds: OcpiCredentials) -> None:
-        """Write atomically (temporary file, fsync, rename), mode 0600."""
+        """Write atomically (temporary file, fsync, rename, fsync of the directory).
+
+        Mode 0600. Without the directory's fsync a power cut can undo the rename
+        and even the new file: token A is spent by then, so the site could not
+        register again (tests/powercut shows it).
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = asdict(creds)
         text = json.dumps(data, indent=2, sort_keys=True) + "\n"
@@ -182,6 +187,11 @@ class CredentialsStore:
             finally:
                 os.close(fd)
             os.replace(tmp, self.path)
+            dir_fd = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             raise CredentialsFileError(f"{self.path}: cannot write: {exc}") from exc
