@@ -19,6 +19,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import Any
 
 from edge.model.clock import SystemClock
 
@@ -182,3 +183,55 @@ class ThrottleFilter(logging.Filter):
             seconds,
             extra={_SUMMARY: True},
         )
+
+
+ACCEPT_FAILED = "socket.accept() out of system resource"
+"""What asyncio reports when accept() fails with EMFILE, ENFILE, ENOBUFS, ENOMEM."""
+
+
+def loop_errors(quiet: Throttle, context: dict[str, Any]) -> None:
+    """An event loop's error through ``quiet``: each kind once per interval.
+
+    accept() out of descriptors is one line without a traceback (asyncio retries
+    every second, up to a backlog's worth of failures each time); any other
+    kind keeps its traceback.
+    """
+    message = str(context.get("message") or "event loop error")
+    exc = context.get("exception")
+    if message == ACCEPT_FAILED:
+        sock = context.get("socket")
+        where = sock.getsockname() if sock is not None else "?"
+        quiet.log(
+            logging.ERROR,
+            ("accept", getattr(exc, "errno", None)),
+            "cannot accept connections on %s: %s; the open-files limit (ulimit -n) "
+            "or memory is exhausted, new clients wait in the backlog",
+            where,
+            exc,
+        )
+        return
+    quiet.log(
+        logging.ERROR,
+        ("loop", message),
+        "%s",
+        message,
+        exc_info=exc if isinstance(exc, BaseException) else None,
+    )
+
+
+def quiet_loop_errors(
+    loop: asyncio.AbstractEventLoop, quiet: Throttle
+) -> Callable[[], None]:
+    """Route ``loop``'s errors through :func:`loop_errors`; returns the undo."""
+    previous = loop.get_exception_handler()
+
+    def handler(_: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        loop_errors(quiet, context)
+
+    loop.set_exception_handler(handler)
+
+    def restore() -> None:
+        if loop.get_exception_handler() is handler:
+            loop.set_exception_handler(previous)
+
+    return restore

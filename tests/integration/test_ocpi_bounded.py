@@ -387,3 +387,28 @@ async def test_accept_errors_give_one_line_per_interval(caplog) -> None:
     assert len(lines) == 2  # the count is written when the server stops
     assert re.search(r": \d+ more like this in the last \d+ s$", lines[1])
     assert not [x for x in caplog.records if x.name == "asyncio"]
+
+
+@pytest.mark.parametrize("token", [True, False])
+async def test_an_early_answer_lingers_for_the_body_still_coming(
+    tmp_path: Path, token: bool
+) -> None:
+    """``Connection: close``: FIN after the answer, then the body is still read.
+
+    Closed at once, the server's socket would reset with the body unread, and
+    on a real network the reset can destroy the answer before the client reads
+    it. Here the client sees the answer and the FIN, and may still send for a
+    while (asgi.LINGER_S) without a reset.
+    """
+    async with rig(tmp_path, section={"max_body_bytes": 4096, **FAST}) as r:
+        reader, writer = await connect(r)
+        headers = auth(r) if token else []
+        writer.write(head(b"PUT", TOKEN_URL, headers, length=64 * len(CHUNK)))
+        writer.write(CHUNK)
+        got = await read_one(reader)
+        assert (got.status, got.ocpi_status) == ((413, 2000) if token else (401, 2000))
+        assert await reader.read() == b""  # FIN after the answer
+        for _ in range(32):  # 2 MiB more after the FIN: read and dropped
+            writer.write(CHUNK)
+            await writer.drain()
+        writer.close()

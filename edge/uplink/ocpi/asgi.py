@@ -16,8 +16,11 @@ protocol plus one timer) that watches h11's view of the request:
   client that sends a byte a second is dropped, as is one that sends nothing);
   at most 16 KiB of them (h11), else HTTP 400;
 * the body must be complete ``body_timeout_s`` after the headers; a body the
-  app answered early (413) is read and dropped until then, then the connection
-  is closed, so the client reads the answer before its socket is reset;
+  app answered early (401, 413) is read and dropped until then. Where the answer
+  closes the connection (the client asked ``Connection: close``), we send FIN
+  after it and drop what still comes for :data:`LINGER_S` before closing
+  (:class:`_Lingering`): a socket closed with unread data resets, and the reset
+  would destroy the answer before the client read it;
 * an idle kept-alive connection is closed after ``keepalive_s`` (uvicorn);
 * at most ``max_connections`` connections: one more closes the connection idle
   the longest (kept alive between requests, or opened without a byte sent);
@@ -50,13 +53,15 @@ from starlette.types import ASGIApp
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
-from edge.logthrottle import Throttle, ThrottleFilter
+from edge.logthrottle import Throttle, ThrottleFilter, quiet_loop_errors
 from edge.model.clock import SystemClock
 from edge.uplink.ocpi.wire import envelope
 
 log = logging.getLogger(__name__)
 quiet = Throttle(log)
 _uvicorn_filter = ThrottleFilter()
+LINGER_S = 2.0
+"""Wall seconds a closed connection still drops what the client sends."""
 Refusal = Callable[[int, str], bytes]
 """(HTTP status, message) -> the JSON body of a refusal."""
 
@@ -116,6 +121,71 @@ class _Phase(enum.Enum):
     BODY = "request body"
 
 
+class _Lingering(asyncio.Transport):
+    """The connection's transport; a close amid the client's body lingers."""
+
+    def __init__(self, raw: asyncio.Transport, protocol: _BoundedH11) -> None:
+        super().__init__()
+        self.raw = raw
+        self.protocol = protocol
+        self.lingering = False
+
+    def close(self) -> None:
+        """Close; while the client still sends a body, FIN and linger first."""
+        if self.lingering or self.raw.is_closing():
+            return
+        amid_body = self.protocol.conn.their_state is h11.SEND_BODY
+        if not (amid_body and self.raw.can_write_eof()):
+            self.raw.close()
+            return
+        self.lingering = True
+        self.raw.write_eof()
+        self.raw.resume_reading()
+        self.protocol.linger()
+
+    def is_closing(self) -> bool:
+        return self.lingering or self.raw.is_closing()
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.raw.write(data)
+
+    def abort(self) -> None:
+        self.raw.abort()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self.raw.get_extra_info(name, default)
+
+    def pause_reading(self) -> None:
+        if not self.lingering:
+            self.raw.pause_reading()
+
+    def resume_reading(self) -> None:
+        self.raw.resume_reading()
+
+    def is_reading(self) -> bool:
+        return self.raw.is_reading()
+
+    def can_write_eof(self) -> bool:
+        return self.raw.can_write_eof()
+
+    def write_eof(self) -> None:
+        self.raw.write_eof()
+
+    def get_write_buffer_size(self) -> int:
+        return self.raw.get_write_buffer_size()
+
+    def set_write_buffer_limits(
+        self, high: int | None = None, low: int | None = None
+    ) -> None:
+        self.raw.set_write_buffer_limits(high, low)
+
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        self.raw.set_protocol(protocol)
+
+    def get_protocol(self) -> asyncio.BaseProtocol:
+        return self.raw.get_protocol()
+
+
 class _BoundedH11(H11Protocol):
     """uvicorn's h11 protocol with read deadlines and a connection cap."""
 
@@ -142,7 +212,8 @@ class _BoundedH11(H11Protocol):
             for c in self.connections
             if isinstance(c, _BoundedH11) and not c.transport.is_closing()
         ]
-        super().connection_made(transport)
+        self.lingering = _Lingering(transport, self)
+        super().connection_made(self.lingering)
         if len(others) >= self.limits.max_connections and not _evict(others):
             quiet.log(
                 logging.WARNING,
@@ -193,6 +264,16 @@ class _BoundedH11(H11Protocol):
         super().on_response_complete()
         self._watch()
 
+    def data_received(self, data: bytes) -> None:
+        """Hand the bytes to h11; once lingering, drop them."""
+        if not self.lingering.lingering:
+            super().data_received(data)
+
+    def linger(self) -> None:
+        """The answer is out and FIN sent: close for good in a while."""
+        self._disarm()
+        self.timer = self.loop.call_later(LINGER_S, self.lingering.raw.close)
+
     def connection_lost(self, exc: Exception | None) -> None:
         """Stop the deadline with the connection."""
         self._disarm()
@@ -237,7 +318,7 @@ class _BoundedH11(H11Protocol):
             phase.value,
             limit,
         )
-        self.transport.close()
+        self.lingering.raw.close()
 
 
 def _evict(conns: list[_BoundedH11]) -> bool:
@@ -283,51 +364,15 @@ def bind(host: str, port: int, backlog: int = Limits.backlog) -> socket.socket:
     return sock
 
 
-ACCEPT_FAILED = "socket.accept() out of system resource"
-"""What asyncio reports when accept() fails with EMFILE, ENFILE, ENOBUFS, ENOMEM."""
-
-
-def loop_errors(context: dict[str, Any]) -> None:
-    """The event loop's errors, each kind at most once a minute with a count."""
-    message = str(context.get("message") or "event loop error")
-    exc = context.get("exception")
-    if message == ACCEPT_FAILED:
-        sock = context.get("socket")
-        where = sock.getsockname() if sock is not None else "?"
-        quiet.log(
-            logging.ERROR,
-            ("accept", getattr(exc, "errno", None)),
-            "cannot accept connections on %s: %s; the open-files limit (ulimit -n) "
-            "or memory is exhausted, new clients wait in the backlog",
-            where,
-            exc,
-        )
-        return
-    quiet.log(
-        logging.ERROR,
-        ("loop", message),
-        "%s",
-        message,
-        exc_info=exc if isinstance(exc, BaseException) else None,
-    )
-
-
 @contextlib.contextmanager
 def _quiet_loop() -> Generator[None, None, None]:
-    """Route the running loop's errors through :func:`loop_errors` meanwhile."""
-    loop = asyncio.get_running_loop()
-    previous = loop.get_exception_handler()
-
-    def handler(_: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-        loop_errors(context)
-
-    loop.set_exception_handler(handler)
+    """The running loop's errors and uvicorn's warnings, throttled meanwhile."""
+    restore = quiet_loop_errors(asyncio.get_running_loop(), quiet)
     logging.getLogger("uvicorn.error").addFilter(_uvicorn_filter)
     try:
         yield
     finally:
-        if loop.get_exception_handler() is handler:
-            loop.set_exception_handler(previous)
+        restore()
         quiet.gate.reset()  # the counts so far are written
 
 
