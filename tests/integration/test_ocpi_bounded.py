@@ -412,3 +412,33 @@ async def test_an_early_answer_lingers_for_the_body_still_coming(
             writer.write(CHUNK)
             await writer.drain()
         writer.close()
+
+
+async def test_malformed_http_is_400_in_an_envelope_logged_once(
+    tmp_path: Path, caplog
+) -> None:
+    caplog.set_level(logging.INFO)
+    uvicorn_log = logging.getLogger("uvicorn")  # it does not propagate to root
+    try:
+        await _malformed(tmp_path, caplog.handler)
+    finally:
+        uvicorn_log.removeHandler(caplog.handler)
+    invalid = [x for x in caplog.records if "Invalid HTTP request" in x.getMessage()]
+    assert len(invalid) == 2  # the first, and the count when the server stopped
+    assert "29 more like this in the last" in invalid[1].getMessage()
+    no_errors(caplog)
+
+
+async def _malformed(tmp_path: Path, handler: logging.Handler) -> None:
+    async with rig(tmp_path) as r:
+        # uvicorn configures its loggers when a server starts: watch after that
+        logging.getLogger("uvicorn").addHandler(handler)
+        for junk in (b"\x00\x01 / HTTP/1.1", b"GET /\x7f HTTP/1.1", b"GET / HTTP/9"):
+            for _ in range(10):
+                reader, writer = await connect(r)
+                writer.write(junk + b"\r\nHost: x\r\n\r\n")
+                got = await read_one(reader)
+                writer.close()
+                assert (got.status, got.ocpi_status) == (400, 2000)
+                assert "not valid HTTP/1.1" in str(got.json()["status_message"])
+        await versions_ok(r)

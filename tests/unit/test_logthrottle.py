@@ -7,7 +7,13 @@ import logging
 
 import pytest
 
-from edge.logthrottle import Throttle, ThrottleFilter
+from edge.logthrottle import (
+    ACCEPT_FAILED,
+    Throttle,
+    ThrottleFilter,
+    loop_errors,
+    quiet_loop_errors,
+)
 
 
 class Now:
@@ -86,3 +92,32 @@ def test_kinds_are_bounded() -> None:
     for i in range(1000):
         quiet.log(logging.DEBUG, ("k", i), "kind %d", i)
     assert len(quiet.gate.windows) <= 256
+
+
+def test_loop_errors_keep_a_traceback_once_per_kind(caplog) -> None:
+    caplog.set_level(logging.INFO)
+    now = Now()
+    quiet = Throttle(logging.getLogger("t.loop"), 60.0, now)
+    try:
+        raise ValueError("boom")
+    except ValueError as exc:
+        boom = exc
+    for _ in range(5):
+        loop_errors(quiet, {"message": "Fatal error on transport", "exception": boom})
+        loop_errors(quiet, {"message": ACCEPT_FAILED, "exception": OSError(24, "x")})
+    records = [r for r in caplog.records if r.name == "t.loop"]
+    assert [r.getMessage()[:24] for r in records] == [
+        "Fatal error on transport",
+        "cannot accept connection",
+    ]
+    assert records[0].exc_info is not None  # an unknown kind keeps its traceback
+    assert records[1].exc_info is None  # EMFILE says what to do instead
+
+
+async def test_the_loop_handler_is_installed_and_undone() -> None:
+    loop = asyncio.get_running_loop()
+    before = loop.get_exception_handler()
+    undo = quiet_loop_errors(loop, Throttle(logging.getLogger("t.undo")))
+    assert loop.get_exception_handler() is not before
+    undo()
+    assert loop.get_exception_handler() is before

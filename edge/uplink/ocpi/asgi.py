@@ -374,6 +374,7 @@ def _quiet_loop() -> Generator[None, None, None]:
     finally:
         restore()
         quiet.gate.reset()  # the counts so far are written
+        _uvicorn_filter.gate.reset()
 
 
 @contextlib.asynccontextmanager
