@@ -38,7 +38,7 @@ from edge.evse.events import (
     Tick,
     TokenPresented,
 )
-from edge.evse.meter_input import MeterInput
+from edge.evse.meter_input import READ_TIME_SLACK_WALL_S, MeterInput
 from edge.evse.state_machine import (
     ActiveSession,
     EvseSettings,
@@ -91,7 +91,7 @@ class EvseController:
         self.inbox: asyncio.Queue[Event] = asyncio.Queue()
         self.state: EvseState = initial_state(clock.monotonic())
         self.power_w = 0.0
-        self.meter_input = MeterInput(settings)
+        self.meter_input = MeterInput(settings, clock.from_wall(READ_TIME_SLACK_WALL_S))
         self.on_change: Callable[[EvseController], None] | None = None
         self.on_reservation_dropped: Callable[[str, str], None] | None = None
         """Called with (reservation id, reason) when the site drops one early."""

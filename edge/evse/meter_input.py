@@ -32,25 +32,29 @@ log = logging.getLogger(__name__)
 STUCK_POWER_W = 500.0
 """The meter's own power above which its energy register must move (at least;
 twice the EVSE's idle power if that is higher)."""
+READ_TIME_SLACK_WALL_S = 0.5
+"""Wall seconds a reading's read time may be off when the register was read:
+the poll's other frames and the event loop's latency (a busy Raspberry Pi)."""
 CURRENTS = (Measurement.CURRENT_L1, Measurement.CURRENT_L2, Measurement.CURRENT_L3)
 
 
-def limits_for(settings: EvseSettings) -> JudgeLimits:
+def limits_for(settings: EvseSettings, time_slack_s: float = 0.0) -> JudgeLimits:
     """The judge's limits for one EVSE's meter."""
     return JudgeLimits(
         settings.max_power_w,
         settings.energy_step_wh,
         settings.energy_relative_step,
         stuck_power_w=max(STUCK_POWER_W, 2 * settings.idle_power_w),
+        time_slack_s=time_slack_s,
     )
 
 
 class MeterInput:
     """Judges one EVSE's meter readings; holds what the judge believes."""
 
-    def __init__(self, settings: EvseSettings) -> None:
+    def __init__(self, settings: EvseSettings, time_slack_s: float = 0.0) -> None:
         self.evse_uid = settings.evse_uid
-        self.limits = limits_for(settings)
+        self.limits = limits_for(settings, time_slack_s)
         self.state = JudgeState()
 
     def seed(self, energy_wh: int) -> None:

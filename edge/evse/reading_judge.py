@@ -81,6 +81,10 @@ class JudgeLimits:
     """A reading this much lower than the last good one may be a new meter."""
     reset_confirm: int = 3
     """Consecutive plausible far-lower readings that confirm a new meter."""
+    time_slack_s: float = 0.0
+    """How far a read time may be off the moment the register was read (a
+    poll's frames, the event loop's latency): the rate check allows this much
+    more time. On a scaled clock that is a wall allowance in site seconds."""
 
     @property
     def ceiling_w(self) -> float:
@@ -203,7 +207,7 @@ def judge(
 
 
 def _allowed_rise_wh(last: Sample, sample: Sample, limits: JudgeLimits) -> float:
-    dt = max(0.0, sample.read_at - last.read_at)
+    dt = max(0.0, sample.read_at - last.read_at) + limits.time_slack_s
     return limits.ceiling_w * dt / 3600.0 + 2 * limits.resolution_wh(sample.energy_wh)
 
 

@@ -25,9 +25,7 @@ from edge.evse.states import CpState, FaultKind
 ASKING = (CpState.C, CpState.D)
 
 
-def read(
-    s: EvseState, cp: CpState, relay_closed: bool | None, now: float
-) -> EvseState:
+def read(s: EvseState, cp: CpState, relay_closed: bool | None, now: float) -> EvseState:
     """Compare the relay the board reports with the command it was given."""
     kind = None
     if relay_closed is True and s.contactor is not True:
@@ -50,9 +48,7 @@ def hold(s: EvseState, now: float, cfg: EvseSettings) -> EvseState:
         and now - m.since >= cfg.relay_settle_s
     ):
         return replace(s, relay_mismatch=None, relay_retry_at=now + cfg.relay_retry_s)
-    if s.relay_retry_at is not None and (
-        now >= s.relay_retry_at or s.cp not in ASKING
-    ):
+    if s.relay_retry_at is not None and (now >= s.relay_retry_at or s.cp not in ASKING):
         return replace(s, relay_retry_at=None)
     return s
 

@@ -24,6 +24,8 @@ class Measurement(StrEnum):
     POWER = "power"
     ENERGY_IMPORT = "energy_import"
     ENERGY_EXPORT = "energy_export"
+    ENERGY_TOTAL = "energy_total"
+    """Import plus export (Eastron "total active energy", 0x0156)."""
     ENERGY_IMPORT_L1 = "energy_import_l1"
     ENERGY_IMPORT_L2 = "energy_import_l2"
     ENERGY_IMPORT_L3 = "energy_import_l3"
@@ -79,6 +81,7 @@ UNIT: dict[Measurement, str] = {
     },
     Measurement.ENERGY_IMPORT: "Wh",
     Measurement.ENERGY_EXPORT: "Wh",
+    Measurement.ENERGY_TOTAL: "Wh",
     Measurement.ENERGY_IMPORT_L1: "Wh",
     Measurement.ENERGY_IMPORT_L2: "Wh",
     Measurement.ENERGY_IMPORT_L3: "Wh",

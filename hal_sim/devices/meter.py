@@ -149,6 +149,7 @@ class SimMeter(ProfileDevice):
         i1, i2, i3 = self.currents
         p1, p2, p3 = (i * NOMINAL_V for i in self.currents)
         e1, e2, e3 = self.energy_import_phase_wh
+        energy = self.served_energy_wh()
         return {
             M.VOLTAGE_L1: NOMINAL_V,
             M.VOLTAGE_L2: NOMINAL_V,
@@ -161,11 +162,13 @@ class SimMeter(ProfileDevice):
             M.POWER_L3: p3,
             M.POWER: p1 + p2 + p3,
             M.FREQUENCY: 50.0,
-            M.ENERGY_IMPORT: self.served_energy_wh(),
+            M.ENERGY_IMPORT: energy,
             M.ENERGY_IMPORT_L1: e1,
             M.ENERGY_IMPORT_L2: e2,
             M.ENERGY_IMPORT_L3: e3,
             M.ENERGY_EXPORT: self.energy_export_wh,
+            # the vendor's "total": import plus export, as the meter adds them
+            M.ENERGY_TOTAL: energy + self.energy_export_wh,
             M.REACTIVE_POWER: 0.0,
             M.POWER_FACTOR: 1.0,
             M.SERIAL_NUMBER: float(10_000 + self.unit),

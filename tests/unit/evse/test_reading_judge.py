@@ -221,3 +221,17 @@ def test_what_is_believed_is_always_finite_monotonic_and_within_the_rate(steps):
             assert v.last_good.energy_wh - v.baseline.energy_wh >= LIMITS.reset_drop_wh
             believed.append(v.baseline)
         assert state.last == (believed[-1] if believed else None)
+
+
+def test_the_rate_check_allows_for_read_times_a_little_off_but_not_a_glitch():
+    # read times stamped at the end of a poll: two 5 s apart may be 20 s of flow
+    slack = JudgeLimits(max_power_w=11_040.0, step_wh=10.0, time_slack_s=20.0)
+    base = primed(Sample(1000.0, 0.0, 0.0))
+    late = Sample(1000.0 + 11_040 * 20 / 3600, 5.0, 11_000.0)
+    _, [strict] = run([late], state=base)
+    assert isinstance(strict, Reject)
+    _, [ok] = run([late], limits=slack, state=base)
+    assert isinstance(ok, Accept)
+    _, [glitch] = run([Sample(1e9, 5.0, 11_000.0)], limits=slack, state=base)
+    assert isinstance(glitch, Reject)
+    assert glitch.reason is Reason.TOO_FAST
