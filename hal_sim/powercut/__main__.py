@@ -6,6 +6,9 @@ makes everything durable first, as ``sync`` before a shutdown does.
 
 ``kill -USR1 <pid>`` is a power cut: every write not fsynced is thrown away,
 the directory is as it was at its last fsync, and the layer keeps serving that.
+``kill -USR2 <pid>`` is a cut by a disk that had written part of its cache
+back: each unsynced page of a durably named file survives with probability P
+(``--keep-unsynced P``, default 0.5; ``--seed``), the rest is lost.
 Stop the programs using the mount first (their open files answer EIO after a
 cut). Each cut logs what it discarded and, with ``--cuts-file``, writes the
 number of cuts done so far there, for a harness to wait on. SIGKILL of the
@@ -17,8 +20,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import logging
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -44,17 +49,21 @@ def write_count(path: Path, count: int) -> None:
     tmp.replace(path)
 
 
-def serve_cuts(fs: PowerCutFS, cuts_file: Path | None) -> None:
-    """Cut on every SIGUSR1 (blocked in every other thread), forever."""
+def serve_cuts(
+    fs: PowerCutFS, cuts_file: Path | None, keep: float, rng: random.Random
+) -> None:
+    """Cut on every SIGUSR1 or SIGUSR2 (blocked in the other threads), forever."""
     while True:
-        signal.sigwait({signal.SIGUSR1})
-        report = fs.cut()
+        sig = signal.sigwait({signal.SIGUSR1, signal.SIGUSR2})
+        partial = sig == signal.SIGUSR2 and keep > 0
+        report = fs.cut((lambda: rng.random() < keep) if partial else None)
         log.info(
-            "power cut %d: %d unsynced page(s) and %d name change(s) lost; "
-            "%d file(s) survive",
+            "power cut %d: %d unsynced page(s) and %d name change(s) lost, "
+            "%d unsynced page(s) kept; %d file(s) survive",
             fs.disk.cuts,
             report.dirty_pages,
             report.names,
+            report.kept_pages,
             report.files,
         )
         if cuts_file is not None:
@@ -66,7 +75,7 @@ def clear_dead_mount(mountpoint: Path) -> None:
     try:
         mountpoint.stat()
     except OSError as exc:
-        if exc.errno != 107:  # ENOTCONN: a FUSE mount with no server
+        if exc.errno != errno.ENOTCONN:  # a FUSE mount with no server
             raise
         subprocess.run(["fusermount3", "-u", "-z", str(mountpoint)], check=True)
 
@@ -77,12 +86,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("mount", type=Path, help="where to serve the files (a directory)")
     p.add_argument("backing", type=Path, help="the durable files (a directory)")
     p.add_argument("--cuts-file", type=Path, help="write the number of cuts here")
+    p.add_argument(
+        "--keep-unsynced",
+        type=float,
+        default=0.5,
+        metavar="P",
+        help="at a cut by SIGUSR2, each unsynced page of a durable file "
+        "survives with probability P (default 0.5)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="for --keep-unsynced")
     args = p.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not 0.0 <= args.keep_unsynced <= 1.0:
+        fail(f"--keep-unsynced {args.keep_unsynced}: give a probability, 0 to 1")
+        return 2
     with contextlib.suppress(OSError):
         clear_dead_mount(args.mount)
     for what, path in (("mount point", args.mount), ("backing", args.backing)):
@@ -96,9 +117,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.cuts_file is not None:
         write_count(args.cuts_file, 0)
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGUSR2})
     threading.Thread(
-        target=serve_cuts, args=(fs, args.cuts_file), name="cuts", daemon=True
+        target=serve_cuts,
+        args=(fs, args.cuts_file, args.keep_unsynced, random.Random(args.seed)),
+        name="cuts",
+        daemon=True,
     ).start()
     log.info("serving %s at %s (pid %d)", args.backing, args.mount, os.getpid())
     try:

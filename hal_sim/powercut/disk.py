@@ -10,7 +10,10 @@ survives ext4):
   file vanishes (synced or not), a renamed one is back under its old name, an
   unlinked one is back;
 - a file whose name became durable before its first fsync comes back empty;
-- modes and times are not modelled as durable (chmod goes straight through).
+- modes and times are not modelled as durable (chmod goes straight through);
+- optionally (``cut(keep=...)``), some unsynced pages of a durably named file
+  survive, in no order, as when a disk had written part of its cache back: a
+  store must not rely on the order of writes between two fsyncs either.
 
 The backing directory holds exactly the durable state, as plain files: a sync
 writes its pages there, a directory sync moves names there, nothing else does.
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +69,8 @@ class CutReport:
     """Pages written but not synced, now lost."""
     names: int
     """Names created, renamed or removed since the last directory sync, undone."""
+    kept_pages: int = 0
+    """Unsynced pages the disk had written back anyway (``cut(keep=...)``)."""
 
 
 class Disk:
@@ -222,16 +228,40 @@ class Disk:
             self.sync(node)
         self.sync_dir()
 
-    def cut(self) -> CutReport:
-        """Power cut: forget every unsynced write; the durable state is current."""
+    def cut(self, keep: Callable[[], bool] | None = None) -> CutReport:
+        """Power cut: forget unsynced writes; the durable state is current.
+
+        With ``keep``, each unsynced page of a durably named file is asked
+        whether the disk had written it back anyway (in no particular order,
+        as a disk cache does): those pages survive, the file growing to hold
+        them. Without, every unsynced write is lost.
+        """
         reachable = {id(n): n for n in [*self.names.values(), *self.durable.values()]}
         dirty = sum(len(n.dirty) for n in reachable.values())
         changed = {k for k in {*self.names, *self.durable}} - {
             k for k, n in self.durable.items() if self.names.get(k) is n
         }
+        kept = 0
+        if keep is not None:
+            for name, node in self.durable.items():
+                pages = [p for p in sorted(node.dirty) if keep()]
+                kept += self._write_back(name, node, pages)
         self._load()
         self.cuts += 1
-        return CutReport(len(self.durable), dirty, len(changed))
+        return CutReport(len(self.durable), dirty - kept, len(changed), kept)
+
+    def _write_back(self, name: str, node: Node, pages: list[int]) -> int:
+        written = 0
+        fd = os.open(self.backing / name, os.O_WRONLY)
+        try:
+            for page in pages:
+                chunk = node.data[page * PAGE : (page + 1) * PAGE]
+                if chunk:
+                    os.pwrite(fd, chunk, page * PAGE)
+                    written += 1
+        finally:
+            os.close(fd)
+        return written
 
 
 def _mark(node: Node, start: int, end: int) -> None:

@@ -20,6 +20,7 @@ import os
 import stat
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import mfusepy
@@ -66,11 +67,11 @@ class PowerCutFS:
         self._handles[fh] = node
         return fh
 
-    def cut(self) -> CutReport:
+    def cut(self, keep: Callable[[], bool] | None = None) -> CutReport:
         """Throw away what was not synced; every open handle goes stale."""
         with self._mutex:
             self._handles.clear()
-            return self.disk.cut()
+            return self.disk.cut(keep)
 
     def sync_all(self) -> None:
         """Make everything durable (clean unmount)."""

@@ -28,7 +28,8 @@ def require_fuse() -> None:
 class Layer:
     """The power-cut layer serving ``backing`` at ``mount``, in its own process."""
 
-    def __init__(self, root: Path, log: Path) -> None:
+    def __init__(self, root: Path, log: Path, seed: int = 0) -> None:
+        self.seed = seed
         self.mount = root / "mnt"
         self.backing = root / "backing"
         self.cuts_file = root / "cuts"
@@ -49,6 +50,8 @@ class Layer:
                 str(self.backing),
                 "--cuts-file",
                 str(self.cuts_file),
+                "--seed",
+                str(self.seed),
             ],
             self.log,
         )
@@ -67,10 +70,14 @@ class Layer:
         except (OSError, ValueError):
             return None
 
-    def cut(self) -> None:
-        """Power cut: unsynced writes are gone when this returns."""
+    def cut(self, partial: bool = False) -> None:
+        """Power cut: unsynced writes are gone when this returns.
+
+        ``partial``: a random half of the unsynced pages of durable files
+        survive (a disk that had written part of its cache back).
+        """
         assert self.proc is not None
-        self.proc.send_signal(signal.SIGUSR1)
+        self.proc.send_signal(signal.SIGUSR2 if partial else signal.SIGUSR1)
         self.cuts += 1
         wait_for("the cut", lambda: (self._cuts() or 0) >= self.cuts)
 

@@ -115,3 +115,20 @@ def test_saved_ocpi_credentials_survive_a_cut(layer: Layer) -> None:
     assert loaded is not None
     assert loaded.token_c == "token-c-2"
     assert sorted(os.listdir(layer.backing)) == ["ocpi.json"]
+
+
+def test_a_partial_cut_keeps_some_unsynced_pages_and_no_new_name(layer: Layer) -> None:
+    m = layer.mount
+    with (m / "a").open("wb") as f:
+        f.write(b"s" * 4096 * 8)
+        f.flush()
+        os.fsync(f.fileno())
+    fsync_dir(m)
+    with (m / "a").open("r+b") as f:
+        f.write(b"u" * 4096 * 8)  # eight unsynced pages
+    (m / "b").write_bytes(b"name never synced")
+    layer.cut(partial=True)
+    data = (m / "a").read_bytes()
+    pages = {data[i : i + 4096] for i in range(0, len(data), 4096)}
+    assert pages == {b"s" * 4096, b"u" * 4096}  # some of each (seeded)
+    assert sorted(os.listdir(m)) == ["a"]

@@ -8,7 +8,9 @@ cards swiped by ``hal-sim serve``, sessions delivered to the simulated eMSP
 running in this process) is cut 200 times at random, seeded instants (a fifth
 during the controller's start-up, the rest while it runs): the controller is
 SIGKILLed, the layer cuts (every 25th time the layer itself is killed and
-mounted again on what its backing directory kept), ``PRAGMA integrity_check``
+mounted again on what its backing directory kept; three in ten cuts keep a
+random half of the unsynced pages, as a disk that had written part of its
+cache back), ``PRAGMA integrity_check``
 runs on what survived, and the controller starts again on it.
 
 "Committed" means the controller said so: it logs "session X started/stopped"
@@ -45,6 +47,8 @@ from .verdict import SESSIONS_SQL, judge
 SPEED = 300
 CUTS = 200
 LAYER_KILL_EVERY = 25
+PARTIAL = 0.3
+"""Share of cuts after which half the unsynced pages survive, in no order."""
 DURING_START = 0.2
 """Share of cuts at an instant of start-up (opening, recovering the WAL)."""
 EVSES = 4
@@ -100,6 +104,7 @@ class Committed:
 class Figures:
     cuts: int = 0
     layer_kills: int = 0
+    partial_cuts: int = 0
     integrity_failures: list[tuple[int, object]] = field(default_factory=list)
     lost: set[str] = field(default_factory=set)
     lost_stops: set[str] = field(default_factory=set)
@@ -113,7 +118,7 @@ class Site:
 
     def __init__(self, tmp_path: Path, rng: random.Random, bo: BackofficeThread):
         self.rng = rng
-        self.layer = Layer(tmp_path / "disk", tmp_path / "layer.log")
+        self.layer = Layer(tmp_path / "disk", tmp_path / "layer.log", seed=7)
         self.db = self.layer.mount / "edge.db"
         self.log = tmp_path / "edge.log"
         self.truth = tmp_path / "truth.jsonl"
@@ -174,7 +179,9 @@ class Site:
             figures.layer_kills += 1
             self.layer.start()
         else:
-            self.layer.cut()
+            partial = self.rng.random() < PARTIAL
+            figures.partial_cuts += partial
+            self.layer.cut(partial)
         if self.db.exists():
             ok = query(self.db, "PRAGMA integrity_check")
             if ok != [("ok",)]:
@@ -268,7 +275,8 @@ def test_power_cuts_lose_no_committed_session(
     f = site.figures
     with capsys.disabled():
         sys.stdout.write(
-            f"\npower cuts: {f.cuts} cuts ({f.layer_kills} by killing the layer); "
+            f"\npower cuts: {f.cuts} cuts ({f.layer_kills} by killing the layer, "
+            f"{f.partial_cuts} keeping half the unsynced pages); "
             f"{len(verdict.visits)} visits, {len(verdict.charged)} charged, "
             f"{len(sessions)} sessions ({len(verdict.merged)} spanning two visits); "
             f"committed per the log: {len(site.committed.started)} started, "

@@ -130,3 +130,23 @@ def test_names_outside_one_flat_directory_are_refused(tmp_path: Path) -> None:
         d.create("sub/x", 0o644, 0)
     with pytest.raises(DiskError, match="layer's"):
         d.create(".powercut-0", 0o644, 0)
+
+
+def test_a_disk_that_wrote_back_part_of_its_cache_keeps_those_pages(
+    tmp_path: Path,
+) -> None:
+    d = disk(tmp_path)
+    f = d.create("wal", 0o644, 0)
+    d.write(f, 0, b"a" * (2 * PAGE), 0)
+    d.sync(f)
+    d.sync_dir()
+    g = d.create("unnamed", 0o644, 0)  # its name is not durable: gone regardless
+    d.write(g, 0, b"x", 0)
+    d.sync(g)
+    d.write(f, 0, b"B" * PAGE, 0)  # page 0
+    d.write(f, 3 * PAGE, b"C", 0)  # page 3, past a hole
+    answers = iter([False, False, True])  # pages 0 and 2 lost, 3 written back
+    report = d.cut(keep=lambda: next(answers))
+    assert content(d, "wal") == b"a" * (2 * PAGE) + bytes(PAGE) + b"C"
+    assert (report.kept_pages, report.dirty_pages) == (1, 2)
+    assert sorted(d.names) == ["wal"]
