@@ -39,7 +39,7 @@ from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -151,9 +151,6 @@ class CpoServer:
                 answer = await handler(request)
             except Refused as refused:
                 answer = refused.answer
-            except ClientDisconnect:
-                quiet.log(logging.INFO, "gone", "a client left amid its request")
-                answer = Answer(2000, "the client left", http_status=400)
             except Exception as exc:  # noqa: BLE001 - logged with its traceback
                 quiet.log(
                     logging.ERROR,
