@@ -8,7 +8,8 @@
 * the poll interval is shorter than the silence that opens the contactor;
 * the OCPI retry base is not longer than its cap;
 * ``sim.start`` has an offset (a local time is a different instant per machine);
-* a simulated card fits the reader it is shown to (an RDM6300 sends 10 hex digits).
+* a simulated card fits the reader it is shown to (an RDM6300 sends 10 hex digits);
+* a token's uid, contract id and group id are printable ASCII (OCPI CiStrings).
 
 Each problem is ``(key path, message)``, as in :mod:`edge.config.checks`.
 """
@@ -24,6 +25,7 @@ from edge.config.schema import SiteConfig
 UART_BAUDS = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 """The rates the serial driver opens (as for a bus: see BusSection.baud)."""
 _RDM6300_CARD = re.compile(r"^[0-9A-Fa-f]{10}$")
+_TOKEN_CHARS = re.compile(r"^[\x21-\x7e]+$")
 
 
 def zone_problem(name: str) -> str | None:
@@ -94,6 +96,15 @@ def value_problems(config: SiteConfig) -> list[tuple[str, str]]:
             ))  # fmt: skip
         if not rfid.port.strip():
             problems.append((f"evse[{i}].rfid.port", "give the reader's serial port"))
+    for i, token in enumerate(config.token):
+        for key in ("uid", "contract_id", "group_id"):
+            value = getattr(token, key)
+            if value is not None and not _TOKEN_CHARS.match(value):
+                problems.append((
+                    f"token[{i}].{key}",
+                    f"{value!r}: printable ASCII without spaces (an OCPI "
+                    "CiString); a backoffice would refuse every session with it",
+                ))  # fmt: skip
     s = config.sessions
     if s.poll_interval_s >= s.device_timeout_s:
         problems.append((

@@ -279,6 +279,14 @@ def test_emi3_evse_ids_differing_only_in_case(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("uid", ["04 A2 3B", "café", "tab\there", "x\u00a0y"])
+def test_token_ids_are_printable_ascii(tmp_path: Path, uid: str) -> None:
+    text = site(tmp_path) + f"[[token]]\nuid = {json.dumps(uid)}\n"
+    [issue] = issues(text)
+    assert (issue.path, issue.line) == ("token[0].uid", 36)
+    assert "printable ASCII without spaces" in issue.message
+
+
 def test_a_good_tariff_file_passes(tmp_path: Path) -> None:
     (tmp_path / "t.json").write_text(json.dumps(TARIFF))
     text = site(tmp_path, OCPI, TARIFF_LINE.replace("TARIFF", "TMP/t.json"))

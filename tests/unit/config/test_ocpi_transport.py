@@ -82,4 +82,7 @@ def test_transport_problems() -> None:
     odd = OcpiSection(allowed_origins=["ftp://x", "http://bo.example"],
                       tls_cert_file="/c.pem")  # fmt: skip
     assert set(dict(odd.transport_problems())) == {
-        "ocpi.allowed_origins[0]", "ocpi.allowed_origins[1]", "ocpi.tls_key_file"}
+        "ocpi.allowed_origins[0]",
+        "ocpi.allowed_origins[1]",
+        "ocpi.tls_key_file",
+    }
