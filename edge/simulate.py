@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,10 +27,14 @@ from hal_sim.backoffice.server import SimBackoffice
 from hal_sim.backoffice.sim import play_outages, sim_uplink
 from hal_sim.world import SimWorld
 
+log = logging.getLogger(__name__)
+
 DRAIN_WALL_S = 10.0
 """How long (wall seconds) the end of a run waits for the uplink's backlog."""
 READY_WALL_S = 120.0
 """How long (wall seconds) the start of a run waits for the controller to be READY."""
+DEVICE_TIMEOUT_WALL_S = 1.5
+"""The least wall time a simulated run lets a device be silent before it counts."""
 DELIVERED_MODULES = ("locations", "tariffs", "sessions", "cdrs")
 
 
@@ -128,6 +133,29 @@ async def drain_uplink(
         await clock.sleep(clock.from_wall(0.1))
 
 
+def wire_time_floors(config: SiteConfig, clock: ScaledClock) -> SiteConfig:
+    """The site file, with a device timeout no shorter than the wire allows.
+
+    A fast clock does not make Modbus frames faster: at x600 a 10 s timeout is
+    17 ms of wall time, less than one poll of a few devices on a busy machine,
+    and every EVSE would flap between silent and available. The timeout is
+    raised to span at least ``DEVICE_TIMEOUT_WALL_S`` of wall time.
+    """
+    floor = clock.from_wall(DEVICE_TIMEOUT_WALL_S)
+    timing = config.sessions
+    if timing.device_timeout_s >= floor:
+        return config
+    log.info(
+        "device_timeout_s %g s -> %g s of site time (%g s of wall time at x%g)",
+        timing.device_timeout_s,
+        floor,
+        DEVICE_TIMEOUT_WALL_S,
+        clock.speed,
+    )
+    sessions = timing.model_copy(update={"device_timeout_s": floor})
+    return config.model_copy(update={"sessions": sessions})
+
+
 async def wait_ready(site: Site, wall_s: float) -> None:
     """Wait until ``site`` is READY; raise :class:`SimStartError` after ``wall_s``."""
     try:
@@ -160,6 +188,7 @@ async def simulate(
     """
     start = config.sim.start if config.sim and config.sim.start else datetime.now(UTC)
     clock = ScaledClock(speed, start.astimezone(UTC))
+    config = wire_time_floors(config, clock)
     world = SimWorld(config, clock, truth_path=truth_path)
     endpoints = await world.start()
     overrides = Overrides(

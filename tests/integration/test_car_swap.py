@@ -25,7 +25,9 @@ def test_car_swapped_while_controller_down(tmp_path: Path) -> None:
     # The second driver keeps swiping (every minute) until the restarted
     # controller takes the card, however long its restart takes.
     retry = "card_retry_s = 60.0\ncard_attempts = 20\n"
-    site = site_file(tmp_path, visits, evses=1, sim=retry)
+    site = site_file(
+        tmp_path, visits, evses=1, sim=retry, device_timeout_s=float(SPEED) * 1.5
+    )
     db, truth_log = tmp_path / "edge.db", tmp_path / "truth.jsonl"
     log = tmp_path / "log"
     run = ["edge", "run", "--config", str(site), "--db", str(db), "--speed", SPEED]

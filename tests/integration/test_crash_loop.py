@@ -9,9 +9,10 @@ The drivers keep swiping, as people do, until charging begins.
 
 Every visit is accounted for, from the simulator's truth log:
 - a visit whose EV took energy has exactly one session, of its own card,
-  closed, whose meter energy equals what the EV took, to the Wh;
-- a visit whose EV took nothing has no session and a ``no_charge`` line with
-  the reason; the unknown card was refused (the controller logged it); for a
+  closed, whose meter energy equals what the EV took, to the Wh (a session whose
+  EV took nothing, if one started, holds 0 Wh);
+- a visit with no session took nothing and has a ``no_charge`` line with the
+  reason; the unknown card was refused (the controller logged it); for a
   known card, none of the driver's swipes reached a controller that was READY
   and still alive ``SETTLE_WALL_S`` later (else the card was lost: a failure);
 - each finished session sits in the outbox for its final state, and its CDR
@@ -102,6 +103,7 @@ def test_fifty_kills_lose_and_duplicate_nothing(tmp_path: Path) -> None:
         busy_day(rng),
         evses=5,
         sim="card_retry_s = 60.0\ncard_attempts = 40\n",
+        device_timeout_s=SPEED * 1.5,  # 1.5 s of wall time: polls on a busy machine
     )
     db, truth_log, log = (
         tmp_path / "edge.db",
@@ -201,14 +203,13 @@ def test_fifty_kills_lose_and_duplicate_nothing(tmp_path: Path) -> None:
         rows = matched[ev]
         card = v["plug_in"]["card"]
         assert len(rows) <= 1, f"{ev} has {len(rows)} sessions"
-        if taken > 0:
+        if rows:  # charged (or started, and the EV took nothing): exactly
             charged += 1
-            assert rows, f"{ev} took {taken} Wh but has no session (lost)"
             _, _, token, _, m0, m1, _ = rows[0]
             assert token == card, (ev, token, card)
             assert abs((m1 - m0) - taken) <= 1.0, (ev, m1 - m0, taken)
             continue
-        assert not rows, f"{ev} took nothing but has a session: {rows}"
+        assert taken == 0, f"{ev} took {taken} Wh but has no session (lost)"
         assert "no_charge" in v, f"{ev} took nothing and no reason was logged"
         reason = v["no_charge"]["reason"]
         if card == UNKNOWN_CARD:

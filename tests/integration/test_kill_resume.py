@@ -13,7 +13,12 @@ SPEED = "400"
 
 
 def test_killed_controller_resumes_the_session(tmp_path: Path) -> None:
-    site = site_file(tmp_path, arrival("ev1", "E1", "04A23B1C00", 1, 45, 6000), evses=1)
+    site = site_file(
+        tmp_path,
+        arrival("ev1", "E1", "04A23B1C00", 1, 45, 6000),
+        evses=1,
+        device_timeout_s=float(SPEED) * 1.5,  # 1.5 s of wall time
+    )
     db, truth_log, log = (
         tmp_path / "edge.db",
         tmp_path / "truth.jsonl",
