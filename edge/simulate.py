@@ -29,11 +29,11 @@ from hal_sim.world import SimWorld
 
 log = logging.getLogger(__name__)
 
-DRAIN_WALL_S = 10.0
-"""How long (wall seconds) the end of a run waits for the uplink's backlog."""
+DRAIN_WALL_S = 30.0
+"""How long (wall seconds) the end of a run may wait for the uplink's backlog."""
 READY_WALL_S = 120.0
 """How long (wall seconds) the start of a run waits for the controller to be READY."""
-DEVICE_TIMEOUT_WALL_S = 1.5
+DEVICE_TIMEOUT_WALL_S = 3.0
 """The least wall time a simulated run lets a device be silent before it counts."""
 DELIVERED_MODULES = ("locations", "tariffs", "sessions", "cdrs")
 
@@ -137,9 +137,10 @@ def wire_time_floors(config: SiteConfig, clock: ScaledClock) -> SiteConfig:
     """The site file, with a device timeout no shorter than the wire allows.
 
     A fast clock does not make Modbus frames faster: at x600 a 10 s timeout is
-    17 ms of wall time, less than one poll of a few devices on a busy machine,
-    and every EVSE would flap between silent and available. The timeout is
-    raised to span at least ``DEVICE_TIMEOUT_WALL_S`` of wall time.
+    17 ms of wall time, less than one poll of a few devices on a busy machine
+    (whose event loop may stall for a second or more), and every EVSE would
+    flap between silent and available. The timeout is raised to span at least
+    ``DEVICE_TIMEOUT_WALL_S`` of wall time.
     """
     floor = clock.from_wall(DEVICE_TIMEOUT_WALL_S)
     timing = config.sessions

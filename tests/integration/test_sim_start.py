@@ -96,10 +96,10 @@ async def test_site_is_ready_once_readers_and_devices_are_up(tmp_path: Path) -> 
 
 
 async def test_a_car_at_minute_zero_charges_on_its_first_swipe(tmp_path: Path) -> None:
-    # The card comes 20 site seconds after the plug-in: 40 ms of wall time at x500.
-    visits = arrival("ev1", "E1", "04A23B1C00", 0, 20, 3000)
+    # The card comes 20 site seconds after the plug-in: 67 ms of wall time at x300.
+    visits = arrival("ev1", "E1", "04A23B1C00", 0, 40, 3000)
     config = load_config(site_file(tmp_path, visits, evses=1), ProfileLibrary().ids())
-    result = await simulate(config, tmp_path / "edge.db", speed=500, duration_s=1800)
+    result = await simulate(config, tmp_path / "edge.db", speed=300, duration_s=2700)
     assert result.ready_at is not None
     first = datetime.fromisoformat(str(result.truth[0]["time"]).replace("Z", "+00:00"))
     assert first >= result.ready_at  # nothing happened before the controller was up
