@@ -1,0 +1,69 @@
+"""Period cuts at their edges: the cases mutation testing found untested.
+
+Late in a session (monotonic time far from zero) the hold is measured from the
+switch, and the cut goes where the switch began, in time and in energy.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from edge.evse.periods import advance
+from edge.model.period import OpenPeriod, PeriodKind
+
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+HOLD = 60.0
+LATE = 10_000.0  # seconds into the session
+
+
+def at(s: float) -> datetime:
+    return T0 + timedelta(seconds=s)
+
+
+def charging() -> OpenPeriod:
+    return OpenPeriod(1, T0, PeriodKind.CHARGING, 1000)
+
+
+def test_a_switch_late_in_the_session_waits_for_its_hold():
+    p, closed = advance(charging(), False, LATE, at(LATE), 5000, HOLD)
+    assert closed is None
+    assert (p.switch_to, p.switch_since, p.switch_wh) == (
+        PeriodKind.PARKING,
+        LATE,
+        5000,
+    )
+    p, closed = advance(p, False, LATE + 1, at(LATE + 1), 5000, HOLD)
+    assert closed is None  # one second is not the hold
+
+
+def test_the_cut_goes_where_the_switch_began_once_it_held_exactly():
+    p, _ = advance(charging(), False, LATE, at(LATE), 5000, HOLD)
+    p, closed = advance(p, False, LATE + HOLD - 0.5, at(LATE + HOLD), 5001, HOLD)
+    assert closed is None
+    # the meter crept on while parked: the charging period ends at 5000 Wh
+    p, closed = advance(p, False, LATE + HOLD, at(LATE + HOLD), 5003, HOLD)
+    assert closed is not None
+    assert (closed.kind, closed.end, closed.energy_wh) == (
+        PeriodKind.CHARGING,
+        at(LATE),
+        4000,
+    )
+    assert (p.seq, p.kind, p.start, p.meter_start_wh) == (
+        2,
+        PeriodKind.PARKING,
+        at(LATE),
+        5000,
+    )
+    assert p.switch_to is None
+
+
+def test_going_back_before_the_hold_forgets_the_switch():
+    p, _ = advance(charging(), False, LATE, at(LATE), 5000, HOLD)
+    p, closed = advance(p, True, LATE + 10, at(LATE + 10), 5100, HOLD)
+    assert closed is None
+    assert (p.switch_to, p.switch_since, p.switch_utc, p.switch_wh) == (
+        None,
+        None,
+        None,
+        None,
+    )
