@@ -23,6 +23,10 @@ from edge.evse.controller import EvseController
 from edge.evse.state_machine import EvseSettings
 from edge.model.clock import Clock
 from edge.model.events import DeviceReading, DeviceSilent
+from edge.mqtt.commands import MqttCommands, local_token
+from edge.mqtt.publisher import MqttPublisher
+from edge.mqtt.settings import MqttSettings
+from edge.mqtt.source import ControllerSource
 from edge.readiness import Readiness
 from edge.store.db import Database
 from edge.uplink.ocpi.commands import action_timeout_for
@@ -180,6 +184,21 @@ class Site:
             self.authorizer.use_remote(RemoteTokens(self.uplink))
         for ctl in self.controllers.values():
             ctl.on_change = lambda _ctl: self.uplink_wake.set()
+        # MQTT: retained state, Home Assistant discovery and local commands.
+        self.mqtt: MqttPublisher | None = None
+        if config.mqtt is not None and config.mqtt.enabled:
+            source = ControllerSource(config.evse, self.controllers, db)
+            self.mqtt = MqttPublisher(
+                MqttSettings.from_config(config),
+                source,
+                MqttCommands(
+                    self.commands,
+                    source,
+                    local_token(config.site.country_code, config.site.party_id),
+                    action_timeout_for(EvseSettings.auth_window_s),
+                ),
+                clock,
+            )
         self.ready = self._readiness()
 
     def _readiness(self) -> Readiness:
@@ -240,6 +259,8 @@ class Site:
                     tg.create_task(self.authorizer.run(), name="token cache")
                     if self.uplink is not None:
                         tg.create_task(self.uplink.run(), name="ocpi uplink")
+                    if self.mqtt is not None:
+                        tg.create_task(self.mqtt.run(), name="mqtt")
                     for uid, ctl in self.controllers.items():
                         tg.create_task(ctl.run(), name=f"evse {uid}")
                     for uid, meter in self.meters.items():

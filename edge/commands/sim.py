@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
+
+from pydantic import ValidationError
 
 from edge.commands.common import EXIT_CONFIG, load_site
 from edge.commands.ocpi import add_uplink_flags, apply_uplink_flags
+from edge.config.schema import MqttSection, SiteConfig
 
 
 def parse_duration(text: str) -> float:
@@ -26,9 +30,41 @@ def cmd_sim(args: argparse.Namespace) -> int:
 
     config = load_site(args.config)
     config = None if config is None else apply_uplink_flags(config, args, True)
+    config = None if config is None else apply_mqtt_flags(config, args)
     if config is None:
         return EXIT_CONFIG
     return run_sim(config, args)
+
+
+def apply_mqtt_flags(config: SiteConfig, args: argparse.Namespace) -> SiteConfig | None:
+    """The site with ``--mqtt-*`` applied to its [mqtt] table (None: reported)."""
+    given = {
+        "host": args.mqtt_host,
+        "port": args.mqtt_port,
+        "username": args.mqtt_username,
+        "password_file": args.mqtt_password_file,
+    }
+    update = {key: value for key, value in given.items() if value is not None}
+    if not update:
+        return config
+    data = (config.mqtt or MqttSection()).model_dump()
+    data.update(update, enabled=True)
+    try:
+        section = MqttSection.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error["loc"])
+            print(f"--mqtt-*: mqtt{'.' + where if where else ''}: {error['msg']}",
+                  file=sys.stderr)  # fmt: skip
+        return None
+    return config.model_copy(update={"mqtt": section})
+
+
+def mqtt_port(text: str) -> int:
+    """``--mqtt-port``: 1-65535."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"not a TCP port: {text!r} (1-65535)")
+    return int(text)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,4 +82,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="print the closing figures (with the uplink's outcome) as one JSON object",
     )
     add_uplink_flags(sim, sim=True)
+    mqtt = sim.add_argument_group(
+        "MQTT", "publish the simulated site to a broker (overrides [mqtt] keys)"
+    )
+    mqtt.add_argument("--mqtt-host", metavar="HOST")
+    mqtt.add_argument("--mqtt-port", metavar="PORT", type=mqtt_port)
+    mqtt.add_argument("--mqtt-username", metavar="NAME")
+    mqtt.add_argument(
+        "--mqtt-password-file",
+        metavar="PATH",
+        help="the broker password (one line, mode 0600), or set EDGE_MQTT_PASSWORD",
+    )
     sim.set_defaults(func=cmd_sim)

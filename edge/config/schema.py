@@ -10,9 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from edge.model.origins import OriginError, origin_of, plain_http_problem
+from edge.model.origins import (
+    OriginError,
+    is_loopback,
+    origin_of,
+    plain_http_problem,
+)
 
 
 class _Model(BaseModel):
@@ -295,6 +300,60 @@ class OcpiSection(_Model):
         return out
 
 
+_LEVELS = r"^[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$"
+TopicPrefix = Annotated[str, Field(min_length=1, max_length=128, pattern=_LEVELS)]
+"""MQTT topic levels of letters, digits, ``_ . -``: no wildcards, no empty level."""
+
+
+class MqttSection(_Model):
+    """Retained EVSE state, Home Assistant discovery and commands over MQTT.
+
+    The password is never in the site file or on a command line: it is read
+    from ``password_file`` or the ``EDGE_MQTT_PASSWORD`` environment variable.
+    Commands are taken from whoever may publish on ``<prefix>/evse/+/set/#``:
+    restrict that with the broker's ACL (``config/mosquitto/edge.acl``).
+    """
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 1883
+    username: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    password_file: str | None = None
+    """A file holding the broker password (one line, mode 0600)."""
+    client_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    """Default: ``edge-`` and the site's location_id."""
+    topic_prefix: TopicPrefix | None = None
+    """Default: ``edge/`` and the site's location_id."""
+    discovery: bool = True
+    """Announce every EVSE to Home Assistant; false removes what was announced."""
+    discovery_prefix: TopicPrefix = "homeassistant"
+    power_interval_s: Annotated[float, Field(ge=0, le=3600)] = 10.0
+    """At most one power (and energy) update per EVSE per interval (site time)."""
+    keepalive_s: Annotated[int, Field(ge=5, le=3600)] = 30
+    reconnect_max_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    """Longest wait between reconnection attempts (wall seconds; doubling from 0.5)."""
+    tls: bool = False
+    """Speak MQTT over TLS (port 8883, usually)."""
+    tls_ca_file: str | None = None
+    """PEM CA certificates the broker's certificate must chain to (default: the
+    system trust store)."""
+    insecure: bool = False
+    """Allow plain MQTT to a broker off this machine: the password and every
+    command travel unencrypted. A closed lab only."""
+
+    @model_validator(mode="after")
+    def _transport(self) -> MqttSection:
+        if not (self.tls or self.insecure or is_loopback(self.host)):
+            raise ValueError(
+                f"plain MQTT to {self.host} would send the broker password and the "
+                "commands in clear text; set tls = true (and tls_ca_file), or "
+                "insecure = true in [mqtt] (a closed lab only)"
+            )
+        if self.tls_ca_file is not None and not self.tls:
+            raise ValueError("tls_ca_file is given but tls = false; set tls = true")
+        return self
+
+
 class SiteConfig(_Model):
     """A whole site file."""
 
@@ -307,3 +366,4 @@ class SiteConfig(_Model):
     sessions: SessionsSection = SessionsSection()
     sim: SimSection | None = None
     ocpi: OcpiSection | None = None
+    mqtt: MqttSection | None = None

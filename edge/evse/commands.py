@@ -1,6 +1,7 @@
 """The site's remote commands: the SiteCommands port over the EVSE controllers.
 
-This implements :class:`~edge.model.commands.SiteCommands`. Each command
+This implements :class:`~edge.model.commands.SiteCommands` (and
+:class:`~edge.model.commands.CurrentLimits`). Each command
 becomes an event of the EVSE's state machine; its result is what the machine
 reports when the outcome happened (session started or closed,
 reservation stored), through :meth:`EvseController.request`. Time limits are in
@@ -16,7 +17,13 @@ from datetime import datetime
 
 from drivers.errors import DriverError
 from edge.evse.controller import EvseController
-from edge.evse.events import CancelReservation, RemoteStart, RemoteStop, Reserve
+from edge.evse.events import (
+    CancelReservation,
+    RemoteStart,
+    RemoteStop,
+    Reserve,
+    SetCurrentLimit,
+)
 from edge.evse.states import OcpiEvseStatus
 from edge.model.clock import Clock
 from edge.model.commands import CommandOutcome, CommandResult, CommandToken
@@ -156,6 +163,15 @@ class EvseCommands:
         return await self._controllers[uid].request(
             lambda rid: CancelReservation(reservation_id, rid), timeout_s
         )
+
+    async def set_current_limit(
+        self, evse_uid: str, current_a: float | None, timeout_s: float
+    ) -> CommandResult:
+        """Offer at most ``current_a`` (None: max_current_a); see CurrentLimits."""
+        ctl = self._controllers.get(evse_uid)
+        if ctl is None:
+            return CommandResult(CommandOutcome.REJECTED, f"no EVSE {evse_uid}")
+        return await ctl.request(lambda rid: SetCurrentLimit(rid, current_a), timeout_s)
 
     def on_reservation_canceled(self, callback: Callable[[str, str], None]) -> None:
         """Register ``callback(reservation_id, reason)`` for dropped reservations."""

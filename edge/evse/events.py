@@ -138,6 +138,19 @@ class CancelRequest:
 
 
 @dataclass(frozen=True)
+class SetCurrentLimit:
+    """Offer at most ``current_a`` per phase (None: the EVSE's ``max_current_a``).
+
+    Honoured at once while charging (the board's offer changes) and by every
+    later start; answered with :class:`CommandDone` after the board was told.
+    Held in memory only: a restart returns to ``max_current_a``.
+    """
+
+    request: str
+    current_a: float | None
+
+
+@dataclass(frozen=True)
 class Tick:
     """Time passes: deadlines, checkpoints and silence detection."""
 
@@ -154,6 +167,7 @@ Event = (
     | Reserve
     | CancelReservation
     | CancelRequest
+    | SetCurrentLimit
     | Tick
 )
 

@@ -145,3 +145,7 @@ class EvseState:
     """The board's reported relay against the command (boards that report it)."""
     relay_retry_at: float | None = None
     """A relay that did not close holds the EVSE faulted until then."""
+    current_limit_a: float | None = None
+    """A command's limit below ``max_current_a`` (None: no limit but that)."""
+    offered_a: float | None = None
+    """The current the board was last told to offer with the contactor closed."""

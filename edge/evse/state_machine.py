@@ -22,7 +22,7 @@ import uuid
 from dataclasses import replace
 from datetime import datetime
 
-from edge.evse import relay, remote
+from edge.evse import limits, relay, remote
 from edge.evse.events import (
     Action,
     AuthDecision,
@@ -44,6 +44,7 @@ from edge.evse.events import (
     RemoteStop,
     Reserve,
     SetContactor,
+    SetCurrentLimit,
     SetStatus,
     StartSession,
     StopSession,
@@ -109,6 +110,7 @@ def step(
 ) -> tuple[EvseState, list[Action]]:
     """Apply ``event`` at ``now`` (monotonic) and ``utc``; return state and actions."""
     actions: list[Action] = []
+    reply: CommandDone | None = None
     if isinstance(event, BoardRead):
         s = _board(s, event, now, actions)
     elif isinstance(event, MirrorRead):
@@ -131,7 +133,11 @@ def step(
         s = remote.cancel_reservation(s, event, actions)
     elif isinstance(event, CancelRequest):
         s = remote.cancel_request(s, event)
+    elif isinstance(event, SetCurrentLimit):
+        s, reply = limits.set_limit(s, event, cfg)
     s = _evaluate(s, now, utc, cfg, actions)
+    if reply is not None:  # after the board was told the new offer
+        actions.append(reply)
     return s, actions
 
 
@@ -494,10 +500,14 @@ def _outputs(s: EvseState, cfg: EvseSettings, actions: list[Action]) -> EvseStat
         and s.cp is not None
         and s.cp.connected
     )
+    offer = limits.offer_a(s, cfg) if closed else 0.0
     if closed != s.contactor:
-        actions.append(SetContactor(closed, cfg.max_current_a if closed else 0.0))
+        actions.append(SetContactor(closed, offer))
         # a new command: the relay gets its settle time again
-        s = replace(s, contactor=closed, relay_mismatch=None)
+        s = replace(s, contactor=closed, relay_mismatch=None, offered_a=offer)
+    elif closed and offer != s.offered_a:  # a new limit while charging
+        actions.append(SetContactor(True, offer))
+        s = replace(s, offered_a=offer)
     status, reason = _status(s)
     # Only the OCPI status is published and stored; a phase change within one
     # status (CHARGING <-> SUSPENDED_EV) is not a status change.

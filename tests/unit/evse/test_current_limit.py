@@ -1,0 +1,73 @@
+"""A per-EVSE current limit (MQTT's "set current limit"): the machine offers it."""
+
+from __future__ import annotations
+
+from edge.evse.events import (
+    CommandDone,
+    SetContactor,
+    SetCurrentLimit,
+    StartSession,
+    TokenPresented,
+)
+from edge.evse.states import CpState
+from edge.model.commands import CommandOutcome
+
+from .harness import Harness
+
+A, B, C = CpState.A, CpState.B, CpState.C
+
+
+def charge(h: Harness) -> None:
+    h.both(A, 1000)
+    h.both(B, 1000)
+    h.send(TokenPresented("AA11"))
+    h.accept("AA11")
+    h.both(C, 1000)
+    assert h.of(StartSession)
+
+
+def test_a_limit_while_charging_lowers_the_offer_then_answers() -> None:
+    h = Harness()
+    charge(h)
+    assert h.of(SetContactor)[-1] == SetContactor(True, 16.0)
+    actions = h.send(SetCurrentLimit("r1", 10.0))
+    # the board is told first, the command answered after it
+    assert actions == [
+        SetContactor(True, 10.0),
+        CommandDone("r1", CommandOutcome.ACCEPTED),
+    ]
+    assert h.state.current_limit_a == 10.0
+    h.both(C, 1500)
+    assert h.of(SetContactor)[-1] == SetContactor(True, 10.0)  # not re-sent
+    # lifted (None): back to the EVSE's maximum
+    actions = h.send(SetCurrentLimit("r2", None))
+    assert actions[0] == SetContactor(True, 16.0)
+    assert h.state.current_limit_a is None
+
+
+def test_a_limit_set_while_idle_is_offered_at_the_next_start() -> None:
+    h = Harness()
+    h.both(A, 1000)
+    actions = h.send(SetCurrentLimit("r1", 8.0))
+    assert actions == [CommandDone("r1", CommandOutcome.ACCEPTED)]  # nothing closed
+    charge(h)
+    assert h.of(SetContactor)[-1] == SetContactor(True, 8.0)
+    # the stop opens at 0 A, the next start offers the limit again
+    h.send(TokenPresented("AA11"), 20.0)
+    h.both(C, 1200)
+    assert h.of(SetContactor)[-1] == SetContactor(False, 0.0)
+
+
+def test_limits_outside_the_pilot_range_or_the_evse_maximum_are_refused() -> None:
+    h = Harness()
+    charge(h)
+    for amps in (5.9, 0.0, 16.5, 32.0):
+        [done] = h.send(SetCurrentLimit("r", amps))
+        assert isinstance(done, CommandDone)
+        assert done.outcome is CommandOutcome.REJECTED
+        assert "6-16 A" in done.message
+    assert h.state.current_limit_a is None
+    assert h.of(SetContactor)[-1] == SetContactor(True, 16.0)
+    # the maximum itself is no limit at all
+    h.send(SetCurrentLimit("r", 16.0))
+    assert h.state.current_limit_a is None
