@@ -8,8 +8,8 @@ input raises :class:`Refused` with the answer that names what is wrong.
 A request body is UTF-8 JSON (OCPI 2.2.1 *Transport and format*): bytes that are
 not UTF-8, ``NaN``/``Infinity``, numbers beyond 64 bits or ±1e308, and nesting
 deeper than :data:`MAX_DEPTH` are refused with OCPI 2001 naming the fault, never
-an internal error. The body's size is bounded before it gets here
-(:class:`~edge.uplink.ocpi.server.CpoServer`).
+an internal error (HTTP 400 if it is not JSON, else 200). The body's size is
+bounded before it gets here (:class:`~edge.uplink.ocpi.server.CpoServer`).
 """
 
 from __future__ import annotations
@@ -80,7 +80,11 @@ def shown(value: object) -> str:
 
 
 class _NotJson(ValueError):
-    pass
+    """Not JSON at all (HTTP 400)."""
+
+
+class _Unusable(ValueError):
+    """Valid JSON that we do not take (HTTP 200, as the spec wants for JSON)."""
 
 
 def _constant(name: str) -> object:
@@ -88,16 +92,16 @@ def _constant(name: str) -> object:
 
 
 def _int(text: str) -> int:
-    value = int(text)
+    value = int(text) if len(text) <= 20 else MAX_INT + 1  # no 4300-digit parse
     if abs(value) > MAX_INT:
-        raise _NotJson(f"the number {shown(text)} is out of range (beyond 64 bits)")
+        raise _Unusable(f"the number {shown(text)} is out of range (beyond 64 bits)")
     return value
 
 
 def _float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise _NotJson(f"the number {shown(text)} is out of range")
+        raise _Unusable(f"the number {shown(text)} is out of range")
     return value
 
 
@@ -118,7 +122,13 @@ def _depth(value: object) -> int:
 
 
 def parse_json(raw: bytes, what: str) -> object:
-    """``raw`` as JSON; Refused (2001, HTTP 400) naming what is wrong."""
+    """``raw`` as JSON; Refused (2001) naming what is wrong.
+
+    HTTP 400 for what is not JSON (bytes that are not UTF-8, a syntax error,
+    ``NaN``); HTTP 200 for valid JSON we do not take (nesting, numbers out of
+    range): OCPI 2.2.1 wants no HTTP error for valid JSON to an existing
+    resource.
+    """
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -131,16 +141,14 @@ def parse_json(raw: bytes, what: str) -> object:
         )
     except _NotJson as exc:
         raise invalid(f"{what}: {exc}", http_status=400) from exc
+    except _Unusable as exc:
+        raise invalid(f"{what}: {exc}") from exc
     except RecursionError as exc:
-        raise invalid(
-            f"{what}: the body nests deeper than {MAX_DEPTH} levels", http_status=400
-        ) from exc
+        raise invalid(f"{what}: the body nests deeper than {MAX_DEPTH} levels") from exc
     except ValueError as exc:
         raise invalid(f"{what}: the body is not JSON ({exc})", http_status=400) from exc
     if _depth(body) > MAX_DEPTH:
-        raise invalid(
-            f"{what}: the body nests deeper than {MAX_DEPTH} levels", http_status=400
-        )
+        raise invalid(f"{what}: the body nests deeper than {MAX_DEPTH} levels")
     return body
 
 
