@@ -219,6 +219,26 @@ class Peer:
         return data
 
 
+async def refused(broker: Broker, user: str, password: str) -> str:
+    """Why the broker refuses this login (AssertionError if it lets it in)."""
+    client = aiomqtt.Client("127.0.0.1", broker.port, username=user, password=password)
+    try:
+        async with client:
+            pass
+    except aiomqtt.MqttError as exc:
+        return str(exc)
+    raise AssertionError(f"the broker let {user} in with a wrong password")
+
+
+async def until(what: str, cond: Callable[[], bool]) -> None:
+    """Wait (wall time, as a guard) until ``cond()`` holds."""
+    deadline = time.monotonic() + GUARD_S
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
 @dataclass
 class Live:
     """A running simulated site publishing to the broker."""
@@ -234,13 +254,18 @@ class Live:
         visit = Visit(f"ev-{uid}", uid, None, 0, 1e9, 30_000, 60_000, 0.3, 16, 3)
         self.world.site.plug_in(visit)
 
+    async def card(self, uid: str, card: str = "04A23B1C00") -> None:
+        await self.world.readers[uid].present(card, 0.3)
+
     def energy_wh(self, uid: str) -> float:
         ev = self.channel(uid).board.ev
         return 0.0 if ev is None else ev.energy_taken_wh
 
 
-def mqtt_table(broker: Broker, password_file: Path, extra: str = "") -> str:
-    password_file.write_text(USERS["edge"] + "\n")
+def mqtt_table(
+    broker: Broker, password_file: Path, extra: str = "", password: str | None = None
+) -> str:
+    password_file.write_text((password or USERS["edge"]) + "\n")
     password_file.chmod(0o600)
     return (
         f"[mqtt]\nport = {broker.port}\nusername = \"edge\"\n"
@@ -252,10 +277,17 @@ def mqtt_table(broker: Broker, password_file: Path, extra: str = "") -> str:
 
 @contextlib.asynccontextmanager
 async def live_site(
-    tmp_path: Path, broker: Broker, extra: str = "", speed: float = 20.0
+    tmp_path: Path,
+    broker: Broker,
+    extra: str = "",
+    speed: float = 20.0,
+    password: str | None = None,
 ) -> AsyncIterator[Live]:
-    """A two-EVSE simulated site (no OCPI) connected to the broker as ``edge``."""
-    table = mqtt_table(broker, tmp_path / "mqtt-password", extra)
+    """A two-EVSE simulated site (no OCPI) connected to the broker as ``edge``.
+
+    With a wrong ``password`` it is only READY (its link cannot connect).
+    """
+    table = mqtt_table(broker, tmp_path / "mqtt-password", extra, password)
     path = site_file(tmp_path, "", evses=2, extra=table)
     config = load_config(path, ProfileLibrary().ids())
     assert config.sim is not None
@@ -278,7 +310,8 @@ async def live_site(
         assert site.mqtt is not None
         async with asyncio.timeout(GUARD_S):
             await site.ready.wait()
-            await site.mqtt.connected.wait()
+            if password is None:
+                await site.mqtt.connected.wait()
         yield Live(site, world, clock)
     finally:
         for task in tasks:
