@@ -1,0 +1,182 @@
+"""The MQTT link over its life: HA restarts, discovery off, broker restarts, kill -9.
+
+Real mosquitto processes (killed with SIGKILL and started again on the same
+port), a real Site on a simulated site, and a real ``edge sim`` process.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+from tests.integration import mqtt_rig
+from tests.integration.mqtt_rig import (
+    PREFIX,
+    USERS,
+    Broker,
+    Got,
+    Peer,
+    live_site,
+    until,
+)
+from tests.integration.processes import start, stop
+from tests.integration.sites import site_file
+
+mosquitto_broker = mqtt_rig.mosquitto_broker
+CONFIGS = "homeassistant/+/+/config"
+PER_SITE = 14  # 7 entities x 2 EVSEs
+
+
+def configs(peer: Peer, after: int = 0, retain: bool | None = None) -> dict[str, Got]:
+    return {
+        g.topic: g
+        for g in peer.got[after:]
+        if g.topic.startswith("homeassistant/")
+        and (retain is None or g.retain is retain)
+    }
+
+
+async def test_discovery_again_when_home_assistant_comes_online(
+    tmp_path: Path, mosquitto_broker: Broker
+) -> None:
+    async with (
+        live_site(tmp_path, mosquitto_broker),
+        Peer(mosquitto_broker) as ha,
+    ):
+        await ha.subscribe(CONFIGS)
+        await ha.wait_for(
+            "retained configs", lambda _g: len(configs(ha, retain=True)) == PER_SITE
+        )
+        first = configs(ha)
+        mark = len(ha.got)
+        # Home Assistant restarted (its retained state may be gone): its birth
+        # message makes edge publish every config again
+        await ha.publish("homeassistant/status", "online")
+        await ha.wait_for(
+            "configs published again",
+            lambda _g: len(configs(ha, mark, retain=False)) == PER_SITE,
+            after=mark,
+        )
+        again = configs(ha, mark)
+        assert again.keys() == first.keys()
+        assert [again[t].payload for t in sorted(again)] == [
+            first[t].payload for t in sorted(first)
+        ]
+        # "offline" (its last will) is no reason to publish anything
+        await ha.subscribe(f"{PREFIX}/evse/E1/result")
+        mark = len(ha.got)
+        await ha.publish("homeassistant/status", "offline")
+        await ha.publish("homeassistant/status", "online")
+        # a barrier: edge handles messages in order, and answers this one after
+        await ha.publish(f"{PREFIX}/evse/E1/set/current_limit", '{"request_id": "b"}')
+        await ha.wait_for("the barrier", lambda g: g.topic.endswith("/result"), mark)
+        assert len([g for g in ha.got[mark:] if "/config" in g.topic]) == PER_SITE
+
+
+async def test_discovery_off_removes_what_was_announced(
+    tmp_path: Path, mosquitto_broker: Broker
+) -> None:
+    async with (
+        live_site(tmp_path, mosquitto_broker),
+        Peer(mosquitto_broker) as ha,
+    ):
+        await ha.subscribe(CONFIGS)
+        await ha.wait_for("configs", lambda _g: len(configs(ha)) == PER_SITE)
+    second = tmp_path / "off"
+    second.mkdir()
+    async with (
+        live_site(second, mosquitto_broker, "discovery = false\n"),
+        Peer(mosquitto_broker) as late,
+    ):
+        # retained messages come in the order of the subscriptions: once the
+        # availability is here, any config left would have come first
+        await late.subscribe(CONFIGS, f"{PREFIX}/status")
+        got = await late.wait_for(
+            "availability", lambda g: g.topic == f"{PREFIX}/status"
+        )
+        assert got.payload == b"online"
+        assert configs(late) == {}
+        assert late.got[0].topic == f"{PREFIX}/status"
+        # the state is still there, only Home Assistant's entities went
+        await late.subscribe(f"{PREFIX}/evse/+/status")
+        await late.wait_for("state", lambda g: g.topic.endswith("E2/status"))
+
+
+async def test_a_broker_restart_gets_everything_back(
+    tmp_path: Path, mosquitto_broker: Broker
+) -> None:
+    async with live_site(tmp_path, mosquitto_broker) as live:
+        mqtt = live.site.mqtt
+        assert mqtt is not None
+        async with Peer(mosquitto_broker) as ha:
+            await ha.subscribe(f"{PREFIX}/#")
+            live.plug_in("E1")
+            await live.card("E1")
+            session = await ha.state("E1", "session", lambda d: d["active"])
+        assert mqtt.connections == 1
+        # a power cut at the broker: SIGKILL, no persistence, retained state gone
+        mosquitto_broker.kill()
+        await until("the link knows", lambda: not mqtt.connected.is_set())
+        mosquitto_broker.start()  # the same port
+        await until("reconnected", lambda: mqtt.connections == 2)
+        await until("republished", mqtt.connected.is_set)
+        async with Peer(mosquitto_broker) as late:
+            await late.subscribe(f"{PREFIX}/#", CONFIGS)
+            await late.wait_for(
+                "everything retained again",
+                lambda _g: (
+                    len({g.topic for g in late.got if g.retain}) >= 1 + 5 * 2 + PER_SITE
+                ),
+            )
+            assert late.last(f"{PREFIX}/status") == Got(
+                f"{PREFIX}/status", b"online", True
+            )
+            back = late.last(f"{PREFIX}/evse/E1/session")
+            assert back is not None
+            data = back.json()
+            assert isinstance(data, dict)
+            assert data["active"] is True
+            assert data["session_id"] == session["session_id"]  # not a new one
+            assert data["start"] == session["start"]
+            status = late.last(f"{PREFIX}/evse/E1/status")
+            assert status is not None
+            assert status.json()["status"] == "CHARGING"  # type: ignore[index]
+        # and the charge went on through it all
+        assert live.channel("E1").board.offered_a() == 16
+
+
+async def test_the_last_will_says_offline_when_edge_sim_is_killed(
+    tmp_path: Path, mosquitto_broker: Broker
+) -> None:
+    site = site_file(tmp_path, "", evses=2)
+    password = tmp_path / "mqtt-password"
+    password.write_text(USERS["edge"] + "\n")
+    password.chmod(0o600)
+    args = ["edge", "sim", "--config", str(site), "--db", str(tmp_path / "x.db")]
+    args += ["--quiet", "--no-ocpi", "--speed", "10", "--duration", "1d"]
+    args += ["--mqtt-host", "127.0.0.1", "--mqtt-port", str(mosquitto_broker.port)]
+    args += ["--mqtt-username", "edge", "--mqtt-password-file", str(password)]
+    async with Peer(mosquitto_broker) as ha:
+        await ha.subscribe(f"{PREFIX}/status", f"{PREFIX}/evse/E1/status")
+        proc = start(args, tmp_path / "sim.log")
+        try:
+            await ha.wait_for(
+                "edge sim online",
+                lambda g: g.topic == f"{PREFIX}/status" and g.payload == b"online",
+            )
+            await ha.wait_for("E1 state", lambda g: g.topic.endswith("E1/status"))
+            mark = len(ha.got)
+            os.killpg(proc.pid, signal.SIGKILL)  # no goodbye: only the will
+            proc.wait()
+        finally:
+            stop(proc)
+        got = await ha.wait_for(
+            "the last will", lambda g: g.topic == f"{PREFIX}/status", after=mark
+        )
+        assert got.payload == b"offline"
+    async with Peer(mosquitto_broker) as late:
+        await late.subscribe(f"{PREFIX}/status")
+        kept = await late.wait_for("retained", lambda g: g.topic.endswith("status"))
+        assert (kept.payload, kept.retain) == (b"offline", True)
+    assert "Traceback" not in (tmp_path / "sim.log").read_text()
