@@ -61,7 +61,10 @@ def run_sim(config: SiteConfig, args: argparse.Namespace) -> int:
     live_enabled = not (args.quiet or args.json) and sys.stdout.isatty()
     live = Live(console=console, auto_refresh=False) if live_enabled else None
 
+    meters: dict[str, dict[str, object]] = {}
+
     def on_tick(site: Site, clock: ScaledClock) -> None:
+        meters.update(meter_figures(site))
         if live is not None:
             live.update(status_table(site, clock), refresh=True)
 
@@ -81,6 +84,7 @@ def run_sim(config: SiteConfig, args: argparse.Namespace) -> int:
         if live is not None:
             live.stop()
     figures = run_figures(result, args.speed, db_path)
+    figures["meters"] = meters
     if args.json:
         print(json.dumps(figures))
     else:
@@ -90,6 +94,8 @@ def run_sim(config: SiteConfig, args: argparse.Namespace) -> int:
             f"EVs took {float(str(figures['energy_wh'])) / 1000:.3f} kWh"
         )
         print(f"database: {db_path}  (edge sessions --db {db_path})")
+        for line in meter_lines(meters):
+            print(line)
         if result.outcome is not None:
             for line in uplink_lines(result.outcome):
                 print(line)
@@ -110,6 +116,32 @@ def run_figures(result: SimResult, speed: float, db_path: Path) -> dict[str, obj
         "database": str(db_path),
         "uplink": result.uplink,
     }
+
+
+def meter_figures(site: Site) -> dict[str, dict[str, object]]:
+    """Per EVSE: meter readings not believed, by reason, and meter resets."""
+    return {
+        uid: {"rejected": ctl.meter_rejections, "resets": ctl.meter_resets}
+        for uid, ctl in site.controllers.items()
+    }
+
+
+def meter_lines(meters: dict[str, dict[str, object]]) -> list[str]:
+    """One line per EVSE whose meter readings were not all believed."""
+    lines = []
+    for uid, m in meters.items():
+        rejected = m["rejected"]
+        counts = (
+            ", ".join(f"{n} {reason}" for reason, n in sorted(dict(rejected).items()))
+            if isinstance(rejected, dict)
+            else ""
+        )
+        if counts or m["resets"]:
+            lines.append(
+                f"meter {uid}: readings not believed: {counts or 'none'}; "
+                f"meter resets: {m['resets']}"
+            )
+    return lines
 
 
 def uplink_lines(outcome: UplinkOutcome) -> list[str]:

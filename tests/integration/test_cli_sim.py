@@ -89,3 +89,8 @@ def test_a_run_without_an_uplink_prints_no_uplink_summary(tmp_path, capsys):
     figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert code == 0
     assert figures["uplink"] is None
+    # a healthy simulated meter has every reading believed
+    assert figures["meters"] == {
+        "E1": {"rejected": {}, "resets": 0},
+        "E2": {"rejected": {}, "resets": 0},
+    }
