@@ -25,7 +25,12 @@ from datetime import timedelta
 
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+)
 
 from edge.evse.events import (
     AuthDecision,
@@ -95,7 +100,7 @@ class EvseMachine(RuleBasedStateMachine):
         self.requests = 0
         self.answered: set[str] = set()
         self.status: OcpiEvseStatus | None = None
-        self.wh = 1000
+        self.wh = 5000
         self.started: dict[str, StartSession] = {}
         self.stopped: dict[str, StopSession] = {}
         self.contactor: bool | None = None
@@ -215,11 +220,14 @@ class EvseMachine(RuleBasedStateMachine):
         """One bad answer (a bad frame, a gateway glitch); the meter is fine."""
         self._read(self.wh + glitch, dt)
 
-    @rule(drop=st.integers(1000, 100_000))
-    def meter_replaced(self, drop: int) -> None:
+    @precondition(lambda self: self.h.state.session is not None)
+    @rule(below=st.integers(0, 500))
+    def meter_replaced(self, below: int) -> None:
         """A new meter, far lower, then counting on (several readings)."""
-        if self.wh >= drop:
-            self.wh -= drop
+        last = self.judge.last
+        drop = LIMITS.reset_drop_wh + 20 + below
+        if last is not None and last.energy_wh >= drop:
+            self.wh = int(last.energy_wh - drop)
             for _ in range(LIMITS.reset_confirm):
                 self.wh += 5
                 self._read(self.wh, 1.0)
