@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 
 from drivers.errors import ProfileError
 from edge.commands import COMMANDS
@@ -15,10 +16,19 @@ from edge.log import setup_logging
 PRIVATE_UMASK = 0o077
 
 
+def version() -> str:
+    """The installed distribution's version (the package's, on a site)."""
+    try:
+        return metadata.version("edge-site-controller")
+    except metadata.PackageNotFoundError:  # a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     p = argparse.ArgumentParser(prog="edge", description="EV charging site controller")
     p.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    p.add_argument("--version", action="version", version=f"edge {version()}")
     sub = p.add_subparsers(dest="command", required=True)
     for module in COMMANDS:
         module.register(sub)

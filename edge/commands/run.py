@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from edge import systemd
 from edge.commands import ready_file
 from edge.commands.common import EXIT_CONFIG, EXIT_RUNTIME
 from edge.commands.config import check_site
@@ -81,6 +82,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             await db.close()
             return EXIT_CONFIG
         task = asyncio.create_task(site.run())
+        notifier = systemd.Notifier()  # READY=1 and the watchdog, under systemd
+        notify = asyncio.create_task(
+            systemd.supervise(site, lambda: not task.done(), clock, notifier)
+        )
         announcer = None
         if ready is not None:
             announcer = asyncio.create_task(ready_file.announce(site, ready))
@@ -95,6 +100,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         except asyncio.CancelledError:
             pass
         finally:
+            notify.cancel()
+            notifier.send(STOPPING="1")
             if ready is not None and announcer is not None:
                 announcer.cancel()
                 ready_file.clear(ready)
