@@ -10,6 +10,7 @@ from types import ModuleType
 
 from edge.commands import (
     config,
+    doctor,
     ocpi,
     profiles,
     run,
@@ -32,4 +33,5 @@ COMMANDS: list[ModuleType] = [
     scan,
     sync,
     ocpi,
+    doctor,
 ]
