@@ -87,11 +87,29 @@ class MqttSettings:
         if not self.tls:
             return None
         try:
-            return ssl.create_default_context(cafile=self.tls_ca_file)
+            context = ssl.create_default_context(cafile=self.tls_ca_file)
         except (OSError, ssl.SSLError) as exc:
             raise MqttConfigError(
                 f"[mqtt] tls_ca_file {self.tls_ca_file}: {exc}"
             ) from None
+        context.sslsocket_class = _ClosingSSLSocket
+        return context
+
+
+class _ClosingSSLSocket(ssl.SSLSocket):
+    """Closes itself when its handshake fails.
+
+    paho-mqtt leaves the socket of a failed TLS handshake (a certificate that
+    does not verify) open until garbage collection: one file descriptor per
+    reconnection attempt.
+    """
+
+    def do_handshake(self, block: bool = False) -> None:
+        try:
+            super().do_handshake(block)
+        except BaseException:
+            self.close()
+            raise
 
 
 def _read(path: str) -> str:

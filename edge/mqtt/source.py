@@ -124,7 +124,7 @@ class ControllerSource:
                 await self._start(s.session.id),
                 None if token is None else redact_uid(token),
             )
-        limit = ctl.settings.max_current_a
+        limit = float(ctl.settings.max_current_a)
         if s.current_limit_a is not None:
             limit = min(limit, s.current_limit_a)
         return EvseShown(

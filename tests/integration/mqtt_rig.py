@@ -63,6 +63,9 @@ class Broker:
     dir: Path
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
+    tls: tuple[Path, Path] | None = None
+    """(certificate chain, key) for a second, TLS listener on :attr:`tls_port`."""
+    tls_port: int = field(default_factory=free_port)
 
     @property
     def log(self) -> Path:
@@ -79,8 +82,7 @@ class Broker:
                 capture_output=True,
             )  # fmt: skip
         conf = self.dir / "mosquitto.conf"
-        conf.write_text(
-            f"listener {self.port} 127.0.0.1\n"
+        text = (
             "allow_anonymous false\n"
             f"password_file {passwd}\n"
             f"acl_file {ACL}\n"
@@ -88,7 +90,14 @@ class Broker:
             f"user {getpass.getuser()}\n"
             "log_dest stderr\n"
             "log_type error\nlog_type warning\nlog_type notice\n"
+            f"listener {self.port} 127.0.0.1\n"
         )
+        if self.tls is not None:
+            cert, key = self.tls
+            text += (
+                f"listener {self.tls_port} 127.0.0.1\ncertfile {cert}\nkeyfile {key}\n"
+            )
+        conf.write_text(text)
         return conf
 
     def start(self) -> None:
@@ -267,8 +276,9 @@ def mqtt_table(
 ) -> str:
     password_file.write_text((password or USERS["edge"]) + "\n")
     password_file.chmod(0o600)
+    port = "" if "port =" in extra else f"port = {broker.port}\n"
     return (
-        f"[mqtt]\nport = {broker.port}\nusername = \"edge\"\n"
+        f"[mqtt]\n{port}username = \"edge\"\n"
         f"password_file = \"{password_file}\"\nreconnect_max_s = 1.0\n"
         + ("" if "power_interval_s" in extra else "power_interval_s = 5\n")
         + extra
@@ -282,10 +292,11 @@ async def live_site(
     extra: str = "",
     speed: float = 20.0,
     password: str | None = None,
+    connects: bool = True,
 ) -> AsyncIterator[Live]:
     """A two-EVSE simulated site (no OCPI) connected to the broker as ``edge``.
 
-    With a wrong ``password`` it is only READY (its link cannot connect).
+    With a wrong ``password`` (or ``connects`` false) it is only READY.
     """
     table = mqtt_table(broker, tmp_path / "mqtt-password", extra, password)
     path = site_file(tmp_path, "", evses=2, extra=table)
@@ -310,7 +321,7 @@ async def live_site(
         assert site.mqtt is not None
         async with asyncio.timeout(GUARD_S):
             await site.ready.wait()
-            if password is None:
+            if password is None and connects:
                 await site.mqtt.connected.wait()
         yield Live(site, world, clock)
     finally:

@@ -6,9 +6,13 @@ port), a real Site on a simulated site, and a real ``edge sim`` process.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 from pathlib import Path
+
+import pytest
+import trustme
 
 from tests.integration import mqtt_rig
 from tests.integration.mqtt_rig import (
@@ -180,3 +184,46 @@ async def test_the_last_will_says_offline_when_edge_sim_is_killed(
         kept = await late.wait_for("retained", lambda g: g.topic.endswith("status"))
         assert (kept.payload, kept.retain) == (b"offline", True)
     assert "Traceback" not in (tmp_path / "sim.log").read_text()
+
+
+async def test_tls_to_the_broker_with_the_sites_own_ca(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    ca = trustme.CA(organization_name="edge test broker CA")
+    cert = ca.issue_cert("127.0.0.1")
+    d = tmp_path / "broker"
+    d.mkdir()
+    files = [d / "ca.pem", d / "cert.pem", d / "key.pem"]
+    ca.cert_pem.write_to_path(str(files[0]))
+    cert.private_key_and_cert_chain_pem.write_to_path(str(files[1]))
+    cert.private_key_pem.write_to_path(str(files[2]))
+    broker = Broker(d, tls=(files[1], files[2]))
+    broker.start()
+    try:
+        tls = f'port = {broker.tls_port}\ntls = true\ntls_ca_file = "{files[0]}"\n'
+        async with (
+            live_site(tmp_path, broker, tls) as live,
+            Peer(broker) as ha,  # on the plain listener: the same broker
+        ):
+            assert live.site.mqtt is not None
+            assert live.site.mqtt.settings.port == broker.tls_port
+            await ha.subscribe(f"{PREFIX}/status")
+            got = await ha.wait_for("online", lambda g: g.topic.endswith("status"))
+            assert got.payload == b"online"
+        # a site that trusts another CA does not talk to this broker
+        other = trustme.CA(organization_name="someone else")
+        wrong = tmp_path / "wrong"
+        wrong.mkdir()
+        other.cert_pem.write_to_path(str(wrong / "ca.pem"))
+        caplog.set_level(logging.WARNING, logger="edge.mqtt.publisher")
+        tls = f'port = {broker.tls_port}\ntls = true\ntls_ca_file = "{wrong}/ca.pem"\n'
+        async with live_site(wrong, broker, tls, connects=False) as live:
+            await until(
+                "the refusal logged",
+                lambda: any("CERTIFICATE_VERIFY_FAILED" in r.getMessage()
+                            for r in caplog.records),
+            )  # fmt: skip
+            assert live.site.mqtt is not None
+            assert not live.site.mqtt.connected.is_set()
+    finally:
+        broker.kill()
