@@ -17,7 +17,8 @@ runs on what survived, and the controller starts again on it.
 after the transaction's COMMIT returned. After every cut, every session
 committed so far must be in the store (a stopped one COMPLETED). At the end: no
 visit has two sessions, every visit that took energy is in a session with the
-right energy (see verdict.py for two visits that are one session), every
+right energy (see verdict.py for two visits that are one session, and a
+driver who swiped again while the cuts kept the car from charging), every
 session reached the eMSP in its final state with exactly one CDR accepted, and
 the eMSP has no session the store lost.
 
@@ -27,6 +28,7 @@ Controllers are forked from a process that has imported them already
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import signal
@@ -110,7 +112,7 @@ class Figures:
     lost_stops: set[str] = field(default_factory=set)
     cut_loop_s: float = 0.0
     start_s: list[float] = field(default_factory=list)
-    """Wall time from a (re)start to the controller reading its cards."""
+    """Wall time from a (re)start to the controller's READY (--ready-file)."""
 
 
 class Site:
@@ -131,19 +133,18 @@ class Site:
         )
         site = site_file(tmp_path, busy_day(rng), evses=EVSES, extra=section)
         self.run = ["-v", "run", "--config", str(site), "--db", str(self.db)]
-        self.run += ["--clock-file", str(clock), "--ocpi-versions-url"]
-        self.run += [bo.versions_url]
+        self.ready = tmp_path / "ready.json"
+        self.run += ["--clock-file", str(clock), "--ready-file", str(self.ready)]
+        self.run += ["--ocpi-versions-url", bo.versions_url]
         self.layer.start()
         serve = ["hal-sim", "serve", str(site), "--speed", str(SPEED)]
         serve += ["--truth", str(self.truth), "--clock-file", str(clock)]
         self.sim = start(serve, tmp_path / "sim.log")
         self.zygote = Zygote(tmp_path / "zygote.log")
         self.edge: int | None = None
-        self.since = 0
         wait_for("simulator clock", clock.exists)
 
     def start_edge(self) -> int:
-        self.since = self.log.stat().st_size if self.log.exists() else 0
         self.edge = self.zygote.start(self.run, self.log)
         return self.edge
 
@@ -153,11 +154,12 @@ class Site:
         return True
 
     def up(self, pid: int) -> bool:
-        """Whether the controller started last reads its cards."""
+        """Whether controller ``pid`` is READY (readers open, devices polled)."""
         self.running(pid)
-        with self.log.open("rb") as f:
-            f.seek(self.since)
-            return b"RFID rdm6300 reader on" in f.read()
+        try:
+            return bool(json.loads(self.ready.read_text())["pid"] == pid)
+        except (OSError, ValueError, KeyError):
+            return False
 
     def cut(self) -> None:
         """One cut at a random instant of the controller's life, and a restart."""
@@ -282,7 +284,8 @@ def test_power_cuts_lose_no_committed_session(
             f"committed per the log: {len(site.committed.started)} started, "
             f"{len(site.committed.stopped)} stopped; lost {len(f.lost)} "
             f"(stops {len(f.lost_stops)}), duplicated {len(verdict.duplicated)}, "
-            f"integrity failures {len(f.integrity_failures)}; eMSP: "
+            f"integrity failures {len(f.integrity_failures)}, visits the driver "
+            f"restarted by swiping again {len(verdict.restarted)}; eMSP: "
             f"{len(delivered)} sessions, CDRs posted again {reposted}; wall "
             f"{time.monotonic() - began:.0f} s, {f.cut_loop_s / f.cuts:.2f} s a cut "
             f"(controller start {sum(f.start_s) / len(f.start_s):.2f} s)\n"

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-Row = tuple[str, str, str, str, int, int]
-"""(id, evse_uid, start, end, meter_start_wh, meter_stop_wh) of a session."""
+Row = tuple[str, str, str, str, int, int, str]
+"""(id, evse_uid, start, end, meter_start_wh, meter_stop_wh, stop_reason)."""
 SESSIONS_SQL = (
-    "SELECT id, evse_uid, start, end, meter_start_wh, meter_stop_wh FROM sessions"
+    "SELECT id, evse_uid, start, end, meter_start_wh, meter_stop_wh, stop_reason "
+    "FROM sessions ORDER BY start"
 )
 
 
@@ -34,6 +35,7 @@ class Visit:
     plug_in: datetime
     unplug: datetime
     energy_wh: float
+    swipes: int
 
 
 @dataclass
@@ -42,7 +44,11 @@ class Verdict:
     charged: list[str] = field(default_factory=list)
     """Visits in which the car took energy."""
     duplicated: dict[str, list[str]] = field(default_factory=dict)
-    """Visits with more than one session: session ids."""
+    """Visits with more than one session that the driver did not ask for."""
+    restarted: list[str] = field(default_factory=list)
+    """Visits whose driver swiped again and so ended a session (LOCAL) and
+    started another: each session but the last stopped LOCAL, and a swipe for
+    every start and every stop in the truth log."""
     orphans: list[str] = field(default_factory=list)
     """Sessions that started in no visit."""
     unbilled: list[str] = field(default_factory=list)
@@ -64,6 +70,7 @@ def visits(truth: list[dict[str, Any]]) -> list[Visit]:
             ts(v["plug_in"]["time"]),
             ts(v["unplug"]["time"]),
             float(v["unplug"]["energy_wh"]),
+            sum(t["event"] == "card" and t["ev"] == ev for t in truth),
         )
         for ev, v in by_ev.items()
         if "unplug" in v
@@ -83,7 +90,9 @@ def judge(truth: list[dict[str, Any]], sessions: list[Row]) -> Verdict:
         return x
 
     energy: dict[str, float] = {}
-    for sid, evse, start, end, m0, m1 in sessions:
+    stops: dict[str, str] = {}
+    for sid, evse, start, end, m0, m1, stop in sessions:
+        stops[sid] = stop
         began, ended = ts(start), ts(end)
         here = [v for v in verdict.visits if v.evse == evse]
         owners = [v for v in here if v.plug_in <= began <= v.unplug]
@@ -109,7 +118,15 @@ def judge(truth: list[dict[str, Any]], sessions: list[Row]) -> Verdict:
         want = taken.get(key, 0.0)
         if abs(wh - want) > 2 * len(ids) + 0.001 * want:
             verdict.wrong_energy.append((",".join(ids), int(wh), want))
-    verdict.duplicated = {ev: ids for ev, ids in owned.items() if len(ids) > 1}
+    by_ev = {v.ev: v for v in verdict.visits}
+    for ev, ids in owned.items():
+        if len(ids) < 2:
+            continue
+        asked = all(stops[i] == "LOCAL" for i in ids[:-1])
+        if asked and by_ev[ev].swipes >= 2 * len(ids) - 1:
+            verdict.restarted.append(ev)
+        else:
+            verdict.duplicated[ev] = ids
     verdict.charged = [v.ev for v in verdict.visits if v.energy_wh > 1.0]
     verdict.unbilled = [ev for ev in verdict.charged if ev not in parent]
     return verdict
