@@ -103,6 +103,8 @@ class MqttPublisher:
                         exc,
                         delay,
                     )
+                except Exception:  # a bug here must not stop the controller
+                    log.exception("MQTT link failed; starting it again")
                 finally:
                     self.connected.clear()
                 await self._clock.sleep(self._clock.from_wall(delay))

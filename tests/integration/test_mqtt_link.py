@@ -6,14 +6,23 @@ port), a real Site on a simulated site, and a real ``edge sim`` process.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import signal
 from pathlib import Path
+from typing import cast
 
 import pytest
 import trustme
 
+from edge.config.schema import MqttSection, SiteConfig, SiteSection
+from edge.model.clock import SystemClock
+from edge.mqtt.commands import CommandPort, MqttCommands, local_token
+from edge.mqtt.publisher import MqttPublisher
+from edge.mqtt.settings import MqttSettings
+from edge.mqtt.source import EvseIdentity, EvseShown
 from tests.integration import mqtt_rig
 from tests.integration.mqtt_rig import (
     PREFIX,
@@ -227,3 +236,47 @@ async def test_tls_to_the_broker_with_the_sites_own_ca(
             assert not live.site.mqtt.connected.is_set()
     finally:
         broker.kill()
+
+
+class BrokenSource:
+    """A site view that fails: the link must log it and start again, not die."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def evses(self) -> list[EvseIdentity]:
+        return [EvseIdentity("E1", None, 16.0, "meter", "board")]
+
+    async def shown(self, evse_uid: str) -> EvseShown:
+        self.calls += 1
+        raise RuntimeError(f"no view of {evse_uid}")
+
+
+async def test_a_failure_inside_the_link_is_logged_and_the_link_starts_again(
+    tmp_path: Path, mosquitto_broker: Broker, caplog: pytest.LogCaptureFixture
+) -> None:
+    password = tmp_path / "pw"
+    password.write_text(USERS["edge"] + "\n")
+    password.chmod(0o600)
+    config = SiteConfig(
+        site=SiteSection(name="t", location_id="LOC1"),
+        mqtt=MqttSection(
+            port=mosquitto_broker.port, username="edge", password_file=str(password)
+        ),
+    )
+    source = BrokenSource()
+    commands = MqttCommands(
+        cast(CommandPort, None), source, local_token("NL", "EXA"), 1
+    )
+    link = MqttPublisher(
+        MqttSettings.from_config(config), source, commands, SystemClock()
+    )
+    task = asyncio.create_task(link.run())
+    try:
+        await until("two attempts", lambda: source.calls >= 2)
+        assert not task.done()
+        assert any("MQTT link failed" in r.getMessage() for r in caplog.records)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
