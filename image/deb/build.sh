@@ -61,7 +61,12 @@ WHEELS=${EDGE_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/edge/wheels}/cp311-$C
 mkdir -p "$WHEELS"
 TARGET=(--platform "$PLATFORM" "${PLATFORMS[@]}" --python-version "$PYVER"
         --implementation cp --abi cp311 --only-binary=:all:)
-pip_quiet() { "$PY" -m pip "$@" 2>&1 | grep -v '^WARNING: Location' >&2; return "${PIPESTATUS[0]}"; }
+pip_quiet() {  # pip without the index's noise; its exit status kept
+    local rc=0
+    "$PY" -m pip "$@" >"$WORK/pip.log" 2>&1 || rc=$?
+    grep -v '^WARNING: Location' "$WORK/pip.log" >&2 || true
+    return "$rc"
+}
 if ! pip_quiet install -q --no-compile --no-index --find-links "$WHEELS" \
         --target "$STAGE/$SITE" "${TARGET[@]}" "$WHEEL" 2>/dev/null; then
     echo "fetching the wheels missing from $WHEELS" >&2
