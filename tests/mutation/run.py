@@ -53,6 +53,7 @@ TARGETS = (
         "drivers/modbus/coalesce.py",
         (
             "tests/unit/drivers/test_coalesce.py",
+            "tests/unit/drivers/test_coalesce_edges.py",
             "tests/unit/drivers/test_scheduler_plan.py",
         ),
     ),
