@@ -83,8 +83,9 @@ def serial_ports(config: SiteConfig | None, root: Path, user: str) -> list[Findi
     if config is not None:
         ports |= {b.device for b in config.bus if b.device}
         ports |= {e.rfid.port for e in config.evse if e.rfid is not None}
-    for tty in sorted((root / "sys/class/tty").glob("tty[UA][SC][BM]*")):
-        ports.add(f"/dev/{tty.name}")
+    for pattern in ("ttyUSB*", "ttyACM*", "ttyAMA*"):  # USB adapters, the Pi's UART
+        for tty in (root / "sys/class/tty").glob(pattern):
+            ports.add(f"/dev/{tty.name}")
     try:
         pw = pwd.getpwnam(user)
         groups = {g.gr_gid for g in grp.getgrall() if user in g.gr_mem} | {pw.pw_gid}
