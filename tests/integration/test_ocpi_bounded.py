@@ -189,9 +189,11 @@ async def versions_ok(r: Rig) -> None:
 async def test_slowloris_is_dropped_after_the_header_timeout(tmp_path: Path, caplog):
     caplog.set_level(logging.INFO, logger="edge.uplink.ocpi.asgi")
     async with rig(tmp_path, section=FAST) as r:
-        reader, writer = await connect(r)
         clock = SystemClock()
+        # before connecting: the server's header timer starts when it accepts,
+        # which on a busy machine may be well before connect() returns here
         start = clock.monotonic()
+        reader, writer = await connect(r)
 
         async def drip() -> None:  # a header that never ends, a byte at a time
             line = b"GET " + VERSIONS + b" HTTP/1.1\r\nX-Slow: "
@@ -203,7 +205,8 @@ async def test_slowloris_is_dropped_after_the_header_timeout(tmp_path: Path, cap
         dripping = asyncio.create_task(drip())
         try:
             assert await closed_by_server(reader) == b""  # no answer: just closed
-            assert clock.monotonic() - start >= 0.5
+            # a lower bound only: load can make the close later, never sooner
+            assert clock.monotonic() - start >= FAST["header_timeout_s"]
             assert not dripping.done()  # it was still sending
         finally:
             dripping.cancel()
