@@ -9,6 +9,7 @@ is repaired. The session bills what the EV took.
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,23 @@ def test_the_boards_that_report_their_relay_are_tested() -> None:
 
 def ev(name: str) -> Visit:
     return Visit(name, "E1", None, 0, 1e9, 20_000, 60_000, 0.3, 16, 3)
+
+
+def as_registered_wh(wh: float) -> float:
+    """What the site's meter (an SDM630: f32 kWh) reads for ``wh``."""
+    kwh: float = struct.unpack(">f", struct.pack(">f", wh / 1000))[0]
+    return kwh * 1000
+
+
+def billable_wh(taken_wh: float, meter_end_wh: float) -> int:
+    """The EV's fractional energy as the meter's readings, to the Wh, bill it.
+
+    The start reading is the meter's whole-Wh start value (read before the
+    relay closed); the stop reading is the register's f32, which steps 0.12 Wh
+    at 1,250 kWh: 51.475 Wh taken reads 1,250,051.514 Wh and bills 52 Wh.
+    """
+    start = round(meter_end_wh - taken_wh)
+    return round(as_registered_wh(meter_end_wh)) - start
 
 
 def taken(rig) -> dict[str, float]:
@@ -86,9 +104,10 @@ async def test_a_welded_board_relay_blocks_the_evse_until_repaired(
         await until(lambda: ctl.state.phase is Phase.AVAILABLE)
         sessions = await rig.db.run(list_sessions)
         got = taken(rig)
+        meter_wh = rig.world.site.channels["E1"].meter.energy_import_wh
     [session] = sessions
     assert session.stop_reason == "EV_DISCONNECTED"
-    assert session.energy_wh == round(got["ev1"])
+    assert session.energy_wh == billable_wh(got["ev1"], meter_wh)
     assert got["ev2"] == 0
 
 
@@ -119,6 +138,7 @@ async def test_a_board_relay_that_does_not_close_faults_and_is_retried(
         await until(lambda: ctl.state.session is None)
         sessions = await rig.db.run(list_sessions)
         got = taken(rig)
+        meter_wh = rig.world.site.channels["E1"].meter.energy_import_wh
     [session] = sessions
     assert session.stop_reason == "EV_DISCONNECTED"
-    assert session.energy_wh == round(got["ev1"])
+    assert session.energy_wh == billable_wh(got["ev1"], meter_wh)
