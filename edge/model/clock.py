@@ -11,8 +11,11 @@ real time, which the scaled clock multiplies like everything else.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import threading
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -158,6 +161,90 @@ class ScaledClock:
     def from_wall(self, seconds: float) -> float:
         """Site seconds for a wall-time duration."""
         return seconds * self._speed
+
+
+class StallFreeClock(ScaledClock):
+    """A :class:`ScaledClock` that does not count the time its process could not run.
+
+    For tests that run the controller and the simulated world in one process on
+    one clock. On a busy machine the process is not scheduled for a while now
+    and then (tens of milliseconds, seconds when starved); a scaled clock turns
+    that into minutes of site time in which neither the controller nor the
+    simulator could act, which no real site lives through: there the controller
+    runs at 1x and such a stall is a fraction of a second of site time. So
+    while the clock's process runs (:meth:`ticking` keeps a reader awake every
+    ``tick_wall_s``), site time advances at ``speed``; a gap between two
+    readings longer than ``max_gap_wall_s`` counts only that long. Site time
+    stays monotonic; it only runs slower than ``speed`` on a starved machine.
+    Not for two processes that share a clock (:meth:`anchor`): each would lose
+    its own stalls.
+    """
+
+    def __init__(
+        self,
+        speed: float = 1.0,
+        start: datetime | None = None,
+        *,
+        max_gap_wall_s: float = 0.02,
+        tick_wall_s: float = 0.005,
+    ) -> None:
+        super().__init__(speed, start)
+        if not 0 < tick_wall_s < max_gap_wall_s:
+            raise ValueError(
+                f"tick ({tick_wall_s}) must be positive and below the gap"
+                f" ({max_gap_wall_s})"
+            )
+        self.max_gap_wall_s = max_gap_wall_s
+        self.tick_wall_s = tick_wall_s
+        self.lost_wall_s = 0.0
+        """Wall seconds not counted: the process's stalls beyond the gap."""
+        self._last = time.monotonic()
+        self._last_cpu = time.process_time()
+        self._lock = threading.Lock()
+
+    def _running_wall(self) -> float:
+        with self._lock:
+            now, cpu = time.monotonic(), time.process_time()
+            gap = now - self._last
+            # a gap in which the process computed is not a stall: only the
+            # wall time beyond both the allowance and the CPU time it used
+            ran = max(self.max_gap_wall_s, cpu - self._last_cpu)
+            if gap > ran:
+                self.lost_wall_s += gap - ran
+            self._last, self._last_cpu = now, cpu
+            return now - self.lost_wall_s
+
+    def elapsed(self) -> float:
+        """Site seconds since ``start``, without the stalls."""
+        return (self._running_wall() - self._mono0) * self._speed
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep until ``seconds`` of site time have passed (stalls do not count)."""
+        deadline = self.monotonic() + max(0.0, seconds)
+        # a deadline in site time, which a stall moves in wall time: no event
+        while (left := deadline - self.monotonic()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(left / self._speed)
+
+    @contextlib.asynccontextmanager
+    async def ticking(self) -> AsyncIterator[StallFreeClock]:
+        """Read the clock every ``tick_wall_s`` while the block runs.
+
+        Without a reader an idle loop would look stalled, and site time stop.
+        """
+
+        async def tick() -> None:
+            while True:
+                self._running_wall()
+                await asyncio.sleep(self.tick_wall_s)
+
+        self._running_wall()
+        task = asyncio.create_task(tick(), name="stall-free clock")
+        try:
+            yield self
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 class ManualClock:

@@ -13,7 +13,7 @@ from drivers.modbus.profile import ProfileLibrary
 from edge.app import Overrides, Site
 from edge.config.loader import load_config
 from edge.config.schema import SiteConfig
-from edge.model.clock import ScaledClock
+from edge.model.clock import StallFreeClock
 from edge.store.db import Database
 from hal_sim.devices.evse_board import SimEvseBoard
 from hal_sim.world import SimWorld
@@ -33,7 +33,7 @@ def board_site(tmp_path: Path, model: str, visits: str = "") -> SiteConfig:
 class Rig:
     world: SimWorld
     site: Site
-    clock: ScaledClock
+    clock: StallFreeClock
     db: Database
     site_task: asyncio.Task[None]
 
@@ -57,7 +57,20 @@ async def running(
 ) -> AsyncIterator[Rig]:
     """The world and the controller running; ``profiles``: what the controller reads."""
     start = config.sim.start if config.sim and config.sim.start else None
-    clock = ScaledClock(speed, start.astimezone(UTC) if start else None)
+    # One process, one clock: a stall of the busy machine is no site time (the
+    # board's 60 s watchdog is 0.2 s of wall time at 300x; see StallFreeClock).
+    clock = StallFreeClock(speed, start.astimezone(UTC) if start else None)
+    async with clock.ticking(), _running(config, clock, db_path, profiles) as rig:
+        yield rig
+
+
+@contextlib.asynccontextmanager
+async def _running(
+    config: SiteConfig,
+    clock: StallFreeClock,
+    db_path: Path,
+    profiles: ProfileLibrary | None,
+) -> AsyncIterator[Rig]:
     world = SimWorld(config, clock)
     endpoints = await world.start()
     db = await Database.open(db_path)
