@@ -28,13 +28,18 @@ KEY = ("NL", "EXA", "S1")
 )
 async def test_bad_answer_is_logged_and_retried(tmp_path: Path, caplog, fault, reason):
     caplog.set_level(logging.INFO, logger="edge.uplink")
-    async with rig(tmp_path, section={"request_timeout_s": 0.5}) as r:
+    # request_timeout_s is wall time (a peer's answer takes real time): the
+    # spoiled answers must come within it, and only the TIMEOUT fault's hang
+    # must outlast it. 0.5 s was within a scheduler stall of a busy machine
+    # (a wrong envelope came as a timeout under load); 4 s leaves a loopback
+    # answer eight times that, and the hang outlasts the timeout by 4 s more.
+    async with rig(tmp_path, section={"request_timeout_s": 4.0}) as r:
         await r.drained()
-        r.bo.faults.hang_s = 2.0
+        r.bo.faults.hang_s = 8.0
         r.bo.faults.inject(fault, module="sessions")
         await r.start_session("S1", "E1")
         r.uplink.sender.kick.set()
-        await until(lambda: KEY in r.bo.state.sessions)
+        await until(lambda: KEY in r.bo.state.sessions, timeout=30.0)
         await r.drained()
         assert r.task is not None
         assert not r.task.done()
