@@ -26,7 +26,7 @@ def edge(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     ("old", "new", "fragment"),
     [
         ('kind = "rdm6300" }', 'kind = "rdm6300", baud = -5 }', "not a serial baud"),
-        ("device_timeout_s = 30", "device_timeout_s = inf", "finite number"),
+        ("device_timeout_s = 30.0\n", "device_timeout_s = inf\n", "finite number"),
         ('unit = 1, model = "eastron_sdm630"', 'unit = 250, model = "eastron_sdm630"',
          "less than or equal to 247"),
         ('name = "test"', 'name = "test"\ntime_zone = "Mars/Olympus"',
