@@ -18,8 +18,7 @@ from collections.abc import Awaitable, Callable
 
 from drivers.errors import ProfileError
 from drivers.modbus.client import ModbusClient
-from drivers.modbus.codec import encode
-from drivers.modbus.profile import ControlSpec, RegisterSpec, WriteFunction
+from drivers.modbus.profile import ControlSpec, RegisterSpec
 from drivers.polled import PolledDevice
 from edge.model.measurement import Measurement
 
@@ -118,21 +117,6 @@ class ProfileEvseBoard(PolledDevice):
         async def run(client: ModbusClient) -> None:
             for write in writes:
                 await write(client)
-
-        return run
-
-    def _writer(self, control: ControlSpec, raw: int | float) -> Job:
-        """One control write, to run in the priority lane (or as a feed)."""
-        if control.address is None or control.function is None:
-            raise ProfileError(f"profile {self.profile.id}: control without an address")
-        address, function, unit = control.address, control.function, self.unit
-
-        async def run(client: ModbusClient) -> None:
-            if function is WriteFunction.WRITE_COIL:
-                await client.write_coil(unit, address, bool(raw))
-            else:
-                words = encode(raw, control.type, control.word_order)
-                await client.write_registers(unit, address, words, int(function))
 
         return run
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from drivers.errors import DeviceFault, DriverError, ProfileError
 from drivers.modbus import sunspec
@@ -152,8 +153,10 @@ class PolledDevice:
             raise ProfileError(f"profile {self.profile.id} has no control.{name}")
         return control
 
-    async def _write(self, control: ControlSpec, raw: int | float) -> None:
-        """Write one control in the bus's priority lane."""
+    def _writer(
+        self, control: ControlSpec, raw: int | float
+    ) -> Callable[[ModbusClient], Awaitable[None]]:
+        """One control write, to run in the priority lane (or as a watchdog feed)."""
         if control.address is None or control.function is None:
             raise ProfileError(f"profile {self.profile.id}: control without an address")
         address, function, unit = control.address, control.function, self.unit
@@ -165,7 +168,12 @@ class PolledDevice:
                 words = encode(raw, control.type, control.word_order)
                 await client.write_registers(unit, address, words, int(function))
 
-        await self.scheduler.write(unit, run, self.counters, self.timeout_s)
+        return run
+
+    async def _write(self, control: ControlSpec, raw: int | float) -> None:
+        """Write one control in the bus's priority lane."""
+        run = self._writer(control, raw)
+        await self.scheduler.write(self.unit, run, self.counters, self.timeout_s)
 
     def _publish(self, item: DeviceReading | DeviceSilent) -> None:
         for sink in self._sinks:
