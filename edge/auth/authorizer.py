@@ -32,10 +32,10 @@ from edge.auth.model import (
 from edge.evse.events import AuthDecision
 from edge.model.clock import Clock
 from edge.model.redact import redact_uid as redact
+from edge.ocpi import Token
+from edge.ocpi.enums import TokenType, WhitelistType
 from edge.store import tokens as repo
 from edge.store.db import Database
-from edge.uplink.ocpi.models import Token
-from edge.uplink.ocpi.models.enums import TokenType, WhitelistType
 
 log = logging.getLogger(__name__)
 

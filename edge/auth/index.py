@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from edge.auth.model import CachedToken
-from edge.uplink.ocpi.models.enums import TokenType
+from edge.ocpi.enums import TokenType
 
 
 class TokenIndex:

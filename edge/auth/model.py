@@ -1,7 +1,7 @@
 """What the authorization service works with: cached tokens and remote answers.
 
 The token cache holds OCPI 2.2.1 Token objects (see
-:class:`edge.uplink.ocpi.models.Token`) as :class:`CachedToken`, a plain frozen
+:class:`edge.ocpi.Token`) as :class:`CachedToken`, a plain frozen
 dataclass that is cheap to keep 10,000 of in memory. The real-time authorization
 through the uplink is a port, :class:`RemoteAuthorizer`, which the OCPI uplink
 implements; the service never imports the uplink's client.
@@ -15,9 +15,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from edge.uplink.ocpi.models import AuthorizationInfo, Token
-from edge.uplink.ocpi.models.enums import TokenType, WhitelistType
-from edge.uplink.ocpi.models.tokens import EnergyContract
+from edge.ocpi import AuthorizationInfo, Token
+from edge.ocpi.enums import TokenType, WhitelistType
+from edge.ocpi.tokens import EnergyContract
 
 
 class TokenSource(StrEnum):

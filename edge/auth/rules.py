@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from edge.auth.model import CachedToken, RemoteAnswer, TokenSource, UnknownOffline
 from edge.evse.events import AuthDecision
-from edge.uplink.ocpi.models.enums import (
+from edge.ocpi.enums import (
     AllowedType,
     AuthMethod,
     TokenType,

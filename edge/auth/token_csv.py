@@ -18,9 +18,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from edge.auth.model import CachedToken, TokenSource
+from edge.ocpi import Token
+from edge.ocpi.errors import error_reason
 from edge.store.tokens import TOKEN_FIELDS
-from edge.uplink.ocpi.models import Token
-from edge.uplink.ocpi.models.errors import error_reason
 
 # The OCPI fields an operator's CSV may carry: the cache's columns but the ones
 # the controller keeps itself (where a row came from; the eMSP's energy contract).

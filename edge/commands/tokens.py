@@ -20,14 +20,14 @@ from edge.auth.model import CachedToken, TokenSource
 from edge.auth.token_csv import TokenCsvError, parse_tokens_csv
 from edge.commands.common import EXIT_CONFIG, EXIT_RUNTIME
 from edge.model.clock import SystemClock
-from edge.store import tokens as repo
-from edge.store.db import Database, StoreError
-from edge.uplink.ocpi.models import (
+from edge.ocpi import (
     Token,
     describe_validation_error,
     format_ocpi_datetime,
 )
-from edge.uplink.ocpi.models.enums import TokenType, WhitelistType
+from edge.ocpi.enums import TokenType, WhitelistType
+from edge.store import tokens as repo
+from edge.store.db import Database, StoreError
 
 T = TypeVar("T")
 DEFAULT_OWNER = ("NL", "EXA")

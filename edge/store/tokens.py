@@ -15,9 +15,9 @@ from typing import Any
 import sqlite_utils
 
 from edge.auth.model import CachedToken, TokenSource
+from edge.ocpi.enums import TokenType, WhitelistType
 from edge.store.db import transaction
 from edge.store.timefmt import iso, parse_iso
-from edge.uplink.ocpi.models.enums import TokenType, WhitelistType
 
 TOKEN_FIELDS = (  # every column, in table order
     "country_code",

@@ -41,6 +41,15 @@ from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from edge.ocpi import (
+    ChargingPeriod,
+    Price,
+    PriceComponent,
+    ReservationRestrictionType,
+    Tariff,
+    TariffDimensionType,
+    TariffElement,
+)
 from edge.tariff.errors import TariffError
 from edge.tariff.periods import Slice, measure_periods, split_slices
 from edge.tariff.restrictions import Moment, Phase, restrictions_hold
@@ -52,15 +61,6 @@ from edge.tariff.result import (
     Money,
     TariffCost,
     round_money,
-)
-from edge.uplink.ocpi.models import (
-    ChargingPeriod,
-    Price,
-    PriceComponent,
-    ReservationRestrictionType,
-    Tariff,
-    TariffDimensionType,
-    TariffElement,
 )
 
 T = TariffDimensionType

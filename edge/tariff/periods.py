@@ -22,9 +22,9 @@ from decimal import Decimal
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
+from edge.ocpi import CdrDimensionType, ChargingPeriod, TariffRestrictions
 from edge.tariff.errors import TariffError
 from edge.tariff.restrictions import duration_instants, kwh_thresholds, local_instants
-from edge.uplink.ocpi.models import CdrDimensionType, ChargingPeriod, TariffRestrictions
 
 D = CdrDimensionType
 ZERO = Decimal(0)

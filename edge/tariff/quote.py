@@ -16,9 +16,7 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 
-from edge.tariff.engine import compute_cost
-from edge.tariff.errors import TariffError
-from edge.uplink.ocpi.models import (
+from edge.ocpi import (
     CdrCore,
     CdrLocation,
     Number,
@@ -27,7 +25,9 @@ from edge.uplink.ocpi.models import (
     describe_validation_error,
     number_to_json,
 )
-from edge.uplink.ocpi.models.common import TimeZoneName
+from edge.ocpi.common import TimeZoneName
+from edge.tariff.engine import compute_cost
+from edge.tariff.errors import TariffError
 
 
 class TariffQuoteError(ValueError):

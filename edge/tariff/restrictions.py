@@ -29,7 +29,7 @@ from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from edge.uplink.ocpi.models import (
+from edge.ocpi import (
     DayOfWeek,
     ReservationRestrictionType,
     TariffRestrictions,

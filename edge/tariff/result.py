@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from edge.uplink.ocpi.models import Price, TariffDimensionType
+from edge.ocpi import Price, TariffDimensionType
 
 DEFAULT_DECIMALS = 4
 """OCPI numbers carry 4 decimals; results are rounded half-up to that by default."""

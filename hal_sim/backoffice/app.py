@@ -23,8 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from edge.model.clock import Clock
-from edge.uplink.ocpi.client import OcpiClient
-from edge.uplink.ocpi.models import (
+from edge.ocpi import (
     CommandResult,
     CommandType,
     Credentials,
@@ -36,6 +35,7 @@ from edge.uplink.ocpi.models import (
     VersionDetails,
     VersionNumber,
 )
+from edge.uplink.ocpi.client import OcpiClient
 from edge.uplink.ocpi.wire import authorized, envelope
 from hal_sim.backoffice import receivers as rx
 from hal_sim.backoffice.faults import Faults, stamp

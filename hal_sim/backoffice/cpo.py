@@ -24,9 +24,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from edge.uplink.ocpi.client import Party, Reply, Route
-from edge.uplink.ocpi.handshake import discover
-from edge.uplink.ocpi.models import (
+from edge.ocpi import (
     CDR,
     CommandResponse,
     CommandType,
@@ -37,7 +35,9 @@ from edge.uplink.ocpi.models import (
     TokenType,
     describe_validation_error,
 )
-from edge.uplink.ocpi.models.common import JsonObject
+from edge.ocpi.common import JsonObject
+from edge.uplink.ocpi.client import Party, Reply, Route
+from edge.uplink.ocpi.handshake import discover
 from hal_sim.backoffice.state import Registration
 
 if TYPE_CHECKING:

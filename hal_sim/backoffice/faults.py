@@ -24,7 +24,7 @@ from enum import StrEnum
 from starlette.responses import Response
 
 from edge.model.clock import Clock, SystemClock
-from edge.uplink.ocpi.models import format_ocpi_datetime
+from edge.ocpi import format_ocpi_datetime
 
 
 class Fault(StrEnum):

@@ -21,7 +21,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from edge.uplink.ocpi.models import (
+from edge.ocpi import (
     CDR,
     EVSE,
     Connector,

@@ -13,10 +13,10 @@ import logging
 import secrets
 from collections.abc import Callable
 
+from edge.ocpi import Credentials, CredentialsRole, Role
 from edge.uplink.ocpi.client import OcpiClient
 from edge.uplink.ocpi.errors import HandshakeError
 from edge.uplink.ocpi.handshake import discover
-from edge.uplink.ocpi.models import Credentials, CredentialsRole, Role
 from hal_sim.backoffice.receivers import Answer, Refused, bad, validated
 from hal_sim.backoffice.state import BackofficeState, Registration
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from edge.uplink.ocpi.models import CommandResult, CredentialsRole, Token
+from edge.ocpi import CommandResult, CredentialsRole, Token
 
 Key = tuple[str, str, str]
 """(country_code, party_id, object id) of a client-owned object."""

@@ -18,7 +18,7 @@ from urllib.parse import urlencode, urlsplit
 from starlette.requests import Request
 
 from edge.model.clock import Clock
-from edge.uplink.ocpi.models import (
+from edge.ocpi import (
     AllowedType,
     AuthorizationInfo,
     LocationReferences,

@@ -23,10 +23,10 @@ from drivers.modbus.profile import ProfileLibrary
 from edge.app import Overrides, Site
 from edge.config.loader import load_config
 from edge.model.clock import ScaledClock
+from edge.ocpi import CommandResultType, CommandType
+from edge.ocpi.common import JsonObject
 from edge.store.db import Database
 from edge.store.sessions import list_sessions
-from edge.uplink.ocpi.models import CommandResultType, CommandType
-from edge.uplink.ocpi.models.common import JsonObject
 from hal_sim.backoffice.cpo import CpoPeer, SentCommand
 from hal_sim.backoffice.server import SimBackoffice
 from hal_sim.backoffice.sim import sim_uplink

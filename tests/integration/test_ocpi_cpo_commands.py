@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from edge.model.commands import CommandOutcome, CommandResult, CommandToken
+from edge.ocpi import CommandResultType, CommandType
 from edge.uplink.ocpi.errors import OcpiStatusError
-from edge.uplink.ocpi.models import CommandResultType, CommandType
 from hal_sim.backoffice.cpo import CpoPeer
 from hal_sim.backoffice.faults import Fault
 from hal_sim.backoffice.tokens import sample_tokens

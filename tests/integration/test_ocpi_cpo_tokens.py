@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from edge.ocpi import Token, TokenType
 from edge.uplink.ocpi.errors import HttpStatusError, OcpiStatusError
-from edge.uplink.ocpi.models import Token, TokenType
 from edge.uplink.ocpi.tokens import MemoryTokenSink
 from hal_sim.backoffice.cpo import CpoPeer
 from hal_sim.backoffice.tokens import sample_tokens

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from edge.model.clock import ScaledClock
+from edge.ocpi import CredentialsRole
 from edge.uplink.ocpi.asgi import serving
 from edge.uplink.ocpi.client import OcpiClient
 from edge.uplink.ocpi.credentials import CredentialsStore
 from edge.uplink.ocpi.errors import HandshakeError, HttpStatusError
 from edge.uplink.ocpi.handshake import Handshake, ServerTokens
-from edge.uplink.ocpi.models import CredentialsRole
 from edge.uplink.ocpi.server import CpoServer
 from hal_sim.backoffice.server import SimBackoffice
 from tests.integration.ocpi_rig import T0, rig

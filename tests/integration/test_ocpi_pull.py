@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from edge.uplink.ocpi.models import AllowedType, LocationReferences, TokenType
+from edge.ocpi import AllowedType, LocationReferences, TokenType
 from edge.uplink.ocpi.remote_auth import RemoteTokens
 from edge.uplink.ocpi.tokens import MemoryTokenSink
 from hal_sim.backoffice.faults import Fault

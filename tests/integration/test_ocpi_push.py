@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from edge.uplink.ocpi.models import CDR, Location, Session
+from edge.ocpi import CDR, Location, Session
 from hal_sim.backoffice.faults import Fault
 from tests.integration.ocpi_rig import Rig, rig, until
 

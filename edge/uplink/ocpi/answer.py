@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 from starlette.requests import Request
 
-from edge.uplink.ocpi.models import describe_validation_error
-from edge.uplink.ocpi.models.common import JsonObject
+from edge.ocpi import describe_validation_error
+from edge.ocpi.common import JsonObject
 
 MAX_DEPTH = 32
 """Deepest nesting of arrays and objects a body may have (OCPI objects: ~6)."""

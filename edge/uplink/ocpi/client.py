@@ -30,6 +30,7 @@ from typing import TypeVar
 import httpx
 from pydantic import TypeAdapter, ValidationError
 
+from edge.ocpi import describe_validation_error, parse_ocpi_datetime
 from edge.uplink.ocpi.errors import (
     DestinationRefused,
     HttpStatusError,
@@ -38,7 +39,6 @@ from edge.uplink.ocpi.errors import (
     RequestTimeout,
     TransportError,
 )
-from edge.uplink.ocpi.models import describe_validation_error, parse_ocpi_datetime
 
 log = logging.getLogger(__name__)
 logging.getLogger("httpx").setLevel(logging.WARNING)  # our DEBUG line replaces its INFO

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from edge.model.clock import Clock
+from edge.ocpi import CommandResult
 from edge.uplink.ocpi.backoff import backoff_s, with_retry_after
 from edge.uplink.ocpi.client import OcpiClient, Route
 from edge.uplink.ocpi.errors import (
@@ -30,7 +31,6 @@ from edge.uplink.ocpi.errors import (
     OcpiError,
     OcpiStatusError,
 )
-from edge.uplink.ocpi.models import CommandResult
 from edge.uplink.ocpi.peer_policy import Destinations
 
 log = logging.getLogger(__name__)

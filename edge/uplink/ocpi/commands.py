@@ -42,17 +42,7 @@ from starlette.requests import Request
 from edge.model.clock import Clock
 from edge.model.commands import CommandOutcome, CommandToken, SiteCommands
 from edge.model.commands import CommandResult as SiteResult
-from edge.uplink.ocpi import mapping as m
-from edge.uplink.ocpi.answer import (
-    Answer,
-    invalid,
-    invalid_object,
-    json_object,
-    shown,
-    unknown_location,
-)
-from edge.uplink.ocpi.command_results import ResultPoster
-from edge.uplink.ocpi.models import (
+from edge.ocpi import (
     CancelReservation,
     CommandResponse,
     CommandResponseType,
@@ -66,6 +56,16 @@ from edge.uplink.ocpi.models import (
     Token,
     UnlockConnector,
 )
+from edge.uplink.ocpi import mapping as m
+from edge.uplink.ocpi.answer import (
+    Answer,
+    invalid,
+    invalid_object,
+    json_object,
+    shown,
+    unknown_location,
+)
+from edge.uplink.ocpi.command_results import ResultPoster
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)

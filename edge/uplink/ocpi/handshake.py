@@ -17,6 +17,13 @@ from dataclasses import dataclass, replace
 from pydantic import TypeAdapter
 
 from edge.model.clock import Clock
+from edge.ocpi import (
+    Credentials,
+    CredentialsRole,
+    Version,
+    VersionDetails,
+    format_ocpi_datetime,
+)
 from edge.uplink.ocpi.client import OcpiClient
 from edge.uplink.ocpi.credentials import (
     CredentialsStore,
@@ -29,13 +36,6 @@ from edge.uplink.ocpi.errors import (
     HttpStatusError,
     OcpiError,
     OcpiStatusError,
-)
-from edge.uplink.ocpi.models import (
-    Credentials,
-    CredentialsRole,
-    Version,
-    VersionDetails,
-    format_ocpi_datetime,
 )
 
 log = logging.getLogger(__name__)

@@ -21,8 +21,7 @@ from decimal import Decimal
 
 from edge.config.schema import EvseSection, SiteSection
 from edge.model.session import Session
-from edge.uplink.ocpi.client import Party
-from edge.uplink.ocpi.models import (
+from edge.ocpi import (
     EVSE,
     AuthMethod,
     BusinessDetails,
@@ -41,7 +40,8 @@ from edge.uplink.ocpi.models import (
     format_ocpi_datetime,
     number_to_json,
 )
-from edge.uplink.ocpi.models import Session as OcpiSession
+from edge.ocpi import Session as OcpiSession
+from edge.uplink.ocpi.client import Party
 
 CONNECTOR_ID = "1"
 NOT_AVAILABLE = "#NA"

@@ -17,6 +17,16 @@ from decimal import Decimal
 from edge.config.schema import EvseSection
 from edge.model.period import ClosedPeriod, PeriodKind
 from edge.model.session import Session
+from edge.ocpi import (
+    CDR,
+    CdrDimension,
+    CdrDimensionType,
+    CdrLocation,
+    ChargingPeriod,
+    ConnectorFormat,
+    ConnectorType,
+    Price,
+)
 from edge.tariff import compute_cost
 from edge.uplink.ocpi.mapping import (
     CONNECTOR_ID,
@@ -28,16 +38,6 @@ from edge.uplink.ocpi.mapping import (
     fit,
     kwh,
     power_type,
-)
-from edge.uplink.ocpi.models import (
-    CDR,
-    CdrDimension,
-    CdrDimensionType,
-    CdrLocation,
-    ChargingPeriod,
-    ConnectorFormat,
-    ConnectorType,
-    Price,
 )
 
 _HOUR = Decimal(3600)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
+from edge.ocpi import parse_ocpi_datetime
 from edge.uplink.ocpi.answer import SHOWN, invalid, shown
-from edge.uplink.ocpi.models import parse_ocpi_datetime
 
 MAX_LIMIT = 100
 """The most objects one page holds (our ``X-Limit``)."""

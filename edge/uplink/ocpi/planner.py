@@ -29,6 +29,7 @@ import sqlite_utils
 from pydantic import ValidationError
 
 from edge.model.session import Session, SessionStatus
+from edge.ocpi import CDR, Location, describe_validation_error
 from edge.store.outbox import OutboxItem
 from edge.store.sessions import SessionExtras, get_session, periods, session_extras
 from edge.store.timefmt import parse_iso
@@ -36,7 +37,6 @@ from edge.tariff import TariffError
 from edge.uplink.ocpi import mapping as m
 from edge.uplink.ocpi import mapping_cdr
 from edge.uplink.ocpi.client import Party
-from edge.uplink.ocpi.models import CDR, Location, describe_validation_error
 from edge.uplink.ocpi.state import ObjectState, object_state
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ the authorization service applies its offline rules.
 from __future__ import annotations
 
 from edge.auth.model import RemoteAnswer
-from edge.uplink.ocpi.models import LocationReferences, TokenType
+from edge.ocpi import LocationReferences, TokenType
 from edge.uplink.ocpi.service import OcpiUplink
 
 

@@ -18,12 +18,12 @@ from datetime import datetime
 
 import sqlite_utils
 
+from edge.ocpi import Location
+from edge.ocpi.common import JsonObject
 from edge.store.sessions import get_session
 from edge.store.timefmt import iso
 from edge.uplink.ocpi import mapping as m
 from edge.uplink.ocpi.client import Party
-from edge.uplink.ocpi.models import Location
-from edge.uplink.ocpi.models.common import JsonObject
 from edge.uplink.ocpi.pagination import PageQuery
 from edge.uplink.ocpi.planner import (
     BUILD_ERRORS,

@@ -47,10 +47,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from edge.config.schema import OcpiSection
 from edge.logthrottle import Throttle
 from edge.model.clock import Clock
-from edge.uplink.ocpi.answer import Answer, Refused, shown
-from edge.uplink.ocpi.asgi import Limits
-from edge.uplink.ocpi.client import Party
-from edge.uplink.ocpi.models import (
+from edge.ocpi import (
     Credentials,
     CredentialsRole,
     Endpoint,
@@ -60,6 +57,9 @@ from edge.uplink.ocpi.models import (
     VersionDetails,
     VersionNumber,
 )
+from edge.uplink.ocpi.answer import Answer, Refused, shown
+from edge.uplink.ocpi.asgi import Limits
+from edge.uplink.ocpi.client import Party
 from edge.uplink.ocpi.wire import authorized, envelope
 
 log = logging.getLogger(__name__)

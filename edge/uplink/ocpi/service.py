@@ -23,6 +23,15 @@ from edge.config.schema import OcpiSection, SiteConfig
 from edge.model.clock import Clock
 from edge.model.commands import SiteCommands
 from edge.model.redact import redact_uid
+from edge.ocpi import (
+    AuthorizationInfo,
+    CredentialsRole,
+    InterfaceRole,
+    LocationReferences,
+    ModuleID,
+    Tariff,
+    describe_validation_error,
+)
 from edge.store.db import Database, transaction
 from edge.store.outbox import enqueue
 from edge.uplink.ocpi import mapping as m
@@ -38,15 +47,6 @@ from edge.uplink.ocpi.credentials import (
 )
 from edge.uplink.ocpi.errors import HandshakeError, OcpiError
 from edge.uplink.ocpi.handshake import Handshake, ServerTokens
-from edge.uplink.ocpi.models import (
-    AuthorizationInfo,
-    CredentialsRole,
-    InterfaceRole,
-    LocationReferences,
-    ModuleID,
-    Tariff,
-    describe_validation_error,
-)
 from edge.uplink.ocpi.peer_policy import TlsConfigError, security
 from edge.uplink.ocpi.planner import RECEIVER_MODULE, Planner, Target
 from edge.uplink.ocpi.sender import Peer, Sender, SenderSettings

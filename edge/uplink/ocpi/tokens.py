@@ -21,6 +21,14 @@ import sqlite_utils
 from pydantic import TypeAdapter, ValidationError
 
 from edge.model.clock import Clock
+from edge.ocpi import (
+    AuthorizationInfo,
+    LocationReferences,
+    Token,
+    TokenType,
+    describe_validation_error,
+    format_ocpi_datetime,
+)
 from edge.store.db import Database, transaction
 from edge.uplink.ocpi.client import OcpiClient, Route
 from edge.uplink.ocpi.errors import (
@@ -28,14 +36,6 @@ from edge.uplink.ocpi.errors import (
     MalformedResponse,
     NotRegistered,
     OcpiStatusError,
-)
-from edge.uplink.ocpi.models import (
-    AuthorizationInfo,
-    LocationReferences,
-    Token,
-    TokenType,
-    describe_validation_error,
-    format_ocpi_datetime,
 )
 from edge.uplink.ocpi.state import get_cursor, set_cursor
 

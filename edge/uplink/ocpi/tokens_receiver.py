@@ -24,6 +24,8 @@ from pydantic import ValidationError
 from starlette.requests import Request
 
 from edge.model.redact import redact_uid as _redact
+from edge.ocpi import Token, TokenType
+from edge.ocpi.common import JsonObject
 from edge.uplink.ocpi.answer import (
     Answer,
     Refused,
@@ -33,8 +35,6 @@ from edge.uplink.ocpi.answer import (
     shown,
 )
 from edge.uplink.ocpi.client import Party
-from edge.uplink.ocpi.models import Token, TokenType
-from edge.uplink.ocpi.models.common import JsonObject
 from edge.uplink.ocpi.tokens import TokenCache
 
 log = logging.getLogger(__name__)

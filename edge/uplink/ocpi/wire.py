@@ -17,7 +17,7 @@ from datetime import datetime
 from starlette.requests import Request
 from starlette.responses import Response
 
-from edge.uplink.ocpi.models import format_ocpi_datetime
+from edge.ocpi import format_ocpi_datetime
 
 
 def envelope(

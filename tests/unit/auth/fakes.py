@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from edge.auth.model import RemoteAnswer
-from edge.uplink.ocpi.models import AuthorizationInfo, Token
-from edge.uplink.ocpi.models.enums import TokenType
+from edge.ocpi import AuthorizationInfo, Token
+from edge.ocpi.enums import TokenType
 
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from edge.auth.authorizer import Authorizer, LocalToken
 from edge.model.clock import ManualClock
+from edge.ocpi.enums import TokenType
 from edge.store.db import Database
-from edge.uplink.ocpi.models.enums import TokenType
 from tests.unit.auth.fakes import FakeRemote
 
 

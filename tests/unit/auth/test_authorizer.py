@@ -12,10 +12,10 @@ import pytest
 from edge.auth.authorizer import Authorizer, LocalToken
 from edge.auth.model import TokenSource
 from edge.model.clock import ManualClock
+from edge.ocpi import Token
+from edge.ocpi.enums import WhitelistType
 from edge.store import tokens as repo
 from edge.store.db import Database, open_sync
-from edge.uplink.ocpi.models import Token
-from edge.uplink.ocpi.models.enums import WhitelistType
 from tests.unit.auth.fakes import T0, FakeRemote, ocpi_token
 from tests.unit.ocpi_models import examples as ex
 

@@ -6,7 +6,7 @@ import pytest
 
 from edge.auth.model import CachedToken, TokenSource
 from edge.auth.token_csv import MAX_ERRORS, TokenCsvError, parse_tokens_csv
-from edge.uplink.ocpi.models.enums import TokenType, WhitelistType
+from edge.ocpi.enums import TokenType, WhitelistType
 from tests.unit.auth.fakes import T0
 
 OWNER = ("BE", "XYZ")

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from edge.uplink.ocpi.models import ChargingPeriod, Tariff
+from edge.ocpi import ChargingPeriod, Tariff
 
 Json = dict[str, Any]
 

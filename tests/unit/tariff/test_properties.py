@@ -9,8 +9,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as s
 
+from edge.ocpi import ChargingPeriod, Price, Tariff
 from edge.tariff import TariffCost, compute_cost
-from edge.uplink.ocpi.models import ChargingPeriod, Price, Tariff
 from tests.unit.tariff.builders import Session, at, el, hours, pc, tariff
 
 SETTINGS = settings(

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from edge.ocpi import DayOfWeek, Tariff, TariffRestrictions
 from edge.tariff import compute_cost
 from edge.tariff.restrictions import Moment, Phase, restrictions_hold
-from edge.uplink.ocpi.models import DayOfWeek, Tariff, TariffRestrictions
 from tests.unit.tariff.builders import Session, at, el, pc, tariff
 
 AMS = "Europe/Amsterdam"

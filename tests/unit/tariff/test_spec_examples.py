@@ -14,8 +14,8 @@ from decimal import Decimal
 
 import pytest
 
+from edge.ocpi import Tariff, TariffDimensionType
 from edge.tariff import TariffCost, compute_cost
-from edge.uplink.ocpi.models import Tariff, TariffDimensionType
 from tests.unit.tariff import spec_tariffs as st
 from tests.unit.tariff.builders import Session, at, el, hours, pc, tariff
 

@@ -10,6 +10,7 @@ import pytest
 from pydantic import TypeAdapter
 
 from edge.model.clock import ManualClock
+from edge.ocpi import Token, Version
 from edge.uplink.ocpi.client import OcpiClient, Party, Route, authorization
 from edge.uplink.ocpi.errors import (
     HttpStatusError,
@@ -18,7 +19,6 @@ from edge.uplink.ocpi.errors import (
     RequestTimeout,
     TransportError,
 )
-from edge.uplink.ocpi.models import Token, Version
 from hal_sim.backoffice.faults import Fault
 from hal_sim.backoffice.registration import emsp_role
 from hal_sim.backoffice.server import SimBackoffice

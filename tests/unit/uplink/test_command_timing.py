@@ -18,6 +18,8 @@ from edge.config.loader import parse_config
 from edge.evse.model import EvseSettings
 from edge.model.clock import ScaledClock
 from edge.model.commands import CommandOutcome, CommandResult, CommandToken
+from edge.ocpi import CommandResult as OcpiResult
+from edge.ocpi import CommandResultType
 from edge.uplink.ocpi import mapping as m
 from edge.uplink.ocpi.client import Party
 from edge.uplink.ocpi.command_results import ResultPoster
@@ -27,8 +29,6 @@ from edge.uplink.ocpi.commands import (
     CommandsReceiver,
     action_timeout_for,
 )
-from edge.uplink.ocpi.models import CommandResult as OcpiResult
-from edge.uplink.ocpi.models import CommandResultType
 from tests.unit.uplink.test_mapping import SITE
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

@@ -10,11 +10,11 @@ import pytest
 from edge.config.loader import parse_config
 from edge.model.period import ClosedPeriod, PeriodKind
 from edge.model.session import Session, SessionStatus
+from edge.ocpi import CDR, Location, Tariff
+from edge.ocpi import Session as OcpiSession
 from edge.uplink.ocpi import mapping as m
 from edge.uplink.ocpi import mapping_cdr as mc
 from edge.uplink.ocpi.client import Party
-from edge.uplink.ocpi.models import CDR, Location, Tariff
-from edge.uplink.ocpi.models import Session as OcpiSession
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 SITE = """

@@ -16,15 +16,15 @@ import sqlite_utils
 
 from edge.auth.model import CachedToken, TokenSource
 from edge.model.session import Session, SessionStatus
+from edge.ocpi import CDR
+from edge.ocpi import Session as OcpiSession
+from edge.ocpi.enums import TokenType, WhitelistType
 from edge.store import sessions as repo
 from edge.store import tokens as token_repo
 from edge.store.db import open_sync, transaction
 from edge.store.outbox import OutboxItem
 from edge.uplink.ocpi import sender_queries
 from edge.uplink.ocpi.client import Party
-from edge.uplink.ocpi.models import CDR
-from edge.uplink.ocpi.models import Session as OcpiSession
-from edge.uplink.ocpi.models.enums import TokenType, WhitelistType
 from edge.uplink.ocpi.pagination import PageQuery
 from edge.uplink.ocpi.planner import Planner, Target, session_auth
 from tests.unit.uplink.test_mapping import ctx

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from edge.model.clock import ManualClock
+from edge.ocpi import format_ocpi_datetime
 from edge.store.db import Database
 from edge.uplink.ocpi.client import OcpiClient, Party, Route
 from edge.uplink.ocpi.errors import MalformedResponse
-from edge.uplink.ocpi.models import format_ocpi_datetime
 from edge.uplink.ocpi.tokens import MemoryTokenSink, TokenPuller, TokenSource
 from hal_sim.backoffice.registration import emsp_role
 from hal_sim.backoffice.server import SimBackoffice

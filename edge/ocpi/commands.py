@@ -6,7 +6,7 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-from edge.uplink.ocpi.models.common import (
+from edge.ocpi.common import (
     CiString36,
     DateTime,
     DisplayText,
@@ -14,8 +14,8 @@ from edge.uplink.ocpi.models.common import (
     OcpiModel,
     Url,
 )
-from edge.uplink.ocpi.models.enums import CommandResponseType, CommandResultType
-from edge.uplink.ocpi.models.tokens import Token
+from edge.ocpi.enums import CommandResponseType, CommandResultType
+from edge.ocpi.tokens import Token
 
 
 class StartSession(OcpiModel):

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from edge.uplink.ocpi.models.common import (
+from edge.ocpi.common import (
     Bool,
     CiString2,
     CiString3,
@@ -37,7 +37,7 @@ from edge.uplink.ocpi.models.common import (
     TimeZoneName,
     Url,
 )
-from edge.uplink.ocpi.models.enums import (
+from edge.ocpi.enums import (
     Capability,
     ConnectorFormat,
     ConnectorType,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from edge.uplink.ocpi.models.cdrs import CdrToken, ChargingPeriod
-from edge.uplink.ocpi.models.common import (
+from edge.ocpi.cdrs import CdrToken, ChargingPeriod
+from edge.ocpi.common import (
     Bool,
     CiString2,
     CiString3,
@@ -17,7 +17,7 @@ from edge.uplink.ocpi.models.common import (
     Price,
     String255,
 )
-from edge.uplink.ocpi.models.enums import AuthMethod, ProfileType, SessionStatus
+from edge.ocpi.enums import AuthMethod, ProfileType, SessionStatus
 
 
 class Session(OcpiModel):

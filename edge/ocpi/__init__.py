@@ -1,10 +1,10 @@
-"""Typed OCPI 2.2.1 objects (pydantic v2), strict on what they accept and emit.
+"""The OCPI 2.2.1 vocabulary: typed objects (pydantic v2), enums, the envelope; no IO.
 
 Use :func:`model_dump_ocpi` (or ``obj.model_dump_ocpi()``) to get the wire form and
 :func:`describe_validation_error` to explain a rejected object.
 """
 
-from edge.uplink.ocpi.models.cdrs import (
+from edge.ocpi.cdrs import (
     CDR,
     CdrCore,
     CdrDimension,
@@ -14,7 +14,7 @@ from edge.uplink.ocpi.models.cdrs import (
     SignedData,
     SignedValue,
 )
-from edge.uplink.ocpi.models.commands import (
+from edge.ocpi.commands import (
     CancelReservation,
     CommandResponse,
     CommandResult,
@@ -23,7 +23,7 @@ from edge.uplink.ocpi.models.commands import (
     StopSession,
     UnlockConnector,
 )
-from edge.uplink.ocpi.models.common import (
+from edge.ocpi.common import (
     DateTime,
     DisplayText,
     GeoLocation,
@@ -35,7 +35,7 @@ from edge.uplink.ocpi.models.common import (
     number_to_json,
     parse_ocpi_datetime,
 )
-from edge.uplink.ocpi.models.enums import (
+from edge.ocpi.enums import (
     SESSION_ONLY_DIMENSIONS,
     AllowedType,
     AuthMethod,
@@ -68,9 +68,9 @@ from edge.uplink.ocpi.models.enums import (
     VersionNumber,
     WhitelistType,
 )
-from edge.uplink.ocpi.models.envelope import OcpiResponse
-from edge.uplink.ocpi.models.errors import describe_validation_error
-from edge.uplink.ocpi.models.locations import (
+from edge.ocpi.envelope import OcpiResponse
+from edge.ocpi.errors import describe_validation_error
+from edge.ocpi.locations import (
     EVSE,
     AdditionalGeoLocation,
     BusinessDetails,
@@ -86,20 +86,20 @@ from edge.uplink.ocpi.models.locations import (
     RegularHours,
     StatusSchedule,
 )
-from edge.uplink.ocpi.models.sessions import ChargingPreferences, Session
-from edge.uplink.ocpi.models.tariffs import (
+from edge.ocpi.sessions import ChargingPreferences, Session
+from edge.ocpi.tariffs import (
     PriceComponent,
     Tariff,
     TariffElement,
     TariffRestrictions,
 )
-from edge.uplink.ocpi.models.tokens import (
+from edge.ocpi.tokens import (
     AuthorizationInfo,
     EnergyContract,
     LocationReferences,
     Token,
 )
-from edge.uplink.ocpi.models.versions import (
+from edge.ocpi.versions import (
     Credentials,
     CredentialsRole,
     Endpoint,

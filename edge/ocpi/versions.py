@@ -6,15 +6,15 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from edge.uplink.ocpi.models.common import (
+from edge.ocpi.common import (
     CiString2,
     CiString3,
     CredentialsToken,
     OcpiModel,
     Url,
 )
-from edge.uplink.ocpi.models.enums import InterfaceRole, ModuleID, Role, VersionNumber
-from edge.uplink.ocpi.models.locations import BusinessDetails
+from edge.ocpi.enums import InterfaceRole, ModuleID, Role, VersionNumber
+from edge.ocpi.locations import BusinessDetails
 
 CustomModuleID = Annotated[
     str, StringConstraints(max_length=255, pattern=r"^[A-Za-z0-9]+-[A-Za-z0-9_-]+$")

@@ -6,7 +6,7 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-from edge.uplink.ocpi.models.common import (
+from edge.ocpi.common import (
     Bool,
     CiString2,
     CiString3,
@@ -29,7 +29,7 @@ from edge.uplink.ocpi.models.common import (
     String512,
     String5000,
 )
-from edge.uplink.ocpi.models.enums import (
+from edge.ocpi.enums import (
     SESSION_ONLY_DIMENSIONS,
     AuthMethod,
     CdrDimensionType,
@@ -38,7 +38,7 @@ from edge.uplink.ocpi.models.enums import (
     PowerType,
     TokenType,
 )
-from edge.uplink.ocpi.models.tariffs import Tariff
+from edge.ocpi.tariffs import Tariff
 
 NORMAL_CDR_ID_MAX = 36
 """Non-credit CDR ids are at most 36 characters (39 leaves room for ``-C``)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from edge.uplink.ocpi.models.common import (
+from edge.ocpi.common import (
     Bool,
     CiString2,
     CiString3,
@@ -15,7 +15,7 @@ from edge.uplink.ocpi.models.common import (
     String2,
     String64,
 )
-from edge.uplink.ocpi.models.enums import (
+from edge.ocpi.enums import (
     AllowedType,
     ProfileType,
     TokenType,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from edge.uplink.ocpi.models.common import (
+from edge.ocpi.common import (
     CiString2,
     CiString3,
     CiString36,
@@ -24,13 +24,13 @@ from edge.uplink.ocpi.models.common import (
     TimeOfDay,
     Url,
 )
-from edge.uplink.ocpi.models.enums import (
+from edge.ocpi.enums import (
     DayOfWeek,
     ReservationRestrictionType,
     TariffDimensionType,
     TariffType,
 )
-from edge.uplink.ocpi.models.locations import EnergyMix
+from edge.ocpi.locations import EnergyMix
 
 
 class PriceComponent(OcpiModel):

@@ -6,7 +6,7 @@ from typing import Annotated, Generic, TypeVar
 
 from pydantic import Field
 
-from edge.uplink.ocpi.models.common import DateTime, Int, OcpiModel
+from edge.ocpi.common import DateTime, Int, OcpiModel
 
 DataT = TypeVar("DataT")
 
