@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from edge.uplink.ocpi import models as m
+import edge.ocpi as m
 from tests.unit.ocpi_models import examples as ex
 
 # (model, example, required field, (string field, max length), (enum field path))

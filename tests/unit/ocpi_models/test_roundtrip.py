@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from edge.uplink.ocpi import models as m
+import edge.ocpi as m
 from tests.unit.ocpi_models import examples as ex
 
 CASES = [

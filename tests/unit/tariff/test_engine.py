@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
+import edge.ocpi as m
 from edge.tariff import TariffError, compute_cost
-from edge.uplink.ocpi import models as m
 from tests.unit.ocpi_models import examples as ex
 from tests.unit.tariff import spec_tariffs as st
 from tests.unit.tariff.builders import Session, at, el, pc, tariff
