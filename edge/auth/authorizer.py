@@ -3,7 +3,7 @@
 Decisions come from an in-memory index of the SQLite token cache (see
 :mod:`edge.auth.index`) under the OCPI whitelist rules (see :mod:`edge.auth.rules`);
 when the rules call for it, the eMSP is asked in real time through a
-:class:`~edge.auth.model.RemoteAuthorizer` with a short timeout, after which the
+:class:`~edge.auth.remote.RemoteAuthorizer` with a short timeout, after which the
 offline rules apply. Every decision carries its reason and method. The cache is
 seeded from the site file at start-up and fed by the uplink's token pushes and
 pulls (:meth:`Authorizer.upsert_tokens`).
@@ -22,18 +22,13 @@ from typing import Any
 
 from edge.auth import rules
 from edge.auth.index import TokenIndex
-from edge.auth.model import (
-    CachedToken,
-    RemoteAnswer,
-    RemoteAuthorizer,
-    TokenSource,
-    UnknownOffline,
-)
-from edge.evse.events import AuthDecision
+from edge.auth.remote import RemoteAnswer, RemoteAuthorizer, UnknownOffline
+from edge.auth.token_mapping import cached_from_ocpi, ocpi_from_cached
+from edge.model.authorization import AuthDecision
 from edge.model.clock import Clock
 from edge.model.redact import redact_uid as redact
+from edge.model.tokens import CachedToken, TokenSource, TokenType, WhitelistType
 from edge.ocpi import Token
-from edge.ocpi.enums import TokenType, WhitelistType
 from edge.store import tokens as repo
 from edge.store.db import Database
 
@@ -235,7 +230,7 @@ class Authorizer:
         """Store OCPI Tokens; a token older than the cached copy is ignored."""
         if not tokens:
             return
-        rows = [CachedToken.from_ocpi(t, TokenSource.OCPI) for t in tokens]
+        rows = [cached_from_ocpi(t, TokenSource.OCPI) for t in tokens]
         result = await self._db.run(lambda db: repo.upsert_tokens(db, rows))
         self._index.apply((t.uid for t in rows), result.current)
         log.info(
@@ -253,7 +248,7 @@ class Authorizer:
         row = await self._db.run(
             lambda db: repo.get(db, country_code, party_id, uid, token_type)
         )
-        return None if row is None else row.to_ocpi()
+        return None if row is None else ocpi_from_cached(row)
 
     async def latest_update(self, country_code: str, party_id: str) -> datetime | None:
         """The newest ``last_updated`` cached from an eMSP (for an incremental pull)."""

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from edge.auth.model import CachedToken
-from edge.ocpi.enums import TokenType
+from edge.model.tokens import CachedToken, TokenType
 
 
 class TokenIndex:

@@ -17,8 +17,10 @@ unknown cards decides. A card the site operator blocked is refused first.
 
 from __future__ import annotations
 
-from edge.auth.model import CachedToken, RemoteAnswer, TokenSource, UnknownOffline
-from edge.evse.events import AuthDecision
+from edge.auth.remote import RemoteAnswer, UnknownOffline
+from edge.auth.token_mapping import cached_from_ocpi
+from edge.model.authorization import AuthDecision
+from edge.model.tokens import CachedToken, TokenSource
 from edge.ocpi.enums import (
     AllowedType,
     AuthMethod,
@@ -93,7 +95,7 @@ def decide_remote(
     info = answer.info
     if info is None:
         return _refuse(uid, cached, "eMSP: unknown token", AUTH_REQUEST)
-    token = CachedToken.from_ocpi(info.token, TokenSource.OCPI)
+    token = cached_from_ocpi(info.token, TokenSource.OCPI)
     if info.allowed is not AllowedType.ALLOWED:
         return _refuse(uid, token, f"eMSP: {info.allowed.value}", AUTH_REQUEST)
     if (

@@ -17,7 +17,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from edge.auth.model import CachedToken, TokenSource
+from edge.auth.token_mapping import cached_from_ocpi
+from edge.model.tokens import CachedToken, TokenSource
 from edge.ocpi import Token
 from edge.ocpi.errors import error_reason
 from edge.store.tokens import TOKEN_FIELDS
@@ -164,7 +165,7 @@ class _Reader:
             for err in exc.errors(include_url=False):
                 self.problem(line, error_reason(err), str(err["loc"][0]))
             return None
-        return CachedToken.from_ocpi(token, TokenSource.CLI) if ok else None
+        return cached_from_ocpi(token, TokenSource.CLI) if ok else None
 
 
 def parse_tokens_csv(

@@ -16,10 +16,11 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from edge.auth.model import CachedToken, TokenSource
 from edge.auth.token_csv import TokenCsvError, parse_tokens_csv
+from edge.auth.token_mapping import cached_from_ocpi
 from edge.commands.common import EXIT_CONFIG, EXIT_RUNTIME
 from edge.model.clock import SystemClock
+from edge.model.tokens import CachedToken, TokenSource
 from edge.ocpi import (
     Token,
     describe_validation_error,
@@ -123,7 +124,7 @@ def cmd_add(args: argparse.Namespace) -> int:
                 "last_updated": now,
             }
         )
-        row = CachedToken.from_ocpi(token, TokenSource.CLI)
+        row = cached_from_ocpi(token, TokenSource.CLI)
         repo.upsert_tokens(db, [row], force=True)
         return row
 

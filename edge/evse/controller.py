@@ -16,7 +16,6 @@ from dataclasses import replace
 
 from drivers.errors import DriverError
 from drivers.ports import ContactorPort, EvseBoardPort
-from edge.auth.authorizer import Authorizer
 from edge.evse.events import (
     Action,
     Authorize,
@@ -48,6 +47,7 @@ from edge.evse.state_machine import (
     step,
 )
 from edge.evse.states import CpState
+from edge.model.authorization import Authorization
 from edge.model.clock import Clock
 from edge.model.commands import CommandOutcome, CommandResult
 from edge.model.events import DeviceReading, DeviceSilent
@@ -77,7 +77,7 @@ class EvseController:
         self,
         settings: EvseSettings,
         board: EvseBoardPort,
-        authorizer: Authorizer,
+        authorizer: Authorization,
         db: Database,
         clock: Clock,
         contactor: ContactorPort | None = None,

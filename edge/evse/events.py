@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from edge.evse.states import CpState, OcpiEvseStatus
+from edge.model.authorization import AuthDecision
 from edge.model.commands import CommandOutcome, CommandToken
 from edge.model.period import ClosedPeriod, OpenPeriod
 
@@ -64,24 +65,6 @@ class TokenPresented:
     """A card was shown at this EVSE's reader."""
 
     uid: str
-
-
-@dataclass(frozen=True)
-class AuthDecision:
-    """The authorizer's answer to an :class:`Authorize` action."""
-
-    uid: str
-    accepted: bool
-    reason: str
-    token_type: str | None = None
-    contract_id: str | None = None
-    group_id: str | None = None
-    method: str = "WHITELIST"
-    authorization_reference: str | None = None
-    """The eMSP's reference from real-time authorization, for the Session/CDR."""
-    country_code: str | None = None
-    party_id: str | None = None
-    """The token's eMSP, when known (commands, real-time answers)."""
 
 
 @dataclass(frozen=True)

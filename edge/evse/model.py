@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from edge.evse.events import AuthDecision
 from edge.evse.states import CpState, FaultKind, OcpiEvseStatus, Phase
+from edge.model.authorization import AuthDecision
 from edge.model.commands import CommandToken
 from edge.model.period import OpenPeriod
 

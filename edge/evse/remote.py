@@ -12,7 +12,6 @@ from datetime import datetime
 
 from edge.evse.events import (
     Action,
-    AuthDecision,
     CancelRequest,
     CancelReservation,
     CommandDone,
@@ -22,6 +21,7 @@ from edge.evse.events import (
     Reserve,
 )
 from edge.evse.model import EvseSettings, EvseState, PendingAuth, Reservation
+from edge.model.authorization import AuthDecision
 from edge.model.commands import CommandOutcome
 
 COMMAND = "COMMAND"

@@ -25,7 +25,6 @@ from datetime import datetime
 from edge.evse import limits, relay, remote
 from edge.evse.events import (
     Action,
-    AuthDecision,
     Authorize,
     BoardRead,
     CancelRequest,
@@ -59,6 +58,7 @@ from edge.evse.model import (
 )
 from edge.evse.periods import advance
 from edge.evse.states import CpState, FaultKind, OcpiEvseStatus, Phase
+from edge.model.authorization import AuthDecision
 from edge.model.commands import CommandOutcome
 from edge.model.period import OpenPeriod, PeriodKind
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 from edge.model.commands import CommandOutcome
+from edge.model.tokens import TokenType as TokenType
+from edge.model.tokens import WhitelistType as WhitelistType
 
 # --- Locations ---------------------------------------------------------------
 
@@ -254,24 +256,7 @@ SESSION_ONLY_DIMENSIONS = frozenset(
 """Dimension types a Session may carry but a CDR SHALL NOT."""
 
 # --- Tokens --------------------------------------------------------------------
-
-
-class TokenType(StrEnum):
-    """Kind of token."""
-
-    AD_HOC_USER = "AD_HOC_USER"
-    APP_USER = "APP_USER"
-    OTHER = "OTHER"
-    RFID = "RFID"
-
-
-class WhitelistType(StrEnum):
-    """What the CPO may do without asking the eMSP."""
-
-    ALWAYS = "ALWAYS"
-    ALLOWED = "ALLOWED"
-    ALLOWED_OFFLINE = "ALLOWED_OFFLINE"
-    NEVER = "NEVER"
+# TokenType and WhitelistType are the domain's (edge.model.tokens), imported above.
 
 
 class AllowedType(StrEnum):

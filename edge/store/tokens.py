@@ -14,8 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
-from edge.auth.model import CachedToken, TokenSource
-from edge.ocpi.enums import TokenType, WhitelistType
+from edge.model.tokens import CachedToken, TokenSource, TokenType, WhitelistType
 from edge.store.db import transaction
 from edge.store.timefmt import iso, parse_iso
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from edge.auth.model import RemoteAnswer
+from edge.auth.remote import RemoteAnswer
 from edge.ocpi import AuthorizationInfo, Token
 from edge.ocpi.enums import TokenType
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from edge.auth.authorizer import Authorizer, LocalToken
-from edge.auth.model import TokenSource
 from edge.model.clock import ManualClock
+from edge.model.tokens import TokenSource
 from edge.ocpi import Token
 from edge.ocpi.enums import WhitelistType
 from edge.store import tokens as repo

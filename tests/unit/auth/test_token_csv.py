@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from edge.auth.model import CachedToken, TokenSource
 from edge.auth.token_csv import MAX_ERRORS, TokenCsvError, parse_tokens_csv
+from edge.model.tokens import CachedToken, TokenSource
 from edge.ocpi.enums import TokenType, WhitelistType
 from tests.unit.auth.fakes import T0
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from edge.evse.events import Action, AuthDecision, BoardRead, Event, MeterRead, Tick
+from edge.evse.events import Action, BoardRead, Event, MeterRead, Tick
 from edge.evse.state_machine import EvseSettings, EvseState, initial_state, step
 from edge.evse.states import CpState
+from edge.model.authorization import AuthDecision
 
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from edge.evse.events import (
-    AuthDecision,
     BoardRead,
     Checkpoint,
     EnableConfirmed,
@@ -23,6 +22,7 @@ from edge.evse.state_machine import (
     initial_state,
 )
 from edge.evse.states import CpState, Phase
+from edge.model.authorization import AuthDecision
 
 from .harness import T0, Harness
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from edge.evse.events import (
-    AuthDecision,
     CancelRequest,
     CancelReservation,
     CommandDone,
@@ -23,6 +22,7 @@ from edge.evse.events import (
     TokenPresented,
 )
 from edge.evse.states import CpState, OcpiEvseStatus
+from edge.model.authorization import AuthDecision
 from edge.model.commands import CommandOutcome, CommandToken
 
 from .harness import T0, Harness

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from edge.evse.events import (
-    AuthDecision,
     Authorize,
     BoardRead,
     Checkpoint,
@@ -19,6 +18,7 @@ from edge.evse.events import (
 )
 from edge.evse.state_machine import ActiveSession, EvseSettings, initial_state
 from edge.evse.states import CpState, FaultKind, OcpiEvseStatus, Phase
+from edge.model.authorization import AuthDecision
 
 from .harness import Harness
 

@@ -33,7 +33,6 @@ from hypothesis.stateful import (
 )
 
 from edge.evse.events import (
-    AuthDecision,
     BoardRead,
     CancelRequest,
     CancelReservation,
@@ -62,6 +61,7 @@ from edge.evse.reading_judge import (
 )
 from edge.evse.state_machine import EvseSettings, EvseState
 from edge.evse.states import CpState, OcpiEvseStatus
+from edge.model.authorization import AuthDecision
 from edge.model.commands import CommandOutcome, CommandToken
 
 from .harness import T0, Harness
