@@ -20,11 +20,11 @@ from pathlib import Path
 from edge.app import Overrides, Site
 from edge.config.schema import SiteConfig
 from edge.model.clock import ScaledClock
+from edge.sim_uplink import play_outages, sim_uplink
 from edge.store.db import Database
 from edge.store.outbox import OutboxStats, expedite, stats
 from edge.uplink.ocpi.planner import PREREQUISITES
 from hal_sim.backoffice.server import SimBackoffice
-from hal_sim.backoffice.sim import play_outages, sim_uplink
 from hal_sim.world import SimWorld
 
 log = logging.getLogger(__name__)

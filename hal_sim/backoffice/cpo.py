@@ -36,9 +36,9 @@ from edge.ocpi import (
     describe_validation_error,
 )
 from edge.ocpi.common import JsonObject
-from edge.uplink.ocpi.client import Party, Reply, Route
-from edge.uplink.ocpi.handshake import discover
+from hal_sim.backoffice.client import Party, Reply, Route
 from hal_sim.backoffice.state import Registration
+from hal_sim.backoffice.versions import discover
 
 if TYPE_CHECKING:
     from hal_sim.backoffice.app import Backoffice
@@ -105,10 +105,10 @@ class CpoPeer:
     async def url(self, module: str, role: str) -> str:
         """The CPO's endpoint for ``module`` in ``role`` (from its version details)."""
         if self._urls is None:
-            disc = await discover(
+            endpoints = await discover(
                 self.bo.client, self.reg.versions_url, self.reg.token_b
             )
-            self._urls = {(e.identifier, e.role): e.url for e in disc.endpoints}
+            self._urls = {(e.module, e.role): e.url for e in endpoints}
         found = self._urls.get((module, role))
         if found is None:
             raise PullError(f"the CPO publishes no {module} {role} endpoint")

@@ -21,10 +21,9 @@ from datetime import timedelta
 from email.utils import format_datetime
 from enum import StrEnum
 
-from starlette.responses import Response
-
 from edge.model.clock import Clock, SystemClock
 from edge.ocpi import format_ocpi_datetime
+from hal_sim.backoffice.exchange import Raw
 
 
 class Fault(StrEnum):
@@ -100,12 +99,12 @@ class Faults:
         if self.latency_s > 0:
             await self.net.sleep(self.latency_s)
 
-    async def answer(self, injection: Injection, timestamp_now: str) -> Response:
+    async def answer(self, injection: Injection, timestamp_now: str) -> Raw:
         """The spoiled answer (a timeout hangs first)."""
         fault = injection.fault
         if fault is Fault.TIMEOUT:
             await self.net.sleep(self.hang_s)
-            return Response("gateway timeout", status_code=504)
+            return Raw("gateway timeout", 504, None)
         headers = {}
         if self.retry_after_s is not None:
             headers["Retry-After"] = str(self.retry_after_s)
@@ -113,24 +112,22 @@ class Faults:
                 when = self.net.utcnow() + timedelta(seconds=self.retry_after_s)
                 headers["Retry-After"] = format_datetime(when, usegmt=True)
         if fault is Fault.HTTP_500:
-            return Response("internal error", status_code=500, headers=headers)
+            return Raw("internal error", 500, None, headers)
         if fault is Fault.HTTP_503:
-            return Response("unavailable", status_code=503, headers=headers)
+            return Raw("unavailable", 503, None, headers)
         if fault is Fault.NOT_JSON:
-            return Response(
-                "<html><body>Login to the Wi-Fi</body></html>", media_type="text/html"
-            )
+            return Raw("<html><body>Login to the Wi-Fi</body></html>", 200, "text/html")
         if fault is Fault.WRONG_ENVELOPE:
-            return Response('{"result": "ok"}', media_type="application/json")
+            return Raw('{"result": "ok"}')
         if fault is Fault.STATUS_AS_STRING:
             body = f'{{"status_code": "1000", "timestamp": "{timestamp_now}"}}'
-            return Response(body, media_type="application/json")
+            return Raw(body)
         code = 2001 if fault is Fault.STATUS_2001 else 3000
         body = (
             f'{{"status_code": {code}, "status_message": "injected {fault.value}", '
             f'"timestamp": "{timestamp_now}"}}'
         )
-        return Response(body, media_type="application/json")
+        return Raw(body)
 
 
 def stamp(clock: Clock) -> str:

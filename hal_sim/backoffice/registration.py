@@ -14,11 +14,11 @@ import secrets
 from collections.abc import Callable
 
 from edge.ocpi import Credentials, CredentialsRole, Role
-from edge.uplink.ocpi.client import OcpiClient
-from edge.uplink.ocpi.errors import HandshakeError
-from edge.uplink.ocpi.handshake import discover
+from hal_sim.backoffice.client import PeerClient, PeerError
+from hal_sim.backoffice.exchange import Call
 from hal_sim.backoffice.receivers import Answer, Refused, bad, validated
 from hal_sim.backoffice.state import BackofficeState, Registration
+from hal_sim.backoffice.versions import NoCommonVersion, discover
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ class Registrar:
     def __init__(
         self,
         state: BackofficeState,
-        client: OcpiClient,
+        client: PeerClient,
         ours: Callable[[str], Credentials],
     ) -> None:
         self.state = state
@@ -39,17 +39,32 @@ class Registrar:
 
     async def _callback(self, creds: Credentials) -> None:
         try:
-            disc = await discover(self.client, creds.url, creds.token)
-        except HandshakeError as exc:
-            code = 3002 if "offers OCPI versions" in exc.reason else 3001
-            raise Refused(Answer(code, f"cannot use your API: {exc.reason}")) from exc
-        if not any(e.identifier == "credentials" for e in disc.endpoints):
+            endpoints = await discover(self.client, creds.url, creds.token)
+        except PeerError as exc:
+            if isinstance(exc, NoCommonVersion):
+                code, reason = 3002, exc.reason
+            else:
+                code, reason = 3001, f"discovery at {creds.url} failed: {exc.reason}"
+            raise Refused(Answer(code, f"cannot use your API: {reason}")) from exc
+        if not any(e.module == "credentials" for e in endpoints):
             raise Refused(
                 Answer(3003, "your version details lack a credentials endpoint")
             )
         cpo_roles = [r for r in creds.roles if r.role is Role.CPO]
         if not cpo_roles:
             raise Refused(bad("credentials: no CPO role among your roles"))
+
+    async def handle(
+        self, call: Call, caller: Registration | None, body: object
+    ) -> Answer:
+        """The credentials module: GET, POST, PUT, DELETE."""
+        if call.method == "POST":
+            return await self.post(caller, body)
+        if call.method == "PUT":
+            return await self.put(caller, body)
+        if call.method == "DELETE":
+            return self.delete(caller)
+        return self.get(caller.token_c if caller else self.state.token_a)
 
     async def post(self, caller: Registration | None, body: object) -> Answer:
         """Register with token A."""

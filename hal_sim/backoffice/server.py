@@ -15,13 +15,10 @@ import logging
 import ssl
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
-
 from edge.model.clock import Clock
-from edge.uplink.ocpi.asgi import serving
 from hal_sim.backoffice.app import Backoffice
+from hal_sim.backoffice.asgi import serving
+from hal_sim.backoffice.exchange import Call, Path, Raw, json_answer
 from hal_sim.backoffice.faults import Fault, Faults
 from hal_sim.backoffice.netem import FaultyLink
 from hal_sim.backoffice.state import BackofficeState
@@ -51,9 +48,11 @@ class SimBackoffice:
         self.admin_url = ""
         self._proxy = proxy
         self._stack = contextlib.AsyncExitStack()
-        app = self.backoffice.app
-        app.router.routes.append(Route("/admin/summary", self._summary))
-        app.router.routes.append(Route("/admin/faults", self._set, methods=["POST"]))
+        self.paths = [
+            *self.backoffice.paths,
+            Path("/admin/summary", self._summary),
+            Path("/admin/faults", self._set, ("POST",)),
+        ]
 
     @property
     def state(self) -> BackofficeState:
@@ -79,10 +78,7 @@ class SimBackoffice:
         try:
             bound = await self._stack.enter_async_context(
                 serving(
-                    self.backoffice.app,
-                    self.host,
-                    0 if self._proxy else self.port,
-                    ssl_context=self.tls,
+                    self.paths, self.host, 0 if self._proxy else self.port, self.tls
                 )
             )
             self.admin_url = f"{bound.base_url}/admin"
@@ -137,12 +133,14 @@ class SimBackoffice:
             "link_up": self.link.is_up if self.link else True,
         }
 
-    async def _summary(self, request: Request) -> JSONResponse:
-        return JSONResponse(self.summary())
+    async def _summary(self, call: Call) -> Raw:
+        return json_answer(self.summary())
 
-    async def _set(self, request: Request) -> JSONResponse:
+    async def _set(self, call: Call) -> Raw:
         try:
-            body = await request.json()
+            body = call.json()
+            if not isinstance(body, dict):
+                raise TypeError("the body is not a JSON object")
             faults = self.backoffice.faults
             if body.get("clear"):
                 faults.clear()
@@ -163,8 +161,8 @@ class SimBackoffice:
                 self.link.drop_next(int(body.get("drop_next", 0)))
                 self.link.blackhole = bool(body.get("blackhole", self.link.blackhole))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        return JSONResponse(self.summary())
+            return json_answer({"error": str(exc)}, 400)
+        return json_answer(self.summary())
 
 
 def _histogram(per_object: dict[str, int]) -> dict[int, int]:

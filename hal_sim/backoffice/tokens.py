@@ -15,8 +15,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
-from starlette.requests import Request
-
 from edge.model.clock import Clock
 from edge.ocpi import (
     AllowedType,
@@ -26,6 +24,7 @@ from edge.ocpi import (
     TokenType,
     parse_ocpi_datetime,
 )
+from hal_sim.backoffice.exchange import Call
 from hal_sim.backoffice.receivers import Answer, Refused, bad, validated
 from hal_sim.backoffice.state import BackofficeState, Registration
 
@@ -104,10 +103,10 @@ class TokenList:
         raise KeyError(uid)
 
     async def list(
-        self, request: Request, reg: Registration | None, body: object
+        self, call: Call, reg: Registration | None, body: object
     ) -> Answer:
         """GET the token list, paginated."""
-        q = request.query_params
+        q = call.query
         date_from = _time(q.get("date_from"), "date_from")
         date_to = _time(q.get("date_to"), "date_to")
         offset = _int(q.get("offset"), "offset", 0, 0)
@@ -125,7 +124,7 @@ class TokenList:
         if offset + limit < len(matching):
             params = {k: v for k, v in q.items() if k in ("date_from", "date_to")}
             params.update(offset=str(offset + limit), limit=str(limit))
-            url = str(request.url.replace(query=urlencode(params)))
+            url = urlsplit(call.url)._replace(query=urlencode(params)).geturl()
             if self.link_origin is not None:
                 parts = urlsplit(url)
                 url = f"{self.link_origin}{parts.path}?{parts.query}"
@@ -134,11 +133,11 @@ class TokenList:
         return Answer(data=data, headers=headers)
 
     async def authorize(
-        self, request: Request, reg: Registration | None, body: object
+        self, call: Call, reg: Registration | None, body: object
     ) -> Answer:
         """POST real-time authorization of one token."""
-        uid = str(request.path_params["uid"])
-        kind = request.query_params.get("type", "RFID")
+        uid = call.path_params["uid"]
+        kind = call.query.get("type", "RFID")
         where = None
         if body is not None:
             where = validated(LocationReferences, body, "location_references")

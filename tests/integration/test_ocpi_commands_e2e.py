@@ -25,11 +25,11 @@ from edge.config.loader import load_config
 from edge.model.clock import ScaledClock
 from edge.ocpi import CommandResultType, CommandType
 from edge.ocpi.common import JsonObject
+from edge.sim_uplink import sim_uplink
 from edge.store.db import Database
 from edge.store.sessions import list_sessions
 from hal_sim.backoffice.cpo import CpoPeer, SentCommand
 from hal_sim.backoffice.server import SimBackoffice
-from hal_sim.backoffice.sim import sim_uplink
 from hal_sim.schedule import Visit
 from hal_sim.site import SimChannel
 from hal_sim.world import SimWorld

@@ -11,7 +11,7 @@ import pytest
 
 from edge.model.commands import CommandOutcome, CommandResult, CommandToken
 from edge.ocpi import CommandResultType, CommandType
-from edge.uplink.ocpi.errors import OcpiStatusError
+from hal_sim.backoffice.client import PeerStatusError
 from hal_sim.backoffice.cpo import CpoPeer
 from hal_sim.backoffice.faults import Fault
 from hal_sim.backoffice.tokens import sample_tokens
@@ -127,12 +127,12 @@ async def test_unknown_places_and_bad_bodies(tmp_path: Path) -> None:
                 "connector_id": "7",
             },
         ):
-            with pytest.raises(OcpiStatusError) as err:
+            with pytest.raises(PeerStatusError) as err:
                 await peer.command(CommandType.START_SESSION, body)
             assert err.value.status_code == 2003
-        with pytest.raises(OcpiStatusError, match=r"start_session\.token: required"):
+        with pytest.raises(PeerStatusError, match=r"start_session\.token: required"):
             await peer.command(CommandType.START_SESSION, {"location_id": "LOC1"})
-        with pytest.raises(OcpiStatusError, match="expiry_date"):
+        with pytest.raises(PeerStatusError, match="expiry_date"):
             await peer.command(
                 CommandType.RESERVE_NOW,
                 {"token": TOKEN, "location_id": "LOC1", "reservation_id": "R1",

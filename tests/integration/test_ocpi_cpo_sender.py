@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from edge.ocpi import Connector, format_ocpi_datetime
-from edge.uplink.ocpi.errors import HttpStatusError, OcpiStatusError
 from edge.uplink.ocpi.pagination import MAX_LIMIT
+from hal_sim.backoffice.client import PeerHttpError, PeerStatusError
 from hal_sim.backoffice.cpo import CpoPeer
 from tests.integration.ocpi_rig import T0, Rig, rig
 
@@ -98,7 +98,7 @@ async def test_one_location_evse_connector_and_unknown_ones(tmp_path: Path) -> N
         )
         assert conn.max_amperage == 16
         for path in (("NOPE",), ("LOC1", "E9"), ("LOC1", "E1", "2")):
-            with pytest.raises(HttpStatusError) as err:
+            with pytest.raises(PeerHttpError) as err:
                 await peer.get("locations", *path)
             assert (err.value.http_status, err.value.ocpi_status) == (404, 2003)
 
@@ -107,16 +107,16 @@ async def test_bad_queries_are_named_and_tokens_checked(tmp_path: Path) -> None:
     async with rig(tmp_path) as r:
         await r.drained()
         peer = CpoPeer(r.bo.backoffice)
-        with pytest.raises(OcpiStatusError, match="date_from is required"):
+        with pytest.raises(PeerStatusError, match="date_from is required"):
             await peer.fetch_all("sessions")
-        with pytest.raises(OcpiStatusError, match="limit") as err:
+        with pytest.raises(PeerStatusError, match="limit") as err:
             await peer.fetch_all("cdrs", limit=0)
         assert err.value.status_code == 2001
-        with pytest.raises(OcpiStatusError, match="date_to"):
+        with pytest.raises(PeerStatusError, match="date_to"):
             await peer.fetch_all("cdrs", date_to="yesterday")
         url = await peer.url("cdrs", "SENDER")
         for token in ("wrong", r.bo.token_a):  # token A is for registration only
-            with pytest.raises(HttpStatusError) as denied:
+            with pytest.raises(PeerHttpError) as denied:
                 await r.bo.backoffice.client.call("GET", url, token=token)
             assert denied.value.http_status == 401
         # version details publish the Sender interfaces and the Tokens receiver;

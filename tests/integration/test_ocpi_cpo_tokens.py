@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from edge.ocpi import Token, TokenType
-from edge.uplink.ocpi.errors import HttpStatusError, OcpiStatusError
 from edge.uplink.ocpi.tokens import MemoryTokenSink
+from hal_sim.backoffice.client import PeerHttpError, PeerStatusError
 from hal_sim.backoffice.cpo import CpoPeer
 from hal_sim.backoffice.tokens import sample_tokens
 from tests.integration.ocpi_rig import T0, Rig, rig
@@ -45,16 +45,16 @@ async def test_refusals_name_the_field(tmp_path: Path) -> None:
         peer = CpoPeer(r.bo.backoffice)
         token = sample_tokens(1, T0)[0]
         await peer.put_token(token)
-        with pytest.raises(OcpiStatusError, match=r"token\.last_updated: required"):
+        with pytest.raises(PeerStatusError, match=r"token\.last_updated: required"):
             await peer.patch_token("DE", "MSP", token.uid, {"valid": False})
-        with pytest.raises(OcpiStatusError, match=r"token\.whitelist"):
+        with pytest.raises(PeerStatusError, match=r"token\.whitelist"):
             await peer.patch_token(
                 "DE",
                 "MSP",
                 token.uid,
                 {"whitelist": "SOMETIMES", "last_updated": "2026-03-02T09:00:00Z"},
             )
-        with pytest.raises(OcpiStatusError, match=r"token\.uid .* URL token_uid"):
+        with pytest.raises(PeerStatusError, match=r"token\.uid .* URL token_uid"):
             await peer.patch_token(
                 "DE",
                 "MSP",
@@ -64,29 +64,29 @@ async def test_refusals_name_the_field(tmp_path: Path) -> None:
         body = token.model_dump_ocpi()
         del body["issuer"]
         url = await peer.url("tokens", "RECEIVER")
-        with pytest.raises(OcpiStatusError, match=r"token\.issuer: required") as err:
+        with pytest.raises(PeerStatusError, match=r"token\.issuer: required") as err:
             await peer._call("PUT", f"{url}/DE/MSP/{token.uid}", body)
         assert err.value.status_code == 2001
-        with pytest.raises(OcpiStatusError, match=r"type .*APP_USER"):
+        with pytest.raises(PeerStatusError, match=r"type .*APP_USER"):
             await peer._call(
                 "PUT", f"{url}/DE/MSP/{token.uid}", token.model_dump_ocpi(),
                 {"type": "APP_USER"},
             )  # fmt: skip
-        with pytest.raises(OcpiStatusError, match="query parameter type"):
+        with pytest.raises(PeerStatusError, match="query parameter type"):
             await peer._call("GET", f"{url}/DE/MSP/{token.uid}", params={"type": "X"})
-        with pytest.raises(OcpiStatusError, match="JSON object"):
+        with pytest.raises(PeerStatusError, match="JSON object"):
             await peer._call("PUT", f"{url}/DE/MSP/{token.uid}", "not an object")
         # a party that is not the caller's
         foreign = token.model_copy(update={"party_id": "OTH"})
-        with pytest.raises(HttpStatusError, match="404") as denied:
+        with pytest.raises(PeerHttpError, match="404") as denied:
             await peer.put_token(foreign)
         assert denied.value.ocpi_status == 2001
         assert "DE*OTH" in str(denied.value.ocpi_message)
         # tokens we do not hold
-        with pytest.raises(HttpStatusError) as missing:
+        with pytest.raises(PeerHttpError) as missing:
             await peer.get_token("DE", "MSP", "FFFF", TokenType.APP_USER)
         assert (missing.value.http_status, missing.value.ocpi_status) == (404, 2004)
-        with pytest.raises(HttpStatusError) as missing:
+        with pytest.raises(PeerHttpError) as missing:
             await peer.patch_token(
                 "DE",
                 "MSP",

@@ -1,7 +1,7 @@
-"""The simulated backoffice inside ``edge sim``.
+"""The simulated backoffice inside ``edge sim``: start it, point the uplink at it.
 
-Start it, point the uplink at it, play the scheduled outages, and wait for the
-backlog at the end.
+Also plays the scheduled outages. (The end of the run, waiting for the
+uplink's backlog, is in :mod:`edge.simulate`.)
 
 An ``[ocpi]`` section without ``versions_url`` gets a simulated eMSP (``edge sim``
 adds one when the site file has none); with ``versions_url`` (or ``edge sim
@@ -18,9 +18,6 @@ from pathlib import Path
 
 from edge.config.schema import OcpiSection, SiteConfig
 from edge.model.clock import ScaledClock
-from edge.store.db import Database
-from edge.store.outbox import stats
-from edge.uplink.ocpi.planner import PREREQUISITES
 from hal_sim.backoffice.server import SimBackoffice
 
 log = logging.getLogger(__name__)
@@ -67,22 +64,3 @@ async def play_outages(
         await clock.sleep(outage.duration_min * 60)
         await backoffice.outage(False)
         log.warning("simulated uplink outage over")
-
-
-async def wait_for_backlog(db: Database, clock: ScaledClock, wall_s: float) -> int:
-    """Give the uplink up to ``wall_s`` to deliver; return what is still queued."""
-    end = clock.monotonic() + clock.from_wall(wall_s)
-    while True:
-        st = await db.run(lambda database: stats(database.conn, PREREQUISITES))
-        left = sum(m.queued - m.blocked for m in st.modules)
-        if left == 0 or clock.monotonic() > end:
-            return left
-        await clock.sleep(clock.from_wall(0.1))
-
-
-def summary(backoffice: SimBackoffice | None, left: int) -> dict[str, object]:
-    """What the uplink did in the run."""
-    out: dict[str, object] = {"backlog": left}
-    if backoffice is not None:
-        out["backoffice"] = backoffice.summary()
-    return out
