@@ -12,7 +12,9 @@ import pytest
 import trustme
 
 from edge.cli import main
-from edge.commands.doctor import State, _port, database, latency_timers, uplink
+from edge.commands.doctor_data import database, uplink
+from edge.commands.doctor_findings import State
+from edge.commands.doctor_host import _port, latency_timers
 from edge.store.db import open_sync
 
 
