@@ -16,7 +16,7 @@ from drivers.modbus.client import ModbusClient
 from drivers.modbus.counters import DeviceCounters
 from drivers.modbus.wire import LineTiming
 from edge.cli import build_parser
-from edge.commands.scan import run_scan
+from edge.cli.scan import run_scan
 from hal_sim.modbus.uart import SerialSettings, hear
 
 from .modbus_rig import rtu_line, sim_meter

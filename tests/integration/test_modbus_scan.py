@@ -7,7 +7,7 @@ import json
 
 from drivers.modbus.client import ModbusClient
 from edge.cli import build_parser
-from edge.commands.scan import parse_ids, run_scan, scan_bus
+from edge.cli.scan import parse_ids, run_scan, scan_bus
 from hal_sim.devices.relay import SimRelay
 
 from .modbus_rig import LIB, rtu_line, sim_board, sim_meter

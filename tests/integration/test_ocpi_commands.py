@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.cli import main
-from edge.commands import sync
+from edge.cli import main, sync
 from edge.model.clock import SystemClock
 from edge.model.session import Session, SessionStatus
 from edge.store import outbox

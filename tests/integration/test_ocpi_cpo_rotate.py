@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.commands import ocpi as cli
-from edge.commands.common import EXIT_RUNTIME
+from edge.cli import ocpi as cli
+from edge.cli.common import EXIT_RUNTIME
 from edge.model.clock import SystemClock
 from edge.uplink.ocpi.credentials import CredentialsStore
 from hal_sim.backoffice.server import SimBackoffice

@@ -23,7 +23,7 @@ from drivers.modbus.codec import DataType, decode
 from drivers.modbus.scheduler import BusScheduler
 from drivers.modbus.sunspec import locate
 from edge.cli import build_parser
-from edge.commands.scan import reader, run_scan
+from edge.cli.scan import reader, run_scan
 from edge.model.clock import SystemClock
 from edge.model.measurement import Measurement as M
 from hal_sim.devices.base import ProfileDevice

@@ -20,7 +20,7 @@ import traceback
 # Imported once here, for every child:
 import edge.app
 import edge.cli
-import edge.commands.run
+import edge.cli.run
 import edge.store.db
 import edge.uplink.ocpi.service
 

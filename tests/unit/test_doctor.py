@@ -12,9 +12,9 @@ import pytest
 import trustme
 
 from edge.cli import main
-from edge.commands.doctor_data import database, uplink
-from edge.commands.doctor_findings import State
-from edge.commands.doctor_host import _port, latency_timers
+from edge.cli.doctor_data import database, uplink
+from edge.cli.doctor_findings import State
+from edge.cli.doctor_host import _port, latency_timers
 from edge.store.db import open_sync
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from edge.commands.profiles import cmd_profiles
+from edge.cli.profiles import cmd_profiles
 
 
 def run(capsys, as_json: bool) -> str:

@@ -2,7 +2,7 @@
 
 Every snippet here passed ``edge config check`` once and then made ``edge run``
 die with a traceback or run unsafely. The check is the one ``edge run`` makes
-first (:func:`edge.commands.config.site_checks`), on real files in ``tmp_path``.
+first (:func:`edge.cli.config.site_checks`), on real files in ``tmp_path``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from drivers.modbus.profile import ProfileLibrary
-from edge.commands.config import site_checks
+from edge.cli.config import site_checks
 from edge.config.loader import (
     MAX_SITE_BYTES,
     ConfigError,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from edge.cli.sim_live import meter_lines
 from edge.evse.events import MeterRead, MeterReset
 from edge.evse.meter_input import MeterInput
 from edge.evse.model import EvseSettings
 from edge.model.events import DeviceReading, DeviceSilent
 from edge.model.measurement import Measurement as M
-from edge.sim_cli import meter_lines
 
 UTC0 = datetime(2026, 3, 2, tzinfo=UTC)
 

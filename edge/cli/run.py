@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from edge import systemd
-from edge.commands import ready_file
-from edge.commands.common import EXIT_CONFIG, EXIT_RUNTIME
-from edge.commands.config import check_site
-from edge.commands.ocpi import add_uplink_flags, apply_uplink_flags
+from edge.cli import ready_file
+from edge.cli.common import EXIT_CONFIG, EXIT_RUNTIME
+from edge.cli.config import check_site
+from edge.cli.ocpi import add_uplink_flags, apply_uplink_flags
 
 
 def dump_tasks() -> None:

@@ -8,8 +8,8 @@ import sys
 
 from pydantic import ValidationError
 
-from edge.commands.common import EXIT_CONFIG, load_site
-from edge.commands.ocpi import add_uplink_flags, apply_uplink_flags
+from edge.cli.common import EXIT_CONFIG, load_site
+from edge.cli.ocpi import add_uplink_flags, apply_uplink_flags
 from edge.config.schema import MqttSection, SiteConfig
 
 
@@ -26,7 +26,7 @@ def parse_duration(text: str) -> float:
 
 def cmd_sim(args: argparse.Namespace) -> int:
     """Run the simulated site with the controller."""
-    from edge.sim_cli import run_sim
+    from edge.cli.sim_live import run_sim
 
     config = load_site(args.config)
     config = None if config is None else apply_uplink_flags(config, args, True)

@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from edge.commands.common import EXIT_CONFIG, EXIT_RUNTIME
+from edge.cli.common import EXIT_CONFIG, EXIT_RUNTIME
 from edge.tariff import TariffQuoteError, quote
 
 

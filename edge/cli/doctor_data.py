@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from edge.commands.doctor_findings import Finding, State, mb
+from edge.cli.doctor_findings import Finding, State, mb
 from edge.store.health import integrity_check
 
 CERT_WARN_DAYS = 21

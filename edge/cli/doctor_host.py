@@ -22,7 +22,7 @@ import stat
 import subprocess
 from pathlib import Path
 
-from edge.commands.doctor_findings import Finding, State, mb, read
+from edge.cli.doctor_findings import Finding, State, mb, read
 from edge.config.schema import SiteConfig
 
 WEAR_WARN_BYTES_PER_DAY = 5 << 30

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from edge.auth.token_csv import TokenCsvError, parse_tokens_csv
 from edge.auth.token_mapping import cached_from_ocpi
-from edge.commands.common import EXIT_CONFIG, EXIT_RUNTIME
+from edge.cli.common import EXIT_CONFIG, EXIT_RUNTIME
 from edge.model.clock import SystemClock
 from edge.model.tokens import CachedToken, TokenSource
 from edge.ocpi import (

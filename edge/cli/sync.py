@@ -18,8 +18,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from edge.commands.common import EXIT_CONFIG, EXIT_RUNTIME, load_site
-from edge.commands.ocpi import add_uplink_flags, apply_uplink_flags
+from edge.cli.common import EXIT_CONFIG, EXIT_RUNTIME, load_site
+from edge.cli.ocpi import add_uplink_flags, apply_uplink_flags
 
 if TYPE_CHECKING:
     import sqlite_utils

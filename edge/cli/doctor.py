@@ -3,8 +3,8 @@
 Each check gives findings: a subject, a state (ok, warn, fix, skip), what was
 seen and what to do. Exit 1 when any finding says fix. The checks of the box
 (serial ports, FTDI latency timers, NTP, disk space and flash wear) are in
-:mod:`edge.commands.doctor_host`; those of the database and the uplink (integrity,
-TCP, TLS and certificate expiry) in :mod:`edge.commands.doctor_data`.
+:mod:`edge.cli.doctor_host`; those of the database and the uplink (integrity,
+TCP, TLS and certificate expiry) in :mod:`edge.cli.doctor_data`.
 
 ``--sysfs-root`` reads ``sys/`` and ``proc/`` under another directory (tests, or
 a card mounted on a laptop).
@@ -17,10 +17,10 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from edge.commands.common import load_site
-from edge.commands.doctor_data import database, uplink
-from edge.commands.doctor_findings import Finding, State
-from edge.commands.doctor_host import (
+from edge.cli.common import load_site
+from edge.cli.doctor_data import database, uplink
+from edge.cli.doctor_findings import Finding, State
+from edge.cli.doctor_host import (
     clock_sync,
     disk_and_wear,
     latency_timers,

@@ -13,7 +13,7 @@ import argparse
 import sys
 
 from drivers.modbus.profile import ProfileLibrary
-from edge.commands.common import EXIT_CONFIG
+from edge.cli.common import EXIT_CONFIG
 from edge.config.loader import ConfigError, MoreChecks, load_config
 from edge.config.runtime import runtime_problems
 from edge.config.schema import SiteConfig

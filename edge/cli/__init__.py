@@ -1,4 +1,10 @@
-"""The ``edge`` command: the subcommands live in :mod:`edge.commands`."""
+"""The ``edge`` command: one module per subcommand in this package.
+
+To add a command: write ``edge/cli/<name>.py`` with a ``register(sub)`` function
+and add the module to :data:`COMMANDS` below. (The EVSE's remote commands are
+:mod:`edge.model.commands` and :mod:`edge.evse.commands`; OCPI's Commands module
+is served by the uplink.)
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,40 @@ import os
 import sys
 from collections.abc import Sequence
 from importlib import metadata
+from types import ModuleType
 
 from drivers.errors import ProfileError
-from edge.commands import COMMANDS
-from edge.commands.common import EXIT_CONFIG
+from edge.cli import (
+    config,
+    doctor,
+    ocpi,
+    profiles,
+    run,
+    scan,
+    sessions,
+    sim,
+    sync,
+    tariff,
+    tokens,
+)
+from edge.cli.common import EXIT_CONFIG
 from edge.log import setup_logging
 
 PRIVATE_UMASK = 0o077
+COMMANDS: list[ModuleType] = [
+    run,
+    sim,
+    sessions,
+    tokens,
+    tariff,
+    config,
+    profiles,
+    scan,
+    sync,
+    ocpi,
+    doctor,
+]
+"""The subcommands, in the order ``edge --help`` lists them."""
 
 
 def version() -> str:
@@ -52,6 +85,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         os.umask(umask)  # for callers that embed main() (tests)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from edge.commands.common import EXIT_CONFIG, EXIT_RUNTIME
+from edge.cli.common import EXIT_CONFIG, EXIT_RUNTIME
 from edge.model.session import SessionStatus
 
 CSV_FIELDS = [

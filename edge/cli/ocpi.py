@@ -18,9 +18,9 @@ import sys
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
-from edge.commands.common import EXIT_CONFIG, EXIT_RUNTIME
-from edge.commands.config import check_site
-from edge.commands.secrets import OCPI_TOKEN_A, TOKEN_B, TOKEN_C, SecretError
+from edge.cli.common import EXIT_CONFIG, EXIT_RUNTIME
+from edge.cli.config import check_site
+from edge.cli.secrets import OCPI_TOKEN_A, TOKEN_B, TOKEN_C, SecretError
 from edge.config.schema import OcpiSection, SiteConfig
 
 if TYPE_CHECKING:
