@@ -29,8 +29,8 @@ from edge.mqtt.settings import MqttSettings
 from edge.mqtt.source import ControllerSource
 from edge.readiness import Readiness
 from edge.store.db import Database
-from edge.uplink.ocpi.commands import action_timeout_for
-from edge.uplink.ocpi.remote_auth import RemoteTokens
+from edge.uplink.ocpi.pull.remote_auth import RemoteTokens
+from edge.uplink.ocpi.serve.commands_receiver import action_timeout_for
 from edge.uplink.ocpi.service import OcpiUplink
 
 log = logging.getLogger(__name__)

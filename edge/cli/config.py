@@ -21,7 +21,7 @@ from edge.config.schema import SiteConfig
 
 def tariff_problem(config: SiteConfig, path: str) -> str | None:
     """Why the uplink would refuse the tariff file (None: it would load it)."""
-    from edge.uplink.ocpi.client import Party
+    from edge.ocpi.party import Party
     from edge.uplink.ocpi.service import UplinkConfigError, load_tariff
 
     try:

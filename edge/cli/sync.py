@@ -63,7 +63,7 @@ def status_rows(st: OutboxStats) -> dict[str, object]:
 async def _stats(db_path: str) -> OutboxStats:
     from edge.store.db import Database
     from edge.store.outbox import stats
-    from edge.uplink.ocpi.planner import PREREQUISITES
+    from edge.uplink.ocpi.push.planner import PREREQUISITES
 
     db = await Database.open(db_path)
     try:
@@ -112,8 +112,8 @@ async def _now(args: argparse.Namespace) -> int:
     from edge.model.clock import SystemClock
     from edge.store.db import Database
     from edge.store.outbox import stats
-    from edge.uplink.ocpi.asgi import serving
-    from edge.uplink.ocpi.planner import PREREQUISITES
+    from edge.uplink.ocpi.push.planner import PREREQUISITES
+    from edge.uplink.ocpi.serve.http_server import serving
     from edge.uplink.ocpi.service import OcpiUplink, UplinkConfigError
 
     config = load_site(args.config)

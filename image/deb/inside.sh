@@ -6,7 +6,7 @@ edge --version
 step "edge config check /etc/edge/site.toml"
 edge config check /etc/edge/site.toml
 step "the controller's imports (binary wheels for this target)"
-/opt/edge/venv/bin/python3 -c 'import sys, edge.app, edge.uplink.ocpi.client, drivers.modbus.client, pydantic_core, serial; assert sys.prefix == "/opt/edge/venv", sys.prefix; print(sys.version.split()[0], sys.prefix)'
+/opt/edge/venv/bin/python3 -c 'import sys, edge.app, edge.uplink.ocpi.client.http_client, drivers.modbus.client, pydantic_core, serial; assert sys.prefix == "/opt/edge/venv", sys.prefix; print(sys.version.split()[0], sys.prefix)'
 step "the edge user and its directories"
 id edge
 id -nG edge | tr ' ' '\n' | grep -qx dialout

@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 
 from edge.model.clock import SystemClock
-from edge.uplink.ocpi import asgi
-from edge.uplink.ocpi.answer import MAX_DEPTH
-from edge.uplink.ocpi.asgi import Limits, serving
-from edge.uplink.ocpi.server import PREFIX, VERSION, CpoServer
+from edge.uplink.ocpi.serve import http_server as asgi
+from edge.uplink.ocpi.serve.answer import MAX_DEPTH
+from edge.uplink.ocpi.serve.http_server import Limits, serving
+from edge.uplink.ocpi.serve.routes import PREFIX, VERSION, CpoServer
 from tests.integration.ocpi_rig import T0, Rig, rig, until
 from tests.integration.raw_http import (
     closed_by_server,
@@ -187,7 +187,7 @@ async def versions_ok(r: Rig) -> None:
 
 
 async def test_slowloris_is_dropped_after_the_header_timeout(tmp_path: Path, caplog):
-    caplog.set_level(logging.INFO, logger="edge.uplink.ocpi.asgi")
+    caplog.set_level(logging.INFO, logger="edge.uplink.ocpi.serve.http_server")
     async with rig(tmp_path, section=FAST) as r:
         clock = SystemClock()
         # before connecting: the server's header timer starts when it accepts,

@@ -23,8 +23,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from edge.ocpi import CommandResultType, CommandType
-from edge.uplink.ocpi.asgi import serving
-from edge.uplink.ocpi.errors import DestinationRefused
+from edge.uplink.ocpi.client.failures import DestinationRefused
+from edge.uplink.ocpi.serve.http_server import serving
 from hal_sim.backoffice.cpo import CpoPeer
 from tests.integration.ocpi_rig import Rig, rig, until
 from tests.integration.test_ocpi_cpo_commands import TOKEN, FakeSite, results

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from edge.ocpi import Connector, format_ocpi_datetime
-from edge.uplink.ocpi.pagination import MAX_LIMIT
+from edge.uplink.ocpi.serve.pagination import MAX_LIMIT
 from hal_sim.backoffice.client import PeerHttpError, PeerStatusError
 from hal_sim.backoffice.cpo import CpoPeer
 from tests.integration.ocpi_rig import T0, Rig, rig

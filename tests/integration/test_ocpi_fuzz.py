@@ -32,7 +32,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edge.uplink.ocpi.server import PREFIX, VERSION
+from edge.uplink.ocpi.serve.routes import PREFIX, VERSION
 from tests.integration.raw_http import Reply, head, parse
 
 EXAMPLES = 800

@@ -6,8 +6,8 @@ import time
 from pathlib import Path
 
 from edge.ocpi import AllowedType, LocationReferences, TokenType
-from edge.uplink.ocpi.remote_auth import RemoteTokens
-from edge.uplink.ocpi.tokens import MemoryTokenSink
+from edge.uplink.ocpi.pull.remote_auth import RemoteTokens
+from edge.uplink.ocpi.pull.token_pull import MemoryTokenSink
 from hal_sim.backoffice.faults import Fault
 from hal_sim.backoffice.tokens import sample_tokens
 from tests.integration.ocpi_rig import T0, rig, until

@@ -18,7 +18,7 @@ import pytest
 
 from edge.cli import main
 from edge.store.db import Database
-from edge.uplink.ocpi.credentials import CredentialsStore, OcpiCredentials
+from edge.uplink.ocpi.registration.credentials import CredentialsStore, OcpiCredentials
 from tests.integration.test_ocpi_commands import site
 
 

@@ -32,34 +32,35 @@ from edge.ocpi import (
     Tariff,
     describe_validation_error,
 )
+from edge.ocpi.party import Party
 from edge.store.db import Database, transaction
+from edge.store.ocpi_state import created_keys, queue_if_changed
 from edge.store.outbox import enqueue
-from edge.uplink.ocpi import mapping as m
-from edge.uplink.ocpi.asgi import serving
-from edge.uplink.ocpi.backoff import backoff_s
-from edge.uplink.ocpi.client import OcpiClient, Party, Route
-from edge.uplink.ocpi.command_results import Caller, ResultPoster
-from edge.uplink.ocpi.commands import ACTION_TIMEOUT_S, CommandsReceiver
-from edge.uplink.ocpi.credentials import (
-    CredentialsFileError,
-    CredentialsStore,
-    OcpiCredentials,
-)
-from edge.uplink.ocpi.errors import HandshakeError, OcpiError
-from edge.uplink.ocpi.handshake import Handshake, ServerTokens
-from edge.uplink.ocpi.peer_policy import TlsConfigError, security
-from edge.uplink.ocpi.planner import RECEIVER_MODULE, Planner, Target
-from edge.uplink.ocpi.sender import Peer, Sender, SenderSettings
-from edge.uplink.ocpi.sender_api import SenderApi
-from edge.uplink.ocpi.server import CpoServer, server_limits
-from edge.uplink.ocpi.state import created_keys, queue_if_changed
-from edge.uplink.ocpi.tokens import (
+from edge.uplink.ocpi.client.backoff import backoff_s
+from edge.uplink.ocpi.client.failures import HandshakeError, OcpiError
+from edge.uplink.ocpi.client.http_client import OcpiClient, Route
+from edge.uplink.ocpi.pull.token_pull import (
     MemoryTokenSink,
     TokenCache,
     TokenPuller,
     TokenSource,
 )
-from edge.uplink.ocpi.tokens_receiver import TokensReceiver
+from edge.uplink.ocpi.push import mapping as m
+from edge.uplink.ocpi.push.drain import Peer, Sender, SenderSettings
+from edge.uplink.ocpi.push.planner import RECEIVER_MODULE, Planner, Target
+from edge.uplink.ocpi.registration.credentials import (
+    CredentialsFileError,
+    CredentialsStore,
+    OcpiCredentials,
+)
+from edge.uplink.ocpi.registration.handshake import Handshake, ServerTokens
+from edge.uplink.ocpi.registration.peer_policy import TlsConfigError, security
+from edge.uplink.ocpi.serve.command_results import Caller, ResultPoster
+from edge.uplink.ocpi.serve.commands_receiver import ACTION_TIMEOUT_S, CommandsReceiver
+from edge.uplink.ocpi.serve.http_server import serving
+from edge.uplink.ocpi.serve.object_gets import SenderApi
+from edge.uplink.ocpi.serve.routes import CpoServer, server_limits
+from edge.uplink.ocpi.serve.tokens_receiver import TokensReceiver
 
 log = logging.getLogger(__name__)
 

@@ -11,14 +11,15 @@ from pydantic import TypeAdapter
 
 from edge.model.clock import ManualClock
 from edge.ocpi import Token, Version
-from edge.uplink.ocpi.client import OcpiClient, Party, Route, authorization
-from edge.uplink.ocpi.errors import (
+from edge.ocpi.party import Party
+from edge.uplink.ocpi.client.failures import (
     HttpStatusError,
     MalformedResponse,
     OcpiStatusError,
     RequestTimeout,
     TransportError,
 )
+from edge.uplink.ocpi.client.http_client import OcpiClient, Route, authorization
 from hal_sim.backoffice.faults import Fault
 from hal_sim.backoffice.registration import emsp_role
 from hal_sim.backoffice.server import SimBackoffice

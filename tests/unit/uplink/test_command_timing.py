@@ -20,10 +20,10 @@ from edge.model.clock import ScaledClock
 from edge.model.commands import CommandOutcome, CommandResult, CommandToken
 from edge.ocpi import CommandResult as OcpiResult
 from edge.ocpi import CommandResultType
-from edge.uplink.ocpi import mapping as m
-from edge.uplink.ocpi.client import Party
-from edge.uplink.ocpi.command_results import ResultPoster
-from edge.uplink.ocpi.commands import (
+from edge.ocpi.party import Party
+from edge.uplink.ocpi.push import mapping as m
+from edge.uplink.ocpi.serve.command_results import ResultPoster
+from edge.uplink.ocpi.serve.commands_receiver import (
     ACTION_TIMEOUT_S,
     DELIVERY_S,
     CommandsReceiver,

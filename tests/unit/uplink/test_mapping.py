@@ -12,9 +12,9 @@ from edge.model.period import ClosedPeriod, PeriodKind
 from edge.model.session import Session, SessionStatus
 from edge.ocpi import CDR, Location, Tariff
 from edge.ocpi import Session as OcpiSession
-from edge.uplink.ocpi import mapping as m
-from edge.uplink.ocpi import mapping_cdr as mc
-from edge.uplink.ocpi.client import Party
+from edge.ocpi.party import Party
+from edge.uplink.ocpi.push import mapping as m
+from edge.uplink.ocpi.push import mapping_cdr as mc
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 SITE = """

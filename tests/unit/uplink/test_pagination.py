@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from edge.uplink.ocpi.answer import Refused
-from edge.uplink.ocpi.pagination import (
+from edge.uplink.ocpi.serve.answer import Refused
+from edge.uplink.ocpi.serve.pagination import (
     MAX_LIMIT,
     PageQuery,
     page_headers,

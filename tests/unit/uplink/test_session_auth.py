@@ -19,14 +19,14 @@ from edge.model.session import Session, SessionStatus
 from edge.ocpi import CDR
 from edge.ocpi import Session as OcpiSession
 from edge.ocpi.enums import TokenType, WhitelistType
+from edge.ocpi.party import Party
 from edge.store import sessions as repo
 from edge.store import tokens as token_repo
 from edge.store.db import open_sync, transaction
 from edge.store.outbox import OutboxItem
-from edge.uplink.ocpi import sender_queries
-from edge.uplink.ocpi.client import Party
-from edge.uplink.ocpi.pagination import PageQuery
-from edge.uplink.ocpi.planner import Planner, Target, session_auth
+from edge.uplink.ocpi.push.planner import Planner, Target, session_auth
+from edge.uplink.ocpi.serve import object_pages as sender_queries
+from edge.uplink.ocpi.serve.pagination import PageQuery
 from tests.unit.uplink.test_mapping import ctx
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edge.uplink.ocpi.errors import (
+from edge.uplink.ocpi.client.failures import (
     HttpStatusError,
     MalformedResponse,
     NotRegistered,
@@ -12,7 +12,7 @@ from edge.uplink.ocpi.errors import (
     RequestTimeout,
     TransportError,
 )
-from edge.uplink.ocpi.status import (
+from edge.uplink.ocpi.push.verdicts import (
     STATUS_CODES,
     Action,
     describe,

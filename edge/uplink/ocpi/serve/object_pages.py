@@ -1,8 +1,8 @@
 """Pages of our objects for the Sender interfaces, read from the store.
 
 Each object is built exactly as the push side builds it (the planner's
-:func:`~edge.uplink.ocpi.planner.current_location` and
-:func:`~edge.uplink.ocpi.planner.session_auth`, then :mod:`.mapping` and
+:func:`~edge.uplink.ocpi.push.planner.current_location` and
+:func:`~edge.uplink.ocpi.push.planner.session_auth`, then :mod:`.mapping` and
 :mod:`.mapping_cdr`), so a backoffice that pulls gets what a push would carry.
 Order is oldest first by creation (sessions by start, CDRs by session end), so
 pages stay stable while new objects arrive. A CDR exists for every COMPLETED
@@ -20,18 +20,18 @@ import sqlite_utils
 
 from edge.ocpi import Location
 from edge.ocpi.common import JsonObject
+from edge.ocpi.party import Party
 from edge.store.sessions import get_session
 from edge.store.timefmt import iso
-from edge.uplink.ocpi import mapping as m
-from edge.uplink.ocpi.client import Party
-from edge.uplink.ocpi.pagination import PageQuery
-from edge.uplink.ocpi.planner import (
+from edge.uplink.ocpi.push import mapping as m
+from edge.uplink.ocpi.push.planner import (
     BUILD_ERRORS,
     build_failure,
     current_location,
     session_auth,
     session_cdr,
 )
+from edge.uplink.ocpi.serve.pagination import PageQuery
 
 log = logging.getLogger(__name__)
 

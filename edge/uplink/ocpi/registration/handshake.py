@@ -24,18 +24,18 @@ from edge.ocpi import (
     VersionDetails,
     format_ocpi_datetime,
 )
-from edge.uplink.ocpi.client import OcpiClient
-from edge.uplink.ocpi.credentials import (
-    CredentialsStore,
-    OcpiCredentials,
-    PeerEndpoint,
-    PeerRole,
-)
-from edge.uplink.ocpi.errors import (
+from edge.uplink.ocpi.client.failures import (
     HandshakeError,
     HttpStatusError,
     OcpiError,
     OcpiStatusError,
+)
+from edge.uplink.ocpi.client.http_client import OcpiClient
+from edge.uplink.ocpi.registration.credentials import (
+    CredentialsStore,
+    OcpiCredentials,
+    PeerEndpoint,
+    PeerRole,
 )
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 The response envelope, the credentials-token check on ``Authorization`` and the
 echo of ``X-Request-ID``/``X-Correlation-ID``. Starlette types only; httpx stays
-in :mod:`edge.uplink.ocpi.client`.
+in :mod:`edge.uplink.ocpi.client.http_client`.
 """
 
 from __future__ import annotations

@@ -16,12 +16,12 @@ from starlette.requests import Request
 
 from edge.model.clock import Clock
 from edge.ocpi import ModuleID
+from edge.ocpi.party import Party
 from edge.store.db import Database
-from edge.uplink.ocpi import mapping as m
-from edge.uplink.ocpi import sender_queries as sq
-from edge.uplink.ocpi.answer import Answer, unknown_location
-from edge.uplink.ocpi.client import Party
-from edge.uplink.ocpi.pagination import PageQuery, page_headers, parse_page_query
+from edge.uplink.ocpi.push import mapping as m
+from edge.uplink.ocpi.serve import object_pages as sq
+from edge.uplink.ocpi.serve.answer import Answer, unknown_location
+from edge.uplink.ocpi.serve.pagination import PageQuery, page_headers, parse_page_query
 
 Handler = Callable[[Request], Awaitable[Answer]]
 

@@ -55,7 +55,7 @@ from uvicorn.server import ServerState
 
 from edge.logthrottle import Throttle, ThrottleFilter, quiet_loop_errors
 from edge.model.clock import SystemClock
-from edge.uplink.ocpi.wire import envelope
+from edge.uplink.ocpi.serve.exchange import envelope
 
 log = logging.getLogger(__name__)
 quiet = Throttle(log)

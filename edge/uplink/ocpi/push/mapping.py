@@ -6,7 +6,7 @@ Choices where the site file says nothing:
   ``SOCKET``), AC with the EVSE's phases, ``max_voltage`` the line-to-neutral
   voltage, ``max_amperage`` the EVSE's current limit, ``max_electric_power``
   V * A * phases.
-* CDRs: see :mod:`edge.uplink.ocpi.mapping_cdr`.
+* CDRs: see :mod:`edge.uplink.ocpi.push.mapping_cdr`.
 * Strings longer than OCPI allows (a CDR's address is 45 characters) are cut.
 """
 
@@ -41,7 +41,7 @@ from edge.ocpi import (
     number_to_json,
 )
 from edge.ocpi import Session as OcpiSession
-from edge.uplink.ocpi.client import Party
+from edge.ocpi.party import Party
 
 CONNECTOR_ID = "1"
 NOT_AVAILABLE = "#NA"

@@ -2,7 +2,7 @@
 
 ``GET|PUT|PATCH {tokens_url}/{country_code}/{party_id}/{token_uid}[?type=]``
 (``type`` defaults to RFID), written to and read from the authorization
-service's cache (:class:`~edge.uplink.ocpi.tokens.TokenCache`).
+service's cache (:class:`~edge.uplink.ocpi.pull.token_pull.TokenCache`).
 
 * PUT carries a whole Token (validated with the strict model); its
   country_code, party_id, uid and type must be the URL's. HTTP 201 when new.
@@ -26,7 +26,9 @@ from starlette.requests import Request
 from edge.model.redact import redact_uid as _redact
 from edge.ocpi import Token, TokenType
 from edge.ocpi.common import JsonObject
-from edge.uplink.ocpi.answer import (
+from edge.ocpi.party import Party
+from edge.uplink.ocpi.pull.token_pull import TokenCache
+from edge.uplink.ocpi.serve.answer import (
     Answer,
     Refused,
     invalid,
@@ -34,8 +36,6 @@ from edge.uplink.ocpi.answer import (
     json_object,
     shown,
 )
-from edge.uplink.ocpi.client import Party
-from edge.uplink.ocpi.tokens import TokenCache
 
 log = logging.getLogger(__name__)
 _KEY_FIELDS = ("country_code", "party_id", "uid", "type")

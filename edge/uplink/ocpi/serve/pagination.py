@@ -17,7 +17,7 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from edge.ocpi import parse_ocpi_datetime
-from edge.uplink.ocpi.answer import SHOWN, invalid, shown
+from edge.uplink.ocpi.serve.answer import SHOWN, invalid, shown
 
 MAX_LIMIT = 100
 """The most objects one page holds (our ``X-Limit``)."""

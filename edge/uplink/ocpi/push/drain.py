@@ -36,13 +36,19 @@ import sqlite_utils
 from edge.model.clock import Clock
 from edge.store import outbox
 from edge.store.db import Database, transaction
+from edge.store.ocpi_state import forget, mark_sent
 from edge.store.timefmt import parse_iso
-from edge.uplink.ocpi.backoff import Link, backoff_s, with_retry_after
-from edge.uplink.ocpi.client import OcpiClient, Route
-from edge.uplink.ocpi.errors import OcpiError
-from edge.uplink.ocpi.planner import PREREQUISITES, Plan, Planner, PushRequest, Target
-from edge.uplink.ocpi.state import forget, mark_sent
-from edge.uplink.ocpi.status import Action, is_duplicate, verdict
+from edge.uplink.ocpi.client.backoff import Link, backoff_s, with_retry_after
+from edge.uplink.ocpi.client.failures import OcpiError
+from edge.uplink.ocpi.client.http_client import OcpiClient, Route
+from edge.uplink.ocpi.push.planner import (
+    PREREQUISITES,
+    Plan,
+    Planner,
+    PushRequest,
+    Target,
+)
+from edge.uplink.ocpi.push.verdicts import Action, is_duplicate, verdict
 
 log = logging.getLogger(__name__)
 

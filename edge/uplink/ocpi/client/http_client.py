@@ -5,12 +5,12 @@ One :class:`OcpiClient` per peer connection. Every request carries
 peers by configuration), a fresh ``X-Request-ID``, an ``X-Correlation-ID`` and,
 for functional modules, the ``OCPI-from-*``/``OCPI-to-*`` routing headers.
 Before anything is sent, the ``guard`` (if given) sees the URL and the token and
-may refuse (:class:`~edge.uplink.ocpi.errors.DestinationRefused`); redirects are
-never followed, so no token reaches a host the guard did not see. TLS peers are
-verified against ``verify`` (default: the system trust store). Every
+may refuse (:class:`~edge.uplink.ocpi.client.failures.DestinationRefused`);
+redirects are never followed, so no token reaches a host the guard did not see.
+TLS peers are verified against ``verify`` (default: the system trust store). Every
 answer is unwrapped from the OCPI envelope; anything else becomes one of the
-exceptions in :mod:`edge.uplink.ocpi.errors`, raised ``from`` the httpx error, so
-no httpx type leaves this module.
+exceptions in :mod:`edge.uplink.ocpi.client.failures`, raised ``from`` the httpx
+error, so no httpx type leaves this module.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ import httpx
 from pydantic import TypeAdapter, ValidationError
 
 from edge.ocpi import describe_validation_error, parse_ocpi_datetime
-from edge.uplink.ocpi.errors import (
+from edge.ocpi.party import Party
+from edge.uplink.ocpi.client.failures import (
     DestinationRefused,
     HttpStatusError,
     MalformedResponse,
@@ -47,17 +48,6 @@ Guard = Callable[[str, str], str | None]
 """(url, token) -> why the request may not be sent, or None."""
 
 _SHOWN = 80
-
-
-@dataclass(frozen=True)
-class Party:
-    """An OCPI party: country code and party id."""
-
-    country_code: str
-    party_id: str
-
-    def __str__(self) -> str:
-        return f"{self.country_code}*{self.party_id}"
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from edge.ocpi import (
     Price,
 )
 from edge.tariff import compute_cost
-from edge.uplink.ocpi.mapping import (
+from edge.uplink.ocpi.push.mapping import (
     CONNECTOR_ID,
     MappingError,
     SessionAuth,

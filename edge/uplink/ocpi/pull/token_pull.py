@@ -30,14 +30,14 @@ from edge.ocpi import (
     format_ocpi_datetime,
 )
 from edge.store.db import Database, transaction
-from edge.uplink.ocpi.client import OcpiClient, Route
-from edge.uplink.ocpi.errors import (
+from edge.store.ocpi_state import get_cursor, set_cursor
+from edge.uplink.ocpi.client.failures import (
     HttpStatusError,
     MalformedResponse,
     NotRegistered,
     OcpiStatusError,
 )
-from edge.uplink.ocpi.state import get_cursor, set_cursor
+from edge.uplink.ocpi.client.http_client import OcpiClient, Route
 
 log = logging.getLogger(__name__)
 CURSOR = "tokens.date_from"

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from edge.config.schema import OcpiSection
 from edge.model.origins import Origin, OriginError, origin_of, plain_http_problem
-from edge.uplink.ocpi.credentials import OcpiCredentials
+from edge.uplink.ocpi.registration.credentials import OcpiCredentials
 
 log = logging.getLogger(__name__)
 

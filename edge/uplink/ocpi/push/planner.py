@@ -30,14 +30,14 @@ from pydantic import ValidationError
 
 from edge.model.session import Session, SessionStatus
 from edge.ocpi import CDR, Location, describe_validation_error
+from edge.ocpi.party import Party
+from edge.store.ocpi_state import ObjectState, object_state
 from edge.store.outbox import OutboxItem
 from edge.store.sessions import SessionExtras, get_session, periods, session_extras
 from edge.store.timefmt import parse_iso
 from edge.tariff import TariffError
-from edge.uplink.ocpi import mapping as m
-from edge.uplink.ocpi import mapping_cdr
-from edge.uplink.ocpi.client import Party
-from edge.uplink.ocpi.state import ObjectState, object_state
+from edge.uplink.ocpi.push import mapping as m
+from edge.uplink.ocpi.push import mapping_cdr
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,8 @@
 """The uplink's own exceptions: every httpx error is translated into one of these.
 
-:mod:`edge.uplink.ocpi.client` raises them; :mod:`edge.uplink.ocpi.status` decides
-what each means for delivery (retry, dead letter, fix the credentials).
+:mod:`edge.uplink.ocpi.client.http_client` raises them;
+:mod:`edge.uplink.ocpi.push.verdicts` decides what each means for delivery
+(retry, dead letter, fix the credentials).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ our credentials endpoint answer 405.
 
 Functional modules (Sender interfaces, Tokens and Commands receivers) accept only
 the registered token B (``functional_tokens``), answer with the routing headers,
-and turn a handler's :class:`~edge.uplink.ocpi.answer.Refused` into its OCPI
+and turn a handler's :class:`~edge.uplink.ocpi.serve.answer.Refused` into its OCPI
 error; any other exception is logged and answered with OCPI 3000, never
 crashing the server.
 
@@ -27,7 +27,7 @@ does not take HTTP 405 (OCPI 2000), both in the envelope; then a functional
 module refuses a token B that is only pending (401). Repeated refusals are
 logged once per minute with a count (:mod:`edge.logthrottle`).
 
-Run it with :func:`edge.uplink.ocpi.asgi.serving`.
+Run it with :func:`edge.uplink.ocpi.serve.http_server.serving`.
 """
 
 from __future__ import annotations
@@ -57,10 +57,10 @@ from edge.ocpi import (
     VersionDetails,
     VersionNumber,
 )
-from edge.uplink.ocpi.answer import Answer, Refused, shown
-from edge.uplink.ocpi.asgi import Limits
-from edge.uplink.ocpi.client import Party
-from edge.uplink.ocpi.wire import authorized, envelope
+from edge.ocpi.party import Party
+from edge.uplink.ocpi.serve.answer import Answer, Refused, shown
+from edge.uplink.ocpi.serve.exchange import authorized, envelope
+from edge.uplink.ocpi.serve.http_server import Limits
 
 log = logging.getLogger(__name__)
 quiet = Throttle(log)

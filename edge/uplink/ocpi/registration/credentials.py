@@ -16,7 +16,7 @@ import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from edge.uplink.ocpi.client import Party
+from edge.ocpi.party import Party
 
 log = logging.getLogger(__name__)
 MODE = 0o600

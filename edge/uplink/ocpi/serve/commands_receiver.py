@@ -56,8 +56,8 @@ from edge.ocpi import (
     Token,
     UnlockConnector,
 )
-from edge.uplink.ocpi import mapping as m
-from edge.uplink.ocpi.answer import (
+from edge.uplink.ocpi.push import mapping as m
+from edge.uplink.ocpi.serve.answer import (
     Answer,
     invalid,
     invalid_object,
@@ -65,7 +65,7 @@ from edge.uplink.ocpi.answer import (
     shown,
     unknown_location,
 )
-from edge.uplink.ocpi.command_results import ResultPoster
+from edge.uplink.ocpi.serve.command_results import ResultPoster
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)

@@ -1,7 +1,7 @@
 """What a served OCPI module answers, before it becomes an envelope.
 
 Handlers of our functional modules (Sender interfaces, Tokens and Commands
-receivers) return an :class:`Answer`; :class:`~edge.uplink.ocpi.server.CpoServer`
+receivers) return an :class:`Answer`; :class:`~edge.uplink.ocpi.serve.routes.CpoServer`
 wraps it in the OCPI envelope with the routing headers. A handler that meets bad
 input raises :class:`Refused` with the answer that names what is wrong.
 
@@ -9,7 +9,7 @@ A request body is UTF-8 JSON (OCPI 2.2.1 *Transport and format*): bytes that are
 not UTF-8, ``NaN``/``Infinity``, numbers beyond 64 bits or ±1e308, and nesting
 deeper than :data:`MAX_DEPTH` are refused with OCPI 2001 naming the fault, never
 an internal error (HTTP 400 if it is not JSON, else 200). The body's size is
-bounded before it gets here (:class:`~edge.uplink.ocpi.server.CpoServer`).
+bounded before it gets here (:class:`~edge.uplink.ocpi.serve.routes.CpoServer`).
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""The HTTP client to the backoffice: calls, their failures, backoff."""

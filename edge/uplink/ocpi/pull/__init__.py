@@ -1,0 +1,1 @@
+"""Pull: the eMSP's tokens into the cache, and real-time authorization."""

@@ -1,0 +1,1 @@
+"""Push: drain the outbox to the backoffice's receivers (plan, map, judge)."""

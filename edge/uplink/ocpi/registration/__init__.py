@@ -1,0 +1,1 @@
+"""Registration with one backoffice: handshake, credentials, where we may call."""

@@ -1,0 +1,1 @@
+"""Serve: our OCPI endpoints, on a bounded HTTP server."""
