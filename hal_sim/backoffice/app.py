@@ -5,7 +5,7 @@ faults, token, headers, body, log, envelope), then the module's handler:
 versions (:mod:`~hal_sim.backoffice.versions`), credentials
 (:mod:`~hal_sim.backoffice.registration`), the Receivers
 (:mod:`~hal_sim.backoffice.modules`) and the tokens Sender
-(:mod:`~hal_sim.backoffice.tokens`). :attr:`Backoffice.paths` is the route
+(:mod:`~hal_sim.backoffice.tokens`). :attr:`Backoffice.routes` is the route
 table that :mod:`hal_sim.backoffice.asgi` serves.
 """
 
@@ -17,7 +17,7 @@ from edge.model.clock import Clock
 from edge.ocpi import CommandType, Credentials, Token
 from hal_sim.backoffice import versions
 from hal_sim.backoffice.client import PeerClient
-from hal_sim.backoffice.exchange import Call, Path
+from hal_sim.backoffice.exchange import Call, HttpRoute
 from hal_sim.backoffice.faults import Faults
 from hal_sim.backoffice.modules import Modules
 from hal_sim.backoffice.pipeline import Pipeline
@@ -60,43 +60,45 @@ class Backoffice:
         self.pipeline = Pipeline(
             self.state, self.faults, clock, country_code, party_id, accept_raw_token
         )
-        self.paths = self._paths()
+        self.routes = self._routes()
 
-    def _paths(self) -> list[Path]:
+    def _routes(self) -> list[HttpRoute]:
         on = self.pipeline.route
         mod = Modules(self.state, lambda: self.version_url)
         v = f"{PREFIX}/{VERSION}"
         obj = "/{cc}/{pid}/{oid}"
         return [
-            Path(f"{PREFIX}/versions", on("versions", self._versions)),
-            Path(v, on("versions", self._details)),
-            Path(
+            HttpRoute(f"{PREFIX}/versions", on("versions", self._versions)),
+            HttpRoute(v, on("versions", self._details)),
+            HttpRoute(
                 f"{v}/credentials",
                 on("credentials", self.registrar.handle),
                 ("GET", "POST", "PUT", "DELETE"),
             ),
-            Path(
+            HttpRoute(
                 f"{v}/locations{obj}" + "{rest:path}",
                 on("locations", mod.locations),
                 ("GET", "PUT", "PATCH"),
             ),
-            Path(
-                f"{v}/sessions{obj}", on("sessions", mod.sessions),
+            HttpRoute(
+                f"{v}/sessions{obj}",
+                on("sessions", mod.sessions),
                 ("GET", "PUT", "PATCH"),
             ),
-            Path(f"{v}/cdrs", on("cdrs", mod.post_cdr), ("POST",)),
-            Path(f"{v}/cdrs{obj}", on("cdrs", mod.get_cdr)),
-            Path(
-                f"{v}/tariffs{obj}", on("tariffs", mod.tariffs),
+            HttpRoute(f"{v}/cdrs", on("cdrs", mod.post_cdr), ("POST",)),
+            HttpRoute(f"{v}/cdrs{obj}", on("cdrs", mod.get_cdr)),
+            HttpRoute(
+                f"{v}/tariffs{obj}",
+                on("tariffs", mod.tariffs),
                 ("GET", "PUT", "DELETE"),
             ),
-            Path(f"{v}/tokens", on("tokens", self.tokens.list)),
-            Path(
+            HttpRoute(f"{v}/tokens", on("tokens", self.tokens.list)),
+            HttpRoute(
                 v + "/commands/{kind}/{cid}",
                 on("commands", mod.command_result),
                 ("POST",),
             ),
-            Path(
+            HttpRoute(
                 v + "/tokens/{uid}/authorize",
                 on("tokens", self.tokens.authorize),
                 ("POST",),

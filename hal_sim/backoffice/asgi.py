@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hal_sim.backoffice.exchange import Call, Endpoint, Path
+from hal_sim.backoffice.exchange import Call, Endpoint, HttpRoute
 
 log = logging.getLogger(__name__)
 KEEPALIVE_S = 30
@@ -71,12 +71,12 @@ def _starlette(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
     return handle
 
 
-def app(paths: Sequence[Path]) -> Starlette:
-    """The ASGI app of ``paths``."""
+def app(routes: Sequence[HttpRoute]) -> Starlette:
+    """The ASGI app of ``routes``."""
     return Starlette(
         routes=[
             Route(p.pattern, _starlette(p.endpoint), methods=list(p.methods))
-            for p in paths
+            for p in routes
         ]
     )
 
@@ -115,17 +115,17 @@ def _bind(host: str, port: int) -> socket.socket:
 
 @contextlib.asynccontextmanager
 async def serving(
-    paths: Sequence[Path],
+    routes: Sequence[HttpRoute],
     host: str,
     port: int,
     ssl_context: ssl.SSLContext | None = None,
 ) -> AsyncIterator[Bound]:
-    """Serve ``paths`` on ``host:port`` (HTTPS with ``ssl_context``) in the block."""
+    """Serve ``routes`` on ``host:port`` (HTTPS with ``ssl_context``) in the block."""
     sock = _bind(host, port)
     bound = Bound(host, int(sock.getsockname()[1]), "http" if ssl_context is None
                   else "https")  # fmt: skip
     config = uvicorn.Config(
-        app(paths),
+        app(routes),
         http="h11",
         log_level="warning",
         access_log=False,

@@ -59,7 +59,7 @@ Endpoint = Callable[[Call], Awaitable[Raw]]
 
 
 @dataclass(frozen=True)
-class Path:
+class HttpRoute:
     """One route: a Starlette path pattern, its methods and endpoint."""
 
     pattern: str

@@ -18,7 +18,7 @@ from typing import Any
 from edge.model.clock import Clock
 from hal_sim.backoffice.app import Backoffice
 from hal_sim.backoffice.asgi import serving
-from hal_sim.backoffice.exchange import Call, Path, Raw, json_answer
+from hal_sim.backoffice.exchange import Call, HttpRoute, Raw, json_answer
 from hal_sim.backoffice.faults import Fault, Faults
 from hal_sim.backoffice.netem import FaultyLink
 from hal_sim.backoffice.state import BackofficeState
@@ -48,10 +48,10 @@ class SimBackoffice:
         self.admin_url = ""
         self._proxy = proxy
         self._stack = contextlib.AsyncExitStack()
-        self.paths = [
-            *self.backoffice.paths,
-            Path("/admin/summary", self._summary),
-            Path("/admin/faults", self._set, ("POST",)),
+        self.routes = [
+            *self.backoffice.routes,
+            HttpRoute("/admin/summary", self._summary),
+            HttpRoute("/admin/faults", self._set, ("POST",)),
         ]
 
     @property
@@ -78,7 +78,7 @@ class SimBackoffice:
         try:
             bound = await self._stack.enter_async_context(
                 serving(
-                    self.paths, self.host, 0 if self._proxy else self.port, self.tls
+                    self.routes, self.host, 0 if self._proxy else self.port, self.tls
                 )
             )
             self.admin_url = f"{bound.base_url}/admin"

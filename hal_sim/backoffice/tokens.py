@@ -102,9 +102,7 @@ class TokenList:
                 return new
         raise KeyError(uid)
 
-    async def list(
-        self, call: Call, reg: Registration | None, body: object
-    ) -> Answer:
+    async def list(self, call: Call, reg: Registration | None, body: object) -> Answer:
         """GET the token list, paginated."""
         q = call.query
         date_from = _time(q.get("date_from"), "date_from")
