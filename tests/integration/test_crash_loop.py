@@ -26,7 +26,6 @@ Every visit is accounted for, from the simulator's truth log:
 from __future__ import annotations
 
 import json
-import math
 import random
 import signal
 import time
@@ -39,6 +38,7 @@ import pytest
 from edge.model.clock import ScaledClock
 from tests.powercut.rig import Zygote
 
+from .meter_step import f32_step_wh
 from .processes import query, ready, start, stop, truth, wait_for
 from .sites import arrival, site_file
 
@@ -254,11 +254,6 @@ def test_fifty_kills_lose_and_duplicate_nothing(tmp_path: Path) -> None:
         assert queued.get(f"cdrs:{sid}") == 1, (sid, queued.get(f"cdrs:{sid}"))
     assert sum(k.startswith("cdrs:") for k in queued) == len(sessions)
     assert len(lives) == KILLS + 1
-
-
-def f32_step_wh(wh: float) -> float:
-    """The step of a float32 kWh register at ``wh`` (one unit in the last place)."""
-    return 1000 * 2.0 ** (math.frexp(wh / 1000)[1] - 24)
 
 
 def _ready_info(path: Path) -> datetime | None:
