@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from edge.config.circuits import EvseWiring, load_problems
 from edge.config.schema import ContactorRef, DeviceRef, SiteConfig
 from edge.config.values import value_problems
 
@@ -119,6 +120,15 @@ def cross_check(
                 problems.append(
                     (f"sim.arrival[{i}].depart_min", "departure must follow arrival")
                 )
+    if config.load is not None:
+        for i, circuit in enumerate(config.load.circuit):
+            if circuit.meter is not None:
+                ref = DeviceRef(**circuit.meter.model_dump())
+                device(ref, f"load.circuit[{i}].meter", "meter")
+        problems += load_problems(
+            config.load,
+            [EvseWiring(e.uid, e.phases, e.max_current_a) for e in config.evse],
+        )
     if config.ocpi is not None and config.ocpi.enabled:
         problems += config.ocpi.transport_problems()
     problems += value_problems(config)

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from edge.config.circuits import LoadSection
 from edge.model.origins import (
     OriginError,
     is_loopback,
@@ -367,3 +368,5 @@ class SiteConfig(_Model):
     sim: SimSection | None = None
     ocpi: OcpiSection | None = None
     mqtt: MqttSection | None = None
+    load: LoadSection | None = None
+    """Load management: circuits, limits and EVSE wiring (edge.config.circuits)."""

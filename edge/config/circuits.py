@@ -1,0 +1,244 @@
+"""The site's electrical tree in the site file: ``[load]``, its circuits and EVSEs.
+
+A circuit is the grid connection or a sub-distribution behind it; each has a
+per-phase current limit (its fuse or breaker) and names its ``parent`` (none for
+a grid connection). A circuit with a ``meter`` is measured: the meter's per-phase
+currents minus our EVSEs' are the house load that shares its limit. A circuit
+without one is static: its limit is for our EVSEs alone. Each EVSE is a leaf: it
+names its circuit and the phase rotation of its wiring (which grid phase its L1,
+L2 and L3 are on).
+
+The tree's rules across keys (one id per circuit, parents that exist, no cycle,
+every EVSE on exactly one circuit, a failsafe current the tree can carry) are in
+:func:`load_problems`, reported as ``(key path, message)`` like
+:mod:`edge.config.checks`. This module imports nothing of the rest of the schema
+so that :mod:`edge.config.schema` can import it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+PHASES = ("L1", "L2", "L3")
+
+
+class _Model(BaseModel):
+    # As the schema's: unknown keys rejected, no inf or nan (a limit of inf would
+    # switch load management off without a word).
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, allow_inf_nan=False
+    )
+
+
+_Id = Annotated[str, Field(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9_.*\-]+$")]
+Amps = Annotated[float, Field(gt=0, le=10_000)]
+"""A fuse or breaker rating in A: positive and finite (a 10 kA fuse is not a site's)."""
+Rotation = Literal["L1L2L3", "L2L3L1", "L3L1L2", "L1L3L2", "L3L2L1", "L2L1L3"]
+"""The grid phases an EVSE's L1, L2 and L3 are wired to, in that order."""
+
+
+class MeterRef(_Model):
+    """The meter measuring a circuit (the same keys as an EVSE's ``meter``)."""
+
+    bus: _Id
+    unit: Annotated[int, Field(ge=1, le=247)]
+    model: str
+
+
+class CircuitSection(_Model):
+    """One circuit: the grid connection or a sub-distribution."""
+
+    id: _Id
+    parent: _Id | None = None
+    """The circuit this one is fed from; none for a grid connection."""
+    limit_a: Annotated[list[Amps], Field(min_length=3, max_length=3)]
+    """Per phase: one rating for all three, or [L1, L2, L3]."""
+    meter: MeterRef | None = None
+    """Measures the circuit (any meter profile); house load = it minus our EVSEs."""
+
+    @field_validator("limit_a", mode="before")
+    @classmethod
+    def _one_for_all(cls, value: object) -> object:
+        # One number is the rating of all three phases.
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return [value, value, value]
+        return value
+
+    def limits(self) -> tuple[float, float, float]:
+        """The limit on grid phases L1, L2 and L3 (A)."""
+        l1, l2, l3 = self.limit_a
+        return (l1, l2, l3)
+
+
+class LoadEvseSection(_Model):
+    """An EVSE as a leaf of the tree."""
+
+    uid: _Id
+    """The ``uid`` of an ``[[evse]]``."""
+    circuit: _Id
+    rotation: Rotation = "L1L2L3"
+    priority: Annotated[int, Field(ge=1, le=10)] = 1
+    """Its weight in the fair share of what is left above every car's minimum."""
+    min_current_a: Annotated[float, Field(ge=6, le=80)] = 6.0
+    """Below this the EVSE pauses the car rather than charge it (IEC 61851: 6 A)."""
+
+
+class LoadSection(_Model):
+    """Load management: the circuits, their EVSEs and the rules shared by all."""
+
+    margin_a: Annotated[float, Field(ge=0, le=100)] = 1.0
+    """Kept free on every phase of every circuit."""
+    failsafe_current_a: Annotated[float, Field(ge=0, le=80)] = 0.0
+    """Every EVSE's current while a circuit's meter is silent or implausible
+    (0 pauses every car; otherwise at least each EVSE's minimum)."""
+    meter_timeout_s: Annotated[float, Field(gt=0, le=60)] = 5.0
+    """A circuit meter without a plausible reading this long: the failsafe."""
+    resume_delay_s: Annotated[float, Field(ge=60, le=3600)] = 600.0
+    """A paused car waits at least this long before it is resumed."""
+    resume_margin_a: Annotated[float, Field(ge=0, le=32)] = 1.0
+    """A paused car resumes only with this much more than its minimum free."""
+    circuit: Annotated[list[CircuitSection], Field(min_length=1)]
+    evse: list[LoadEvseSection] = []
+
+
+@dataclass(frozen=True)
+class EvseWiring:
+    """What the tree's checks need of an ``[[evse]]``."""
+
+    uid: str
+    phases: int
+    max_current_a: float
+
+
+def load_problems(
+    load: LoadSection, evses: Sequence[EvseWiring]
+) -> list[tuple[str, str]]:
+    """(key path, message) for every rule the ``[load]`` tree breaks."""
+    problems: list[tuple[str, str]] = []
+    circuits: dict[str, int] = {}
+    for i, circuit in enumerate(load.circuit):
+        if circuit.id in circuits:
+            problems.append((
+                f"load.circuit[{i}].id",
+                f"circuit {circuit.id!r} is defined twice "
+                f"(also load.circuit[{circuits[circuit.id]}])",
+            ))  # fmt: skip
+        circuits.setdefault(circuit.id, i)
+    by_id = {c.id: c for c in load.circuit}
+    known = ", ".join(sorted(by_id))
+    for i, circuit in enumerate(load.circuit):
+        if circuit.parent is not None and circuit.parent not in by_id:
+            problems.append((
+                f"load.circuit[{i}].parent",
+                f"unknown circuit {circuit.parent!r} (circuits: {known})",
+            ))  # fmt: skip
+    problems += _cycles(load.circuit)
+
+    wiring = {e.uid: e for e in evses}
+    placed: dict[str, int] = {}
+    for i, leaf in enumerate(load.evse):
+        path = f"load.evse[{i}]"
+        if leaf.uid not in wiring:
+            problems.append((
+                f"{path}.uid",
+                f"unknown EVSE {leaf.uid!r} (EVSEs: "
+                f"{', '.join(sorted(wiring)) or 'none defined'})",
+            ))  # fmt: skip
+        elif leaf.uid in placed:
+            problems.append((
+                f"{path}.uid",
+                f"EVSE {leaf.uid!r} is on two circuits "
+                f"(also load.evse[{placed[leaf.uid]}])",
+            ))  # fmt: skip
+        placed.setdefault(leaf.uid, i)
+        if leaf.circuit not in by_id:
+            problems.append((
+                f"{path}.circuit",
+                f"unknown circuit {leaf.circuit!r} (circuits: {known})",
+            ))  # fmt: skip
+        evse = wiring.get(leaf.uid)
+        if evse is not None and leaf.min_current_a > evse.max_current_a:
+            problems.append((
+                f"{path}.min_current_a",
+                f"{leaf.min_current_a:g} A is above the EVSE's max_current_a "
+                f"({evse.max_current_a:g} A)",
+            ))  # fmt: skip
+        fs = load.failsafe_current_a
+        if evse is not None and 0 < fs < leaf.min_current_a:
+            problems.append((
+                "load.failsafe_current_a",
+                f"{fs:g} A is below {leaf.uid}'s minimum ({leaf.min_current_a:g} A); "
+                "give 0 (pause every car) or at least the minimum",
+            ))  # fmt: skip
+    for evse in evses:
+        if evse.uid not in placed:
+            problems.append((
+                "load.evse",
+                f"EVSE {evse.uid!r} is on no circuit: its current would be counted "
+                f'nowhere; add [[load.evse]] uid = "{evse.uid}" with its circuit',
+            ))  # fmt: skip
+    if not problems:
+        problems += _failsafe_problems(load, wiring)
+    return problems
+
+
+def _cycles(circuits: Sequence[CircuitSection]) -> list[tuple[str, str]]:
+    """A circuit fed, through its parents, from itself."""
+    by_id = {c.id: c for c in circuits}
+    problems = []
+    reported: set[str] = set()
+    for i, circuit in enumerate(circuits):
+        chain = [circuit.id]
+        parent = circuit.parent
+        while parent is not None and parent in by_id and parent not in chain:
+            chain.append(parent)
+            parent = by_id[parent].parent
+        if parent == circuit.id and circuit.id not in reported:
+            reported.update(chain)
+            loop = " -> ".join([*chain, circuit.id])
+            problems.append((
+                f"load.circuit[{i}].parent",
+                f"circuits feed each other in a loop ({loop}); a tree needs "
+                "one circuit without parent at its root",
+            ))  # fmt: skip
+    return problems
+
+
+def _failsafe_problems(
+    load: LoadSection, wiring: dict[str, EvseWiring]
+) -> list[tuple[str, str]]:
+    """The failsafe current on every EVSE must fit every circuit's phases."""
+    fs = load.failsafe_current_a
+    if fs == 0:
+        return []
+    parent = {c.id: c.parent for c in load.circuit}
+    loads: dict[str, list[float]] = {c.id: [0.0, 0.0, 0.0] for c in load.circuit}
+    for leaf in load.evse:
+        evse = wiring[leaf.uid]
+        amps = min(fs, evse.max_current_a)
+        grid = [PHASES.index(leaf.rotation[k : k + 2]) for k in (0, 2, 4)]
+        drawn = grid[: evse.phases]
+        node: str | None = leaf.circuit
+        while node is not None:
+            for p in drawn:
+                loads[node][p] += amps
+            node = parent[node]
+    problems = []
+    for i, circuit in enumerate(load.circuit):
+        limits = circuit.limits()
+        for p, amps in enumerate(loads[circuit.id]):
+            limit = limits[p]
+            if amps > limit - load.margin_a + 1e-9:
+                problems.append((
+                    "load.failsafe_current_a",
+                    f"{fs:g} A on every EVSE puts {amps:g} A on {PHASES[p]} of circuit "
+                    f"{circuit.id!r} (load.circuit[{i}]), over its {limit:g} A limit "
+                    f"less the {load.margin_a:g} A margin; lower it "
+                    "(0 pauses every car)",
+                ))  # fmt: skip
+                break
+    return problems
