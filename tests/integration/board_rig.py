@@ -21,11 +21,15 @@ from hal_sim.world import SimWorld
 from .sites import site_file
 
 
-def board_site(tmp_path: Path, model: str, visits: str = "") -> SiteConfig:
+def board_site(
+    tmp_path: Path, model: str, visits: str = "", *, max_current_a: int = 16
+) -> SiteConfig:
     """The one-EVSE test site (see :func:`site_file`) with board ``model``."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     path = site_file(tmp_path, visits, evses=1)
-    path.write_text(path.read_text().replace('model = "evse_wb"', f'model = "{model}"'))
+    text = path.read_text().replace('model = "evse_wb"', f'model = "{model}"')
+    text = text.replace("max_current_a = 16\n", f"max_current_a = {max_current_a}\n")
+    path.write_text(text)
     return load_config(path, ProfileLibrary().ids())
 
 

@@ -6,9 +6,9 @@ hal_sim world over Modbus TCP, a card on a pty, a visit that wants 6 kWh; the
 session's energy must be the EV's energy (the simulator's truth) to the Wh.
 The Alfen's watchdog test keeps a fixed hour-long visit (sixty times its 60 s
 watchdog): what a starved board delivers in it is the measure. The other visits
-end when the EV is full and has stood, still plugged in, for five watchdog
-periods: the world waits for the charge, not a fixed departure time, so a slow
-machine only makes the visit longer.
+charge at 32 A and end when the EV is full and has stood, still plugged in,
+for five watchdog periods: the world waits for the charge, not a fixed
+departure time, so a slow machine only makes the visit longer.
 """
 
 from __future__ import annotations
@@ -48,13 +48,17 @@ periods of the Alfen, hundreds of polls)."""
 async def charge_a_visit(
     tmp_path: Path, model: str, speed: float, profiles=None, *, hour: bool = False
 ):
-    """A visit wanting 6 kWh at 16 A on 3 phases (11 kW, ~33 min).
+    """A visit wanting 6 kWh on 3 phases.
 
-    ``hour``: the EV leaves at minute 62 whatever it got; else once it is full
-    and has stood for ``STAND_S``.
+    ``hour``: at 16 A (11 kW, ~33 min), the EV leaves at minute 62 whatever it
+    got; else at 32 A (22 kW, ~17 min), once it is full and has stood for
+    ``STAND_S``.
     """
-    visits = arrival("ev1", "E1", CARD, 2, 62 if hour else 1e6, WANTED_WH)
-    config = board_site(tmp_path, model, visits)
+    amps = 16 if hour else 32
+    visits = arrival(
+        "ev1", "E1", CARD, 2, 62 if hour else 1e6, WANTED_WH, current_a=amps
+    )
+    config = board_site(tmp_path, model, visits, max_current_a=amps)
     async with running(config, tmp_path / "edge.db", speed, profiles) as rig:
         if not hour:
             channel = rig.world.site.channels["E1"]
