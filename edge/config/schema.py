@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from edge.config.circuits import LoadSection
+from edge.config.ocpp import OcppSection
 from edge.model.origins import (
     OriginError,
     is_loopback,
@@ -370,3 +371,4 @@ class SiteConfig(_Model):
     mqtt: MqttSection | None = None
     load: LoadSection | None = None
     """Load management: circuits, limits and EVSE wiring (edge.config.circuits)."""
+    ocpp: OcppSection | None = None

@@ -1,0 +1,136 @@
+"""The ``[ocpp]`` section: our OCPP central system and the chargers it accepts.
+
+Each charger is declared with its charge point identity (the last segment of
+the URL it connects to, ``ws(s)://<host>:<port>/<identity>``), the OCPP version
+it speaks, the file holding its Basic-auth password (security profile 1; never
+the password itself, neither here nor on a command line), and which EVSE uids
+of the site's location its connectors are (one OCPI EVSE per OCPP connector).
+
+Off this machine the server needs TLS (``tls_cert_file``/``tls_key_file``, the
+same PEM pair the OCPI server can use) and every charger a password, unless
+``insecure = true`` (a closed lab only).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from edge.model.origins import is_loopback
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, allow_inf_nan=False
+    )
+
+
+OcppProtocol = Literal["ocpp1.6"]
+"""The OCPP-J versions we serve, named by their websocket subprotocol."""
+
+PasswordFormat = Literal["text", "hex"]
+"""How ``password_file`` holds the password: ``text``, as the charger sends it
+(UTF-8, one line); ``hex``, an OCPP 1.6 ``AuthorizationKey`` as hex digits, whose
+raw bytes the charger sends."""
+
+
+Identity = Annotated[
+    str, Field(min_length=1, max_length=48, pattern=r"^[A-Za-z0-9*_=:+|@.\-]+$")
+]
+"""A charge point identity: URL-safe characters, at most 48 (OCPP 2.0.1's limit)."""
+
+EvseUid = Annotated[
+    str, Field(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9_.*\-]+$")
+]
+
+
+class OcppConnector(_Model):
+    """One connector of a charger, and the site's EVSE uid it is."""
+
+    id: Annotated[int, Field(ge=1, le=64)]
+    """The charger's connectorId (1..N; 0 is the charger as a whole)."""
+    evse_uid: EvseUid
+    """The OCPI EVSE uid this connector is, unique on the site."""
+
+
+class OcppCharger(_Model):
+    """A charger allowed to connect."""
+
+    identity: Identity
+    protocol: OcppProtocol = "ocpp1.6"
+    password_file: str | None = None
+    """A file (mode 0600) holding its Basic-auth password; required off loopback."""
+    password_format: PasswordFormat = "text"
+    connector: Annotated[list[OcppConnector], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _connectors_once(self) -> OcppCharger:
+        ids = [c.id for c in self.connector]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"charger {self.identity}: a connector id is given twice")
+        return self
+
+
+class OcppSection(_Model):
+    """Our OCPP central system (OCPP-J over websockets)."""
+
+    enabled: bool = True
+    listen_host: str = "127.0.0.1"
+    listen_port: Annotated[int, Field(ge=0, le=65535)] = 9000
+    heartbeat_interval_s: Annotated[int, Field(ge=10, le=86400)] = 300
+    """The interval a charger is given in BootNotification's answer."""
+    call_timeout_s: Annotated[float, Field(gt=0, le=300)] = 30.0
+    """How long a charger has to answer one of our calls (site seconds)."""
+    max_message_bytes: Annotated[int, Field(ge=4096, le=16 << 20)] = 1 << 20
+    tls_cert_file: str | None = None
+    """PEM certificate chain our server presents (wss://); with tls_key_file."""
+    tls_key_file: str | None = None
+    insecure: bool = False
+    """Allow ws:// and chargers without a password off this machine (a lab only)."""
+    charger: list[OcppCharger] = []
+
+    @property
+    def tls(self) -> bool:
+        """Our server speaks wss://."""
+        return self.tls_cert_file is not None and self.tls_key_file is not None
+
+    @model_validator(mode="after")
+    def _rules(self) -> OcppSection:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("give both tls_cert_file and tls_key_file, or neither")
+        seen: dict[str, str] = {}
+        uids: dict[str, str] = {}
+        for c in self.charger:
+            key = c.identity.lower()
+            if key in seen:
+                raise ValueError(f"charger {c.identity} is declared twice")
+            seen[key] = c.identity
+            for conn in c.connector:
+                where = f"{c.identity} connector {conn.id}"
+                if conn.evse_uid in uids:
+                    raise ValueError(
+                        f"evse_uid {conn.evse_uid} is both {uids[conn.evse_uid]} "
+                        f"and {where}"
+                    )
+                uids[conn.evse_uid] = where
+        if is_loopback(self.listen_host) or self.insecure:
+            return self
+        if not self.tls:
+            raise ValueError(
+                f"chargers would reach {self.listen_host} by plain ws://, with their "
+                "passwords in clear text; give tls_cert_file and tls_key_file, or "
+                "set insecure = true in [ocpp] (a closed lab only)"
+            )
+        bare = [c.identity for c in self.charger if c.password_file is None]
+        if bare:
+            raise ValueError(
+                f"charger {', '.join(bare)} has no password_file, and the server "
+                f"listens on {self.listen_host} (not this machine only); give each "
+                "charger a password_file (mode 0600)"
+            )
+        return self
+
+    def evse_uids(self) -> list[str]:
+        """Every EVSE uid the chargers' connectors are."""
+        return [conn.evse_uid for c in self.charger for conn in c.connector]

@@ -1,0 +1,1 @@
+"""What we call chargers: CALLs from the central system, one in flight per charger."""

@@ -1,0 +1,255 @@
+"""The central system: declared chargers, their connections, their frames.
+
+One :class:`ChargerConnection` per open websocket reads the charger's frames in
+order: a CALL is validated against its schema (formats included), answered by
+the handlers of the connection's subprotocol, and its answer validated too; a
+CALLRESULT or CALLERROR goes to our call in flight (:mod:`.calls.outgoing`). A
+frame that breaks the rules gets the CALLERROR the version names, with a log
+line; nothing a charger sends ends the connection or the site.
+
+Routing by subprotocol: :data:`HANDLERS` maps each served OCPP-J version to the
+factory of its handlers (1.6J today; 2.0.1 adds ``"ocpp2.0.1"`` and its
+handlers, and the charger's declared ``protocol`` picks it).
+
+A second connection for an identity replaces the first, which is closed: a
+charger that lost its link without a close frame reconnects at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from edge.config.ocpp import OcppCharger, OcppProtocol, OcppSection
+from edge.model.clock import Clock
+from edge.ocpp import handshake, wire
+from edge.ocpp.calls.outgoing import OutgoingCalls
+from edge.ocpp.handlers.refusal import PayloadRefused
+from edge.ocpp.handlers.v16 import KNOWN_UNSUPPORTED, Handler, V16Handlers
+from edge.ocpp.link import Link, LinkClosed
+from edge.ocpp.status import ChargerStatus
+
+log = logging.getLogger(__name__)
+
+CLOSE_REPLACED = 1000
+CLOSE_PROTOCOL = 1002
+
+
+@dataclass(frozen=True)
+class Routes:
+    """What one version answers: its handlers, and the requests it knows but skips."""
+
+    handlers: dict[str, Handler]
+    unsupported: frozenset[str]
+
+
+RouteFactory = Callable[[ChargerStatus, Clock, OcppSection], Routes]
+
+
+def _v16(status: ChargerStatus, clock: Clock, section: OcppSection) -> Routes:
+    return Routes(
+        V16Handlers(status, clock, section.heartbeat_interval_s).routes,
+        KNOWN_UNSUPPORTED,
+    )
+
+
+HANDLERS: dict[OcppProtocol, RouteFactory] = {"ocpp1.6": _v16}
+
+
+class ChargerConnection:
+    """One open websocket of one charger."""
+
+    def __init__(
+        self,
+        charger: OcppCharger,
+        link: Link,
+        status: ChargerStatus,
+        clock: Clock,
+        section: OcppSection,
+    ) -> None:
+        self.charger = charger
+        self.protocol: OcppProtocol = charger.protocol
+        self.link = link
+        self.routes = HANDLERS[self.protocol](status, clock, section)
+        self.calls = OutgoingCalls(charger.identity, self.protocol, link.send, clock)
+
+    @property
+    def identity(self) -> str:
+        """The charge point identity."""
+        return self.charger.identity
+
+    async def run(self) -> None:
+        """Read and answer frames until the websocket closes."""
+        try:
+            while True:
+                frame = await self.link.recv()
+                if isinstance(frame, bytes):
+                    log.warning(
+                        "OCPP %s: binary frame of %d bytes ignored (OCPP-J is text)",
+                        self.identity,
+                        len(frame),
+                    )
+                    continue
+                await self._on_text(frame)
+        except LinkClosed:
+            pass
+        finally:
+            self.calls.close()
+
+    async def _on_text(self, text: str) -> None:
+        match wire.parse(text):
+            case wire.IncomingCall() as call:
+                await self._answer(call)
+            case wire.IncomingResult() | wire.IncomingError() as answer:
+                self.calls.take(answer)
+            case wire.Garbled(unique_id, code, reason):
+                log.warning(
+                    "OCPP %s: malformed frame (%s: %s)%s",
+                    self.identity,
+                    code,
+                    reason,
+                    "" if unique_id else "; no uniqueId to answer, ignored",
+                )
+                if unique_id is not None:
+                    await self._send_error(unique_id, code, reason)
+
+    async def _answer(self, call: wire.IncomingCall) -> None:
+        violation = wire.check(self.protocol, call.action, call.payload, result=False)
+        if violation is not None:
+            log.warning(
+                "OCPP %s: %s refused with %s: %s",
+                self.identity,
+                call.action,
+                violation.code,
+                violation.reason,
+            )
+            await self._send_error(call.unique_id, violation.code, violation.reason)
+            return
+        handler = self.routes.handlers.get(call.action)
+        if handler is None:
+            log.info("OCPP %s: %s is not supported (yet)", self.identity, call.action)
+            await self._send_error(
+                call.unique_id,
+                wire.ErrorCode.NOT_SUPPORTED,
+                f"{call.action} is not supported by this central system",
+            )
+            return
+        try:
+            reply = handler(call.payload)
+        except PayloadRefused as refused:
+            v = refused.violation
+            log.warning(
+                "OCPP %s: %s refused with %s: %s",
+                self.identity,
+                call.action,
+                v.code,
+                v.reason,
+            )
+            await self._send_error(call.unique_id, v.code, v.reason)
+            return
+        except Exception:  # a handler's bug must not end the link (logged)
+            log.exception("OCPP %s: answering %s failed", self.identity, call.action)
+            await self._send_error(
+                call.unique_id,
+                wire.ErrorCode.INTERNAL_ERROR,
+                "the central system failed",
+            )
+            return
+        await self._reply(call, reply)
+
+    async def _reply(self, call: wire.IncomingCall, reply: dict[str, Any]) -> None:
+        bad = wire.check(self.protocol, call.action, reply, result=True)
+        if bad is not None:
+            log.error(
+                "OCPP %s: our answer to %s breaks its schema: %s",
+                self.identity,
+                call.action,
+                bad.reason,
+            )
+            await self._send_error(
+                call.unique_id,
+                wire.ErrorCode.INTERNAL_ERROR,
+                "the central system failed",
+            )
+            return
+        await self._send(wire.result_frame(call.unique_id, reply))
+
+    async def _send_error(
+        self, unique_id: str, code: wire.ErrorCode, description: str
+    ) -> None:
+        await self._send(wire.error_frame(unique_id, code, description))
+
+    async def _send(self, text: str) -> None:
+        try:
+            await self.link.send(text)
+        except LinkClosed:
+            log.info("OCPP %s: closed before our answer was sent", self.identity)
+
+
+class CentralSystem:
+    """The chargers declared in ``[ocpp]`` and those connected now."""
+
+    def __init__(
+        self,
+        section: OcppSection,
+        declared: dict[str, handshake.Declared],
+        clock: Clock,
+    ) -> None:
+        self.section = section
+        self.declared = declared
+        self.clock = clock
+        self.status = {
+            c.identity: ChargerStatus(
+                c.identity, {conn.id: conn.evse_uid for conn in c.connector}
+            )
+            for c in section.charger
+        }
+        self.connections: dict[str, ChargerConnection] = {}
+
+    def admit(self, path: str, authorization: str | None) -> handshake.Verdict:
+        """Whether a handshake may proceed; each refusal is logged with its reason."""
+        verdict = handshake.admit(self.declared, path, authorization)
+        if isinstance(verdict, handshake.Refuse):
+            log.warning(
+                "OCPP handshake refused (HTTP %d) for %s: %s",
+                verdict.status,
+                verdict.identity if verdict.identity is not None else "no identity",
+                verdict.reason,
+            )
+        return verdict
+
+    def protocol_of(self, identity: str | None) -> OcppProtocol | None:
+        """The subprotocol a declared charger speaks."""
+        declared = None if identity is None else self.declared.get(identity)
+        return None if declared is None else declared.charger.protocol
+
+    async def serve(self, charger: OcppCharger, link: Link) -> None:
+        """Run one charger's websocket until it closes."""
+        if link.subprotocol != charger.protocol:
+            log.warning(
+                "OCPP %s: closed, it offered no subprotocol %s (declared in [ocpp])",
+                charger.identity,
+                charger.protocol,
+            )
+            await link.close(CLOSE_PROTOCOL, f"this charger speaks {charger.protocol}")
+            return
+        status = self.status[charger.identity]
+        connection = ChargerConnection(charger, link, status, self.clock, self.section)
+        old = self.connections.get(charger.identity)
+        self.connections[charger.identity] = connection
+        if old is not None:
+            log.warning(
+                "OCPP %s: a new connection replaces the open one", charger.identity
+            )
+            await old.link.close(CLOSE_REPLACED, "replaced by a new connection")
+        status.online = True
+        log.info("OCPP %s connected (%s)", charger.identity, charger.protocol)
+        try:
+            await connection.run()
+        finally:
+            if self.connections.get(charger.identity) is connection:
+                del self.connections[charger.identity]
+                status.online = False
+                log.info("OCPP %s disconnected", charger.identity)

@@ -1,0 +1,1 @@
+"""What chargers call us: their CALLs, validated, answered by version."""

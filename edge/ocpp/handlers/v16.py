@@ -1,0 +1,119 @@
+"""OCPP 1.6J requests a charger sends us, answered (payloads already valid).
+
+Each handler takes the validated payload, turns it into a typed record at this
+boundary, updates what we know of the charger, and returns the CALLRESULT
+payload. BootNotification of a declared charger is Accepted with our heartbeat
+interval (an undeclared one never got past the handshake); Heartbeat gives the
+time; StatusNotification is kept per connector (:mod:`edge.ocpp.status`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from edge.model.clock import Clock
+from edge.ocpp.handlers.refusal import PayloadRefused
+from edge.ocpp.status import ChargerStatus, ConnectorStatus, StatusReport
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any]], dict[str, Any]]
+
+KNOWN_UNSUPPORTED = frozenset({
+    "Authorize", "StartTransaction", "StopTransaction", "MeterValues",
+    "DataTransfer", "DiagnosticsStatusNotification", "FirmwareStatusNotification",
+})  # fmt: skip
+"""1.6 requests of a charger that this slice does not answer yet (NotSupported)."""
+
+
+def wire_time(moment: datetime) -> str:
+    """A UTC datetime as OCPP-J writes it: ``2026-03-02T06:04:27.123Z``."""
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True)
+class BootInfo:
+    """What a charger says of itself in BootNotification."""
+
+    vendor: str
+    model: str
+    serial_number: str | None
+    firmware_version: str | None
+
+
+class V16Handlers:
+    """The 1.6J requests of one connected charger."""
+
+    def __init__(
+        self, status: ChargerStatus, clock: Clock, heartbeat_interval_s: int
+    ) -> None:
+        self.status = status
+        self._clock = clock
+        self._interval = heartbeat_interval_s
+        self.boot: BootInfo | None = None
+        self.routes: dict[str, Handler] = {
+            "BootNotification": self._boot,
+            "Heartbeat": self._heartbeat,
+            "StatusNotification": self._status,
+        }
+
+    def _boot(self, p: dict[str, Any]) -> dict[str, Any]:
+        self.boot = BootInfo(
+            p["chargePointVendor"],
+            p["chargePointModel"],
+            p.get("chargePointSerialNumber"),
+            p.get("firmwareVersion"),
+        )
+        log.info(
+            "OCPP %s booted: %s %s, firmware %s; Accepted, heartbeat every %d s",
+            self.status.identity,
+            self.boot.vendor,
+            self.boot.model,
+            self.boot.firmware_version or "?",
+            self._interval,
+        )
+        return {
+            "status": "Accepted",
+            "currentTime": wire_time(self._clock.utcnow()),
+            "interval": self._interval,
+        }
+
+    def _heartbeat(self, _: dict[str, Any]) -> dict[str, Any]:
+        return {"currentTime": wire_time(self._clock.utcnow())}
+
+    def _status(self, p: dict[str, Any]) -> dict[str, Any]:
+        if p["connectorId"] < 0:  # the 1.6 schema has no minimum; the text has
+            raise PayloadRefused.property("connectorId: below 0")
+        stamp = p.get("timestamp")
+        report = StatusReport(
+            connector_id=p["connectorId"],
+            status=ConnectorStatus(p["status"]),
+            error_code=p["errorCode"],
+            timestamp=None if stamp is None else _time(stamp),
+            received_at=self._clock.utcnow(),
+            info=p.get("info"),
+            vendor_error_code=p.get("vendorErrorCode"),
+        )
+        if not self.status.take(report):
+            log.warning(
+                "OCPP %s: status of connector %d, which [ocpp] does not declare; "
+                "add it to the charger's connectors to show it",
+                self.status.identity,
+                report.connector_id,
+            )
+        log.info(
+            "OCPP %s connector %d: %s (%s)",
+            self.status.identity,
+            report.connector_id,
+            report.status,
+            report.error_code,
+        )
+        return {}

@@ -1,0 +1,104 @@
+"""What a charger's StatusNotifications say about each of its connectors.
+
+Kept per connector as the charger last reported it (OCPP 1.6 section 4.9), and
+mapped to the EVSE vocabulary the rest of the site reads (the EVSE port's
+``Phase`` and status): one EVSE per connector; a connector 0 report of
+Unavailable or Faulted holds for every connector of the charger; a charger that
+is not connected shows UNKNOWN. Pure: no IO, the time of receipt is given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from edge.evse.states import OcpiEvseStatus, Phase
+
+
+class ConnectorStatus(StrEnum):
+    """OCPP 1.6 ChargePointStatus (checked against the ``ocpp`` package's enum)."""
+
+    AVAILABLE = "Available"
+    PREPARING = "Preparing"
+    CHARGING = "Charging"
+    SUSPENDED_EVSE = "SuspendedEVSE"
+    SUSPENDED_EV = "SuspendedEV"
+    FINISHING = "Finishing"
+    RESERVED = "Reserved"
+    UNAVAILABLE = "Unavailable"
+    FAULTED = "Faulted"
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """One StatusNotification, as the charger sent it."""
+
+    connector_id: int
+    status: ConnectorStatus
+    error_code: str
+    """ChargePointErrorCode; ``NoError`` unless something is wrong."""
+    timestamp: datetime | None
+    """When the status began, per the charger (None: it did not say)."""
+    received_at: datetime
+    info: str | None = None
+    vendor_error_code: str | None = None
+
+
+_PHASES = {
+    ConnectorStatus.AVAILABLE: (Phase.AVAILABLE, OcpiEvseStatus.AVAILABLE),
+    ConnectorStatus.PREPARING: (Phase.PREPARING, OcpiEvseStatus.CHARGING),
+    ConnectorStatus.CHARGING: (Phase.CHARGING, OcpiEvseStatus.CHARGING),
+    # The domain has one suspended phase: a session runs and no energy flows.
+    ConnectorStatus.SUSPENDED_EVSE: (Phase.SUSPENDED_EV, OcpiEvseStatus.CHARGING),
+    ConnectorStatus.SUSPENDED_EV: (Phase.SUSPENDED_EV, OcpiEvseStatus.CHARGING),
+    # OCPP's Finishing: the transaction has stopped, the cable is still in.
+    ConnectorStatus.FINISHING: (Phase.FINISHED, OcpiEvseStatus.CHARGING),
+    ConnectorStatus.RESERVED: (Phase.AVAILABLE, OcpiEvseStatus.RESERVED),
+    ConnectorStatus.UNAVAILABLE: (Phase.AVAILABLE, OcpiEvseStatus.INOPERATIVE),
+    ConnectorStatus.FAULTED: (Phase.FAULTED, OcpiEvseStatus.OUTOFORDER),
+}
+
+_WHOLE = (ConnectorStatus.UNAVAILABLE, ConnectorStatus.FAULTED)
+
+
+@dataclass(frozen=True)
+class EvseState:
+    """What one connector's EVSE shows."""
+
+    phase: Phase
+    status: OcpiEvseStatus
+
+
+UNKNOWN = EvseState(Phase.STARTING, OcpiEvseStatus.UNKNOWN)
+"""A connector we have no report of, or whose charger is not connected."""
+
+
+@dataclass
+class ChargerStatus:
+    """The last report of each connector of one charger (0: the charger itself)."""
+
+    identity: str
+    connectors: dict[int, str]
+    """Declared connector id -> EVSE uid."""
+    online: bool = False
+    reports: dict[int, StatusReport] = field(default_factory=dict)
+
+    def take(self, report: StatusReport) -> bool:
+        """Keep ``report``; False if its connector is not declared (kept anyway)."""
+        self.reports[report.connector_id] = report
+        return report.connector_id == 0 or report.connector_id in self.connectors
+
+    def evse(self, connector_id: int) -> EvseState:
+        """The EVSE state of a declared connector."""
+        if not self.online:
+            return UNKNOWN
+        whole = self.reports.get(0)
+        if whole is not None and whole.status in _WHOLE:
+            return EvseState(*_PHASES[whole.status])
+        report = self.reports.get(connector_id)
+        return UNKNOWN if report is None else EvseState(*_PHASES[report.status])
+
+    def evses(self) -> dict[str, EvseState]:
+        """EVSE uid -> state, for every declared connector."""
+        return {uid: self.evse(cid) for cid, uid in self.connectors.items()}

@@ -1,0 +1,263 @@
+"""OCPP-J frames and schemas: the only module that imports ``ocpp`` (and jsonschema).
+
+What the ``ocpp`` package gives us: frame parsing (``unpack``), the frame classes
+that write CALL, CALLRESULT and CALLERROR, the OCPP JSON schemas and their
+draft-04 validators, and the 1.6 enums. What we add, because the package does
+not do it (``ocpp/messages.py``):
+
+* formats: the package validates with no format checker, so a ``date-time``
+  such as ``"yesterday"`` passes. We check ``date-time`` as RFC 3339 (with a
+  time offset, fractions allowed), the form OCPP-J requires;
+* error codes in the version's own spelling: 1.6 says ``FormationViolation``
+  and ``OccurenceConstraintViolation`` (sic), where the package answers with
+  2.0.1's ``FormatViolation``;
+* a frame that is not a CALL, CALLRESULT or CALLERROR still yields its unique
+  id when it has one, so that the charger gets a CALLERROR it can match;
+* one error per message, the schema error that best explains it, described
+  by its field path without the value (an idTag is a card uid, never logged).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from functools import cache
+from typing import Any
+
+import jsonschema
+import jsonschema.exceptions
+from ocpp import exceptions as ocpp_exceptions
+from ocpp import messages
+from ocpp.v16 import enums as v16_enums
+
+from edge.config.ocpp import OcppProtocol
+
+_LIBRARY_VERSION: dict[str, str] = {"ocpp1.6": "1.6"}
+
+MAX_UNIQUE_ID = 36
+
+
+class ErrorCode(StrEnum):
+    """OCPP-J 1.6 CALLERROR codes, spelled as the standard spells them."""
+
+    NOT_IMPLEMENTED = "NotImplemented"
+    """The action is not known to us."""
+    NOT_SUPPORTED = "NotSupported"
+    """The action is known to the version but we do not support it."""
+    INTERNAL_ERROR = "InternalError"
+    PROTOCOL_ERROR = "ProtocolError"
+    """The payload is incomplete (a required field is missing)."""
+    SECURITY_ERROR = "SecurityError"
+    FORMATION_VIOLATION = "FormationViolation"
+    """Not a well-formed frame or payload (1.6's spelling)."""
+    PROPERTY_CONSTRAINT_VIOLATION = "PropertyConstraintViolation"
+    """A field has a value it may not have (enum, format, range, pattern)."""
+    OCCURENCE_CONSTRAINT_VIOLATION = "OccurenceConstraintViolation"
+    """Too few or too many items (1.6's spelling, one "r")."""
+    TYPE_CONSTRAINT_VIOLATION = "TypeConstraintViolation"
+    """A field has the wrong type, or a string is longer than its type allows."""
+    GENERIC_ERROR = "GenericError"
+
+
+@dataclass(frozen=True)
+class IncomingCall:
+    """A CALL: ``[2, uniqueId, action, payload]`` (payload not yet validated)."""
+
+    unique_id: str
+    action: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class IncomingResult:
+    """A CALLRESULT: ``[3, uniqueId, payload]``."""
+
+    unique_id: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class IncomingError:
+    """A CALLERROR: ``[4, uniqueId, errorCode, errorDescription, errorDetails]``."""
+
+    unique_id: str
+    code: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Garbled:
+    """A text frame we cannot take; answered if it had a unique id."""
+
+    unique_id: str | None
+    """None: no id to answer to (not JSON, not an array, unknown type number)."""
+    code: ErrorCode
+    reason: str
+
+
+Frame = IncomingCall | IncomingResult | IncomingError | Garbled
+
+
+@dataclass(frozen=True)
+class Violation:
+    """Why a payload breaks its schema, as the CALLERROR we answer with."""
+
+    code: ErrorCode
+    reason: str
+
+
+def _unique_id_of(text: str) -> str | None:
+    try:
+        raw = json.loads(text)
+    except ValueError:
+        return None
+    if isinstance(raw, list) and len(raw) >= 2 and isinstance(raw[1], str):
+        return raw[1][:MAX_UNIQUE_ID]
+    return None
+
+
+def parse(text: str) -> Frame:
+    """The frame ``text`` is, or why it is none."""
+    try:
+        msg = messages.unpack(text)
+    except ocpp_exceptions.FormatViolationError:
+        return Garbled(None, ErrorCode.FORMATION_VIOLATION, "not valid JSON")
+    except ocpp_exceptions.PropertyConstraintViolationError:
+        return Garbled(None, ErrorCode.FORMATION_VIOLATION, "unknown message type")
+    except ocpp_exceptions.OCPPError:
+        return Garbled(
+            _unique_id_of(text),
+            ErrorCode.FORMATION_VIOLATION,
+            "not an OCPP-J frame [type, uniqueId, ...] with its elements",
+        )
+    uid = msg.unique_id
+    if not isinstance(uid, str) or not 0 < len(uid) <= MAX_UNIQUE_ID:
+        return Garbled(
+            None, ErrorCode.FORMATION_VIOLATION, "uniqueId is not a string of 1-36"
+        )
+    if isinstance(msg, messages.Call):
+        if not isinstance(msg.action, str):
+            return Garbled(uid, ErrorCode.FORMATION_VIOLATION, "action is no string")
+        if not isinstance(msg.payload, dict):
+            return Garbled(
+                uid, ErrorCode.FORMATION_VIOLATION, "the payload is not an object"
+            )
+        return IncomingCall(uid, msg.action, msg.payload)
+    if isinstance(msg, messages.CallResult):
+        if not isinstance(msg.payload, dict):
+            return Garbled(
+                uid, ErrorCode.FORMATION_VIOLATION, "the payload is not an object"
+            )
+        return IncomingResult(uid, msg.payload)
+    return IncomingError(uid, str(msg.error_code), str(msg.error_description))
+
+
+def _date_time(value: object) -> bool:
+    """RFC 3339 date-time (what OCPP-J's ``date-time`` means); non-strings pass."""
+    if not isinstance(value, str):
+        return True
+    if _RFC3339.fullmatch(value) is None:
+        return False
+    datetime.fromisoformat(value.upper().replace("Z", "+00:00"))  # ValueError
+    return True
+
+
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
+)
+_FORMATS = jsonschema.FormatChecker(formats=())
+_FORMATS.checks("date-time", raises=ValueError)(_date_time)
+
+_CODES = {
+    "type": ErrorCode.TYPE_CONSTRAINT_VIOLATION,
+    "maxLength": ErrorCode.TYPE_CONSTRAINT_VIOLATION,
+    "required": ErrorCode.PROTOCOL_ERROR,
+    "additionalProperties": ErrorCode.FORMATION_VIOLATION,
+    "minItems": ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION,
+    "maxItems": ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION,
+    "uniqueItems": ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION,
+    "enum": ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+    "format": ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+    "minimum": ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+    "maximum": ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+    "pattern": ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+    "multipleOf": ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+}
+
+
+def _describe(error: jsonschema.exceptions.ValidationError) -> str:
+    where = "/".join(str(p) for p in error.absolute_path) or "payload"
+    rule, bound = error.validator, error.validator_value
+    match rule:
+        case "required":
+            missing = [k for k in bound if k not in error.instance]
+            return f"{where}: {', '.join(missing)} missing"
+        case "additionalProperties":
+            extra = sorted(
+                set(error.instance) - set(error.schema.get("properties", {}))
+            )
+            return f"{where}: unknown field {', '.join(extra)}"
+        case "format":
+            return f"{where}: not a {bound} (RFC 3339, with an offset or Z)"
+        case "enum":
+            return f"{where}: not one of {', '.join(map(str, bound))}"
+        case "type" | "maxLength" | "minimum" | "maximum" | "minItems" | "maxItems":
+            return f"{where}: {rule} is {bound}"
+        case _:
+            return f"{where}: breaks the schema's {rule}"
+
+
+@cache
+def _validator(protocol: OcppProtocol, action: str, result: bool) -> Any | None:
+    kind = messages.MessageType.CallResult if result else messages.MessageType.Call
+    try:
+        base = messages.get_validator(kind, action, _LIBRARY_VERSION[protocol])
+    except OSError:
+        return None
+    return base.evolve(format_checker=_FORMATS)
+
+
+def has_schema(protocol: OcppProtocol, action: str) -> bool:
+    """Whether ``action`` is a request of this version (it has a schema)."""
+    return re.fullmatch(r"[A-Za-z0-9]{1,64}", action) is not None and (
+        _validator(protocol, action, False) is not None
+    )
+
+
+def check(
+    protocol: OcppProtocol, action: str, payload: dict[str, Any], *, result: bool
+) -> Violation | None:
+    """Why ``payload`` breaks the request (or result) schema of ``action``, if so."""
+    if not has_schema(protocol, action):
+        return Violation(ErrorCode.NOT_IMPLEMENTED, f"{action} is not an action")
+    validator = _validator(protocol, action, result)
+    if validator is None:  # a request schema without its result's: none in 1.6
+        return Violation(ErrorCode.NOT_IMPLEMENTED, f"{action} has no result schema")
+    best = jsonschema.exceptions.best_match(validator.iter_errors(payload))
+    if best is None:
+        return None
+    code = _CODES.get(best.validator, ErrorCode.FORMATION_VIOLATION)
+    return Violation(code, _describe(best))
+
+
+def call_frame(unique_id: str, action: str, payload: dict[str, Any]) -> str:
+    """``[2, uniqueId, action, payload]`` as text."""
+    return str(messages.Call(unique_id, action, payload).to_json())
+
+
+def result_frame(unique_id: str, payload: dict[str, Any]) -> str:
+    """``[3, uniqueId, payload]`` as text."""
+    return str(messages.CallResult(unique_id, payload).to_json())
+
+
+def error_frame(unique_id: str, code: ErrorCode, description: str) -> str:
+    """``[4, uniqueId, errorCode, errorDescription, {}]`` as text."""
+    return str(messages.CallError(unique_id, code.value, description, {}).to_json())
+
+
+V16_CHARGE_POINT_STATUSES = frozenset(s.value for s in v16_enums.ChargePointStatus)
+V16_ERROR_CODES = frozenset(s.value for s in v16_enums.ChargePointErrorCode)
+V16_REGISTRATION_STATUSES = frozenset(s.value for s in v16_enums.RegistrationStatus)

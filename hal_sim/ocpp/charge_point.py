@@ -1,0 +1,123 @@
+"""A simulated OCPP 1.6J charge point: the simulator's importer of ``ocpp``.
+
+The client side of the ``ocpp`` package (``ocpp.v16.ChargePoint``) over a
+:class:`hal_sim.ocpp.link.RawLink`: boot, heartbeat and status notifications,
+as a real charger sends them. A CALLERROR from the central system is raised as
+:class:`CallRefused` with its code; ``run`` reads the central system's frames
+until the link closes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from ocpp.exceptions import OCPPError
+from ocpp.v16 import ChargePoint, call
+
+from edge.model.clock import Clock
+from hal_sim.ocpp.link import LinkLost, RawLink
+
+log = logging.getLogger(__name__)
+
+
+class CallRefused(Exception):
+    """The central system answered a call with a CALLERROR."""
+
+    def __init__(self, code: str, description: str) -> None:
+        super().__init__(f"{code}: {description}")
+        self.code = code
+        self.description = description
+
+
+@dataclass(frozen=True)
+class Boot:
+    """The central system's answer to BootNotification."""
+
+    status: str
+    interval_s: int
+    current_time: datetime
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class SimChargePoint:
+    """One simulated 1.6J charge point on an open link."""
+
+    def __init__(
+        self,
+        identity: str,
+        link: RawLink,
+        clock: Clock,
+        *,
+        vendor: str = "hal_sim",
+        model: str = "SimCharger",
+        response_timeout_s: float = 30.0,
+    ) -> None:
+        self.identity = identity
+        self.link = link
+        self._clock = clock
+        self._vendor = vendor
+        self._model = model
+        self._cp = ChargePoint(
+            identity,
+            link,
+            response_timeout=clock.to_wall(response_timeout_s),
+            logger=log,
+        )
+
+    async def run(self) -> LinkLost:
+        """Answer the central system's frames until the link closes; how it did."""
+        try:
+            await self._cp.start()
+        except LinkLost as lost:
+            return lost
+        raise AssertionError("ocpp's ChargePoint.start() returned")  # pragma: no cover
+
+    async def _call(self, payload: object) -> object:
+        try:
+            return await self._cp.call(payload, suppress=False)
+        except OCPPError as exc:
+            raise CallRefused(str(exc.code), str(exc.description)) from exc
+
+    async def boot(self, firmware_version: str = "1.0.0") -> Boot:
+        """Send BootNotification."""
+        answer: object = await self._call(
+            call.BootNotification(
+                charge_point_model=self._model,
+                charge_point_vendor=self._vendor,
+                firmware_version=firmware_version,
+            )
+        )
+        status, interval, now = (
+            getattr(answer, "status"),  # noqa: B009 - the package's answers are untyped
+            getattr(answer, "interval"),  # noqa: B009
+            getattr(answer, "current_time"),  # noqa: B009
+        )
+        return Boot(str(status), int(interval), _time(str(now)))
+
+    async def heartbeat(self) -> datetime:
+        """Send Heartbeat; the central system's time."""
+        answer: object = await self._call(call.Heartbeat())
+        return _time(str(getattr(answer, "current_time")))  # noqa: B009
+
+    async def status(
+        self,
+        connector_id: int,
+        status: str,
+        error_code: str = "NoError",
+        timestamp: datetime | None = None,
+    ) -> None:
+        """Send StatusNotification for a connector (0: the charge point)."""
+        moment = self._clock.utcnow() if timestamp is None else timestamp
+        await self._call(
+            call.StatusNotification(
+                connector_id=connector_id,
+                error_code=error_code,
+                status=status,
+                timestamp=moment.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            )
+        )

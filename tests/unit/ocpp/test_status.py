@@ -1,0 +1,53 @@
+"""StatusNotification reports mapped to the EVSE vocabulary (edge.ocpp.status)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from edge.evse.states import OcpiEvseStatus, Phase
+from edge.ocpp.status import UNKNOWN, ChargerStatus, ConnectorStatus, StatusReport
+
+NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
+
+
+def _report(connector: int, status: ConnectorStatus) -> StatusReport:
+    return StatusReport(connector, status, "NoError", None, NOW)
+
+
+@pytest.mark.parametrize(
+    ("status", "phase", "evse"),
+    [
+        (ConnectorStatus.AVAILABLE, Phase.AVAILABLE, OcpiEvseStatus.AVAILABLE),
+        (ConnectorStatus.PREPARING, Phase.PREPARING, OcpiEvseStatus.CHARGING),
+        (ConnectorStatus.CHARGING, Phase.CHARGING, OcpiEvseStatus.CHARGING),
+        (ConnectorStatus.SUSPENDED_EV, Phase.SUSPENDED_EV, OcpiEvseStatus.CHARGING),
+        (ConnectorStatus.SUSPENDED_EVSE, Phase.SUSPENDED_EV, OcpiEvseStatus.CHARGING),
+        (ConnectorStatus.FINISHING, Phase.FINISHED, OcpiEvseStatus.CHARGING),
+        (ConnectorStatus.RESERVED, Phase.AVAILABLE, OcpiEvseStatus.RESERVED),
+        (ConnectorStatus.UNAVAILABLE, Phase.AVAILABLE, OcpiEvseStatus.INOPERATIVE),
+        (ConnectorStatus.FAULTED, Phase.FAULTED, OcpiEvseStatus.OUTOFORDER),
+    ],
+)
+def test_each_status(status, phase, evse):
+    charger = ChargerStatus("CP", {1: "E1"}, online=True)
+    assert charger.take(_report(1, status))
+    assert (charger.evse(1).phase, charger.evse(1).status) == (phase, evse)
+
+
+def test_connector_zero_unavailable_or_faulted_holds_for_all():
+    charger = ChargerStatus("CP", {1: "E1", 2: "E2"}, online=True)
+    charger.take(_report(1, ConnectorStatus.CHARGING))
+    charger.take(_report(0, ConnectorStatus.AVAILABLE))
+    assert charger.evses()["E1"].phase is Phase.CHARGING
+    assert charger.evses()["E2"] == UNKNOWN
+    charger.take(_report(0, ConnectorStatus.FAULTED))
+    assert {s.status for s in charger.evses().values()} == {OcpiEvseStatus.OUTOFORDER}
+
+
+def test_offline_is_unknown_and_undeclared_connectors_are_flagged():
+    charger = ChargerStatus("CP", {1: "E1"}, online=False)
+    assert not charger.take(_report(3, ConnectorStatus.AVAILABLE))
+    assert charger.take(_report(1, ConnectorStatus.AVAILABLE))
+    assert charger.evse(1) == UNKNOWN

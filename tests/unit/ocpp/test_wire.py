@@ -1,0 +1,148 @@
+"""Frames and schemas (edge.ocpp.wire): parsing, 1.6 error codes, date-time formats."""
+
+from __future__ import annotations
+
+import pytest
+
+from edge.ocpp import wire
+from edge.ocpp.status import ConnectorStatus
+
+STATUS = {"connectorId": 1, "errorCode": "NoError", "status": "Available"}
+
+
+def test_frames_parse_into_their_kinds():
+    assert wire.parse('[2,"a","Heartbeat",{}]') == wire.IncomingCall(
+        "a", "Heartbeat", {}
+    )
+    assert wire.parse('[3,"a",{"x":1}]') == wire.IncomingResult("a", {"x": 1})
+    assert wire.parse('[4,"a","NotSupported","no",{}]') == wire.IncomingError(
+        "a", "NotSupported", "no"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "unique_id"),
+    [
+        ("{nope", None),
+        ("{}", None),
+        ("[]", None),
+        ('[9,"a",{}]', None),
+        ('[2,"a","Heartbeat"]', "a"),
+        ('[2,"a","Heartbeat",[]]', "a"),
+        ('[3,"a",[]]', "a"),
+        ('[2,7,"Heartbeat",{}]', None),
+        ('[2,"' + "x" * 37 + '","Heartbeat",{}]', None),
+        ('[2,"a",5,{}]', "a"),
+    ],
+)
+def test_garbled_frames_keep_their_id_when_they_have_one(text, unique_id):
+    frame = wire.parse(text)
+    assert isinstance(frame, wire.Garbled)
+    assert frame.unique_id == unique_id
+    assert frame.code is wire.ErrorCode.FORMATION_VIOLATION
+
+
+def test_error_codes_are_spelled_as_16_spells_them():
+    assert wire.ErrorCode.FORMATION_VIOLATION == "FormationViolation"
+    assert (
+        wire.ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION == "OccurenceConstraintViolation"
+    )
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "2026-03-02T06:04:27Z",
+        "2026-03-02T06:04:27.123456Z",
+        "2026-03-02T07:04:27+01:00",
+        "2026-03-02t06:04:27z",
+    ],
+)
+def test_rfc3339_date_times_pass(stamp):
+    payload = {**STATUS, "timestamp": stamp}
+    assert wire.check("ocpp1.6", "StatusNotification", payload, result=False) is None
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "yesterday",
+        "2026-03-02T06:04:27",
+        "2026-03-02 06:04:27Z",
+        "2026-13-02T06:04:27Z",
+        "2026-02-30T06:04:27Z",
+        "2026-03-02T25:04:27Z",
+        "2026-03-02",
+    ],
+)
+def test_other_date_times_are_property_violations(stamp):
+    payload = {**STATUS, "timestamp": stamp}
+    v = wire.check("ocpp1.6", "StatusNotification", payload, result=False)
+    assert v == wire.Violation(
+        wire.ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+        "timestamp: not a date-time (RFC 3339, with an offset or Z)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("payload", "code", "reason"),
+    [
+        ({**STATUS, "connectorId": "1"}, "TypeConstraintViolation", "connectorId"),
+        (
+            {**STATUS, "info": "x" * 51},
+            "TypeConstraintViolation",
+            "info: maxLength is 50",
+        ),
+        (
+            {"connectorId": 1, "status": "Available"},
+            "ProtocolError",
+            "errorCode missing",
+        ),
+        ({**STATUS, "extra": 1}, "FormationViolation", "unknown field extra"),
+        (
+            {**STATUS, "status": "Broken"},
+            "PropertyConstraintViolation",
+            "status: not one",
+        ),
+    ],
+)
+def test_schema_violations_name_the_field_and_the_code(payload, code, reason):
+    v = wire.check("ocpp1.6", "StatusNotification", payload, result=False)
+    assert v is not None
+    assert v.code == code
+    assert reason in v.reason
+
+
+def test_reasons_do_not_carry_the_value():
+    v = wire.check(
+        "ocpp1.6", "Authorize", {"idTag": "04A1B2C3D4E5F6A7B8C9D0"}, result=False
+    )
+    assert v is not None
+    assert "04A1B2C3" not in v.reason
+
+
+def test_unknown_actions_are_not_implemented():
+    for action in ("Teleport", "../../etc/passwd", ""):
+        v = wire.check("ocpp1.6", action, {}, result=False)
+        assert v is not None
+        assert v.code is wire.ErrorCode.NOT_IMPLEMENTED
+
+
+def test_results_are_checked_against_their_own_schema():
+    good = {"status": "Accepted", "currentTime": "2026-03-02T06:04:27Z", "interval": 60}
+    assert wire.check("ocpp1.6", "BootNotification", good, result=True) is None
+    bad = {**good, "currentTime": "now"}
+    assert wire.check("ocpp1.6", "BootNotification", bad, result=True) is not None
+
+
+def test_our_status_enum_is_the_packages():
+    assert {s.value for s in ConnectorStatus} == wire.V16_CHARGE_POINT_STATUSES
+
+
+def test_frames_we_write():
+    assert wire.call_frame("a", "Heartbeat", {}) == '[2,"a","Heartbeat",{}]'
+    assert wire.result_frame("a", {}) == '[3,"a",{}]'
+    assert (
+        wire.error_frame("a", wire.ErrorCode.NOT_SUPPORTED, "no")
+        == '[4,"a","NotSupported","no",{}]'
+    )
