@@ -12,17 +12,17 @@ what its backing directory kept; three in ten cuts keep a random half of the
 unsynced pages, as a disk that had written part of its cache back), ``PRAGMA
 integrity_check`` runs on what survived, and the controller starts again on it.
 
-How many cuts: 60 by default, on a day of 7 visits per EVSE (28); the day is
-as long as the cuts take (about one visit slot per 9 cuts), so every cut falls
-in the day. 60 cuts still reach every phase of a session's life, each many
-times: 12 during start-up (opening the file, recovering the WAL, re-sending
-the outbox), the rest at random instants of 4 EVSEs' visits (idle, card
-swiped and the start being committed, charging with checkpoints, the stop and
-its CDR being committed, delivery to the eMSP in flight); the figures line
-counts the cuts that found a session open in what survived and the controller
-lives that committed a start or a stop before they were cut; 2 cuts kill the
-layer itself, about 18 keep half the unsynced pages. The full run of the last
-session (200 cuts, 22 visits per EVSE, about 5 minutes) is one command::
+How many cuts: 60 by default, on a day of 6 visits per EVSE (24); the day is
+about as long as the cuts take (one visit slot per 10 cuts). 60 cuts still
+reach every phase of a session's life, each many times: 12 during start-up
+(opening the file, recovering the WAL, re-sending the outbox), the rest at
+random instants of 4 EVSEs' visits (idle, card swiped and the start being
+committed, charging with checkpoints, the stop and its CDR being committed,
+delivery to the eMSP in flight); the figures line counts the cuts that found a
+session open in what survived and the controller lives that committed a start
+or a stop before they were cut; 2 cuts kill the layer itself, some 3 in 10 of
+the others keep half the unsynced pages. The long run (200 cuts, 20 visits per
+EVSE, about 4-5 minutes) is one command::
 
     EDGE_POWERCUT_CUTS=200 .venv/bin/python -m pytest tests/powercut/test_power_cut.py
 
@@ -70,10 +70,11 @@ PARTIAL = 0.3
 DURING_START = 0.2
 """Share of cuts at an instant of start-up (opening, recovering the WAL)."""
 EVSES = 4
-VISITS = math.ceil(CUTS * 22 / 200)
-"""Per EVSE, 58 site minutes apart (11.6 s of wall time at x300): a day about
-as long as the cuts take on a busy 2-core machine (1.3-1.8 s a cut): 22 for
-200 cuts, 7 for 60."""
+VISITS = max(1, round(CUTS / 10))
+"""Per EVSE, 58 site minutes apart (11.6 s of wall time at x300), one per 10
+cuts: a day about as long as the cuts take at 1.1 s a cut (0.85-1.0 s on a
+quiet 2-core machine; on a busy one the last cuts fall after the day, on an
+idle site): 6 for 60 cuts, 20 for 200."""
 CHARGED_SHARE = 40 / 88
 """At least this share of the visits took energy (40 of 88 for 200 cuts): the
 cuts did not keep the day from charging, so the checks are about something."""
