@@ -29,7 +29,7 @@ from edge.ocpp.calls.outgoing import OutgoingCalls
 from edge.ocpp.handlers.refusal import PayloadRefused
 from edge.ocpp.handlers.v16 import KNOWN_UNSUPPORTED, Handler, V16Handlers
 from edge.ocpp.link import Link, LinkClosed
-from edge.ocpp.status import ChargerStatus
+from edge.ocpp.status import ChargerStatus, EvseState
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +208,17 @@ class CentralSystem:
         }
         self.connections: dict[str, ChargerConnection] = {}
 
+    def on_change(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback(evse uid)`` after each change of what an EVSE shows."""
+        for status in self.status.values():
+            status.changed = callback
+
+    def evses(self) -> dict[str, EvseState]:
+        """What every declared connector's EVSE shows now."""
+        return {
+            uid: state for s in self.status.values() for uid, state in s.evses().items()
+        }
+
     def admit(self, path: str, authorization: str | None) -> handshake.Verdict:
         """Whether a handshake may proceed; each refusal is logged with its reason."""
         verdict = handshake.admit(self.declared, path, authorization)
@@ -244,12 +255,12 @@ class CentralSystem:
                 "OCPP %s: a new connection replaces the open one", charger.identity
             )
             await old.link.close(CLOSE_REPLACED, "replaced by a new connection")
-        status.online = True
+        status.set_online(True)
         log.info("OCPP %s connected (%s)", charger.identity, charger.protocol)
         try:
             await connection.run()
         finally:
             if self.connections.get(charger.identity) is connection:
                 del self.connections[charger.identity]
-                status.online = False
+                status.set_online(False)
                 log.info("OCPP %s disconnected", charger.identity)

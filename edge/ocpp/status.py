@@ -9,6 +9,7 @@ is not connected shows UNKNOWN. Pure: no IO, the time of receipt is given.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -83,11 +84,30 @@ class ChargerStatus:
     """Declared connector id -> EVSE uid."""
     online: bool = False
     reports: dict[int, StatusReport] = field(default_factory=dict)
+    changed: Callable[[str], None] = lambda _uid: None
+    """Called with an EVSE uid after what it shows may have changed."""
 
     def take(self, report: StatusReport) -> bool:
         """Keep ``report``; False if its connector is not declared (kept anyway)."""
         self.reports[report.connector_id] = report
-        return report.connector_id == 0 or report.connector_id in self.connectors
+        if report.connector_id == 0:
+            self._tell(list(self.connectors.values()))
+            return True
+        uid = self.connectors.get(report.connector_id)
+        if uid is None:
+            return False
+        self._tell([uid])
+        return True
+
+    def set_online(self, online: bool) -> None:
+        """The charger connected (True) or its connection closed (False)."""
+        if online != self.online:
+            self.online = online
+            self._tell(list(self.connectors.values()))
+
+    def _tell(self, uids: list[str]) -> None:
+        for uid in uids:
+            self.changed(uid)
 
     def evse(self, connector_id: int) -> EvseState:
         """The EVSE state of a declared connector."""

@@ -4,17 +4,25 @@ The client side of the ``ocpp`` package (``ocpp.v16.ChargePoint``) over a
 :class:`hal_sim.ocpp.link.RawLink`: boot, heartbeat and status notifications,
 as a real charger sends them. A CALLERROR from the central system is raised as
 :class:`CallRefused` with its code; ``run`` reads the central system's frames
-until the link closes.
+until the link closes, and answers its calls with the package's ``@on``
+handlers (GetLocalListVersion, ChangeAvailability; the package answers the rest
+with a CALLERROR). Fault injection: ``hold_answers()`` keeps every answer back
+until ``release_answers()``, as a charger that answers too late.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from ocpp.exceptions import OCPPError
-from ocpp.v16 import ChargePoint, call
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint, call, call_result
+from ocpp.v16.enums import Action
 
 from edge.model.clock import Clock
 from hal_sim.ocpp.link import LinkLost, RawLink
@@ -44,6 +52,50 @@ def _time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+@dataclass
+class ChargerState:
+    """What the central system set on the simulated charger."""
+
+    local_list_version: int = 0
+    inoperative: set[int] = field(default_factory=set)
+    """Connectors (0: all) made Inoperative by ChangeAvailability."""
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.gate.set()
+
+
+_F = TypeVar("_F", bound=Callable[..., Awaitable[object]])
+
+
+def _handles(action: str) -> Callable[[_F], _F]:
+    """The package's ``@on``, typed."""
+    decorator: Callable[[_F], _F] = on(action)
+    return decorator
+
+
+class _Client(ChargePoint):  # type: ignore[misc]  # the package is untyped
+    def __init__(self, state: ChargerState, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.state = state
+
+    @_handles(Action.get_local_list_version)
+    async def _list_version(self) -> object:
+        await self.state.gate.wait()
+        return call_result.GetLocalListVersion(
+            list_version=self.state.local_list_version
+        )
+
+    @_handles(Action.change_availability)
+    async def _availability(self, connector_id: int, type: str) -> object:
+        await self.state.gate.wait()
+        if type == "Inoperative":
+            self.state.inoperative.add(connector_id)
+        else:
+            self.state.inoperative.discard(connector_id)
+        return call_result.ChangeAvailability(status="Accepted")
+
+
 class SimChargePoint:
     """One simulated 1.6J charge point on an open link."""
 
@@ -62,7 +114,9 @@ class SimChargePoint:
         self._clock = clock
         self._vendor = vendor
         self._model = model
-        self._cp = ChargePoint(
+        self.state = ChargerState()
+        self._cp = _Client(
+            self.state,
             identity,
             link,
             response_timeout=clock.to_wall(response_timeout_s),
@@ -76,6 +130,25 @@ class SimChargePoint:
         except LinkLost as lost:
             return lost
         raise AssertionError("ocpp's ChargePoint.start() returned")  # pragma: no cover
+
+    def hold_answers(self) -> None:
+        """Keep every answer to the central system's calls back from now on."""
+        self.state.gate.clear()
+
+    def release_answers(self) -> None:
+        """Send the answers held back, and answer at once again."""
+        self.state.gate.set()
+
+    async def keep_alive(
+        self, interval_s: float, beat: Callable[[datetime], None] = lambda _: None
+    ) -> None:
+        """Send a Heartbeat every ``interval_s`` site seconds (until cancelled).
+
+        ``beat`` gets the central system's time from each answer.
+        """
+        while True:
+            await self._clock.sleep(interval_s)
+            beat(await self.heartbeat())
 
     async def _call(self, payload: object) -> object:
         try:

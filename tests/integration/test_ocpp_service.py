@@ -1,0 +1,98 @@
+"""The central system as a service, with hal_sim's 1.6J charge point (ocpp client)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from edge.evse.states import OcpiEvseStatus
+from edge.model.clock import ScaledClock, SystemClock
+from edge.ocpp.calls.outgoing import Answered, TimedOut
+from edge.ocpp.declared import OcppConfigError
+from edge.ocpp.service import OcppService
+from hal_sim.ocpp.charge_point import SimChargePoint
+from hal_sim.ocpp.link import open_link
+from tests.integration.ocpp_rig import PASSWORD, section
+
+
+async def _served(cfg):
+    service = OcppService(cfg, SystemClock())
+    bound: asyncio.Future = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(service.run(bound.set_result))
+    return service, await bound, task
+
+
+async def test_the_charger_answers_our_calls_and_a_late_answer_is_dropped(tmp_path):
+    service, srv, serving = await _served(section(tmp_path))
+    changes: list[str] = []
+    service.central.on_change(changes.append)
+    link = await open_link(srv.url("127.0.0.1", "CP001"), "CP001", PASSWORD.encode())
+    cp = SimChargePoint("CP001", link, SystemClock())
+    run = asyncio.create_task(cp.run())
+    assert (await cp.boot()).status == "Accepted"
+    await cp.status(2, "Preparing")
+    assert changes[-1] == "CP001-2"
+    assert service.central.evses()["CP001-2"].status is OcpiEvseStatus.CHARGING
+
+    calls = service.central.connections["CP001"].calls
+    cp.state.local_list_version = 4
+    assert await calls.call("GetLocalListVersion", {}, 30) == Answered(
+        {"listVersion": 4}
+    )
+
+    cp.hold_answers()
+    late = await calls.call(
+        "ChangeAvailability", {"connectorId": 1, "type": "Inoperative"}, 0.05
+    )
+    assert late == TimedOut(0.05, sent=True)
+    cp.state.local_list_version = 5
+    pending = asyncio.create_task(calls.call("GetLocalListVersion", {}, 30))
+    cp.release_answers()  # the late ChangeAvailability answer goes first
+    assert await pending == Answered({"listVersion": 5})
+    assert calls.discarded == 1
+    assert cp.state.inoperative == {1}
+
+    await link.close()
+    await run
+    serving.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await serving
+    assert service.central.evses()["CP001-2"].status is OcpiEvseStatus.UNKNOWN
+    assert changes.count("CP001-1") >= 2  # online, then offline
+
+
+async def test_heartbeats_on_the_site_clock(tmp_path):
+    _, srv, serving = await _served(section(tmp_path))
+    before = datetime.now(UTC) - timedelta(seconds=1)  # the wire has ms
+    clock = ScaledClock(speed=1000.0, start=datetime(2026, 3, 2, tzinfo=UTC))
+    link = await open_link(srv.url("127.0.0.1", "CP002"), "CP002")
+    cp = SimChargePoint("CP002", link, clock)
+    run = asyncio.create_task(cp.run())
+    beats: list[datetime] = []
+    three = asyncio.Event()
+
+    def beat(at: datetime) -> None:
+        beats.append(at)
+        if len(beats) == 3:
+            three.set()
+
+    alive = asyncio.create_task(cp.keep_alive(120, beat))
+    await three.wait()
+    alive.cancel()
+    assert beats == sorted(beats)  # the central system's own (wall) time
+    assert before <= beats[0]
+    assert beats[-1] <= datetime.now(UTC)
+    await link.close()
+    await run
+    serving.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await serving
+
+
+def test_a_readable_password_file_stops_the_start(tmp_path):
+    cfg = section(tmp_path)
+    (tmp_path / "cp001.password").chmod(0o644)
+    with pytest.raises(OcppConfigError, match="every user may read it"):
+        OcppService(cfg, SystemClock())
