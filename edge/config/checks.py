@@ -131,5 +131,7 @@ def cross_check(
         )
     if config.ocpi is not None and config.ocpi.enabled:
         problems += config.ocpi.transport_problems()
+    if config.ocpp is not None:
+        problems += config.ocpp.site_problems(seen_uids)
     problems += value_problems(config)
     return problems

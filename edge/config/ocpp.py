@@ -13,6 +13,7 @@ same PEM pair the OCPI server can use) and every charger a password, unless
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -52,6 +53,9 @@ class OcppConnector(_Model):
     """The charger's connectorId (1..N; 0 is the charger as a whole)."""
     evse_uid: EvseUid
     """The OCPI EVSE uid this connector is, unique on the site."""
+    max_current_a: Annotated[int, Field(ge=6, le=80)] = 32
+    """The most it may offer, per phase (what a charging profile may ask)."""
+    phases: Literal[1, 3] = 3
 
 
 class OcppCharger(_Model):
@@ -130,6 +134,20 @@ class OcppSection(_Model):
                 "charger a password_file (mode 0600)"
             )
         return self
+
+    def site_problems(self, board_evses: Iterable[str]) -> list[tuple[str, str]]:
+        """(key path, message) where a connector's EVSE uid is a ``[[evse]]``'s."""
+        boards = set(board_evses)
+        return [
+            (
+                f"ocpp.charger[{i}].connector[{j}].evse_uid",
+                f"EVSE {conn.evse_uid!r} is also an [[evse]] of this site; "
+                "give the charger's connector its own uid",
+            )
+            for i, c in enumerate(self.charger)
+            for j, conn in enumerate(c.connector)
+            if conn.evse_uid in boards
+        ]
 
     def evse_uids(self) -> list[str]:
         """Every EVSE uid the chargers' connectors are."""

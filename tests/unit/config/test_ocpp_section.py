@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from edge.config.loader import ConfigError, parse_config
 from edge.config.schema import SiteConfig
 
 
@@ -74,3 +75,61 @@ def test_off_loopback_with_tls_and_passwords_or_insecure():
     }
     assert _site(secured).ocpp.tls  # type: ignore[union-attr]
     assert _site({"listen_host": "10.0.0.1", "insecure": True}).ocpp is not None
+
+
+SITE = """\
+[site]
+name = "t"
+
+[[bus]]
+id = "rs485"
+transport = "rtu"
+device = "/dev/ttyUSB0"
+
+[[evse]]
+uid = "E1"
+meter = { bus = "rs485", unit = 1, model = "eastron_sdm630" }
+board = { bus = "rs485", unit = 2, model = "evse_wb" }
+
+[ocpp]
+heartbeat_interval_s = 60
+
+[[ocpp.charger]]
+identity = "CP001"
+password_file = "/etc/edge/cp001.password"
+
+[[ocpp.charger.connector]]
+id = 1
+evse_uid = "CP001-1"
+max_current_a = 16
+phases = 1
+
+[[ocpp.charger.connector]]
+id = 2
+evse_uid = "%s"
+"""
+
+
+def test_a_site_file_with_chargers_beside_board_evses():
+    site = parse_config(SITE % "CP001-2")
+    assert site.ocpp is not None
+    connector = site.ocpp.charger[0].connector[0]
+    assert (connector.max_current_a, connector.phases) == (16, 1)
+    assert site.ocpp.charger[0].connector[1].max_current_a == 32
+
+
+def test_a_connector_may_not_be_a_board_evse():
+    with pytest.raises(ConfigError) as err:
+        parse_config(SITE % "E1")
+    (issue,) = err.value.issues
+    assert issue.path == "ocpp.charger[0].connector[1].evse_uid"
+    assert "also an [[evse]]" in issue.message
+    assert issue.line is not None
+
+
+def test_schema_errors_name_the_key():
+    with pytest.raises(ConfigError) as err:
+        parse_config(
+            SITE.replace("heartbeat_interval_s = 60", "heartbeat_interval_s = 1") % "X"
+        )
+    assert err.value.issues[0].path == "ocpp.heartbeat_interval_s"
