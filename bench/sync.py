@@ -47,8 +47,8 @@ from edge.model.session import Session, SessionStatus
 from edge.store import sessions as repo
 from edge.store.db import Database, open_sync
 from edge.store.outbox import stats
-from edge.uplink.ocpi.push.planner import PREREQUISITES
-from edge.uplink.ocpi.serve.http_server import serving
+from edge.uplink.ocpi.push import PREREQUISITES
+from edge.uplink.ocpi.serve import serving
 from edge.uplink.ocpi.service import OcpiUplink
 
 WEEK_END = datetime(2026, 3, 9, 0, 0, tzinfo=UTC)

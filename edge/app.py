@@ -29,8 +29,7 @@ from edge.mqtt.settings import MqttSettings
 from edge.mqtt.source import ControllerSource
 from edge.readiness import Readiness
 from edge.store.db import Database
-from edge.uplink.ocpi.pull.remote_auth import RemoteTokens
-from edge.uplink.ocpi.serve.commands_receiver import action_timeout_for
+from edge.uplink.ocpi.serve import action_timeout_for
 from edge.uplink.ocpi.service import OcpiUplink
 
 log = logging.getLogger(__name__)
@@ -181,7 +180,7 @@ class Site:
                     )
                 ),
             )
-            self.authorizer.use_remote(RemoteTokens(self.uplink))
+            self.authorizer.use_remote(self.uplink.remote_tokens())
         for ctl in self.controllers.values():
             ctl.on_change = lambda _ctl: self.uplink_wake.set()
         # MQTT: retained state, Home Assistant discovery and local commands.

@@ -23,7 +23,7 @@ from edge.model.clock import ScaledClock
 from edge.sim_uplink import play_outages, sim_uplink
 from edge.store.db import Database
 from edge.store.outbox import OutboxStats, expedite, stats
-from edge.uplink.ocpi.push.planner import PREREQUISITES
+from edge.uplink.ocpi.push import PREREQUISITES
 from hal_sim.backoffice.server import SimBackoffice
 from hal_sim.world import SimWorld
 

@@ -22,7 +22,7 @@ from edge.config.schema import SiteConfig
 def tariff_problem(config: SiteConfig, path: str) -> str | None:
     """Why the uplink would refuse the tariff file (None: it would load it)."""
     from edge.ocpi.party import Party
-    from edge.uplink.ocpi.service import UplinkConfigError, load_tariff
+    from edge.uplink.ocpi.site_context import UplinkConfigError, load_tariff
 
     try:
         load_tariff(path, Party(config.site.country_code, config.site.party_id))

@@ -100,7 +100,7 @@ def _section(
 
 def cmd_show(args: argparse.Namespace) -> int:
     """Print the stored credentials, tokens redacted."""
-    from edge.uplink.ocpi.registration.credentials import (
+    from edge.uplink.ocpi.registration import (
         CredentialsFileError,
         CredentialsStore,
         redact,
@@ -133,10 +133,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_set(args: argparse.Namespace) -> int:
     """Install a token C issued out of band."""
-    from edge.uplink.ocpi.registration.credentials import (
-        CredentialsStore,
-        OcpiCredentials,
-    )
+    from edge.uplink.ocpi.registration import CredentialsStore, OcpiCredentials
 
     found = _section(args)
     if found is None:
@@ -170,7 +167,7 @@ def cmd_set(args: argparse.Namespace) -> int:
 
 def cmd_delete(args: argparse.Namespace) -> int:
     """Forget the stored credentials (the backoffice is not told)."""
-    from edge.uplink.ocpi.registration.credentials import CredentialsStore
+    from edge.uplink.ocpi.registration import CredentialsStore
 
     found = _section(args)
     if found is None:
@@ -185,7 +182,7 @@ async def _handshake(
 ) -> int:
     from edge.model.clock import SystemClock
     from edge.store.db import Database
-    from edge.uplink.ocpi.client.failures import HandshakeError
+    from edge.uplink.ocpi.client import HandshakeError
     from edge.uplink.ocpi.service import OcpiUplink
 
     section = config.ocpi or OcpiSection()
@@ -223,7 +220,7 @@ async def _serving_ours(
     uplink: OcpiUplink, section: OcpiSection
 ) -> AsyncIterator[None]:
     """Serve our versions endpoints (the backoffice calls them back) for a block."""
-    from edge.uplink.ocpi.serve.http_server import serving
+    from edge.uplink.ocpi.serve import serving
 
     app, tls = uplink.server.app, uplink.tls.context if uplink.tls else None
     host, port = section.listen_host, section.listen_port
@@ -241,7 +238,7 @@ async def _rotate(config: SiteConfig, args: argparse.Namespace) -> int:
     """
     from edge.model.clock import SystemClock
     from edge.store.db import Database
-    from edge.uplink.ocpi.client.failures import HandshakeError
+    from edge.uplink.ocpi.client import HandshakeError
     from edge.uplink.ocpi.service import OcpiUplink
 
     section = config.ocpi or OcpiSection()

@@ -52,7 +52,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from edge.app import Site
     from edge.model.clock import Clock, ScaledClock, SystemClock
     from edge.store.db import Database, StoreError
-    from edge.uplink.ocpi.service import UplinkConfigError
+    from edge.uplink.ocpi.site_context import UplinkConfigError
 
     # The whole check first, the files it names included: a bad site file is a
     # report and exit 2, never a traceback, and no empty database is left behind.

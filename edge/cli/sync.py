@@ -63,7 +63,7 @@ def status_rows(st: OutboxStats) -> dict[str, object]:
 async def _stats(db_path: str) -> OutboxStats:
     from edge.store.db import Database
     from edge.store.outbox import stats
-    from edge.uplink.ocpi.push.planner import PREREQUISITES
+    from edge.uplink.ocpi.push import PREREQUISITES
 
     db = await Database.open(db_path)
     try:
@@ -112,9 +112,10 @@ async def _now(args: argparse.Namespace) -> int:
     from edge.model.clock import SystemClock
     from edge.store.db import Database
     from edge.store.outbox import stats
-    from edge.uplink.ocpi.push.planner import PREREQUISITES
-    from edge.uplink.ocpi.serve.http_server import serving
-    from edge.uplink.ocpi.service import OcpiUplink, UplinkConfigError
+    from edge.uplink.ocpi.push import PREREQUISITES
+    from edge.uplink.ocpi.serve import serving
+    from edge.uplink.ocpi.service import OcpiUplink
+    from edge.uplink.ocpi.site_context import UplinkConfigError
 
     config = load_site(args.config)
     config = None if config is None else apply_uplink_flags(config, args, False)

@@ -22,7 +22,7 @@ from edge.model.session import Session, SessionStatus
 from edge.store import sessions as repo
 from edge.store.db import Database
 from edge.store.outbox import OutboxStats, stats
-from edge.uplink.ocpi.push.planner import PREREQUISITES
+from edge.uplink.ocpi.push import PREREQUISITES
 from edge.uplink.ocpi.service import OcpiUplink
 from hal_sim.backoffice.server import SimBackoffice
 

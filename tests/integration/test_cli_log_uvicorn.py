@@ -3,7 +3,7 @@
 uvicorn installs handlers of its own (``log_config``), so redaction in one of ours
 would miss its lines. A real server with the access log on, a real request on a
 loopback socket; what uvicorn wrote to the process's stdout/stderr is searched.
-(uvicorn is imported here, beside :mod:`edge.uplink.ocpi.serve.http_server`, to
+(uvicorn is imported here, beside :mod:`edge.uplink.ocpi.serve.bounded_uvicorn`, to
 switch on the access log that the controller keeps off.)
 """
 
@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from edge.log import install_redaction
-from edge.uplink.ocpi.serve.http_server import bind
+from edge.uplink.ocpi.serve import bind
 
 UID = "0412AB00C3"
 

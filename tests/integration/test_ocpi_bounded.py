@@ -21,9 +21,8 @@ from pathlib import Path
 import pytest
 
 from edge.model.clock import SystemClock
-from edge.uplink.ocpi.serve import http_server as asgi
+from edge.uplink.ocpi.serve import Limits, bounded_uvicorn, serving
 from edge.uplink.ocpi.serve.answer import MAX_DEPTH
-from edge.uplink.ocpi.serve.http_server import Limits, serving
 from edge.uplink.ocpi.serve.routes import PREFIX, VERSION, CpoServer
 from tests.integration.ocpi_rig import T0, Rig, rig, until
 from tests.integration.raw_http import (
@@ -187,7 +186,7 @@ async def versions_ok(r: Rig) -> None:
 
 
 async def test_slowloris_is_dropped_after_the_header_timeout(tmp_path: Path, caplog):
-    caplog.set_level(logging.INFO, logger="edge.uplink.ocpi.serve.http_server")
+    caplog.set_level(logging.INFO, logger="edge.uplink.ocpi.serve.bounded_uvicorn")
     async with rig(tmp_path, section=FAST) as r:
         clock = SystemClock()
         # before connecting: the server's header timer starts when it accepts,
@@ -360,6 +359,7 @@ async def test_accept_errors_give_one_line_per_interval(caplog) -> None:
     server = CpoServer(SystemClock(), [], lambda: {"B"})
     key = ("accept", errno.EMFILE)
     clients: list[socket.socket] = []
+    windows = bounded_uvicorn.quiet.gate.windows
     async with serving(server.app, "127.0.0.1", 0, refusal=server.refusal) as bound:
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         resource.setrlimit(
@@ -371,8 +371,7 @@ async def test_accept_errors_give_one_line_per_interval(caplog) -> None:
                     clients.append(socket.create_connection(("127.0.0.1", bound.port)))
             # more than one round of retries (asyncio retries each second)
             await until(
-                lambda: key in asgi.quiet.gate.windows
-                and asgi.quiet.gate.windows[key].suppressed > 2 * Limits.backlog,
+                lambda: key in windows and windows[key].suppressed > 2 * Limits.backlog,
                 timeout=30,
             )
         finally:
@@ -401,7 +400,7 @@ async def test_an_early_answer_lingers_for_the_body_still_coming(
     Closed at once, the server's socket would reset with the body unread, and
     on a real network the reset can destroy the answer before the client reads
     it. Here the client sees the answer and the FIN, and may still send for a
-    while (asgi.LINGER_S) without a reset.
+    while (bounded_uvicorn.LINGER_S) without a reset.
     """
     async with rig(tmp_path, section={"max_body_bytes": 4096, **FAST}) as r:
         reader, writer = await connect(r)

@@ -23,8 +23,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from edge.ocpi import CommandResultType, CommandType
-from edge.uplink.ocpi.client.failures import DestinationRefused
-from edge.uplink.ocpi.serve.http_server import serving
+from edge.uplink.ocpi.client import DestinationRefused
+from edge.uplink.ocpi.serve import serving
 from hal_sim.backoffice.cpo import CpoPeer
 from tests.integration.ocpi_rig import Rig, rig, until
 from tests.integration.test_ocpi_cpo_commands import TOKEN, FakeSite, results
@@ -199,7 +199,6 @@ async def test_token_c_goes_to_no_other_origin(tmp_path: Path) -> None:
         assert peer is not None
         reply = await up.client.call("GET", tokens_url, token=token_c, route=peer.route)
         assert reply.status_code == 1000
-
 
 
 async def test_insecure_is_a_loud_warning_and_still_no_other_origin(

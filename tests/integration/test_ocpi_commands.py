@@ -16,7 +16,7 @@ from edge.model.session import Session, SessionStatus
 from edge.store import outbox
 from edge.store import sessions as repo
 from edge.store.db import open_sync, transaction
-from edge.uplink.ocpi.registration.credentials import CredentialsStore
+from edge.uplink.ocpi.registration import CredentialsStore
 from hal_sim.backoffice.server import SimBackoffice
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

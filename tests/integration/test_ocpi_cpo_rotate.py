@@ -10,7 +10,7 @@ import pytest
 from edge.cli import ocpi as cli
 from edge.cli.common import EXIT_RUNTIME
 from edge.model.clock import SystemClock
-from edge.uplink.ocpi.registration.credentials import CredentialsStore
+from edge.uplink.ocpi.registration import CredentialsStore
 from hal_sim.backoffice.server import SimBackoffice
 from tests.integration.test_ocpi_commands import site
 

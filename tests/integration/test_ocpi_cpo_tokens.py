@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from edge.ocpi import Token, TokenType
-from edge.uplink.ocpi.pull.token_pull import MemoryTokenSink
+from edge.uplink.ocpi.pull import MemoryTokenSink
 from hal_sim.backoffice.client import PeerHttpError, PeerStatusError
 from hal_sim.backoffice.cpo import CpoPeer
 from hal_sim.backoffice.tokens import sample_tokens

@@ -9,12 +9,9 @@ import pytest
 
 from edge.model.clock import ScaledClock
 from edge.ocpi import CredentialsRole
-from edge.uplink.ocpi.client.failures import HandshakeError, HttpStatusError
-from edge.uplink.ocpi.client.http_client import OcpiClient
-from edge.uplink.ocpi.registration.credentials import CredentialsStore
-from edge.uplink.ocpi.registration.handshake import Handshake, ServerTokens
-from edge.uplink.ocpi.serve.http_server import serving
-from edge.uplink.ocpi.serve.routes import CpoServer
+from edge.uplink.ocpi.client import HandshakeError, HttpStatusError, OcpiClient
+from edge.uplink.ocpi.registration import CredentialsStore, Handshake, ServerTokens
+from edge.uplink.ocpi.serve import CpoServer, serving
 from hal_sim.backoffice.server import SimBackoffice
 from tests.integration.ocpi_rig import T0, rig
 

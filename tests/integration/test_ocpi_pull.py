@@ -6,8 +6,7 @@ import time
 from pathlib import Path
 
 from edge.ocpi import AllowedType, LocationReferences, TokenType
-from edge.uplink.ocpi.pull.remote_auth import RemoteTokens
-from edge.uplink.ocpi.pull.token_pull import MemoryTokenSink
+from edge.uplink.ocpi.pull import MemoryTokenSink
 from hal_sim.backoffice.faults import Fault
 from hal_sim.backoffice.tokens import sample_tokens
 from tests.integration.ocpi_rig import T0, rig, until
@@ -62,7 +61,7 @@ async def test_real_time_authorization(tmp_path: Path):
         unknown = [x for x in r.bo.state.log if x.status_code == 2004]
         assert [(x.http_status, x.module) for x in unknown] == [(404, "tokens")]
         # the same through the authorization service's RemoteAuthorizer port
-        bridge = RemoteTokens(up)
+        bridge = up.remote_tokens()
         answer = await bridge.authorize_remote(tokens[2].uid, TokenType.RFID, "E2")
         assert answer is not None
         assert answer.info is not None

@@ -26,9 +26,8 @@ import trustme
 from cryptography import x509
 
 from edge.cli import main
-from edge.uplink.ocpi.client.failures import HandshakeError, TransportError
-from edge.uplink.ocpi.client.http_client import OcpiClient
-from edge.uplink.ocpi.registration.handshake import discover
+from edge.uplink.ocpi.client import HandshakeError, OcpiClient, TransportError
+from edge.uplink.ocpi.registration import discover
 from hal_sim.backoffice.cpo import CpoPeer
 from tests.integration import processes
 from tests.integration.ocpi_rig import rig

@@ -18,7 +18,7 @@ import pytest
 
 from edge.cli import main
 from edge.store.db import Database
-from edge.uplink.ocpi.registration.credentials import CredentialsStore, OcpiCredentials
+from edge.uplink.ocpi.registration import CredentialsStore, OcpiCredentials
 from tests.integration.test_ocpi_commands import site
 
 
@@ -86,8 +86,7 @@ async def test_open_files_and_directory_are_tightened_with_a_warning(
     )
     assert (
         f"database directory {store} was open to other users (mode 755); "
-        "tightened to 700"
-        in warned
+        "tightened to 700" in warned
     )
     assert len(warned) == 4  # the file, its WAL and SHM, the directory: each once
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.uplink.ocpi.registration.credentials import CredentialsStore, OcpiCredentials
+from edge.uplink.ocpi.registration import CredentialsStore, OcpiCredentials
 
 from .rig import Layer
 

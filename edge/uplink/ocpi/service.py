@@ -13,11 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from pathlib import Path
 from typing import Any
 
 import sqlite_utils
-from pydantic import ValidationError
 
 from edge.config.schema import OcpiSection, SiteConfig
 from edge.model.clock import Clock
@@ -29,77 +27,57 @@ from edge.ocpi import (
     InterfaceRole,
     LocationReferences,
     ModuleID,
-    Tariff,
-    describe_validation_error,
 )
 from edge.ocpi.party import Party
 from edge.store.db import Database, transaction
 from edge.store.ocpi_state import created_keys, queue_if_changed
 from edge.store.outbox import enqueue
-from edge.uplink.ocpi.client.backoff import backoff_s
-from edge.uplink.ocpi.client.failures import HandshakeError, OcpiError
-from edge.uplink.ocpi.client.http_client import OcpiClient, Route
-from edge.uplink.ocpi.pull.token_pull import (
+from edge.uplink.ocpi.client import (
+    HandshakeError,
+    OcpiClient,
+    OcpiError,
+    Route,
+    backoff_s,
+)
+from edge.uplink.ocpi.pull import (
     MemoryTokenSink,
+    RemoteTokens,
     TokenCache,
     TokenPuller,
     TokenSource,
 )
+from edge.uplink.ocpi.push import (
+    RECEIVER_MODULE,
+    Peer,
+    Planner,
+    Sender,
+    SenderSettings,
+    Target,
+)
 from edge.uplink.ocpi.push import mapping as m
-from edge.uplink.ocpi.push.drain import Peer, Sender, SenderSettings
-from edge.uplink.ocpi.push.planner import RECEIVER_MODULE, Planner, Target
-from edge.uplink.ocpi.registration.credentials import (
+from edge.uplink.ocpi.registration import (
     CredentialsFileError,
     CredentialsStore,
+    Handshake,
     OcpiCredentials,
+    ServerTokens,
+    TlsConfigError,
+    security,
 )
-from edge.uplink.ocpi.registration.handshake import Handshake, ServerTokens
-from edge.uplink.ocpi.registration.peer_policy import TlsConfigError, security
-from edge.uplink.ocpi.serve.command_results import Caller, ResultPoster
-from edge.uplink.ocpi.serve.commands_receiver import ACTION_TIMEOUT_S, CommandsReceiver
-from edge.uplink.ocpi.serve.http_server import serving
-from edge.uplink.ocpi.serve.object_gets import SenderApi
-from edge.uplink.ocpi.serve.routes import CpoServer, server_limits
-from edge.uplink.ocpi.serve.tokens_receiver import TokensReceiver
+from edge.uplink.ocpi.serve import (
+    ACTION_TIMEOUT_S,
+    Caller,
+    CommandsReceiver,
+    CpoServer,
+    ResultPoster,
+    SenderApi,
+    TokensReceiver,
+    server_limits,
+    serving,
+)
+from edge.uplink.ocpi.site_context import UplinkConfigError, site_context
 
 log = logging.getLogger(__name__)
-
-
-class UplinkConfigError(Exception):
-    """The [ocpi] section (or the tariff file it names) cannot be used."""
-
-
-def load_tariff(path: str, party: Party) -> Tariff:
-    """The tariff file as an OCPI Tariff owned by this site's party."""
-    try:
-        tariff = Tariff.model_validate_json(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UplinkConfigError(f"ocpi.tariff_file: cannot read {path}: {exc}") from exc
-    except ValidationError as exc:
-        detail = describe_validation_error(exc, root="tariff")
-        raise UplinkConfigError(f"ocpi.tariff_file {path}:\n{detail}") from exc
-    owner = (tariff.country_code.upper(), tariff.party_id.upper())
-    if owner != (party.country_code, party.party_id):
-        raise UplinkConfigError(
-            f"ocpi.tariff_file {path}: tariff of {owner[0]}*{owner[1]}, "
-            f"but this site is {party}"
-        )
-    return tariff
-
-
-def site_context(config: SiteConfig, section: OcpiSection) -> m.SiteContext:
-    """What the mapping needs, from the site file and the tariff file."""
-    party = Party(config.site.country_code, config.site.party_id)
-    tariff = load_tariff(section.tariff_file, party) if section.tariff_file else None
-    return m.SiteContext(
-        party=party,
-        site=config.site,
-        evses={e.uid: e for e in config.evse},
-        currency=tariff.currency if tariff else section.currency,
-        business_name=section.business_name,
-        publish=section.publish,
-        tariff=tariff,
-    )
 
 
 class OcpiUplink:
@@ -277,6 +255,12 @@ class OcpiUplink:
         route = Route(self.ctx.party, c.peer_party)
         return Peer(
             Target(urls, c.peer_party), c.token_c, route, c.endpoint("tokens", "SENDER")
+        )
+
+    def remote_tokens(self) -> RemoteTokens:
+        """Real-time authorization at the eMSP, for the authorization service."""
+        return RemoteTokens(
+            self.puller, self.ctx.location_id, self.clock, self.auth_timeout_s
         )
 
     def token_source(self) -> TokenSource | None:

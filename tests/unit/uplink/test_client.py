@@ -12,14 +12,16 @@ from pydantic import TypeAdapter
 from edge.model.clock import ManualClock
 from edge.ocpi import Token, Version
 from edge.ocpi.party import Party
-from edge.uplink.ocpi.client.failures import (
+from edge.uplink.ocpi.client import (
     HttpStatusError,
     MalformedResponse,
+    OcpiClient,
     OcpiStatusError,
     RequestTimeout,
+    Route,
     TransportError,
+    authorization,
 )
-from edge.uplink.ocpi.client.http_client import OcpiClient, Route, authorization
 from hal_sim.backoffice.faults import Fault
 from hal_sim.backoffice.registration import emsp_role
 from hal_sim.backoffice.server import SimBackoffice

@@ -22,7 +22,7 @@ from edge.ocpi import CommandResult as OcpiResult
 from edge.ocpi import CommandResultType
 from edge.ocpi.party import Party
 from edge.uplink.ocpi.push import mapping as m
-from edge.uplink.ocpi.serve.command_results import ResultPoster
+from edge.uplink.ocpi.serve import ResultPoster
 from edge.uplink.ocpi.serve.commands_receiver import (
     ACTION_TIMEOUT_S,
     DELIVERY_S,

@@ -24,7 +24,7 @@ from edge.store import sessions as repo
 from edge.store import tokens as token_repo
 from edge.store.db import open_sync, transaction
 from edge.store.outbox import OutboxItem
-from edge.uplink.ocpi.push.planner import Planner, Target, session_auth
+from edge.uplink.ocpi.push import Planner, Target, session_auth
 from edge.uplink.ocpi.serve import object_pages as sender_queries
 from edge.uplink.ocpi.serve.pagination import PageQuery
 from tests.unit.uplink.test_mapping import ctx

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edge.uplink.ocpi.client.failures import (
+from edge.uplink.ocpi.client import (
     HttpStatusError,
     MalformedResponse,
     NotRegistered,

@@ -13,9 +13,8 @@ from edge.model.clock import ManualClock
 from edge.ocpi import format_ocpi_datetime
 from edge.ocpi.party import Party
 from edge.store.db import Database
-from edge.uplink.ocpi.client.failures import MalformedResponse
-from edge.uplink.ocpi.client.http_client import OcpiClient, Route
-from edge.uplink.ocpi.pull.token_pull import MemoryTokenSink, TokenPuller, TokenSource
+from edge.uplink.ocpi.client import MalformedResponse, OcpiClient, Route
+from edge.uplink.ocpi.pull import MemoryTokenSink, TokenPuller, TokenSource
 from hal_sim.backoffice.registration import emsp_role
 from hal_sim.backoffice.server import SimBackoffice
 from hal_sim.backoffice.state import Registration

@@ -1,1 +1,37 @@
-"""The HTTP client to the backoffice: calls, their failures, backoff."""
+"""The HTTP client to the backoffice: calls, their failures, backoff.
+
+The only httpx importer is :mod:`.http_client`; every failure is an :class:`OcpiError`.
+"""
+
+from edge.uplink.ocpi.client.backoff import Link, backoff_s, with_retry_after
+from edge.uplink.ocpi.client.failures import (
+    DestinationRefused,
+    HandshakeError,
+    HttpStatusError,
+    MalformedResponse,
+    NotRegistered,
+    OcpiError,
+    OcpiStatusError,
+    RequestTimeout,
+    TransportError,
+)
+from edge.uplink.ocpi.client.http_client import OcpiClient, Reply, Route, authorization
+
+__all__ = [
+    "DestinationRefused",
+    "HandshakeError",
+    "HttpStatusError",
+    "Link",
+    "MalformedResponse",
+    "NotRegistered",
+    "OcpiClient",
+    "OcpiError",
+    "OcpiStatusError",
+    "Reply",
+    "RequestTimeout",
+    "Route",
+    "TransportError",
+    "authorization",
+    "backoff_s",
+    "with_retry_after",
+]

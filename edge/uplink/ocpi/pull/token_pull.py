@@ -31,13 +31,14 @@ from edge.ocpi import (
 )
 from edge.store.db import Database, transaction
 from edge.store.ocpi_state import get_cursor, set_cursor
-from edge.uplink.ocpi.client.failures import (
+from edge.uplink.ocpi.client import (
     HttpStatusError,
     MalformedResponse,
     NotRegistered,
+    OcpiClient,
     OcpiStatusError,
+    Route,
 )
-from edge.uplink.ocpi.client.http_client import OcpiClient, Route
 
 log = logging.getLogger(__name__)
 CURSOR = "tokens.date_from"

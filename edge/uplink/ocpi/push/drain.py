@@ -38,9 +38,14 @@ from edge.store import outbox
 from edge.store.db import Database, transaction
 from edge.store.ocpi_state import forget, mark_sent
 from edge.store.timefmt import parse_iso
-from edge.uplink.ocpi.client.backoff import Link, backoff_s, with_retry_after
-from edge.uplink.ocpi.client.failures import OcpiError
-from edge.uplink.ocpi.client.http_client import OcpiClient, Route
+from edge.uplink.ocpi.client import (
+    Link,
+    OcpiClient,
+    OcpiError,
+    Route,
+    backoff_s,
+    with_retry_after,
+)
 from edge.uplink.ocpi.push.planner import (
     PREREQUISITES,
     Plan,

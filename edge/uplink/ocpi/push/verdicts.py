@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from edge.uplink.ocpi.client.failures import (
+from edge.uplink.ocpi.client import (
     HttpStatusError,
     MalformedResponse,
     NotRegistered,

@@ -1,1 +1,39 @@
-"""Registration with one backoffice: handshake, credentials, where we may call."""
+"""Registration with one backoffice: handshake, credentials, peer policy.
+
+The credentials we hold, and the policy they give: where we may call, the TLS we
+serve and expect.
+"""
+
+from edge.uplink.ocpi.registration.credentials import (
+    CredentialsFileError,
+    CredentialsStore,
+    OcpiCredentials,
+    PeerEndpoint,
+    PeerRole,
+    redact,
+)
+from edge.uplink.ocpi.registration.handshake import Handshake, ServerTokens, discover
+from edge.uplink.ocpi.registration.peer_policy import (
+    Destinations,
+    Security,
+    ServerTls,
+    TlsConfigError,
+    security,
+)
+
+__all__ = [
+    "CredentialsFileError",
+    "CredentialsStore",
+    "Destinations",
+    "Handshake",
+    "OcpiCredentials",
+    "PeerEndpoint",
+    "PeerRole",
+    "Security",
+    "ServerTls",
+    "ServerTokens",
+    "TlsConfigError",
+    "discover",
+    "redact",
+    "security",
+]

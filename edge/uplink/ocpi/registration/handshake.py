@@ -24,13 +24,13 @@ from edge.ocpi import (
     VersionDetails,
     format_ocpi_datetime,
 )
-from edge.uplink.ocpi.client.failures import (
+from edge.uplink.ocpi.client import (
     HandshakeError,
     HttpStatusError,
+    OcpiClient,
     OcpiError,
     OcpiStatusError,
 )
-from edge.uplink.ocpi.client.http_client import OcpiClient
 from edge.uplink.ocpi.registration.credentials import (
     CredentialsStore,
     OcpiCredentials,

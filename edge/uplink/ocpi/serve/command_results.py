@@ -23,15 +23,17 @@ from dataclasses import dataclass
 
 from edge.model.clock import Clock
 from edge.ocpi import CommandResult
-from edge.uplink.ocpi.client.backoff import backoff_s, with_retry_after
-from edge.uplink.ocpi.client.failures import (
+from edge.uplink.ocpi.client import (
     DestinationRefused,
     HttpStatusError,
+    OcpiClient,
     OcpiError,
     OcpiStatusError,
+    Route,
+    backoff_s,
+    with_retry_after,
 )
-from edge.uplink.ocpi.client.http_client import OcpiClient, Route
-from edge.uplink.ocpi.registration.peer_policy import Destinations
+from edge.uplink.ocpi.registration import Destinations
 
 log = logging.getLogger(__name__)
 RETRY_BASE_S = 1.0

@@ -23,14 +23,14 @@ from edge.ocpi.common import JsonObject
 from edge.ocpi.party import Party
 from edge.store.sessions import get_session
 from edge.store.timefmt import iso
-from edge.uplink.ocpi.push import mapping as m
-from edge.uplink.ocpi.push.planner import (
+from edge.uplink.ocpi.push import (
     BUILD_ERRORS,
     build_failure,
     current_location,
     session_auth,
     session_cdr,
 )
+from edge.uplink.ocpi.push import mapping as m
 from edge.uplink.ocpi.serve.pagination import PageQuery
 
 log = logging.getLogger(__name__)

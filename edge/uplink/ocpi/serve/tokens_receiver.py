@@ -27,7 +27,7 @@ from edge.model.redact import redact_uid as _redact
 from edge.ocpi import Token, TokenType
 from edge.ocpi.common import JsonObject
 from edge.ocpi.party import Party
-from edge.uplink.ocpi.pull.token_pull import TokenCache
+from edge.uplink.ocpi.pull import TokenCache
 from edge.uplink.ocpi.serve.answer import (
     Answer,
     Refused,
