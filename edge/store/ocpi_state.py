@@ -12,6 +12,9 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlite_utils
+
+from edge.store.db import transaction
 from edge.store.outbox import enqueue
 from edge.store.timefmt import iso, parse_iso
 
@@ -112,3 +115,29 @@ def set_cursor(conn: sqlite3.Connection, name: str, value: str) -> None:
         "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
         (name, value),
     )
+
+
+def save_cursor(db: sqlite_utils.Database, name: str, value: str) -> None:
+    """Store a named cursor's value, in a transaction of its own."""
+    with transaction(db) as conn:
+        set_cursor(conn, name, value)
+
+
+def queue_site_objects(
+    db: sqlite_utils.Database,
+    tariff: tuple[str, str] | None,
+    location: tuple[str, str],
+    now: datetime,
+) -> None:
+    """Queue the tariff and the location, (id, digest), if the site file changed.
+
+    A tariff the receiver holds that is no longer the configured one is queued
+    too: the planner sends it as a DELETE.
+    """
+    with transaction(db) as conn:
+        for old in created_keys(conn, "tariffs"):
+            if tariff is None or old != tariff[0]:
+                enqueue(conn, "tariffs", old, now)
+        if tariff is not None:
+            queue_if_changed(conn, "tariffs", tariff[0], tariff[1], now)
+        queue_if_changed(conn, "locations", location[0], location[1], now)

@@ -395,3 +395,13 @@ def set_evse_status(
         )
         if cur.rowcount:
             enqueue(conn, EVSE_MODULE, evse_uid, now)
+
+
+def evse_statuses(db: sqlite_utils.Database) -> dict[str, tuple[str, datetime]]:
+    """Every EVSE's last stored status, and when it changed."""
+    return {
+        str(uid): (str(status), parse_iso(str(updated)))
+        for uid, status, updated in db.conn.execute(
+            "SELECT evse_uid, status, updated FROM evse_status"
+        )
+    }

@@ -280,3 +280,23 @@ def snapshot(db: sqlite_utils.Database) -> Snapshot:
 def data_version(db: sqlite_utils.Database) -> int:
     """SQLite's data_version: it changes when another connection commits."""
     return int(db.conn.execute("PRAGMA data_version").fetchone()[0])
+
+
+def issuer(
+    db: sqlite_utils.Database, uid: str, token_type: str
+) -> tuple[str, str, str | None] | None:
+    """Who issued a cached token: (country code, party id, contract id), or None.
+
+    A token pulled from the eMSP wins over a site-file one with the same uid.
+    """
+    try:
+        row = db.conn.execute(
+            "SELECT country_code, party_id, contract_id FROM tokens "
+            "WHERE uid = ? AND type = ? ORDER BY source = 'ocpi' DESC LIMIT 1",
+            (uid, token_type),
+        ).fetchone()
+    except sqlite3.OperationalError:  # no token cache in this store
+        return None
+    if row is None:
+        return None
+    return str(row[0]), str(row[1]), None if row[2] is None else str(row[2])

@@ -15,8 +15,6 @@ import logging
 import random
 from typing import Any
 
-import sqlite_utils
-
 from edge.config.schema import OcpiSection, SiteConfig
 from edge.model.clock import Clock
 from edge.model.commands import SiteCommands
@@ -29,9 +27,8 @@ from edge.ocpi import (
     ModuleID,
 )
 from edge.ocpi.party import Party
-from edge.store.db import Database, transaction
-from edge.store.ocpi_state import created_keys, queue_if_changed
-from edge.store.outbox import enqueue
+from edge.store.db import Database
+from edge.store.ocpi_state import queue_site_objects
 from edge.uplink.ocpi.client import (
     HandshakeError,
     OcpiClient,
@@ -297,24 +294,10 @@ class OcpiUplink:
 
     async def queue_static(self) -> None:
         """Queue the tariff and the location if the site file changed them."""
-        now = self.clock.utcnow()
-        ctx = self.ctx
-
-        def queue(db: sqlite_utils.Database) -> None:
-            with transaction(db) as conn:
-                tariff = ctx.tariff
-                for old in created_keys(conn, "tariffs"):
-                    if tariff is None or old != tariff.id:
-                        enqueue(conn, "tariffs", old, now)  # planned as a DELETE
-                if tariff is not None:
-                    queue_if_changed(
-                        conn, "tariffs", tariff.id, m.tariff_digest(tariff), now
-                    )
-                queue_if_changed(
-                    conn, "locations", ctx.location_id, m.static_digest(ctx), now
-                )
-
-        await self.db.run(queue)
+        now, ctx = self.clock.utcnow(), self.ctx
+        tariff = (ctx.tariff.id, m.tariff_digest(ctx.tariff)) if ctx.tariff else None
+        location = (ctx.location_id, m.static_digest(ctx))
+        await self.db.run(lambda db: queue_site_objects(db, tariff, location, now))
 
     async def connect(self) -> None:
         """Get usable credentials, retrying with backoff; then wake the sender."""

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-import sqlite_utils
 from pydantic import TypeAdapter, ValidationError
 
 from edge.model.clock import Clock
@@ -29,8 +28,8 @@ from edge.ocpi import (
     describe_validation_error,
     format_ocpi_datetime,
 )
-from edge.store.db import Database, transaction
-from edge.store.ocpi_state import get_cursor, set_cursor
+from edge.store.db import Database
+from edge.store.ocpi_state import get_cursor, save_cursor
 from edge.uplink.ocpi.client import (
     HttpStatusError,
     MalformedResponse,
@@ -199,12 +198,7 @@ class TokenPuller:
                 )
             url = reply.next_url
         cursor = format_ocpi_datetime(started)
-
-        def save(db: sqlite_utils.Database) -> None:
-            with transaction(db) as conn:
-                set_cursor(conn, CURSOR, cursor)
-
-        await self.db.run(save)
+        await self.db.run(lambda db: save_cursor(db, CURSOR, cursor))
         log.info(
             "pulled %d token(s) in %d page(s)%s",
             received,

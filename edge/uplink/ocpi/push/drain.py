@@ -31,11 +31,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import sqlite_utils
-
 from edge.model.clock import Clock
 from edge.store import outbox
-from edge.store.db import Database, transaction
+from edge.store.db import Database, StoreHandle, transaction
 from edge.store.ocpi_state import forget, mark_sent
 from edge.store.timefmt import parse_iso
 from edge.uplink.ocpi.client import (
@@ -222,7 +220,7 @@ class Sender:
         return claimed
 
     def _claim(
-        self, db: sqlite_utils.Database, n: int, now: datetime, peer: Peer
+        self, db: StoreHandle, n: int, now: datetime, peer: Peer
     ) -> tuple[int, list[Plan]]:
         plans = []
         with transaction(db) as conn:
@@ -372,7 +370,7 @@ class Sender:
 
     def _commit(
         self,
-        db: sqlite_utils.Database,
+        db: StoreHandle,
         outcomes: list[_Outcome],
         now: datetime,
         expedite: bool,
@@ -404,6 +402,6 @@ class Sender:
             await self.db.run(lambda db: _release(db, self.owner))
 
 
-def _release(db: sqlite_utils.Database, owner: str) -> None:
+def _release(db: StoreHandle, owner: str) -> None:
     with transaction(db) as conn:
         outbox.release_owner(conn, owner)

@@ -8,35 +8,33 @@ Functions run on the database thread.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
-import sqlite_utils
 from pydantic import ValidationError
 
 from edge.model.session import Session
 from edge.ocpi import CDR, Location, describe_validation_error
 from edge.ocpi.party import Party
+from edge.store.db import StoreHandle
 from edge.store.ocpi_state import object_state
 from edge.store.sessions import SessionExtras, periods, session_extras
-from edge.store.timefmt import parse_iso
+from edge.store.sessions import evse_statuses as stored_evse_statuses
+from edge.store.tokens import issuer as cached_issuer
 from edge.tariff import TariffError
 from edge.uplink.ocpi.push import mapping as m
 from edge.uplink.ocpi.push import mapping_cdr
 
 
-def evse_statuses(conn: sqlite3.Connection) -> dict[str, m.EvseStatusRow]:
+def evse_statuses(db: StoreHandle) -> dict[str, m.EvseStatusRow]:
     """Every EVSE's last stored status."""
     return {
-        str(uid): m.EvseStatusRow(str(status), parse_iso(str(updated)))
-        for uid, status, updated in conn.execute(
-            "SELECT evse_uid, status, updated FROM evse_status"
-        )
+        uid: m.EvseStatusRow(status, updated)
+        for uid, (status, updated) in stored_evse_statuses(db).items()
     }
 
 
 def token_issuer(
-    conn: sqlite3.Connection,
+    db: StoreHandle,
     s: Session,
     peer: Party | None,
     extras: SessionExtras | None = None,
@@ -49,28 +47,21 @@ def token_issuer(
     if extras and extras.token_country_code and extras.token_party_id:
         return m.TokenRef(extras.token_country_code, extras.token_party_id)
     if s.token_uid is not None:
-        try:
-            row = conn.execute(
-                "SELECT country_code, party_id, contract_id FROM tokens "
-                "WHERE uid = ? AND type = ? ORDER BY source = 'ocpi' DESC LIMIT 1",
-                (s.token_uid, s.token_type or "RFID"),
-            ).fetchone()
-        except sqlite3.OperationalError:  # no token cache in this store
-            row = None
-        if row is not None:
-            return m.TokenRef(str(row[0]), str(row[1]), row[2])
+        found = cached_issuer(db, s.token_uid, s.token_type or "RFID")
+        if found is not None:
+            return m.TokenRef(*found)
     return m.TokenRef(peer.country_code, peer.party_id) if peer else None
 
 
 def current_location(
-    conn: sqlite3.Connection, ctx: m.SiteContext, now: datetime
+    db: StoreHandle, ctx: m.SiteContext, now: datetime
 ) -> Location:
     """The site's Location as pushed, with the EVSE statuses from the store.
 
     Its ``last_updated`` is no older than the site-file version that was queued.
     """
-    state = object_state(conn, f"locations:{ctx.location_id}")
-    return m.location(ctx, evse_statuses(conn), state.last_updated or now)
+    state = object_state(db.conn, f"locations:{ctx.location_id}")
+    return m.location(ctx, evse_statuses(db), state.last_updated or now)
 
 
 BUILD_ERRORS = (ValidationError, m.MappingError, TariffError)
@@ -86,14 +77,14 @@ def build_failure(exc: Exception) -> str:
 
 
 def session_cdr(
-    db: sqlite_utils.Database, ctx: m.SiteContext, s: Session, peer: Party | None
+    db: StoreHandle, ctx: m.SiteContext, s: Session, peer: Party | None
 ) -> CDR:
     """The CDR of an ended session, as pushed and as served (raises BUILD_ERRORS)."""
     return mapping_cdr.cdr(ctx, s, session_auth(db, ctx, s, peer), periods(db, s.id))
 
 
 def session_auth(
-    db: sqlite_utils.Database, ctx: m.SiteContext, s: Session, peer: Party | None
+    db: StoreHandle, ctx: m.SiteContext, s: Session, peer: Party | None
 ) -> m.SessionAuth:
     """The token and authorization reference of a session's Session and CDR.
 
@@ -101,5 +92,5 @@ def session_auth(
     issuer is the session's own record, else the token cache's, else ``peer``.
     """
     extras = session_extras(db, s.id)
-    token = m.cdr_token(ctx, s, token_issuer(db.conn, s, peer, extras))
+    token = m.cdr_token(ctx, s, token_issuer(db, s, peer, extras))
     return m.SessionAuth(token, extras.authorization_reference)

@@ -24,10 +24,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlite_utils
-
 from edge.model.session import Session, SessionStatus
 from edge.ocpi.party import Party
+from edge.store.db import StoreHandle
 from edge.store.ocpi_state import ObjectState, object_state
 from edge.store.outbox import OutboxItem
 from edge.store.sessions import get_session
@@ -110,7 +109,7 @@ class Planner:
         return f"{base.rstrip('/')}/{tail}"
 
     def plan(
-        self, db: sqlite_utils.Database, item: OutboxItem, target: Target, now: datetime
+        self, db: StoreHandle, item: OutboxItem, target: Target, now: datetime
     ) -> Plan:
         """The plan for ``item``; never raises for a bad object (error plan)."""
         receiver = RECEIVER_MODULE.get(item.module)
@@ -127,7 +126,7 @@ class Planner:
 
     def _plan(
         self,
-        db: sqlite_utils.Database,
+        db: StoreHandle,
         item: OutboxItem,
         target: Target,
         base: str,
@@ -144,7 +143,7 @@ class Planner:
         if item.module == "locations":
             if oid != ctx.location_id:
                 return Plan(item, done=f"location {oid} is no longer this site")
-            loc = current_location(db.conn, ctx, now)
+            loc = current_location(db, ctx, now)
             url = self._url(base, oid)
             return Plan(
                 item,
@@ -168,14 +167,14 @@ class Planner:
 
     def _evse(
         self,
-        db: sqlite_utils.Database,
+        db: StoreHandle,
         item: OutboxItem,
         base: str,
         state: ObjectState,
         uid: str,
     ) -> Plan:
         section = self.ctx.evses.get(uid)
-        row = evse_statuses(db.conn).get(uid)
+        row = evse_statuses(db).get(uid)
         if section is None or row is None:
             return Plan(item, done=f"EVSE {uid} is not in the site file")
         url = self._url(base, self.ctx.location_id, uid)

@@ -16,13 +16,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlite_utils
-
 from edge.ocpi import Location
 from edge.ocpi.common import JsonObject
 from edge.ocpi.party import Party
+from edge.store.db import StoreHandle
+from edge.store.session_pages import completed_sessions, updated_sessions
 from edge.store.sessions import get_session
-from edge.store.timefmt import iso
 from edge.uplink.ocpi.push import (
     BUILD_ERRORS,
     build_failure,
@@ -44,44 +43,16 @@ class Page:
     total: int
 
 
-def location(db: sqlite_utils.Database, ctx: m.SiteContext, now: datetime) -> Location:
+def location(db: StoreHandle, ctx: m.SiteContext, now: datetime) -> Location:
     """The site's one Location, current."""
-    return current_location(db.conn, ctx, now)
-
-
-def _window(column: str, q: PageQuery) -> tuple[str, list[object]]:
-    where: list[str] = []
-    args: list[object] = []
-    if q.date_from is not None:
-        where.append(f"{column} >= ?")
-        args.append(iso(q.date_from))
-    if q.date_to is not None:
-        where.append(f"{column} < ?")
-        args.append(iso(q.date_to))
-    return (" AND ".join(where) or "1"), args
-
-
-def _ids(
-    db: sqlite_utils.Database, where: str, args: list[object], order: str, q: PageQuery
-) -> tuple[list[str], int]:
-    (total,) = db.conn.execute(
-        f"SELECT COUNT(*) FROM sessions WHERE {where}",  # noqa: S608 - fixed text
-        args,
-    ).fetchone()
-    rows = db.conn.execute(
-        f"SELECT id FROM sessions WHERE {where} ORDER BY {order} "  # noqa: S608
-        "LIMIT ? OFFSET ?",
-        [*args, q.limit, q.offset],
-    ).fetchall()
-    return [str(r[0]) for r in rows], int(total)
+    return current_location(db, ctx, now)
 
 
 def sessions(
-    db: sqlite_utils.Database, ctx: m.SiteContext, peer: Party | None, q: PageQuery
+    db: StoreHandle, ctx: m.SiteContext, peer: Party | None, q: PageQuery
 ) -> Page:
     """A page of Sessions whose ``last_updated`` is in the window."""
-    where, args = _window("last_updated", q)
-    ids, total = _ids(db, where, args, "start, id", q)
+    ids, total = updated_sessions(db, q.date_from, q.date_to, q.limit, q.offset)
     out: list[JsonObject] = []
     for sid in ids:
         s = get_session(db, sid)
@@ -93,16 +64,14 @@ def sessions(
 
 
 def cdrs(
-    db: sqlite_utils.Database, ctx: m.SiteContext, peer: Party | None, q: PageQuery
+    db: StoreHandle, ctx: m.SiteContext, peer: Party | None, q: PageQuery
 ) -> Page:
     """A page of CDRs (of COMPLETED sessions) whose ``last_updated`` is in the window.
 
     A CDR that cannot be built (its EVSE left the site file, the tariff fails) is
     left out of the page and logged; the push side dead-letters the same CDR.
     """
-    where, args = _window("end", q)
-    where = f"status = 'COMPLETED' AND end IS NOT NULL AND {where}"
-    ids, total = _ids(db, where, args, "end, id", q)
+    ids, total = completed_sessions(db, q.date_from, q.date_to, q.limit, q.offset)
     out: list[JsonObject] = []
     for sid in ids:
         s = get_session(db, sid)
@@ -124,7 +93,7 @@ def tariffs(ctx: m.SiteContext, q: PageQuery) -> Page:
 
 
 def locations(
-    db: sqlite_utils.Database, ctx: m.SiteContext, q: PageQuery, now: datetime
+    db: StoreHandle, ctx: m.SiteContext, q: PageQuery, now: datetime
 ) -> Page:
     """The site's Location, if it is in the window."""
     loc = location(db, ctx, now)
