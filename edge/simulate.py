@@ -22,7 +22,7 @@ from edge.config.schema import SiteConfig
 from edge.model.clock import ScaledClock
 from edge.sim_uplink import play_outages, sim_uplink
 from edge.store.db import Database
-from edge.store.outbox import OutboxStats, expedite, stats
+from edge.store.outbox import OutboxModule, OutboxStats, expedite, stats
 from edge.uplink.ocpi.push import PREREQUISITES
 from hal_sim.backoffice.server import SimBackoffice
 from hal_sim.world import SimWorld
@@ -35,7 +35,12 @@ READY_WALL_S = 120.0
 """How long (wall seconds) the start of a run waits for the controller to be READY."""
 DEVICE_TIMEOUT_WALL_S = 3.0
 """The least wall time a simulated run lets a device be silent before it counts."""
-DELIVERED_MODULES = ("locations", "tariffs", "sessions", "cdrs")
+DELIVERED_MODULES = (
+    OutboxModule.LOCATIONS,
+    OutboxModule.TARIFFS,
+    OutboxModule.SESSIONS,
+    OutboxModule.CDRS,
+)
 
 
 class SimStartError(Exception):

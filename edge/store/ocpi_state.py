@@ -15,7 +15,7 @@ from datetime import datetime
 import sqlite_utils
 
 from edge.store.db import transaction
-from edge.store.outbox import enqueue
+from edge.store.outbox import OutboxModule, enqueue
 from edge.store.timefmt import iso, parse_iso
 
 
@@ -69,7 +69,11 @@ def forget(conn: sqlite3.Connection, key: str) -> None:
 
 
 def queue_if_changed(
-    conn: sqlite3.Connection, module: str, object_id: str, digest: str, now: datetime
+    conn: sqlite3.Connection,
+    module: OutboxModule,
+    object_id: str,
+    digest: str,
+    now: datetime,
 ) -> bool:
     """Queue a site-file object whose content changed since it was last queued.
 
@@ -89,7 +93,7 @@ def queue_if_changed(
     return True
 
 
-def created_keys(conn: sqlite3.Connection, module: str) -> list[str]:
+def created_keys(conn: sqlite3.Connection, module: OutboxModule) -> list[str]:
     """Object ids of ``module`` that the receiver holds."""
     return [
         str(r[0]).split(":", 1)[1]
@@ -135,9 +139,10 @@ def queue_site_objects(
     too: the planner sends it as a DELETE.
     """
     with transaction(db) as conn:
-        for old in created_keys(conn, "tariffs"):
+        tariffs, locations = OutboxModule.TARIFFS, OutboxModule.LOCATIONS
+        for old in created_keys(conn, tariffs):
             if tariff is None or old != tariff[0]:
-                enqueue(conn, "tariffs", old, now)
+                enqueue(conn, tariffs, old, now)
         if tariff is not None:
-            queue_if_changed(conn, "tariffs", tariff[0], tariff[1], now)
-        queue_if_changed(conn, "locations", location[0], location[1], now)
+            queue_if_changed(conn, tariffs, tariff[0], tariff[1], now)
+        queue_if_changed(conn, locations, location[0], location[1], now)

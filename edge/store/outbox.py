@@ -22,9 +22,24 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from edge.store.timefmt import iso
+
+
+class OutboxModule(StrEnum):
+    """What an outbox row delivers: the module part of its key (``module:id``)."""
+
+    TARIFFS = "tariffs"
+    LOCATIONS = "locations"
+    EVSE_STATUS = "evse_status"
+    SESSIONS = "sessions"
+    CDRS = "cdrs"
+
+    def key(self, object_id: str) -> str:
+        """The outbox key of ``object_id`` in this module."""
+        return f"{self.value}:{object_id}"
 
 
 @dataclass(frozen=True)

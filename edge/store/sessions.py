@@ -15,12 +15,12 @@ import sqlite_utils
 from edge.model.period import ClosedPeriod, OpenPeriod, PeriodKind
 from edge.model.session import Session, SessionStatus
 from edge.store.db import transaction
-from edge.store.outbox import enqueue
+from edge.store.outbox import OutboxModule, enqueue
 from edge.store.timefmt import iso, parse_iso
 
-SESSION_MODULE = "sessions"
-CDR_MODULE = "cdrs"
-EVSE_MODULE = "evse_status"
+SESSION_MODULE = OutboxModule.SESSIONS
+CDR_MODULE = OutboxModule.CDRS
+EVSE_MODULE = OutboxModule.EVSE_STATUS
 
 _COLUMNS = (
     "id, evse_uid, token_uid, token_type, contract_id, auth_method, auth_reason, "

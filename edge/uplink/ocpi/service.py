@@ -244,7 +244,7 @@ class OcpiUplink:
         c = self.creds
         if c is None or not c.ready or not c.token_c:
             return None
-        urls = {
+        urls: dict[str, str] = {
             module: url
             for module in set(RECEIVER_MODULE.values())
             if (url := c.endpoint(module, "RECEIVER")) is not None

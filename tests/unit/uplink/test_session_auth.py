@@ -24,7 +24,7 @@ from edge.store import sessions as repo
 from edge.store import tokens as token_repo
 from edge.store.db import open_sync, transaction
 from edge.store.outbox import OutboxItem
-from edge.uplink.ocpi.push import Planner, Target, session_auth
+from edge.uplink.ocpi.push import Planner, Send, Target, session_auth
 from edge.uplink.ocpi.serve import object_pages as sender_queries
 from edge.uplink.ocpi.serve.pagination import PageQuery
 from tests.unit.uplink.test_mapping import ctx
@@ -141,7 +141,7 @@ def test_push_and_sender_get_carry_the_same_session_and_cdr(
     for module in ("sessions", "cdrs"):
         item = OutboxItem(1, f"{module}:S1", module, "S1", None, 1, 0, "", None, False)
         plan = planner.plan(db, item, Target(URLS, PEER), now)
-        assert plan.request is not None, plan
+        assert isinstance(plan, Send), plan
         pushed[f"{module}:S1"] = plan.request.body
     session = OcpiSession.model_validate(pushed["sessions:S1"])
     cdr = CDR.model_validate(pushed["cdrs:S1"])

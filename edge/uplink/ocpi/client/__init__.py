@@ -15,7 +15,13 @@ from edge.uplink.ocpi.client.failures import (
     RequestTimeout,
     TransportError,
 )
-from edge.uplink.ocpi.client.http_client import OcpiClient, Reply, Route, authorization
+from edge.uplink.ocpi.client.http_client import (
+    Method,
+    OcpiClient,
+    Reply,
+    Route,
+    authorization,
+)
 
 __all__ = [
     "DestinationRefused",
@@ -23,6 +29,7 @@ __all__ = [
     "HttpStatusError",
     "Link",
     "MalformedResponse",
+    "Method",
     "NotRegistered",
     "OcpiClient",
     "OcpiError",

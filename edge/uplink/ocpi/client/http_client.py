@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from enum import StrEnum
 from typing import TypeVar
 
 import httpx
@@ -48,6 +49,16 @@ Guard = Callable[[str, str], str | None]
 """(url, token) -> why the request may not be sent, or None."""
 
 _SHOWN = 80
+
+
+class Method(StrEnum):
+    """The HTTP methods the uplink sends."""
+
+    GET = "GET"
+    POST = "POST"
+    PUT = "PUT"
+    PATCH = "PATCH"
+    DELETE = "DELETE"
 
 
 @dataclass(frozen=True)

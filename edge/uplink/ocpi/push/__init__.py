@@ -16,8 +16,13 @@ from edge.uplink.ocpi.push.objects import (
 from edge.uplink.ocpi.push.planner import (
     PREREQUISITES,
     RECEIVER_MODULE,
+    Defer,
+    Done,
+    Fail,
+    Plan,
     Planner,
     PushRequest,
+    Send,
     Target,
 )
 
@@ -25,9 +30,14 @@ __all__ = [
     "BUILD_ERRORS",
     "PREREQUISITES",
     "RECEIVER_MODULE",
+    "Defer",
+    "Done",
+    "Fail",
     "Peer",
+    "Plan",
     "Planner",
     "PushRequest",
+    "Send",
     "Sender",
     "SenderSettings",
     "SenderStats",

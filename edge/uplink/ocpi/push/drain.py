@@ -34,7 +34,6 @@ from datetime import datetime, timedelta
 from edge.model.clock import Clock
 from edge.store import outbox
 from edge.store.db import Database, StoreHandle, transaction
-from edge.store.ocpi_state import forget, mark_sent
 from edge.store.timefmt import parse_iso
 from edge.uplink.ocpi.client import (
     Link,
@@ -44,11 +43,23 @@ from edge.uplink.ocpi.client import (
     backoff_s,
     with_retry_after,
 )
+from edge.uplink.ocpi.push.outcomes import (
+    Ack,
+    Dead,
+    Outcome,
+    Release,
+    Retry,
+    commit,
+    release_all,
+)
 from edge.uplink.ocpi.push.planner import (
     PREREQUISITES,
-    Plan,
+    Defer,
+    Done,
+    Fail,
     Planner,
     PushRequest,
+    Send,
     Target,
 )
 from edge.uplink.ocpi.push.verdicts import Action, is_duplicate, verdict
@@ -90,18 +101,9 @@ class SenderStats:
     deferred: int = 0
 
 
-@dataclass(frozen=True)
-class _Outcome:
-    plan: Plan
-    kind: str  # ack | retry | dead | release
-    reason: str | None = None
-    due: datetime | None = None
-    sent: PushRequest | None = None
-
-
 @dataclass
 class _Batch:
-    outcomes: list[_Outcome] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -134,7 +136,7 @@ class Sender:
             self.settings.retry_base_s, self.settings.retry_max_s, self.rng
         )
         self.stats = SenderStats()
-        self._buffer: deque[Plan] = deque()
+        self._buffer: deque[Send] = deque()
         self._active = 0
         self._batch = _Batch()
         self._expedite = False
@@ -221,26 +223,26 @@ class Sender:
 
     def _claim(
         self, db: StoreHandle, n: int, now: datetime, peer: Peer
-    ) -> tuple[int, list[Plan]]:
-        plans = []
+    ) -> tuple[int, list[Send]]:
+        plans: list[Send] = []
         with transaction(db) as conn:
             items = outbox.claim(
                 conn, self.owner, now, self.settings.lease_s, n, PREREQUISITES
             )
             for item in items:
-                plan = self.planner.plan(db, item, peer.target, now)
-                if plan.defer_until is not None:
-                    outbox.defer(conn, item, self.owner, plan.defer_until)
-                    self.stats.deferred += 1
-                elif plan.done is not None:
-                    log.info("%s: nothing to send (%s)", item.key, plan.done)
-                    outbox.ack(conn, item, self.owner, now)
-                elif plan.error is not None:
-                    log.error("%s: dead letter: %s", item.key, plan.error)
-                    outbox.dead_letter(conn, item, self.owner, plan.error, now)
-                    self.stats.dead += 1
-                else:
-                    plans.append(plan)
+                match self.planner.plan(db, item, peer.target, now):
+                    case Defer(until=until):
+                        outbox.defer(conn, item, self.owner, until)
+                        self.stats.deferred += 1
+                    case Done(why=why):
+                        log.info("%s: nothing to send (%s)", item.key, why)
+                        outbox.ack(conn, item, self.owner, now)
+                    case Fail(why=why):
+                        log.error("%s: dead letter: %s", item.key, why)
+                        outbox.dead_letter(conn, item, self.owner, why, now)
+                        self.stats.dead += 1
+                    case Send() as send:
+                        plans.append(send)
         return len(items), plans
 
     def _release_buffer(self) -> None:
@@ -248,7 +250,7 @@ class Sender:
         now = self.clock.utcnow()
         while self._buffer:
             plan = self._buffer.popleft()
-            self._batch.outcomes.append(_Outcome(plan, "release", due=now))
+            self._batch.outcomes.append(Release(plan, now))
         self._batch.ready.set()
 
     def _dispatch(self, tg: asyncio.TaskGroup, peer: Peer) -> None:
@@ -280,7 +282,7 @@ class Sender:
         return all(m.queued == m.blocked for m in st.modules)
 
     # ---- one object ----------------------------------------------------------------
-    async def _deliver(self, plan: Plan, peer: Peer) -> None:
+    async def _deliver(self, plan: Send, peer: Peer) -> None:
         try:
             outcome = await self._send(plan, peer)
         except Exception as exc:  # a bug must not stop the drain
@@ -292,9 +294,9 @@ class Sender:
         self._batch.ready.set()
         self.kick.set()
 
-    async def _send(self, plan: Plan, peer: Peer) -> _Outcome:
+    async def _send(self, plan: Send, peer: Peer) -> Outcome:
         request = plan.request
-        while request is not None:
+        while True:
             self.stats.requests += 1
             try:
                 await self.client.call(
@@ -322,21 +324,20 @@ class Sender:
                 if v.action is Action.REJECTED:
                     log.error("%s rejected: %s", request.what, v.reason)
                     self.stats.dead += 1
-                    return _Outcome(plan, "dead", f"{request.method}: {v.reason}")
+                    return Dead(plan, f"{request.method}: {v.reason}")
                 return self._retry(plan, v.reason, link=v.link, after=v.retry_after_s)
             return self._ack(plan, request)
-        return _Outcome(plan, "ack")
 
-    def _ack(self, plan: Plan, request: PushRequest) -> _Outcome:
+    def _ack(self, plan: Send, request: PushRequest) -> Outcome:
         self.stats.delivered += 1
         if self.link.succeeded():
             log.warning("uplink is back; retrying every waiting object now")
             self._expedite = True
-        return _Outcome(plan, "ack", sent=request)
+        return Ack(plan, request)
 
     def _retry(
-        self, plan: Plan, reason: str, *, link: bool, after: float | None = None
-    ) -> _Outcome:
+        self, plan: Send, reason: str, *, link: bool, after: float | None = None
+    ) -> Outcome:
         s = self.settings
         delay = with_retry_after(
             backoff_s(plan.item.attempts + 1, s.retry_base_s, s.retry_max_s, self.rng),
@@ -351,7 +352,7 @@ class Sender:
         self.stats.retried += 1
         log.info("%s: %s; retry in %.0f s", plan.item.key, reason, delay)
         due = self.clock.utcnow() + timedelta(seconds=delay)
-        return _Outcome(plan, "retry", reason, due)
+        return Retry(plan, reason, due)
 
     # ---- commits -------------------------------------------------------------------
     async def _commit_loop(self) -> None:
@@ -365,33 +366,9 @@ class Sender:
             return
         expedite, self._expedite = self._expedite, False
         now = self.clock.utcnow()
-        await self.db.run(lambda db: self._commit(db, batch.outcomes, now, expedite))
+        outcomes = batch.outcomes
+        await self.db.run(lambda db: commit(db, self.owner, outcomes, now, expedite))
         self.kick.set()
-
-    def _commit(
-        self,
-        db: StoreHandle,
-        outcomes: list[_Outcome],
-        now: datetime,
-        expedite: bool,
-    ) -> None:
-        with transaction(db) as conn:
-            for o in outcomes:
-                item = o.plan.item
-                if o.kind == "ack":
-                    outbox.ack(conn, item, self.owner, now)
-                    if o.sent is not None and o.sent.method == "DELETE":
-                        forget(conn, item.key)
-                    elif o.sent is not None:
-                        mark_sent(conn, item.key, now, created=o.sent.creates)
-                elif o.kind == "retry":
-                    outbox.retry(conn, item, self.owner, str(o.reason), o.due or now)
-                elif o.kind == "release":
-                    outbox.defer(conn, item, self.owner, o.due or now)
-                else:
-                    outbox.dead_letter(conn, item, self.owner, str(o.reason), now)
-            if expedite:
-                outbox.expedite(conn, now)
 
     async def _stop(self) -> None:
         """Commit what was delivered and give back every lease we hold."""
@@ -399,9 +376,5 @@ class Sender:
             await self._commit_pending()
         finally:
             self._buffer.clear()
-            await self.db.run(lambda db: _release(db, self.owner))
+            await self.db.run(lambda db: release_all(db, self.owner))
 
-
-def _release(db: StoreHandle, owner: str) -> None:
-    with transaction(db) as conn:
-        outbox.release_owner(conn, owner)

@@ -20,7 +20,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from edge.config.schema import EvseSection, SiteSection
-from edge.model.session import Session
+from edge.evse.states import OcpiEvseStatus
+from edge.model.session import Session, SessionStatus
 from edge.ocpi import (
     EVSE,
     AuthMethod,
@@ -33,7 +34,6 @@ from edge.ocpi import (
     GeoLocation,
     Location,
     PowerType,
-    SessionStatus,
     Status,
     Tariff,
     TokenType,
@@ -41,6 +41,7 @@ from edge.ocpi import (
     number_to_json,
 )
 from edge.ocpi import Session as OcpiSession
+from edge.ocpi import SessionStatus as OcpiSessionStatus
 from edge.ocpi.party import Party
 
 CONNECTOR_ID = "1"
@@ -132,12 +133,38 @@ def connector(ctx: SiteContext, evse: EvseSection, updated: datetime) -> Connect
     )
 
 
+_EVSE_STATUS: Mapping[OcpiEvseStatus, Status] = {
+    OcpiEvseStatus.AVAILABLE: Status.AVAILABLE,
+    OcpiEvseStatus.BLOCKED: Status.BLOCKED,
+    OcpiEvseStatus.CHARGING: Status.CHARGING,
+    OcpiEvseStatus.INOPERATIVE: Status.INOPERATIVE,
+    OcpiEvseStatus.OUTOFORDER: Status.OUTOFORDER,
+    OcpiEvseStatus.PLANNED: Status.PLANNED,
+    OcpiEvseStatus.REMOVED: Status.REMOVED,
+    OcpiEvseStatus.RESERVED: Status.RESERVED,
+    OcpiEvseStatus.UNKNOWN: Status.UNKNOWN,
+}
+"""The site's EVSE status -> OCPI's (the one place they meet)."""
+
+_SESSION_STATUS: Mapping[SessionStatus, OcpiSessionStatus] = {
+    SessionStatus.ACTIVE: OcpiSessionStatus.ACTIVE,
+    SessionStatus.COMPLETED: OcpiSessionStatus.COMPLETED,
+    SessionStatus.INVALID: OcpiSessionStatus.INVALID,
+}
+"""A stored session's status -> OCPI's."""
+
+
 def evse_status(value: str | None) -> Status:
-    """The store's status text as an OCPI EVSE Status (UNKNOWN if none)."""
+    """The store's status text as an OCPI EVSE Status (UNKNOWN if none or unknown)."""
     try:
-        return Status(value or "UNKNOWN")
+        return _EVSE_STATUS[OcpiEvseStatus(value or OcpiEvseStatus.UNKNOWN)]
     except ValueError:
         return Status.UNKNOWN
+
+
+def session_status(status: SessionStatus) -> OcpiSessionStatus:
+    """A stored session's status as OCPI's."""
+    return _SESSION_STATUS[status]
 
 
 def evse(
@@ -262,7 +289,7 @@ def session(ctx: SiteContext, s: Session, auth: SessionAuth) -> OcpiSession:
         evse_uid=s.evse_uid,
         connector_id=CONNECTOR_ID,
         currency=ctx.currency,
-        status=SessionStatus(s.status.value),
+        status=session_status(s.status),
         last_updated=s.last_updated,
     )
 
@@ -271,7 +298,7 @@ def session_patch(s: Session) -> dict[str, object]:
     """PATCH body with what changes while a session runs and when it ends."""
     body: dict[str, object] = {
         "kwh": number_to_json(kwh(s)),
-        "status": s.status.value,
+        "status": session_status(s.status).value,
         "last_updated": format_ocpi_datetime(s.last_updated),
     }
     if s.end is not None:

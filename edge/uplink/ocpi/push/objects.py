@@ -17,6 +17,7 @@ from edge.ocpi import CDR, Location, describe_validation_error
 from edge.ocpi.party import Party
 from edge.store.db import StoreHandle
 from edge.store.ocpi_state import object_state
+from edge.store.outbox import OutboxModule
 from edge.store.sessions import SessionExtras, periods, session_extras
 from edge.store.sessions import evse_statuses as stored_evse_statuses
 from edge.store.tokens import issuer as cached_issuer
@@ -60,7 +61,7 @@ def current_location(
 
     Its ``last_updated`` is no older than the site-file version that was queued.
     """
-    state = object_state(db.conn, f"locations:{ctx.location_id}")
+    state = object_state(db.conn, OutboxModule.LOCATIONS.key(ctx.location_id))
     return m.location(ctx, evse_statuses(db), state.last_updated or now)
 
 

@@ -25,11 +25,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from edge.model.session import Session, SessionStatus
+from edge.ocpi import ModuleID
 from edge.ocpi.party import Party
 from edge.store.db import StoreHandle
 from edge.store.ocpi_state import ObjectState, object_state
-from edge.store.outbox import OutboxItem
+from edge.store.outbox import OutboxItem, OutboxModule
 from edge.store.sessions import get_session
+from edge.uplink.ocpi.client import Method
 from edge.uplink.ocpi.push import mapping as m
 from edge.uplink.ocpi.push.objects import (
     BUILD_ERRORS,
@@ -43,20 +45,20 @@ from edge.uplink.ocpi.push.objects import (
 log = logging.getLogger(__name__)
 
 PREREQUISITES: Mapping[str, tuple[str, ...]] = {
-    "locations": ("tariffs",),
-    "evse_status": ("locations",),
-    "sessions": ("locations",),
-    "cdrs": ("locations",),
+    OutboxModule.LOCATIONS: (OutboxModule.TARIFFS,),
+    OutboxModule.EVSE_STATUS: (OutboxModule.LOCATIONS,),
+    OutboxModule.SESSIONS: (OutboxModule.LOCATIONS,),
+    OutboxModule.CDRS: (OutboxModule.LOCATIONS,),
 }
 """A tariff before the location whose connectors name it; the location before
 any EVSE status, session or CDR that refers to it."""
 
-RECEIVER_MODULE = {
-    "tariffs": "tariffs",
-    "locations": "locations",
-    "evse_status": "locations",
-    "sessions": "sessions",
-    "cdrs": "cdrs",
+RECEIVER_MODULE: Mapping[OutboxModule, ModuleID] = {
+    OutboxModule.TARIFFS: ModuleID.TARIFFS,
+    OutboxModule.LOCATIONS: ModuleID.LOCATIONS,
+    OutboxModule.EVSE_STATUS: ModuleID.LOCATIONS,
+    OutboxModule.SESSIONS: ModuleID.SESSIONS,
+    OutboxModule.CDRS: ModuleID.CDRS,
 }
 """Our outbox module -> the peer's OCPI receiver module."""
 
@@ -65,7 +67,7 @@ RECEIVER_MODULE = {
 class PushRequest:
     """One HTTP request that delivers an object."""
 
-    method: str
+    method: Method
     url: str
     body: object
     what: str
@@ -76,16 +78,39 @@ class PushRequest:
 
 
 @dataclass(frozen=True)
-class Plan:
-    """What to do with a claimed row: send, defer, finish, or give up."""
+class Send:
+    """Send ``request`` (and its fallback if the receiver refuses it)."""
 
     item: OutboxItem
-    request: PushRequest | None = None
-    defer_until: datetime | None = None
-    done: str | None = None
-    """Nothing to send (why); the row is acked."""
-    error: str | None = None
-    """The object cannot be built (why); the row becomes a dead letter."""
+    request: PushRequest
+
+
+@dataclass(frozen=True)
+class Defer:
+    """Not yet: the row is due again at ``until`` (an active session's progress)."""
+
+    item: OutboxItem
+    until: datetime
+
+
+@dataclass(frozen=True)
+class Done:
+    """Nothing to send (``why``); the row is acked."""
+
+    item: OutboxItem
+    why: str
+
+
+@dataclass(frozen=True)
+class Fail:
+    """The object cannot be built (``why``); the row becomes a dead letter."""
+
+    item: OutboxItem
+    why: str
+
+
+Plan = Send | Defer | Done | Fail
+"""What to do with a claimed row."""
 
 
 @dataclass(frozen=True)
@@ -111,22 +136,25 @@ class Planner:
     def plan(
         self, db: StoreHandle, item: OutboxItem, target: Target, now: datetime
     ) -> Plan:
-        """The plan for ``item``; never raises for a bad object (error plan)."""
-        receiver = RECEIVER_MODULE.get(item.module)
-        if receiver is None:
-            return Plan(item, error=f"unknown outbox module {item.module!r}")
+        """The plan for ``item``; never raises for a bad object (a Fail)."""
+        try:
+            module = OutboxModule(item.module)
+        except ValueError:
+            return Fail(item, f"unknown outbox module {item.module!r}")
+        receiver = RECEIVER_MODULE[module]
         base = target.urls.get(receiver)
         if base is None:
-            return Plan(item, done=f"the receiver has no {receiver} endpoint")
+            return Done(item, f"the receiver has no {receiver} endpoint")
         state = object_state(db.conn, item.key)
         try:
-            return self._plan(db, item, target, base, state, now)
+            return self._plan(db, module, item, target, base, state, now)
         except BUILD_ERRORS as exc:
-            return Plan(item, error=build_failure(exc))
+            return Fail(item, build_failure(exc))
 
     def _plan(
         self,
         db: StoreHandle,
+        module: OutboxModule,
         item: OutboxItem,
         target: Target,
         base: str,
@@ -134,57 +162,56 @@ class Planner:
         now: datetime,
     ) -> Plan:
         ctx, oid = self.ctx, item.object_id
-        if item.module == "tariffs":
-            url = self._url(base, oid)
-            if ctx.tariff is None or ctx.tariff.id != oid:
-                return Plan(item, PushRequest("DELETE", url, None, f"tariff {oid}"))
-            body = ctx.tariff.model_dump_ocpi()
-            return Plan(item, PushRequest("PUT", url, body, f"tariff {oid}", True))
-        if item.module == "locations":
-            if oid != ctx.location_id:
-                return Plan(item, done=f"location {oid} is no longer this site")
-            loc = current_location(db, ctx, now)
-            url = self._url(base, oid)
-            return Plan(
-                item,
-                PushRequest("PUT", url, loc.model_dump_ocpi(), f"location {oid}", True),
-            )
-        if item.module == "evse_status":
-            return self._evse(db, item, base, state, oid)
-        session = get_session(db, oid)
-        if session is None:
-            return Plan(item, done=f"session {oid} is not in the store")
-        if item.module == "cdrs":
-            cdr = session_cdr(db, ctx, session, target.peer)
-            return Plan(
-                item,
-                PushRequest(
-                    "POST", base, cdr.model_dump_ocpi(), f"CDR {oid}", True, None, True
-                ),
-            )
-        auth = session_auth(db, ctx, session, target.peer)
-        return self._session(item, base, state, session, auth, now)
+        match module:
+            case OutboxModule.TARIFFS:
+                url = self._url(base, oid)
+                if ctx.tariff is None or ctx.tariff.id != oid:
+                    return Send(
+                        item, PushRequest(Method.DELETE, url, None, f"tariff {oid}")
+                    )
+                body = ctx.tariff.model_dump_ocpi()
+                return Send(
+                    item, PushRequest(Method.PUT, url, body, f"tariff {oid}", True)
+                )
+            case OutboxModule.LOCATIONS:
+                if oid != ctx.location_id:
+                    return Done(item, f"location {oid} is no longer this site")
+                body = current_location(db, ctx, now).model_dump_ocpi()
+                url = self._url(base, oid)
+                return Send(
+                    item, PushRequest(Method.PUT, url, body, f"location {oid}", True)
+                )
+            case OutboxModule.EVSE_STATUS:
+                return self._evse(db, item, base, oid)
+            case OutboxModule.SESSIONS | OutboxModule.CDRS:
+                session = get_session(db, oid)
+                if session is None:
+                    return Done(item, f"session {oid} is not in the store")
+                if module is OutboxModule.CDRS:
+                    cdr = session_cdr(db, ctx, session, target.peer).model_dump_ocpi()
+                    what = f"CDR {oid}"
+                    return Send(
+                        item,
+                        PushRequest(
+                            Method.POST, base, cdr, what, True, duplicate_ok=True
+                        ),
+                    )
+                auth = session_auth(db, ctx, session, target.peer)
+                return self._session(item, base, state, session, auth, now)
 
-    def _evse(
-        self,
-        db: StoreHandle,
-        item: OutboxItem,
-        base: str,
-        state: ObjectState,
-        uid: str,
-    ) -> Plan:
+    def _evse(self, db: StoreHandle, item: OutboxItem, base: str, uid: str) -> Plan:
         section = self.ctx.evses.get(uid)
         row = evse_statuses(db).get(uid)
         if section is None or row is None:
-            return Plan(item, done=f"EVSE {uid} is not in the site file")
+            return Done(item, f"EVSE {uid} is not in the site file")
         url = self._url(base, self.ctx.location_id, uid)
-        loc_state = object_state(db.conn, f"locations:{self.ctx.location_id}")
-        since = loc_state.last_updated or row.updated
+        location_key = OutboxModule.LOCATIONS.key(self.ctx.location_id)
+        since = object_state(db.conn, location_key).last_updated or row.updated
         evse = m.evse(self.ctx, section, row, since)
-        put = PushRequest("PUT", url, evse.model_dump_ocpi(), f"EVSE {uid}", True)
+        put = PushRequest(Method.PUT, url, evse.model_dump_ocpi(), f"EVSE {uid}", True)
         body = m.evse_status_patch(row, since)
-        patch = PushRequest("PATCH", url, body, f"EVSE {uid} status", fallback=put)
-        return Plan(item, patch)
+        patch = PushRequest(Method.PATCH, url, body, f"EVSE {uid} status", fallback=put)
+        return Send(item, patch)
 
     def _session(
         self,
@@ -197,14 +224,18 @@ class Planner:
     ) -> Plan:
         url = self._url(base, s.id)
         full = m.session(self.ctx, s, auth).model_dump_ocpi()
-        put = PushRequest("PUT", url, full, f"session {s.id}", True)
+        put = PushRequest(Method.PUT, url, full, f"session {s.id}", True)
         if not state.created:
-            return Plan(item, put)
+            return Send(item, put)
         if s.status is SessionStatus.ACTIVE and state.last_sent is not None:
             due = state.last_sent + self.patch_interval
             if now < due:
-                return Plan(item, defer_until=due)
+                return Defer(item, due)
         patch = PushRequest(
-            "PATCH", url, m.session_patch(s), f"session {s.id} update", fallback=put
+            Method.PATCH,
+            url,
+            m.session_patch(s),
+            f"session {s.id} update",
+            fallback=put,
         )
-        return Plan(item, patch)
+        return Send(item, patch)
