@@ -11,10 +11,10 @@ from edge.uplink.ocpi.serve.commands_receiver import (
     CommandsReceiver,
     action_timeout_for,
 )
-from edge.uplink.ocpi.serve.exchange import authorized, envelope
 from edge.uplink.ocpi.serve.http_server import Bound, bind, serving
 from edge.uplink.ocpi.serve.object_gets import SenderApi
 from edge.uplink.ocpi.serve.routes import CpoServer, server_limits
+from edge.uplink.ocpi.serve.token_and_envelope import authorized, envelope
 from edge.uplink.ocpi.serve.tokens_receiver import TokensReceiver
 
 __all__ = [

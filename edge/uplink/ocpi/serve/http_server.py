@@ -1,6 +1,6 @@
 """Serve an ASGI app on a socket we bind ourselves.
 
-Used by the controller's OCPI endpoints and by the simulated backoffice. The
+Used by the controller's OCPI endpoints (and tests). The
 socket is bound before the server starts, so the caller knows the port (0 picks a
 free one) before anyone connects. The server is uvicorn, bounded
 (:mod:`.bounded_uvicorn`: read deadlines, a connection cap, lingering closes);
@@ -34,7 +34,7 @@ from edge.uplink.ocpi.serve.bounded_uvicorn import (
     Refusal,
     quiet,
 )
-from edge.uplink.ocpi.serve.exchange import envelope
+from edge.uplink.ocpi.serve.token_and_envelope import envelope
 
 log = logging.getLogger(__name__)
 _uvicorn_filter = ThrottleFilter()

@@ -60,7 +60,7 @@ from edge.ocpi import (
 from edge.ocpi.party import Party
 from edge.uplink.ocpi.serve.answer import Answer, Refused, shown
 from edge.uplink.ocpi.serve.bounded_uvicorn import Limits
-from edge.uplink.ocpi.serve.exchange import authorized, envelope
+from edge.uplink.ocpi.serve.token_and_envelope import authorized, envelope
 
 log = logging.getLogger(__name__)
 quiet = Throttle(log)

@@ -1,4 +1,4 @@
-"""Server-side OCPI plumbing shared by our endpoints and the simulated backoffice.
+"""What every exchange our endpoints serve carries: token check in, envelope out.
 
 The response envelope, the credentials-token check on ``Authorization`` and the
 echo of ``X-Request-ID``/``X-Correlation-ID``. Starlette types only; httpx stays
