@@ -247,12 +247,11 @@ class OcpiUplink:
         urls: dict[str, str] = {
             module: url
             for module in set(RECEIVER_MODULE.values())
-            if (url := c.endpoint(module, "RECEIVER")) is not None
+            if (url := c.endpoint(module, InterfaceRole.RECEIVER)) is not None
         }
         route = Route(self.ctx.party, c.peer_party)
-        return Peer(
-            Target(urls, c.peer_party), c.token_c, route, c.endpoint("tokens", "SENDER")
-        )
+        tokens = c.endpoint(ModuleID.TOKENS, InterfaceRole.SENDER)
+        return Peer(Target(urls, c.peer_party), c.token_c, route, tokens)
 
     def remote_tokens(self) -> RemoteTokens:
         """Real-time authorization at the eMSP, for the authorization service."""

@@ -16,6 +16,7 @@ import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from edge.ocpi import InterfaceRole, ModuleID
 from edge.ocpi.party import Party
 
 log = logging.getLogger(__name__)
@@ -70,10 +71,11 @@ class OcpiCredentials:
     registered_with: str | None = None
     """The versions URL we were configured with when token C was obtained."""
 
-    def endpoint(self, module: str, role: str = "RECEIVER") -> str | None:
+    def endpoint(self, module: str, role: str = InterfaceRole.RECEIVER) -> str | None:
         """The peer's URL for ``module`` in ``role`` (any role for credentials)."""
         for ep in self.endpoints:
-            if ep.identifier == module and (module == "credentials" or ep.role == role):
+            any_role = module == ModuleID.CREDENTIALS
+            if ep.identifier == module and (any_role or ep.role == role):
                 return ep.url
         return None
 

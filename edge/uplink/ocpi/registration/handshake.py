@@ -20,6 +20,8 @@ from edge.model.clock import Clock
 from edge.ocpi import (
     Credentials,
     CredentialsRole,
+    InterfaceRole,
+    ModuleID,
     Version,
     VersionDetails,
     format_ocpi_datetime,
@@ -41,11 +43,11 @@ from edge.uplink.ocpi.registration.credentials import (
 log = logging.getLogger(__name__)
 VERSION = "2.2.1"
 USED_MODULES = (
-    ("locations", "RECEIVER"),
-    ("sessions", "RECEIVER"),
-    ("cdrs", "RECEIVER"),
-    ("tariffs", "RECEIVER"),
-    ("tokens", "SENDER"),
+    (ModuleID.LOCATIONS, InterfaceRole.RECEIVER),
+    (ModuleID.SESSIONS, InterfaceRole.RECEIVER),
+    (ModuleID.CDRS, InterfaceRole.RECEIVER),
+    (ModuleID.TARIFFS, InterfaceRole.RECEIVER),
+    (ModuleID.TOKENS, InterfaceRole.SENDER),
 )
 """The peer endpoints the uplink uses: push targets, and the token list."""
 
@@ -103,7 +105,7 @@ async def discover(client: OcpiClient, versions_url: str, token: str) -> Discove
 
 def _check_endpoints(disc: Discovery, versions_url: str) -> str:
     creds = OcpiCredentials(versions_url, endpoints=disc.endpoints)
-    url = creds.endpoint("credentials")
+    url = creds.endpoint(ModuleID.CREDENTIALS)
     if url is None:
         raise HandshakeError(
             f"{versions_url}: the peer publishes no credentials module"
@@ -252,7 +254,7 @@ class Handshake:
             version_url=disc.version_url,
             endpoints=disc.endpoints,
         )
-        url = fresh.endpoint("credentials")
+        url = fresh.endpoint(ModuleID.CREDENTIALS)
         if url is not None:
             try:
                 reply = await self.client.call("GET", url, token=creds.token_c)
@@ -266,7 +268,7 @@ class Handshake:
 
     @staticmethod
     def _credentials_url(creds: OcpiCredentials) -> str:
-        url = creds.endpoint("credentials")
+        url = creds.endpoint(ModuleID.CREDENTIALS)
         if url is None or not creds.token_c:
             raise HandshakeError("not registered: no token C or credentials endpoint")
         return url
