@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edge.config.ocpp import OcppCharger, OcppProtocol, OcppSection
+from edge.logthrottle import Throttle
 from edge.model.clock import Clock
 from edge.ocpp import handshake, wire
 from edge.ocpp.calls.outgoing import OutgoingCalls
@@ -58,6 +59,11 @@ def _v16(status: ChargerStatus, clock: Clock, section: OcppSection) -> Routes:
 HANDLERS: dict[OcppProtocol, RouteFactory] = {"ocpp1.6": _v16}
 
 
+def _shown(action: str) -> str:
+    """An action name as we log it: a charger's junk is cut short."""
+    return action if len(action) <= 64 else f"{action[:64]}..."
+
+
 class ChargerConnection:
     """One open websocket of one charger."""
 
@@ -68,8 +74,10 @@ class ChargerConnection:
         status: ChargerStatus,
         clock: Clock,
         section: OcppSection,
+        quiet: Throttle,
     ) -> None:
         self.charger = charger
+        self._quiet = quiet
         self.protocol: OcppProtocol = charger.protocol
         self.link = link
         self.routes = HANDLERS[self.protocol](status, clock, section)
@@ -86,7 +94,9 @@ class ChargerConnection:
             while True:
                 frame = await self.link.recv()
                 if isinstance(frame, bytes):
-                    log.warning(
+                    self._quiet.log(
+                        logging.WARNING,
+                        (self.identity, "binary"),
                         "OCPP %s: binary frame of %d bytes ignored (OCPP-J is text)",
                         self.identity,
                         len(frame),
@@ -105,7 +115,9 @@ class ChargerConnection:
             case wire.IncomingResult() | wire.IncomingError() as answer:
                 self.calls.take(answer)
             case wire.Garbled(unique_id, code, reason):
-                log.warning(
+                self._quiet.log(
+                    logging.WARNING,
+                    (self.identity, "garbled", reason),
                     "OCPP %s: malformed frame (%s: %s)%s",
                     self.identity,
                     code,
@@ -118,10 +130,12 @@ class ChargerConnection:
     async def _answer(self, call: wire.IncomingCall) -> None:
         violation = wire.check(self.protocol, call.action, call.payload, result=False)
         if violation is not None:
-            log.warning(
+            self._quiet.log(
+                logging.WARNING,
+                (self.identity, _shown(call.action), violation.code),
                 "OCPP %s: %s refused with %s: %s",
                 self.identity,
-                call.action,
+                _shown(call.action),
                 violation.code,
                 violation.reason,
             )
@@ -129,7 +143,13 @@ class ChargerConnection:
             return
         handler = self.routes.handlers.get(call.action)
         if handler is None:
-            log.info("OCPP %s: %s is not supported (yet)", self.identity, call.action)
+            self._quiet.log(
+                logging.INFO,
+                (self.identity, call.action, "unsupported"),
+                "OCPP %s: %s is not supported (yet)",
+                self.identity,
+                call.action,
+            )
             await self._send_error(
                 call.unique_id,
                 wire.ErrorCode.NOT_SUPPORTED,
@@ -140,7 +160,9 @@ class ChargerConnection:
             reply = handler(call.payload)
         except PayloadRefused as refused:
             v = refused.violation
-            log.warning(
+            self._quiet.log(
+                logging.WARNING,
+                (self.identity, call.action, v.code),
                 "OCPP %s: %s refused with %s: %s",
                 self.identity,
                 call.action,
@@ -207,6 +229,8 @@ class CentralSystem:
             for c in section.charger
         }
         self.connections: dict[str, ChargerConnection] = {}
+        self.quiet = Throttle(log)
+        """A charger (or a stranger) repeating a fault logs it once a minute."""
 
     def on_change(self, callback: Callable[[str], None]) -> None:
         """Call ``callback(evse uid)`` after each change of what an EVSE shows."""
@@ -223,7 +247,9 @@ class CentralSystem:
         """Whether a handshake may proceed; each refusal is logged with its reason."""
         verdict = handshake.admit(self.declared, path, authorization)
         if isinstance(verdict, handshake.Refuse):
-            log.warning(
+            self.quiet.log(
+                logging.WARNING,
+                (verdict.identity, verdict.reason),
                 "OCPP handshake refused (HTTP %d) for %s: %s",
                 verdict.status,
                 verdict.identity if verdict.identity is not None else "no identity",
@@ -247,7 +273,9 @@ class CentralSystem:
             await link.close(CLOSE_PROTOCOL, f"this charger speaks {charger.protocol}")
             return
         status = self.status[charger.identity]
-        connection = ChargerConnection(charger, link, status, self.clock, self.section)
+        connection = ChargerConnection(
+            charger, link, status, self.clock, self.section, self.quiet
+        )
         old = self.connections.get(charger.identity)
         self.connections[charger.identity] = connection
         if old is not None:

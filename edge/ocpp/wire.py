@@ -232,7 +232,8 @@ def check(
 ) -> Violation | None:
     """Why ``payload`` breaks the request (or result) schema of ``action``, if so."""
     if not has_schema(protocol, action):
-        return Violation(ErrorCode.NOT_IMPLEMENTED, f"{action} is not an action")
+        shown = action if len(action) <= 64 else f"{action[:64]}..."
+        return Violation(ErrorCode.NOT_IMPLEMENTED, f"{shown} is not an action")
     validator = _validator(protocol, action, result)
     if validator is None:  # a request schema without its result's: none in 1.6
         return Violation(ErrorCode.NOT_IMPLEMENTED, f"{action} has no result schema")

@@ -161,3 +161,19 @@ async def test_status_of_an_undeclared_connector_is_taken_and_logged(tmp_path, c
         await cp.link.close()
         await run
     assert "status of connector 5, which [ocpp] does not declare" in caplog.text
+
+
+async def test_a_flood_of_junk_logs_one_line(tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="edge.ocpp")
+    async with central_system(section(tmp_path)) as (_, srv):
+        link = await open_link(srv.url("127.0.0.1", "CP002"), "CP002")
+        for i in range(50):
+            await link.send("{junk")
+            await link.send(f'[2,"t{i}","Teleport",{{}}]')
+            assert json.loads(await link.recv())[:3] == [4, f"t{i}", "NotImplemented"]
+        ok = await _exchange(link, '[2,"after","Heartbeat",{}]')
+        assert ok[:2] == [3, "after"]
+        await link.close()
+    lines = caplog.text.splitlines()
+    assert sum("not valid JSON" in line for line in lines) == 1
+    assert sum("Teleport refused" in line for line in lines) == 1
