@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 from collections import deque
 
 import aiomqtt
@@ -51,6 +52,8 @@ POLL_S = 0.5
 """Site seconds between looks at the EVSEs (at least 0.1 wall seconds)."""
 GOODBYE_S = 2.0
 """Wall seconds a clean stop waits to publish ``offline``."""
+ACK_S = 10.0
+"""Wall seconds a publish or subscribe waits for the broker's acknowledgement."""
 
 
 class MqttPublisher:
@@ -88,7 +91,9 @@ class MqttPublisher:
             while True:
                 try:
                     client = self._client()
-                    async with client:
+                    before = _cancel_requests()
+                    async with client:  # CONNACK awaited with asyncio.wait_for
+                        _honour_cancel(before)
                         delay = RECONNECT_MIN_S
                         await self._serve(client)
                 except MqttConfigError as exc:
@@ -128,9 +133,9 @@ class MqttPublisher:
 
     async def _serve(self, client: aiomqtt.Client) -> None:
         """One connection: announce, then publish and listen until it fails."""
-        await client.subscribe(self.topics.commands, qos=1)
-        await client.subscribe(self.topics.ha_status, qos=1)
-        await client.publish(self.topics.availability, ONLINE, qos=1, retain=True)
+        await _subscribe(client, self.topics.commands)
+        await _subscribe(client, self.topics.ha_status)
+        await _publish(client, self.topics.availability, ONLINE, retain=True)
         await self._announce(client)
         self._throttle.forget()
         await self._publish_state(client)
@@ -148,8 +153,8 @@ class MqttPublisher:
         except asyncio.CancelledError:
             with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
                 async with asyncio.timeout(GOODBYE_S):
-                    await client.publish(
-                        self.topics.availability, OFFLINE, qos=1, retain=True
+                    await _publish(
+                        client, self.topics.availability, OFFLINE, retain=True
                     )
             raise
         raise lost
@@ -172,7 +177,7 @@ class MqttPublisher:
             self.topics, self._source.evses(), self.settings.site_name, self._sw
         )
         for a in made if self.settings.discovery else removals(made):
-            await client.publish(a.topic, _config(a), qos=1, retain=True)
+            await _publish(client, a.topic, _config(a), retain=True)
 
     async def _publish_state(self, client: aiomqtt.Client) -> None:
         now = self._clock.monotonic()
@@ -181,7 +186,7 @@ class MqttPublisher:
             for which, reading in readings(ident, shown).items():
                 topic = self.topics.state(ident.uid, which)
                 if self._throttle.due(topic, reading, now):
-                    await client.publish(topic, reading.payload, qos=1, retain=True)
+                    await _publish(client, topic, reading.payload, retain=True)
                     self._throttle.sent(topic, reading, now)
 
     async def _state_loop(self, client: aiomqtt.Client) -> None:
@@ -195,7 +200,7 @@ class MqttPublisher:
             await self._results_ready.wait()
             while self._results:
                 topic, payload = self._results[0]
-                await client.publish(topic, payload, qos=1)
+                await _publish(client, topic, payload)
                 self._results.popleft()
             self._results_ready.clear()
 
@@ -266,6 +271,47 @@ class MqttPublisher:
         payload = cmd.result_payload(kind, command, result)
         self._results.append((self.topics.result(uid), payload))
         self._results_ready.set()
+
+
+# aiomqtt waits for every acknowledgement with asyncio.wait_for, which on Python
+# 3.11 swallows a cancellation that lands just as the acknowledgement arrives: the
+# task then runs on (a loop that never stops, a TaskGroup that never ends, a site
+# that cannot shut down). So aiomqtt is told to wait without its limit and the
+# limit is an asyncio.timeout here, which passes the cancellation on.
+async def _publish(
+    client: aiomqtt.Client, topic: str, payload: bytes, *, retain: bool = False
+) -> None:
+    """Publish at QoS 1; :class:`aiomqtt.MqttError` if no PUBACK within ACK_S."""
+    try:
+        async with asyncio.timeout(ACK_S):
+            await client.publish(topic, payload, qos=1, retain=retain, timeout=math.inf)
+    except TimeoutError:
+        raise aiomqtt.MqttError(f"no PUBACK for {topic} in {ACK_S:.0f} s") from None
+
+
+async def _subscribe(client: aiomqtt.Client, topic: str) -> None:
+    """Subscribe at QoS 1; :class:`aiomqtt.MqttError` if no SUBACK within ACK_S."""
+    try:
+        async with asyncio.timeout(ACK_S):
+            await client.subscribe(topic, qos=1, timeout=math.inf)
+    except TimeoutError:
+        raise aiomqtt.MqttError(f"no SUBACK for {topic} in {ACK_S:.0f} s") from None
+
+
+def _cancel_requests() -> int:
+    task = asyncio.current_task()
+    return 0 if task is None else task.cancelling()
+
+
+def _honour_cancel(before: int) -> None:
+    """Raise a cancellation requested since ``before`` that aiomqtt swallowed.
+
+    Counted against ``before``, not zero: on 3.11 a TaskGroup whose child failed
+    while it waited for its children leaves one request counted on its parent
+    (``_until_lost`` after a lost connection).
+    """
+    if _cancel_requests() > before:
+        raise asyncio.CancelledError
 
 
 def _config(a: Announcement) -> bytes:
