@@ -20,7 +20,9 @@ from drivers.errors import ProfileError
 from drivers.modbus.client import ModbusClient
 from drivers.modbus.profile import ControlSpec, RegisterSpec
 from drivers.polled import PolledDevice
+from edge.model.events import BoardReading, BoardSink, DeviceReading, DeviceSilent
 from edge.model.measurement import Measurement
+from edge.model.pilot import CpState
 
 Job = Callable[[ModbusClient], Awaitable[None]]
 
@@ -30,8 +32,38 @@ UNLOCK = "unlock"
 """The control that releases the cable lock (no profile of ours has one yet)."""
 
 
+def _flag(raw: DeviceReading, m: Measurement) -> bool | None:
+    value = raw.number(m)
+    return None if value is None else value >= 0.5
+
+
+def board_reading(raw: DeviceReading) -> BoardReading | None:
+    """The board's reading in one poll's raw values; None without a CP state."""
+    cp = raw.values.get(Measurement.CP_STATE)
+    if not isinstance(cp, str) or cp not in CpState.__members__:
+        return None
+    return BoardReading(
+        raw.device,
+        raw.mono,
+        CpState(cp),
+        _flag(raw, Measurement.RELAY_CLOSED),
+        _flag(raw, Measurement.CHARGING_ENABLED),
+    )
+
+
 class ProfileEvseBoard(PolledDevice):
     """A board read and controlled through its profile."""
+
+    def watch(self, sink: BoardSink) -> None:
+        """Deliver every poll with a CP state as a :class:`BoardReading`."""
+
+        def typed(item: DeviceReading | DeviceSilent) -> None:
+            if isinstance(item, DeviceSilent):
+                sink(item)
+            elif (reading := board_reading(item)) is not None:
+                sink(reading)
+
+        self.subscribe(typed)
 
     @property
     def latches_after_charge(self) -> bool:

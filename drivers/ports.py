@@ -1,14 +1,26 @@
-"""What the domain may ask of hardware: the ports, with their units."""
+"""What the domain may ask of hardware: the ports, with their units.
+
+Each port delivers its device kind's typed reading (:mod:`edge.model.events`)
+after every poll, or :class:`~edge.model.events.DeviceSilent` when the device
+did not answer. The raw poll (every profile row by measurement) is the generic
+driver's own (:meth:`drivers.polled.PolledDevice.subscribe`), for tooling.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Protocol
 
-from edge.model.events import DeviceReading, DeviceSilent
+from edge.model.events import (
+    BoardSink,
+    ContactorSink,
+    DeviceReading,
+    DeviceSilent,
+    MeterSink,
+)
 
 ReadingSink = Callable[[DeviceReading | DeviceSilent], None]
-"""Where a device delivers every poll's outcome."""
+"""Where a device delivers every poll's raw outcome."""
 
 
 class MeterPort(Protocol):
@@ -16,18 +28,18 @@ class MeterPort(Protocol):
 
     name: str
 
-    def subscribe(self, sink: ReadingSink) -> None:
-        """Deliver every poll outcome to ``sink``."""
+    def watch(self, sink: MeterSink) -> None:
+        """Deliver every poll's :class:`~edge.model.events.MeterReading` to ``sink``."""
         ...
 
 
 class EvseBoardPort(Protocol):
-    """An EVSE board: CP state (symbol A..F), current limit in A, relay state."""
+    """An EVSE board: CP state (A..F), current limit in A, relay state."""
 
     name: str
 
-    def subscribe(self, sink: ReadingSink) -> None:
-        """Deliver every poll outcome to ``sink``."""
+    def watch(self, sink: BoardSink) -> None:
+        """Deliver every poll's :class:`~edge.model.events.BoardReading` to ``sink``."""
         ...
 
     async def set_charging(self, enabled: bool, current_a: float) -> None:
@@ -43,19 +55,12 @@ class ContactorPort(Protocol):
 
     name: str
 
-    def subscribe(self, sink: ReadingSink) -> None:
-        """Deliver every poll outcome of the relay module to ``sink``."""
+    def watch(self, sink: ContactorSink) -> None:
+        """Deliver every poll's :class:`~edge.model.events.ContactorReading`."""
         ...
 
     async def switch(self, closed: bool) -> None:
         """Energise (close) or release (open) the contactor's coil."""
-        ...
-
-    def welded(self) -> bool | None:
-        """True if the mirror contact says the main contacts stayed closed.
-
-        None while unknown (not read yet, or a command still settling).
-        """
         ...
 
 

@@ -15,8 +15,13 @@ from enum import StrEnum
 from drivers.modbus.profile import Profile
 from drivers.modbus.scheduler import BusScheduler
 from drivers.polled import PolledDevice
-from drivers.ports import ReadingSink
 from edge.model.clock import Clock
+from edge.model.events import (
+    ContactorReading,
+    ContactorSink,
+    DeviceReading,
+    DeviceSilent,
+)
 from edge.model.measurement import Measurement
 
 SETTLE_S = 0.5
@@ -92,9 +97,16 @@ class RelayChannel:
         self.channel = channel
         self.name = f"{relay.name}#{channel}"
 
-    def subscribe(self, sink: ReadingSink) -> None:
-        """Deliver the relay module's poll outcomes to ``sink``."""
-        self.relay.subscribe(sink)
+    def watch(self, sink: ContactorSink) -> None:
+        """After every poll of the relay module: the mirror contact's verdict."""
+
+        def typed(item: DeviceReading | DeviceSilent) -> None:
+            if isinstance(item, DeviceSilent):
+                sink(item)
+            else:
+                sink(ContactorReading(self.name, item.mono, self.welded()))
+
+        self.relay.subscribe(typed)
 
     async def switch(self, closed: bool) -> None:
         """Switch this channel's coil."""

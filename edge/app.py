@@ -138,9 +138,9 @@ class Site:
                 contactor = RelayChannel(self.relays[key], ref.channel)
             ctl = EvseController(settings, board, self.authorizer, db, clock, contactor)
             if contactor is not None:
-                contactor.subscribe(ctl.on_relay)
-            meter.subscribe(ctl.on_meter)
-            board.subscribe(ctl.on_board)
+                contactor.watch(ctl.on_relay)
+            meter.watch(ctl.on_meter)
+            board.watch(ctl.on_board)
             self.controllers[evse.uid] = ctl
             self.meters[evse.uid] = meter
             self.boards[evse.uid] = board

@@ -1,8 +1,10 @@
 """One task per EVSE: feed events to the pure state machine, run its actions.
 
-Readings arrive from the drivers as callbacks and are queued; the task applies
-them in order, then executes the actions: durable store writes first (a session
-is on disk before its contactor closes), then hardware writes.
+Readings arrive from the drivers as callbacks (:mod:`edge.evse.inputs`) and are
+queued; the task applies them in order, then executes the actions in the
+contactor's order: opening first, never waiting for the disk; then the step's
+store writes as one transaction (:mod:`edge.evse.persistence`); then closing,
+so that a session is on disk before its contactor closes.
 """
 
 from __future__ import annotations
@@ -10,25 +12,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import Callable
 from dataclasses import replace
 
 from drivers.errors import DriverError
 from drivers.ports import ContactorPort, EvseBoardPort
+from edge.evse import persistence, resume
 from edge.evse.events import (
     Action,
     Authorize,
     BoardRead,
-    CancelRequest,
-    Checkpoint,
     CommandDone,
     DropReservation,
-    EnableConfirmed,
     Event,
-    HoldReservation,
-    MirrorRead,
-    NewPeriod,
     Rejected,
     SetContactor,
     SetStatus,
@@ -37,37 +33,23 @@ from edge.evse.events import (
     Tick,
     TokenPresented,
 )
+from edge.evse.inputs import board_event, mirror_event
 from edge.evse.meter_input import READ_TIME_SLACK_WALL_S, MeterInput
-from edge.evse.state_machine import (
-    ActiveSession,
-    EvseSettings,
-    EvseState,
-    Reservation,
-    initial_state,
-    step,
-)
-from edge.evse.states import CpState
+from edge.evse.requests import CommandRequests
+from edge.evse.state_machine import EvseSettings, EvseState, initial_state, step
 from edge.model.authorization import Authorization
 from edge.model.clock import Clock
-from edge.model.commands import CommandOutcome, CommandResult
-from edge.model.events import DeviceReading, DeviceSilent
-from edge.model.measurement import Measurement
-from edge.model.session import Session, SessionStatus
-from edge.store import reservations as reservations_repo
-from edge.store import sessions as repo
-from edge.store.db import Database, StoreHandle, transaction
+from edge.model.commands import CommandResult
+from edge.model.events import (
+    BoardReading,
+    ContactorReading,
+    DeviceSilent,
+    MeterReading,
+)
+from edge.store.db import Database
 
 log = logging.getLogger(__name__)
 TICK_S = 1.0
-HOLD_S = 10.0
-"""Site seconds a step that only checkpoints or changes status may wait on disk.
-
-Checkpoints fall on site-wide boundaries, so every EVSE's checkpoint (and any
-status change) within this window shares one synced commit: fewer flash writes.
-A power cut inside the window loses at most that checkpoint or status, never a
-session start, stop or period (those steps are committed before they act).
-"""
-DEFERRABLE = (Checkpoint, SetStatus)
 
 
 class EvseController:
@@ -92,38 +74,26 @@ class EvseController:
         self.state: EvseState = initial_state(clock.monotonic())
         self.power_w = 0.0
         self.meter_input = MeterInput(settings, clock.from_wall(READ_TIME_SLACK_WALL_S))
+        self.requests = CommandRequests(self.inbox, clock)
         self.on_change: Callable[[EvseController], None] | None = None
         self.on_reservation_dropped: Callable[[str, str], None] | None = None
         """Called with (reservation id, reason) when the site drops one early."""
         self._resend_contactor = False
-        self._requests: dict[str, asyncio.Future[CommandResult]] = {}
 
     # ---- inputs from drivers (callbacks, never block) ---------------------------
-    def on_board(self, item: DeviceReading | DeviceSilent) -> None:
+    def on_board(self, item: BoardReading | DeviceSilent) -> None:
         """A board poll finished."""
-        if isinstance(item, DeviceSilent):
-            return  # silence is detected by time in the state machine
-        cp = item.values.get(Measurement.CP_STATE)
-        if not isinstance(cp, str):
-            return
-        relay = item.number(Measurement.RELAY_CLOSED)
-        enabled = None
-        if self.settings.board_latch:
-            value = item.number(Measurement.CHARGING_ENABLED)
-            enabled = None if value is None else value >= 0.5
-        self.inbox.put_nowait(
-            BoardRead(CpState(cp), None if relay is None else relay >= 0.5, enabled)
-        )
+        event = board_event(item, self.settings.board_latch)
+        if event is not None:
+            self.inbox.put_nowait(event)
 
-    def on_relay(self, item: DeviceReading | DeviceSilent) -> None:
-        """The relay module was polled: check the contactor's mirror contact."""
-        if isinstance(item, DeviceSilent) or self.contactor is None:
-            return
-        welded = self.contactor.welded()
-        if welded is not None and welded != self.state.welded:
-            self.inbox.put_nowait(MirrorRead(welded))
+    def on_relay(self, item: ContactorReading | DeviceSilent) -> None:
+        """The relay module was polled: the contactor's mirror contact's verdict."""
+        event = mirror_event(item, self.state.welded)
+        if event is not None:
+            self.inbox.put_nowait(event)
 
-    def on_meter(self, item: DeviceReading | DeviceSilent) -> None:
+    def on_meter(self, item: MeterReading | DeviceSilent) -> None:
         """A meter poll finished: its reading, once judged, goes to the machine.
 
         Only a believed reading reaches the state machine (and renews the
@@ -149,79 +119,30 @@ class EvseController:
         """A card was read at this EVSE."""
         self.inbox.put_nowait(TokenPresented(uid))
 
-    # ---- the loop -----------------------------------------------------------------
     # ---- remote commands -----------------------------------------------------------
     async def request(
         self, make: Callable[[str], Event], timeout_s: float
     ) -> CommandResult:
-        """Feed the event ``make(request_id)`` and await the machine's answer.
-
-        The answer is the :class:`CommandDone` the machine emits when the outcome
-        happened (after that step's store writes); TIMEOUT after ``timeout_s``
-        site seconds, and then the machine drops what it still waited for.
-        """
-        rid = uuid.uuid4().hex
-        fut: asyncio.Future[CommandResult] = asyncio.get_running_loop().create_future()
-        self._requests[rid] = fut
-        self.inbox.put_nowait(make(rid))
-        try:
-            async with asyncio.timeout(self.clock.to_wall(timeout_s)):
-                return await fut
-        except TimeoutError:
-            self.inbox.put_nowait(CancelRequest(rid))
-            return CommandResult(
-                CommandOutcome.TIMEOUT, f"no outcome within {timeout_s:g} s"
-            )
-        finally:
-            self._requests.pop(rid, None)
-
-    def _answer(self, done: CommandDone) -> None:
-        fut = self._requests.get(done.request)
-        if fut is not None and not fut.done():
-            fut.set_result(CommandResult(done.outcome, done.message))
+        """Feed ``make(request_id)`` and await the machine's answer (see requests)."""
+        return await self.requests.request(make, timeout_s)
 
     # ---- the loop -----------------------------------------------------------------
     async def resume(self) -> None:
         """Take over the session and reservation the store holds for this EVSE."""
-        evse_uid = self.settings.evse_uid
-        last_wh: list[int] = []
-
-        def load(db: StoreHandle) -> tuple[ActiveSession | None, Reservation | None]:
-            held = reservations_repo.held_by(db, evse_uid)
-            reservation = (
-                None
-                if held is None
-                else Reservation(
-                    held.id, held.token, held.expiry, held.authorization_reference
-                )
-            )
-            s = repo.active_session_for(db, evse_uid)
-            if s is None:
-                return None, reservation
-            last_wh.append(s.meter_last_wh)
-            session = ActiveSession(
-                s.id,
-                s.meter_start_wh,
-                s.token_uid,
-                s.group_id,
-                0.0,  # the next checkpoint boundary, once running
-                self.clock.monotonic(),
-                repo.open_period(db, s.id),
-                enable_confirmed=repo.board_enabled(db, s.id),
-            )
-            return session, reservation
-
-        session, reservation = await self.db.run(load)
-        if last_wh:
+        uid = self.settings.evse_uid
+        held = await resume.load(self.db, uid, self.clock.monotonic())
+        if held.last_wh is not None:
             # The resumed session's last stored reading is what the judge
             # believes until the meter answers (a meter swapped while we were
             # down is then seen as one, not billed as negative energy).
-            self.meter_input.seed(last_wh[0])
-        if session is not None:
-            log.info("EVSE %s resumes session %s", evse_uid, session.id)
-        if reservation is not None:
-            log.info("EVSE %s keeps reservation %s", evse_uid, reservation.id)
-        self.state = initial_state(self.clock.monotonic(), session, reservation)
+            self.meter_input.seed(held.last_wh)
+        if held.session is not None:
+            log.info("EVSE %s resumes session %s", uid, held.session.id)
+        if held.reservation is not None:
+            log.info("EVSE %s keeps reservation %s", uid, held.reservation.id)
+        self.state = initial_state(
+            self.clock.monotonic(), held.session, held.reservation
+        )
 
     async def run(self) -> None:
         """Process events until cancelled (the site opens the contactor after)."""
@@ -278,129 +199,44 @@ class EvseController:
     async def _execute(self, actions: list[Action]) -> asyncio.Future[None] | None:
         """Run one step's actions; return the held write's future, if it was held.
 
-        Opening the contactor comes first and never waits for the disk. Every
-        store write of the step is one transaction. Closing the contactor comes
-        after it, so a session is on disk before energy flows. A step that only
-        checkpoints or changes status is held (:data:`HOLD_S`) for group commit.
+        Opening the contactor comes first and never waits for the disk; then the
+        step's store writes (one transaction); then everything else, closing the
+        contactor included, so a session is on disk before energy flows.
         """
-        uid = self.settings.evse_uid
         for action in actions:
             if isinstance(action, SetContactor) and not action.closed:
                 await self._contactor(action)
-        writes = [w for a in actions if (w := self._store_write(a)) is not None]
-        held: asyncio.Future[None] | None = None
-        if writes:
-
-            def run_all(db: StoreHandle) -> None:
-                with transaction(db):
-                    for write in writes:
-                        write(db)
-
-            if all(isinstance(a, DEFERRABLE) for a in actions):
-                held = self.db.write_later(run_all, self.clock.to_wall(HOLD_S))
-            else:
-                await self.db.run(run_all)
+        held = await persistence.commit(
+            self.db, self.clock, self.settings.evse_uid, actions
+        )
         for action in actions:
-            if isinstance(action, SetContactor) and action.closed:
-                await self._contactor(action)
-            elif isinstance(action, Authorize):
-                self._tg.create_task(self._authorize(action.uid))
-            elif isinstance(action, CommandDone):
-                self._answer(action)
-            elif isinstance(action, DropReservation):
-                log.info(
-                    "EVSE %s reservation %s dropped (%s)",
-                    uid,
-                    action.reservation_id,
-                    action.reason,
-                )
-                if action.notify and self.on_reservation_dropped is not None:
-                    self.on_reservation_dropped(action.reservation_id, action.reason)
-            elif isinstance(action, Rejected):
-                log.info("EVSE %s: card refused: %s", uid, action.reason)
-            elif isinstance(action, StartSession):
-                log.info("EVSE %s session %s started", uid, action.session_id)
-            elif isinstance(action, SetStatus):
-                log.info("EVSE %s status %s (%s)", uid, action.status, action.reason)
-            elif isinstance(action, StopSession):
-                log.info(
-                    "EVSE %s session %s stopped (%s)",
-                    uid,
-                    action.session_id,
-                    action.reason,
-                )
+            await self._after_commit(action)
         return held
 
-    def _store_write(self, action: Action) -> Callable[[StoreHandle], object] | None:
-        """The store write an action needs, if any (run in the step's transaction)."""
+    async def _after_commit(self, action: Action) -> None:
+        """What an action does once the step's writes are on disk."""
         uid = self.settings.evse_uid
-        now = self.clock.utcnow()
-        if isinstance(action, StartSession):
-            session = Session(
-                id=action.session_id,
-                evse_uid=uid,
-                token_uid=action.token_uid,
-                token_type=action.token_type,
-                contract_id=action.contract_id,
-                auth_method=action.auth_method,
-                auth_reason=action.auth_reason,
-                status=SessionStatus.ACTIVE,
-                start=action.start,
-                end=None,
-                meter_start_wh=action.meter_start_wh,
-                meter_last_wh=action.meter_start_wh,
-                meter_stop_wh=None,
-                stop_reason=None,
-                last_updated=action.start,
-                group_id=action.group_id,
-            )
-            extras = repo.SessionExtras(
-                action.authorization_reference,
-                action.token_country_code,
-                action.token_party_id,
-            )
-            return lambda db: repo.start_session(db, session, action.period, extras)
-        if isinstance(action, Checkpoint):
-            return lambda db: repo.checkpoint(
-                db, action.session_id, action.meter_wh, now, action.period
-            )
-        if isinstance(action, NewPeriod):
-            return lambda db: repo.new_period(
-                db,
-                action.session_id,
-                action.closed,
-                action.opened,
-                action.meter_wh,
-                now,
-            )
-        if isinstance(action, StopSession):
-            return lambda db: repo.stop_session(
-                db,
-                action.session_id,
-                action.meter_stop_wh,
-                action.end,
-                action.reason,
-                action.final_period,
-            )
-        if isinstance(action, SetStatus):
-            return lambda db: repo.set_evse_status(
-                db, uid, action.status.value, action.reason, now
-            )
-        if isinstance(action, EnableConfirmed):
-            return lambda db: repo.confirm_board_enabled(db, action.session_id)
-        if isinstance(action, HoldReservation):
-            return lambda db: reservations_repo.hold(
-                db,
-                uid,
-                action.reservation_id,
-                action.token,
-                action.expiry,
-                action.authorization_reference,
-                now,
-            )
-        if isinstance(action, DropReservation):
-            return lambda db: reservations_repo.drop(db, action.reservation_id)
-        return None
+        match action:
+            case SetContactor(closed=True):
+                await self._contactor(action)
+            case Authorize(uid=card):
+                self._tg.create_task(self._authorize(card))
+            case CommandDone():
+                self.requests.answer(action)
+            case DropReservation(reservation_id=rid, reason=why, notify=notify):
+                log.info("EVSE %s reservation %s dropped (%s)", uid, rid, why)
+                if notify and self.on_reservation_dropped is not None:
+                    self.on_reservation_dropped(rid, why)
+            case Rejected(reason=why):
+                log.info("EVSE %s: card refused: %s", uid, why)
+            case StartSession(session_id=sid):
+                log.info("EVSE %s session %s started", uid, sid)
+            case SetStatus(status=status, reason=why):
+                log.info("EVSE %s status %s (%s)", uid, status, why)
+            case StopSession(session_id=sid, reason=why):
+                log.info("EVSE %s session %s stopped (%s)", uid, sid, why)
+            case _:
+                pass  # opened before the writes, or written with them
 
     async def _contactor(self, action: SetContactor) -> None:
         """Close: contactor, then the board's offer; open: offer first, then contactor.

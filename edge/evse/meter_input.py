@@ -24,8 +24,7 @@ from edge.evse.reading_judge import (
     Sample,
     judge,
 )
-from edge.model.events import DeviceReading, DeviceSilent
-from edge.model.measurement import Measurement
+from edge.model.events import DeviceSilent, MeterReading
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +34,6 @@ twice the EVSE's idle power if that is higher)."""
 READ_TIME_SLACK_WALL_S = 0.5
 """Wall seconds a reading's read time may be off when the register was read:
 the poll's other frames and the event loop's latency (a busy Raspberry Pi)."""
-CURRENTS = (Measurement.CURRENT_L1, Measurement.CURRENT_L2, Measurement.CURRENT_L3)
 
 
 def limits_for(settings: EvseSettings, time_slack_s: float = 0.0) -> JudgeLimits:
@@ -72,25 +70,23 @@ class MeterInput:
         """Readings not believed, by reason."""
         return {r.value: n for r, n in self.state.counts.items()}
 
-    def feed(self, item: DeviceReading | DeviceSilent) -> MeterRead | MeterReset | None:
+    def feed(self, item: MeterReading | DeviceSilent) -> MeterRead | MeterReset | None:
         """Judge one poll; return the event the state machine should see, if any."""
         if isinstance(item, DeviceSilent):
             return None  # silence is detected by time in the state machine
-        energy = item.number(Measurement.ENERGY_IMPORT)
-        read_at = item.read_time(Measurement.ENERGY_IMPORT)
-        if energy is None or read_at is None:
-            if Measurement.ENERGY_IMPORT not in item.unavailable:
-                return None  # not read in this poll, or not a number
+        if item.energy_import_wh is not None:
+            energy, read_at = item.energy_import_wh.value, item.energy_import_wh.read_at
+        elif item.energy_unavailable:
             energy, read_at = math.nan, item.mono
-        power = item.number(Measurement.POWER)
+        else:
+            return None  # not read in this poll, or not a number
         # The meter's power counts for the judge only if read with the energy.
-        if item.read_time(Measurement.POWER) != read_at:
-            power = None
+        p = item.power_w
+        power = p.value if p is not None and p.read_at == read_at else None
         self.state, verdict = judge(
             self.state, Sample(energy, read_at, power), self.limits
         )
-        currents = [c for m in CURRENTS if (c := item.number(m)) is not None]
-        current = max(currents) if currents else None
+        current = item.max_current_a
         uid = self.evse_uid
         match verdict:
             case Accept(recovered=recovered):

@@ -1,12 +1,19 @@
-"""What drivers report to the domain: typed readings with both clocks' stamps."""
+"""What drivers report to the domain: readings with both clocks' stamps.
+
+A poll's raw outcome is a :class:`DeviceReading` (every row of the profile, by
+measurement) or a :class:`DeviceSilent`. What an EVSE relies on comes typed, per
+device kind: a :class:`MeterReading`, a :class:`BoardReading`, a
+:class:`ContactorReading`, each built by its driver from the raw one.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from edge.model.measurement import Measurement
+from edge.model.pilot import CpState
 
 
 @dataclass(frozen=True)
@@ -52,3 +59,70 @@ class DeviceSilent:
     device: str
     error: str
     mono: float
+
+
+@dataclass(frozen=True)
+class Timed:
+    """A value with the site-monotonic time it was read on the wire."""
+
+    value: float
+    read_at: float
+
+
+@dataclass(frozen=True)
+class MeterReading:
+    """One poll of an energy meter: energy in Wh, power in W, currents in A.
+
+    Each value is the latest one read, with the time it was read on the wire (a
+    slow row read in an earlier poll keeps that poll's time); None when the
+    meter has not given it. ``energy_unavailable``: the import energy register
+    answered "not available" in this poll (a register that lost its value).
+    """
+
+    device: str
+    mono: float
+    utc: datetime
+    energy_import_wh: Timed | None
+    power_w: Timed | None
+    currents_a: tuple[float | None, float | None, float | None]
+    """Current on L1, L2, L3 (as the meter is wired), None where not read."""
+    energy_unavailable: bool = False
+
+    @property
+    def max_current_a(self) -> float | None:
+        """The highest phase current, if any was read."""
+        read = [c for c in self.currents_a if c is not None]
+        return max(read) if read else None
+
+
+@dataclass(frozen=True)
+class BoardReading:
+    """One poll of an EVSE board: its pilot state and what it says of its relay.
+
+    ``relay_closed`` and ``charging_enabled`` are None for boards that do not
+    report them (or did not in this poll).
+    """
+
+    device: str
+    mono: float
+    cp: CpState
+    relay_closed: bool | None = None
+    charging_enabled: bool | None = None
+
+
+@dataclass(frozen=True)
+class ContactorReading:
+    """One poll of a contactor's relay module, with its mirror contact's verdict.
+
+    ``welded``: the main contacts stayed closed while commanded open; None while
+    unknown (not read yet, or a command still settling).
+    """
+
+    device: str
+    mono: float
+    welded: bool | None
+
+
+MeterSink = Callable[[MeterReading | DeviceSilent], None]
+BoardSink = Callable[[BoardReading | DeviceSilent], None]
+ContactorSink = Callable[[ContactorReading | DeviceSilent], None]

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from drivers.ports import ReadingSink
 from edge.auth.authorizer import Authorizer
 from edge.evse.commands import EvseCommands
 from edge.evse.controller import EvseController
@@ -19,6 +18,7 @@ from edge.evse.state_machine import EvseSettings
 from edge.evse.states import CpState, OcpiEvseStatus
 from edge.model.clock import ScaledClock
 from edge.model.commands import CommandOutcome, CommandToken
+from edge.model.events import BoardSink
 from edge.store import reservations, sessions
 from edge.store.db import Database
 from tests.unit.auth.fakes import FakeRemote
@@ -31,7 +31,7 @@ class FakeBoard:
     name: str = "board"
     writes: list[tuple[bool, float]] = field(default_factory=list)
 
-    def subscribe(self, sink: ReadingSink) -> None:
+    def watch(self, sink: BoardSink) -> None:
         pass
 
     async def set_charging(self, enabled: bool, current_a: float) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from drivers.meter import meter_reading
 from edge.cli.sim_live import meter_lines
 from edge.evse.events import MeterRead, MeterReset
 from edge.evse.meter_input import MeterInput
@@ -21,8 +22,10 @@ def reading(t, energy=None, power=None, read_at=None, unavailable=()):
         values[M.ENERGY_IMPORT] = energy
     if power is not None:
         values[M.POWER] = power
-    return DeviceReading(
-        "m", values, t, UTC0, dict(read_at or {}), frozenset(unavailable)
+    return meter_reading(
+        DeviceReading(
+            "m", values, t, UTC0, dict(read_at or {}), frozenset(unavailable)
+        )
     )
 
 

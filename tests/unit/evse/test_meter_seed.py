@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from drivers.meter import meter_reading
 from edge.evse.events import MeterRead
 from edge.evse.meter_input import MeterInput
 from edge.evse.model import EvseSettings
-from edge.model.events import DeviceReading
+from edge.model.events import DeviceReading, MeterReading
 from edge.model.measurement import Measurement
 
 T = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 
 
-def reading(energy_wh: float, mono: float) -> DeviceReading:
-    return DeviceReading("E1/meter", {Measurement.ENERGY_IMPORT: energy_wh}, mono, T)
+def reading(energy_wh: float, mono: float) -> MeterReading:
+    raw = DeviceReading("E1/meter", {Measurement.ENERGY_IMPORT: energy_wh}, mono, T)
+    return meter_reading(raw)
 
 
 def test_the_meter_half_a_wh_below_the_stored_reading_is_believed() -> None:
