@@ -18,8 +18,8 @@ from drivers.relay import ProfileRelay, RelayChannel
 from drivers.rfid.reader import RfidReader
 from edge.auth.authorizer import Authorizer, LocalToken
 from edge.config.schema import BusSection, SiteConfig
-from edge.evse.commands import EvseCommands
 from edge.evse.controller import EvseController
+from edge.evse.site_commands import EvseCommands
 from edge.evse.state_machine import EvseSettings
 from edge.model.clock import Clock
 from edge.model.events import DeviceReading, DeviceSilent

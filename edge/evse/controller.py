@@ -18,21 +18,18 @@ from dataclasses import replace
 from drivers.errors import DriverError
 from drivers.ports import ContactorPort, EvseBoardPort
 from edge.evse import persistence, resume
-from edge.evse.events import (
+from edge.evse.actions import (
     Action,
     Authorize,
-    BoardRead,
     CommandDone,
     DropReservation,
-    Event,
     Rejected,
     SetContactor,
     SetStatus,
     StartSession,
     StopSession,
-    Tick,
-    TokenPresented,
 )
+from edge.evse.events import BoardRead, Event, Tick, TokenPresented
 from edge.evse.inputs import board_event, mirror_event
 from edge.evse.meter_input import READ_TIME_SLACK_WALL_S, MeterInput
 from edge.evse.requests import CommandRequests

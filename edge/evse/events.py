@@ -1,17 +1,15 @@
-"""What an EVSE's state machine hears (events) and asks for (actions)."""
+"""What an EVSE's state machine hears: the events (its actions: edge.evse.actions)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from edge.evse.states import CpState, OcpiEvseStatus
+from edge.evse.states import CpState
 from edge.model.authorization import AuthDecision
-from edge.model.commands import CommandOutcome, CommandToken
-from edge.model.period import ClosedPeriod, OpenPeriod
+from edge.model.commands import CommandToken
 
 
-# ---- events -------------------------------------------------------------------
 @dataclass(frozen=True)
 class BoardRead:
     """The board answered: its CP state and, if it reports it, its relay."""
@@ -72,8 +70,9 @@ class RemoteStop:
     """Stop the active session (operator, backoffice).
 
     With ``request`` (a command's id), the machine answers with
-    :class:`CommandDone` once the session is closed; ``session_id`` names the
-    session the backoffice means (None: whichever is active).
+    :class:`~edge.evse.actions.CommandDone` once the session is closed;
+    ``session_id`` names the session the backoffice means (None: whichever is
+    active).
     """
 
     reason: str = "REMOTE"
@@ -86,7 +85,7 @@ class RemoteStart:
     """START_SESSION: start for this token, already authorised by the eMSP.
 
     Like an accepted card (auth method COMMAND): it waits ``auth_window_s`` for
-    the EV to be plugged in. Answered with :class:`CommandDone`.
+    the EV to be plugged in. Answered with :class:`~edge.evse.actions.CommandDone`.
     """
 
     request: str
@@ -125,7 +124,8 @@ class SetCurrentLimit:
     """Offer at most ``current_a`` per phase (None: the EVSE's ``max_current_a``).
 
     Honoured at once while charging (the board's offer changes) and by every
-    later start; answered with :class:`CommandDone` after the board was told.
+    later start; answered with :class:`~edge.evse.actions.CommandDone` after the
+    board was told.
     Held in memory only: a restart returns to ``max_current_a``.
     """
 
@@ -152,140 +152,4 @@ Event = (
     | CancelRequest
     | SetCurrentLimit
     | Tick
-)
-
-
-# ---- actions ------------------------------------------------------------------
-@dataclass(frozen=True)
-class SetContactor:
-    """Enable (at ``current_a``) or disable charging at the board."""
-
-    closed: bool
-    current_a: float = 0.0
-
-
-@dataclass(frozen=True)
-class Authorize:
-    """Ask the authorizer about ``uid``; it answers with :class:`AuthDecision`."""
-
-    uid: str
-
-
-@dataclass(frozen=True)
-class StartSession:
-    """Store a new active session."""
-
-    session_id: str
-    start: datetime
-    meter_start_wh: int
-    token_uid: str | None
-    token_type: str | None
-    contract_id: str | None
-    auth_method: str
-    auth_reason: str
-    group_id: str | None
-    period: OpenPeriod
-    authorization_reference: str | None = None
-    token_country_code: str | None = None
-    token_party_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """Record an active session's progress (and its open period's figures)."""
-
-    session_id: str
-    meter_wh: int
-    period: OpenPeriod
-
-
-@dataclass(frozen=True)
-class NewPeriod:
-    """The EV switched between charging and parking: one period ends, one begins."""
-
-    session_id: str
-    closed: ClosedPeriod
-    opened: OpenPeriod
-    meter_wh: int
-
-
-@dataclass(frozen=True)
-class StopSession:
-    """Close an active session with the meter's reading."""
-
-    session_id: str
-    meter_stop_wh: int
-    end: datetime
-    reason: str
-    final_period: ClosedPeriod
-
-
-@dataclass(frozen=True)
-class SetStatus:
-    """The EVSE's OCPI status changed."""
-
-    status: OcpiEvseStatus
-    reason: str | None
-
-
-@dataclass(frozen=True)
-class Rejected:
-    """A card was refused (for the reader's LED/buzzer and the log)."""
-
-    uid: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class EnableConfirmed:
-    """The board showed itself enabled during this session.
-
-    Stored: a board found disabled after a restart then means that the EV left
-    while the controller was down.
-    """
-
-    session_id: str
-
-
-@dataclass(frozen=True)
-class HoldReservation:
-    """Store the reservation the EVSE now holds (replacing one with its id)."""
-
-    reservation_id: str
-    token: CommandToken
-    expiry: datetime
-    authorization_reference: str | None
-
-
-@dataclass(frozen=True)
-class DropReservation:
-    """Delete a reservation; ``notify``: the site dropped it before its expiry."""
-
-    reservation_id: str
-    reason: str
-    notify: bool = False
-
-
-@dataclass(frozen=True)
-class CommandDone:
-    """A remote command's outcome and why."""
-
-    request: str
-    outcome: CommandOutcome
-    message: str = ""
-
-
-Action = (
-    SetContactor
-    | Authorize
-    | StartSession
-    | Checkpoint
-    | NewPeriod
-    | StopSession
-    | SetStatus
-    | Rejected
-    | EnableConfirmed
-    | HoldReservation
-    | DropReservation
-    | CommandDone
 )

@@ -15,7 +15,7 @@ def board_event(item: BoardReading | DeviceSilent, latch: bool) -> BoardRead | N
     """A board poll as the machine hears it.
 
     ``latch``: the board disables itself after a charge, so whether it is
-    enabled matters (:attr:`edge.evse.model.EvseSettings.board_latch`).
+    enabled matters (:attr:`edge.evse.machine_state.EvseSettings.board_latch`).
     """
     if isinstance(item, DeviceSilent):
         return None

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from edge.evse.events import CommandDone, SetCurrentLimit
-from edge.evse.model import EvseSettings, EvseState
+from edge.evse.actions import CommandDone
+from edge.evse.events import SetCurrentLimit
+from edge.evse.machine_state import EvseSettings, EvseState
 from edge.model.commands import CommandOutcome
 
 MIN_CURRENT_A = 6.0

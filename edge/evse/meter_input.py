@@ -12,7 +12,7 @@ import logging
 import math
 
 from edge.evse.events import MeterRead, MeterReset
-from edge.evse.model import EvseSettings
+from edge.evse.machine_state import EvseSettings
 from edge.evse.reading_judge import (
     Accept,
     JudgeLimits,

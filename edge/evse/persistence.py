@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from edge.evse.events import (
+from edge.evse.actions import (
     Action,
     Checkpoint,
     DropReservation,

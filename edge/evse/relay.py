@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from edge.evse.model import EvseSettings, EvseState, RelayMismatch
+from edge.evse.machine_state import EvseSettings, EvseState, RelayMismatch
 from edge.evse.states import CpState, FaultKind
 
 ASKING = (CpState.C, CpState.D)

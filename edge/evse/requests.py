@@ -13,7 +13,8 @@ import asyncio
 import uuid
 from collections.abc import Callable
 
-from edge.evse.events import CancelRequest, CommandDone, Event
+from edge.evse.actions import CommandDone
+from edge.evse.events import CancelRequest, Event
 from edge.model.clock import Clock
 from edge.model.commands import CommandOutcome, CommandResult
 

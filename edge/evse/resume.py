@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edge.evse.model import ActiveSession, Reservation
+from edge.evse.machine_state import ActiveSession, Reservation
 from edge.store import reservations as reservations_repo
 from edge.store import sessions as repo
 from edge.store.db import Database, StoreHandle

@@ -1,11 +1,11 @@
 """Remote commands as the site executes them: the port between uplink and EVSEs.
 
-The OCPI Commands receiver (``edge/uplink/ocpi/serve/commands_receiver.py``) validates
-what the eMSP posts, answers it synchronously, and then awaits one of these methods for
-the asynchronous result that it POSTs to the command's ``response_url``. The site
-(``edge/evse/commands.py``) implements :class:`SiteCommands` by routing each command to
-the state machine of the EVSE it names. Neither side imports the other: both import this
-module.
+The OCPI Commands receiver (``edge/uplink/ocpi/serve/commands_receiver.py``)
+validates what the eMSP posts, answers it synchronously, and then awaits one of
+these methods for the asynchronous result that it POSTs to the command's
+``response_url``. The site (``edge/evse/site_commands.py``) implements
+:class:`SiteCommands` by routing each command to the EVSE it names. Neither side
+imports the other: both import this module.
 
 The token in START_SESSION and RESERVE_NOW was already authorised by the eMSP
 (OCPI 2.2.1 *Commands*): the site must not validate it again, and records it on

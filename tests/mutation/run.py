@@ -41,7 +41,10 @@ class Target:
 EVSE_TESTS = ("tests/unit/evse",)
 TARGETS = (
     Target("edge/evse/state_machine.py", EVSE_TESTS),
-    Target("edge/evse/remote.py", EVSE_TESTS),
+    Target("edge/evse/observations.py", EVSE_TESTS),
+    Target("edge/evse/cards.py", EVSE_TESTS),
+    Target("edge/evse/charging.py", EVSE_TESTS),
+    Target("edge/evse/remote_commands.py", EVSE_TESTS),
     Target("edge/evse/periods.py", EVSE_TESTS),
     Target("edge/evse/reading_judge.py", EVSE_TESTS),
     Target("edge/tariff/engine.py", ("tests/unit/tariff",)),
@@ -144,7 +147,7 @@ def mutmut(workdir: Path, *args: str, check: bool = True) -> str:
 
 
 def module_of(name: str, targets: list[Target]) -> str | None:
-    """The target a mutant belongs to (``edge.evse.remote.x_f__mutmut_3``)."""
+    """The target a mutant belongs to (``edge.evse.remote_commands.x_f__mutmut_3``)."""
     for t in targets:
         dotted = t.path.removesuffix(".py").replace("/", ".")
         if name.startswith(dotted + "."):

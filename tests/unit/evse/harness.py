@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from edge.evse.events import Action, BoardRead, Event, MeterRead, Tick
+from edge.evse.actions import Action
+from edge.evse.events import BoardRead, Event, MeterRead, Tick
 from edge.evse.state_machine import EvseSettings, EvseState, initial_state, step
 from edge.evse.states import CpState
 from edge.model.authorization import AuthDecision

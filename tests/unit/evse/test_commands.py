@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from edge.auth.authorizer import Authorizer
-from edge.evse.commands import EvseCommands
 from edge.evse.controller import EvseController
 from edge.evse.events import BoardRead, MeterRead, TokenPresented
+from edge.evse.site_commands import EvseCommands
 from edge.evse.state_machine import EvseSettings
 from edge.evse.states import CpState, OcpiEvseStatus
 from edge.model.clock import ScaledClock

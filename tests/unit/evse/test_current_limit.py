@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from edge.evse.events import (
-    CommandDone,
-    SetContactor,
-    SetCurrentLimit,
-    StartSession,
-    TokenPresented,
-)
+from edge.evse.actions import CommandDone, SetContactor, StartSession
+from edge.evse.events import SetCurrentLimit, TokenPresented
 from edge.evse.states import CpState
 from edge.model.commands import CommandOutcome
 

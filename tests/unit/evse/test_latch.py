@@ -5,22 +5,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from edge.evse.events import (
-    BoardRead,
+from edge.evse.actions import (
     Checkpoint,
     EnableConfirmed,
-    MeterRead,
     SetContactor,
     StartSession,
     StopSession,
-    TokenPresented,
 )
-from edge.evse.state_machine import (
-    WHILE_DOWN,
-    ActiveSession,
-    EvseSettings,
-    initial_state,
-)
+from edge.evse.charging import WHILE_DOWN
+from edge.evse.events import BoardRead, MeterRead, TokenPresented
+from edge.evse.state_machine import ActiveSession, EvseSettings, initial_state
 from edge.evse.states import CpState, Phase
 from edge.model.authorization import AuthDecision
 

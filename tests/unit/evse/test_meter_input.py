@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from drivers.meter import meter_reading
 from edge.cli.sim_live import meter_lines
 from edge.evse.events import MeterRead, MeterReset
+from edge.evse.machine_state import EvseSettings
 from edge.evse.meter_input import MeterInput
-from edge.evse.model import EvseSettings
 from edge.model.events import DeviceReading, DeviceSilent
 from edge.model.measurement import Measurement as M
 

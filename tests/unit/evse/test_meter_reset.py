@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-from edge.evse.events import (
-    BoardRead,
-    MeterRead,
-    MeterReset,
-    SetContactor,
-    StartSession,
-    StopSession,
-    TokenPresented,
-)
+from edge.evse.actions import SetContactor, StartSession, StopSession
+from edge.evse.events import BoardRead, MeterRead, MeterReset, TokenPresented
 from edge.evse.state_machine import METER_RESET
 from edge.evse.states import CpState, FaultKind, Phase
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from drivers.meter import meter_reading
 from edge.evse.events import MeterRead
+from edge.evse.machine_state import EvseSettings
 from edge.evse.meter_input import MeterInput
-from edge.evse.model import EvseSettings
 from edge.model.events import DeviceReading, MeterReading
 from edge.model.measurement import Measurement
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from edge.evse.events import BoardRead, MeterRead, NewPeriod, StopSession
+from edge.evse.actions import NewPeriod, StopSession
+from edge.evse.events import BoardRead, MeterRead
 from edge.evse.periods import advance
 from edge.evse.state_machine import EvseSettings
 from edge.evse.states import CpState

@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-from edge.evse.events import (
-    BoardRead,
-    MeterRead,
-    Rejected,
-    SetContactor,
-    StartSession,
-    StopSession,
-    TokenPresented,
-)
+from edge.evse.actions import Rejected, SetContactor, StartSession, StopSession
+from edge.evse.events import BoardRead, MeterRead, TokenPresented
 from edge.evse.states import CpState, FaultKind, OcpiEvseStatus, Phase
 
 from .harness import Harness

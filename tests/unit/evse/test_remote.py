@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from edge.evse.events import (
-    CancelRequest,
-    CancelReservation,
+from edge.evse.actions import (
     CommandDone,
     DropReservation,
     HoldReservation,
-    MeterRead,
     Rejected,
-    RemoteStart,
-    RemoteStop,
-    Reserve,
     SetContactor,
     SetStatus,
     StartSession,
     StopSession,
+)
+from edge.evse.events import (
+    CancelRequest,
+    CancelReservation,
+    MeterRead,
+    RemoteStart,
+    RemoteStop,
+    Reserve,
     TokenPresented,
 )
 from edge.evse.states import CpState, OcpiEvseStatus

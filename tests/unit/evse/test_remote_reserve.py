@@ -10,14 +10,8 @@ from datetime import timedelta
 
 import pytest
 
-from edge.evse.events import (
-    CancelReservation,
-    CommandDone,
-    DropReservation,
-    HoldReservation,
-    RemoteStart,
-    Reserve,
-)
+from edge.evse.actions import CommandDone, DropReservation, HoldReservation
+from edge.evse.events import CancelReservation, RemoteStart, Reserve
 from edge.evse.states import CpState
 from edge.model.commands import CommandOutcome, CommandToken
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from edge.evse.events import (
+from edge.evse.actions import (
     Authorize,
-    BoardRead,
     Checkpoint,
-    MeterRead,
-    MirrorRead,
     Rejected,
-    RemoteStop,
     SetContactor,
     SetStatus,
     StartSession,
     StopSession,
+)
+from edge.evse.events import (
+    BoardRead,
+    MeterRead,
+    MirrorRead,
+    RemoteStop,
     TokenPresented,
 )
 from edge.evse.state_machine import ActiveSession, EvseSettings, initial_state

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from edge.evse.events import (
-    BoardRead,
-    MeterRead,
-    SetContactor,
-    StartSession,
-    TokenPresented,
-)
+from edge.evse.actions import SetContactor, StartSession
+from edge.evse.events import BoardRead, MeterRead, TokenPresented
 from edge.evse.states import CpState
 
 from .harness import Harness

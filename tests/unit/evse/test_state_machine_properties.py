@@ -32,22 +32,24 @@ from hypothesis.stateful import (
     rule,
 )
 
+from edge.evse.actions import (
+    Checkpoint,
+    CommandDone,
+    SetContactor,
+    SetStatus,
+    StartSession,
+    StopSession,
+)
 from edge.evse.events import (
     BoardRead,
     CancelRequest,
     CancelReservation,
-    Checkpoint,
-    CommandDone,
     MeterRead,
     MeterReset,
     MirrorRead,
     RemoteStart,
     RemoteStop,
     Reserve,
-    SetContactor,
-    SetStatus,
-    StartSession,
-    StopSession,
     Tick,
     TokenPresented,
 )

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 
 from edge.config.loader import parse_config
-from edge.evse.model import EvseSettings
+from edge.evse.machine_state import EvseSettings
 from edge.model.clock import ScaledClock
 from edge.model.commands import CommandOutcome, CommandResult, CommandToken
 from edge.ocpi import CommandResult as OcpiResult

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from edge.evse.states import CpState, FaultKind, OcpiEvseStatus, Phase
@@ -149,3 +149,13 @@ class EvseState:
     """A command's limit below ``max_current_a`` (None: no limit but that)."""
     offered_a: float | None = None
     """The current the board was last told to offer with the contactor closed."""
+
+
+def request_stop(s: EvseState, reason: str, now: float) -> EvseState:
+    """Decide to stop the active session (a no-op with none, or one stopping).
+
+    The session closes on the first meter reading after ``now``.
+    """
+    if s.session is None or s.stopping is not None:
+        return s
+    return replace(s, stopping=reason, stop_after=now)

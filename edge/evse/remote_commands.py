@@ -10,17 +10,21 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from edge.evse.actions import Action, CommandDone, DropReservation, HoldReservation
 from edge.evse.events import (
-    Action,
     CancelRequest,
     CancelReservation,
-    CommandDone,
-    DropReservation,
-    HoldReservation,
     RemoteStart,
+    RemoteStop,
     Reserve,
 )
-from edge.evse.model import EvseSettings, EvseState, PendingAuth, Reservation
+from edge.evse.machine_state import (
+    EvseSettings,
+    EvseState,
+    PendingAuth,
+    Reservation,
+    request_stop,
+)
 from edge.model.authorization import AuthDecision
 from edge.model.commands import CommandOutcome
 
@@ -148,3 +152,20 @@ def drop_for_fault(s: EvseState, reason: str, actions: list[Action]) -> EvseStat
         return s
     actions.append(DropReservation(held.id, reason, notify=True))
     return replace(s, reservation=None)
+
+
+def remote_stop(
+    s: EvseState, e: RemoteStop, now: float, actions: list[Action]
+) -> EvseState:
+    """STOP_SESSION (or an operator's stop): the session closes as for a card."""
+    session = s.session
+    if session is None or (e.session_id is not None and e.session_id != session.id):
+        if e.request is not None:
+            actions.append(
+                CommandDone(e.request, CommandOutcome.FAILED, "session not active")
+            )
+        return s
+    s = request_stop(s, e.reason, now)
+    if e.request is not None:
+        s = replace(s, stop_requests=(*s.stop_requests, e.request))
+    return s

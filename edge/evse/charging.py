@@ -1,0 +1,219 @@
+"""A session's life on an EVSE with fresh readings and no fault (pure).
+
+It starts when an accepted card (or free vend) meets a plugged-in EV; its
+periods are cut when the EV switches between charging and parking; it is
+checkpointed on site-wide boundaries; it closes on a meter reading taken after
+the stop was decided, so that the energy that flowed until the contactor opened
+is counted.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import replace
+from datetime import datetime
+
+from edge.evse import remote_commands as remote
+from edge.evse.actions import (
+    Action,
+    Checkpoint,
+    CommandDone,
+    DropReservation,
+    NewPeriod,
+    Rejected,
+    StartSession,
+    StopSession,
+)
+from edge.evse.machine_state import ActiveSession, EvseSettings, EvseState, request_stop
+from edge.evse.periods import advance
+from edge.evse.states import CpState, Phase
+from edge.model.commands import CommandOutcome
+from edge.model.period import OpenPeriod, PeriodKind
+
+SESSION_NAMESPACE = uuid.UUID("5b0c5a0e-3c1d-4f7e-9a51-7d1f0e2a6c11")
+WHILE_DOWN = "EV_DISCONNECTED_WHILE_DOWN"
+"""Stop reason of a resumed session whose EV left while the controller was down."""
+
+
+def next_boundary(utc: datetime, interval_s: float) -> float:
+    """The first multiple of ``interval_s`` (UTC epoch seconds) after ``utc``."""
+    return (math.floor(utc.timestamp() / interval_s) + 1) * interval_s
+
+
+def session_id_for(evse_uid: str, start: datetime, seq: int = 0) -> str:
+    """A unique, deterministic session id (36 characters, OCPI CiString(36)).
+
+    ``seq`` counts the sessions this machine started, so that a session started
+    in the same instant another one stopped gets an id of its own.
+    """
+    return str(uuid.uuid5(SESSION_NAMESPACE, f"{evse_uid}|{start.isoformat()}|{seq}"))
+
+
+def run(
+    s: EvseState,
+    cp: CpState,
+    meter_wh: int,
+    now: float,
+    utc: datetime,
+    cfg: EvseSettings,
+    actions: list[Action],
+) -> EvseState:
+    """Normal operation with fresh readings and no fault."""
+    # The first fresh readings after start-up tell what happened while we were
+    # down (an EV that left, or was replaced by another one).
+    gone = WHILE_DOWN if s.phase is Phase.STARTING else "EV_DISCONNECTED"
+    if s.session is not None and s.stopping is None and not cp.connected:
+        s = request_stop(s, gone, now)
+    if (
+        s.session is not None
+        and s.stopping is None
+        and s.session.enable_confirmed
+        and s.board_enabled is False
+    ):
+        # The board disabled itself after the session's EV left: the EV now
+        # plugged in is another one, which must not charge on this session.
+        s = replace(request_stop(s, gone, now), replug=True)
+    if s.session is not None and s.stopping is not None:
+        fresh = (
+            s.meter_seen is not None
+            and s.stop_after is not None
+            and (s.meter_seen > s.stop_after)
+        )
+        if not fresh:
+            return replace(s, phase=Phase.FINISHING)
+        period = s.session.period or OpenPeriod(0, utc, PeriodKind.PARKING, meter_wh)
+        final = period.close(utc, meter_wh)
+        actions.append(StopSession(s.session.id, meter_wh, utc, s.stopping, final))
+        actions += [CommandDone(r, CommandOutcome.ACCEPTED) for r in s.stop_requests]
+        s = replace(
+            s,
+            session=None,
+            stopping=None,
+            stop_after=None,
+            stop_requests=(),
+            replug=False,
+            phase=Phase.PREPARING if s.replug else Phase.FINISHED,
+        )
+    if s.session is not None:
+        s = _track_period(s, cp, meter_wh, now, utc, cfg, actions)
+        s = _checkpoint(s, meter_wh, utc, cfg, actions)
+        charging = cp in (CpState.C, CpState.D)
+        return replace(s, phase=Phase.CHARGING if charging else Phase.SUSPENDED_EV)
+    if not cp.connected:
+        return replace(s, phase=Phase.AVAILABLE)
+    # EV connected, no session: start one if a card is accepted (or free vend).
+    p = s.pending
+    decision = p.decision if p is not None and p.purpose == "start" else None
+    held = s.reservation
+    if (
+        decision is not None
+        and held
+        and not held.admits(decision.uid, decision.group_id)
+    ):
+        actions.append(Rejected(decision.uid, "EVSE reserved for another token"))
+        s = remote.drop_pending(s, actions, CommandOutcome.FAILED, "EVSE reserved")
+        p, decision = None, None
+    ready = s.phase is not Phase.FINISHED or decision is not None
+    free = cfg.free_vend and s.reservation is None
+    if ready and (decision is not None or free):
+        sid = session_id_for(cfg.evse_uid, utc, s.started_count)
+        charging = cp in (CpState.C, CpState.D)
+        # The first period is charging: an EV in B when the card is accepted asks
+        # for energy as soon as the pilot offers it; idling must hold to count.
+        period = OpenPeriod(0, utc, PeriodKind.CHARGING, meter_wh)
+        if decision is not None:
+            start = StartSession(
+                sid,
+                utc,
+                meter_wh,
+                decision.uid,
+                decision.token_type,
+                decision.contract_id,
+                decision.method,
+                decision.reason,
+                decision.group_id,
+                period,
+                decision.authorization_reference
+                or (s.reservation.authorization_reference if s.reservation else None),
+                decision.country_code,
+                decision.party_id,
+            )
+            if s.reservation is not None:
+                actions.append(DropReservation(s.reservation.id, "used"))
+                s = replace(s, reservation=None)
+        else:
+            start = StartSession(
+                sid,
+                utc,
+                meter_wh,
+                None,
+                None,
+                None,
+                "WHITELIST",
+                "free vend EVSE",
+                None,
+                period,
+            )
+        actions.append(start)
+        if p is not None and p.request is not None and decision is not None:
+            actions.append(CommandDone(p.request, CommandOutcome.ACCEPTED))
+        session = ActiveSession(
+            sid,
+            meter_wh,
+            start.token_uid,
+            start.group_id,
+            next_boundary(utc, cfg.checkpoint_interval_s),
+            now,
+            period,
+        )
+        return replace(
+            s,
+            session=session,
+            pending=None,
+            started_count=s.started_count + 1,
+            phase=Phase.CHARGING if charging else Phase.SUSPENDED_EV,
+        )
+    if s.phase in (Phase.FINISHED, Phase.FINISHING):
+        return replace(s, phase=Phase.FINISHED)
+    return replace(s, phase=Phase.PREPARING)
+
+
+def _checkpoint(
+    s: EvseState, meter_wh: int, utc: datetime, cfg: EvseSettings, actions: list[Action]
+) -> EvseState:
+    """Checkpoint on the site-wide boundaries (multiples of the interval, UTC)."""
+    session = s.session
+    if session is None or session.period is None:
+        return s
+    upcoming = next_boundary(utc, cfg.checkpoint_interval_s)
+    if session.next_checkpoint <= 0:  # resumed: wait for the next boundary
+        return replace(s, session=replace(session, next_checkpoint=upcoming))
+    if utc.timestamp() < session.next_checkpoint:
+        return s
+    # A checkpoint with nothing new (a parked EV) is not worth a flash write.
+    if meter_wh != session.checkpoint_wh:
+        actions.append(Checkpoint(session.id, meter_wh, session.period))
+    session = replace(session, next_checkpoint=upcoming, checkpoint_wh=meter_wh)
+    return replace(s, session=session)
+
+
+def _track_period(
+    s: EvseState,
+    cp: CpState,
+    meter_wh: int,
+    now: float,
+    utc: datetime,
+    cfg: EvseSettings,
+    actions: list[Action],
+) -> EvseState:
+    """Cut the session's period when the EV switches between charging and parking."""
+    session = s.session
+    if session is None:
+        return s
+    period = session.period or OpenPeriod(0, utc, PeriodKind.CHARGING, meter_wh)
+    drawing = cp in (CpState.C, CpState.D) and s.power_w > cfg.idle_power_w
+    period, closed = advance(period, drawing, now, utc, meter_wh, cfg.period_hold_s)
+    if closed is not None:
+        actions.append(NewPeriod(session.id, closed, period, meter_wh))
+    return replace(s, session=replace(session, period=period))
