@@ -18,7 +18,9 @@ from drivers.relay import ProfileRelay, RelayChannel
 from drivers.rfid.reader import RfidReader
 from edge.auth.authorizer import Authorizer, LocalToken
 from edge.config.schema import BusSection, SiteConfig
+from edge.evse.board_evse import BoardEvse, board_identity
 from edge.evse.controller import EvseController
+from edge.evse.port import EvsePort
 from edge.evse.site_commands import EvseCommands
 from edge.evse.state_machine import EvseSettings
 from edge.model.clock import Clock
@@ -26,7 +28,7 @@ from edge.model.events import DeviceReading, DeviceSilent
 from edge.mqtt.commands import MqttCommands, local_token
 from edge.mqtt.publisher import MqttPublisher
 from edge.mqtt.settings import MqttSettings
-from edge.mqtt.source import ControllerSource
+from edge.mqtt.source import PortSource
 from edge.readiness import Readiness
 from edge.store.db import Database
 from edge.uplink.ocpi.serve import action_timeout_for
@@ -88,6 +90,8 @@ class Site:
             refresh_s=config.auth.cache_refresh_s,
         )
         self.controllers: dict[str, EvseController] = {}
+        self.evses: dict[str, EvsePort] = {}
+        """Every EVSE of the site, as the rest of the site sees it."""
         self.relays: dict[tuple[str, int], ProfileRelay] = {}
         self.meters: dict[str, ProfileMeter] = {}
         self.boards: dict[str, ProfileEvseBoard] = {}
@@ -142,6 +146,7 @@ class Site:
             meter.watch(ctl.on_meter)
             board.watch(ctl.on_board)
             self.controllers[evse.uid] = ctl
+            self.evses[evse.uid] = BoardEvse(ctl, board_identity(evse))
             self.meters[evse.uid] = meter
             self.boards[evse.uid] = board
             if evse.rfid is not None:
@@ -158,6 +163,7 @@ class Site:
 
         # Remote commands (OCPI Commands) routed to the EVSEs' state machines.
         self.commands = EvseCommands(
+            self.evses,
             self.controllers,
             clock,
             {uid: b.unlock for uid, b in self.boards.items() if b.has_lock},
@@ -181,18 +187,16 @@ class Site:
                 ),
             )
             self.authorizer.use_remote(self.uplink.remote_tokens())
-        for ctl in self.controllers.values():
-            ctl.on_change = lambda _ctl: self.uplink_wake.set()
+        for evse_port in self.evses.values():
+            evse_port.on_change(lambda _uid: self.uplink_wake.set())
         # MQTT: retained state, Home Assistant discovery and local commands.
         self.mqtt: MqttPublisher | None = None
         if config.mqtt is not None and config.mqtt.enabled:
-            source = ControllerSource(config.evse, self.controllers, db)
             self.mqtt = MqttPublisher(
                 MqttSettings.from_config(config),
-                source,
+                PortSource(config.evse, self.evses),
                 MqttCommands(
-                    self.commands,
-                    source,
+                    self.evses,
                     local_token(config.site.country_code, config.site.party_id),
                     action_timeout_for(EvseSettings.auth_window_s),
                 ),

@@ -166,6 +166,7 @@ def run(
             next_boundary(utc, cfg.checkpoint_interval_s),
             now,
             period,
+            start_utc=utc,
         )
         return replace(
             s,

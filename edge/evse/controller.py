@@ -70,6 +70,12 @@ class EvseController:
         self.inbox: asyncio.Queue[Event] = asyncio.Queue()
         self.state: EvseState = initial_state(clock.monotonic())
         self.power_w = 0.0
+        self.currents_a: tuple[float | None, float | None, float | None] = (
+            None,
+            None,
+            None,
+        )
+        """Per-phase currents of the meter's last believed reading."""
         self.meter_input = MeterInput(settings, clock.from_wall(READ_TIME_SLACK_WALL_S))
         self.requests = CommandRequests(self.inbox, clock)
         self.on_change: Callable[[EvseController], None] | None = None
@@ -98,8 +104,9 @@ class EvseController:
         see :mod:`edge.evse.meter_input`.
         """
         event = self.meter_input.feed(item)
-        if event is not None:
+        if event is not None and isinstance(item, MeterReading):
             self.power_w = event.power_w
+            self.currents_a = item.currents_a
             self.inbox.put_nowait(event)
 
     @property

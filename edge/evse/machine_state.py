@@ -82,6 +82,8 @@ class ActiveSession:
     """Meter reading at the last checkpoint."""
     enable_confirmed: bool = False
     """The board showed itself enabled while this session held it (stored)."""
+    start_utc: datetime | None = None
+    """When the session started (site UTC), as stored."""
 
 
 @dataclass(frozen=True)

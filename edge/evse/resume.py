@@ -44,6 +44,7 @@ async def load(db: Database, evse_uid: str, now: float) -> Resumed:
             now,
             repo.open_period(h, s.id),
             enable_confirmed=repo.board_enabled(h, s.id),
+            start_utc=s.start,
         )
         return Resumed(session, reservation, s.meter_last_wh)
 

@@ -1,11 +1,12 @@
-"""The site's remote commands: the SiteCommands port over the EVSE controllers.
+"""The site's remote commands: the SiteCommands port routed to the EVSEs.
 
-This implements :class:`~edge.model.commands.SiteCommands` (and
-:class:`~edge.model.commands.CurrentLimits`). Each command
-becomes an event of the EVSE's state machine; its result is what the machine
-reports when the outcome happened (session started or closed,
-reservation stored), through :meth:`EvseController.request`. Time limits are in
-site seconds, like everything the :class:`~edge.model.clock.Clock` measures.
+This implements :class:`~edge.model.commands.SiteCommands`. Start and stop go to
+the EVSE's port (:class:`~edge.evse.port.EvsePort`), whoever drives it;
+reservations to the state machines that hold them (the board EVSEs, through
+:meth:`EvseController.request`). A result is what the EVSE reports when the
+outcome happened (session started or closed, reservation stored). Time limits
+are in site seconds, like everything the :class:`~edge.model.clock.Clock`
+measures.
 """
 
 from __future__ import annotations
@@ -17,13 +18,8 @@ from datetime import datetime
 
 from drivers.errors import DriverError
 from edge.evse.controller import EvseController
-from edge.evse.events import (
-    CancelReservation,
-    RemoteStart,
-    RemoteStop,
-    Reserve,
-    SetCurrentLimit,
-)
+from edge.evse.events import CancelReservation, Reserve
+from edge.evse.port import EvsePort
 from edge.evse.states import OcpiEvseStatus
 from edge.model.clock import Clock
 from edge.model.commands import CommandOutcome, CommandResult, CommandToken
@@ -39,10 +35,13 @@ class EvseCommands:
 
     def __init__(
         self,
+        evses: Mapping[str, EvsePort],
         controllers: Mapping[str, EvseController],
         clock: Clock,
         unlocks: Mapping[str, Unlock] | None = None,
     ) -> None:
+        """``evses``: every EVSE; ``controllers``: those whose machine is ours."""
+        self._evses = dict(evses)
         self._controllers = dict(controllers)
         self._clock = clock
         self._unlocks = dict(unlocks or {})
@@ -53,12 +52,12 @@ class EvseCommands:
     # ---- sync checks --------------------------------------------------------------
     def has_evse(self, evse_uid: str) -> bool:
         """Whether this site has an EVSE with this uid."""
-        return evse_uid in self._controllers
+        return evse_uid in self._evses
 
     def session_evse(self, session_id: str) -> str | None:
         """The EVSE uid of this active session, or None."""
-        for uid, ctl in self._controllers.items():
-            session = ctl.state.session
+        for uid, evse in self._evses.items():
+            session = evse.view().session
             if session is not None and session.id == session_id:
                 return uid
         return None
@@ -80,27 +79,23 @@ class EvseCommands:
         timeout_s: float,
     ) -> CommandResult:
         """Start charging for ``token`` (ACCEPTED once the session started)."""
-        ctl = self._controllers.get(evse_uid)
-        if ctl is None:
+        evse = self._evses.get(evse_uid)
+        if evse is None:
             return CommandResult(CommandOutcome.REJECTED, f"no EVSE {evse_uid}")
-        return await ctl.request(
-            lambda rid: RemoteStart(rid, token, authorization_reference), timeout_s
-        )
+        return await evse.start(token, authorization_reference, timeout_s)
 
     async def stop_session(self, session_id: str, timeout_s: float) -> CommandResult:
         """Stop this session (ACCEPTED once it is closed, contactor open)."""
         uid = self.session_evse(session_id)
         if uid is None:
             return CommandResult(CommandOutcome.FAILED, "session not active")
-        return await self._controllers[uid].request(
-            lambda rid: RemoteStop("REMOTE", rid, session_id), timeout_s
-        )
+        return await self._evses[uid].stop(session_id, timeout_s)
 
     async def unlock_connector(
         self, evse_uid: str, connector_id: str, timeout_s: float
     ) -> CommandResult:
         """Release the cable lock: NOT_SUPPORTED unless the board profile has one."""
-        if evse_uid not in self._controllers:
+        if evse_uid not in self._evses:
             return CommandResult(CommandOutcome.REJECTED, f"no EVSE {evse_uid}")
         unlock = self._unlocks.get(evse_uid)
         if unlock is None:
@@ -126,8 +121,11 @@ class EvseCommands:
         timeout_s: float,
     ) -> CommandResult:
         """Hold an EVSE (``None``: any free one) for ``token`` until ``expiry``."""
-        if evse_uid is not None and evse_uid not in self._controllers:
+        if evse_uid is not None and evse_uid not in self._evses:
             return CommandResult(CommandOutcome.REJECTED, f"no EVSE {evse_uid}")
+        if evse_uid is not None and evse_uid not in self._controllers:
+            why = "this EVSE takes no reservations from the site"
+            return CommandResult(CommandOutcome.NOT_SUPPORTED, why)
         deadline = self._clock.monotonic() + timeout_s
         holder = self.reservation_evse(reservation_id)
         if evse_uid is None:
@@ -163,15 +161,6 @@ class EvseCommands:
         return await self._controllers[uid].request(
             lambda rid: CancelReservation(reservation_id, rid), timeout_s
         )
-
-    async def set_current_limit(
-        self, evse_uid: str, current_a: float | None, timeout_s: float
-    ) -> CommandResult:
-        """Offer at most ``current_a`` (None: max_current_a); see CurrentLimits."""
-        ctl = self._controllers.get(evse_uid)
-        if ctl is None:
-            return CommandResult(CommandOutcome.REJECTED, f"no EVSE {evse_uid}")
-        return await ctl.request(lambda rid: SetCurrentLimit(rid, current_a), timeout_s)
 
     def on_reservation_canceled(self, callback: Callable[[str, str], None]) -> None:
         """Register ``callback(reservation_id, reason)`` for dropped reservations."""

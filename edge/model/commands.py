@@ -121,22 +121,3 @@ class SiteCommands(Protocol):
         call it.
         """
         ...
-
-
-class CurrentLimits(Protocol):
-    """A per-EVSE limit on the current offered (local operators: MQTT, HA).
-
-    The state machine honours it as its maximum current: at once while charging
-    and at every later start. Not stored: a restart returns to the site file's
-    ``max_current_a``.
-    """
-
-    async def set_current_limit(
-        self, evse_uid: str, current_a: float | None, timeout_s: float
-    ) -> CommandResult:
-        """Offer at most ``current_a`` per phase (None: the EVSE's maximum).
-
-        ACCEPTED once the board was told; REJECTED for an unknown EVSE or a
-        current outside 6 A .. ``max_current_a``.
-        """
-        ...

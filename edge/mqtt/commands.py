@@ -11,27 +11,22 @@ broker let in published on a topic its ACL allows. So the broker's
 authentication and ACL are the whole of it (``config/mosquitto/edge.acl``);
 retained commands are ignored (they would run again at every reconnect).
 
-Start and stop go through the site's command port (:mod:`edge.model.commands`)
-as the OCPI Commands receiver's do; the current limit through
-:class:`~edge.model.commands.CurrentLimits`. A start over MQTT is recorded
-with the token :func:`local_token` (auth method COMMAND): the site's operator
-authorised it by letting the client in.
+Start, stop and the current limit go to the EVSE's port
+(:class:`~edge.evse.port.EvsePort`), as the OCPI Commands receiver's and the
+load manager's do. A start over MQTT is recorded with the token
+:func:`local_token` (auth method COMMAND): the site's operator authorised it by
+letting the client in.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
 
-from edge.model.commands import (
-    CommandOutcome,
-    CommandResult,
-    CommandToken,
-    CurrentLimits,
-)
-from edge.mqtt.source import SiteSource
+from edge.evse.port import EvsePort
+from edge.model.commands import CommandOutcome, CommandResult, CommandToken
 from edge.mqtt.topics import CommandTopic
 
 MAX_PAYLOAD_BYTES = 1024
@@ -72,24 +67,6 @@ class Malformed:
 
 
 MqttCommand = Start | Stop | SetLimit | Malformed
-
-
-class CommandPort(CurrentLimits, Protocol):
-    """The parts of the site command port MQTT uses."""
-
-    async def start_session(
-        self,
-        evse_uid: str,
-        token: CommandToken,
-        authorization_reference: str | None,
-        timeout_s: float,
-    ) -> CommandResult:
-        """Start charging for ``token`` (ACCEPTED once the session started)."""
-        ...
-
-    async def stop_session(self, session_id: str, timeout_s: float) -> CommandResult:
-        """Stop this session (ACCEPTED once the contactor opened)."""
-        ...
 
 
 def local_token(country_code: str, party_id: str) -> CommandToken:
@@ -163,34 +140,31 @@ class MqttCommands:
 
     def __init__(
         self,
-        port: CommandPort,
-        source: SiteSource,
+        evses: Mapping[str, EvsePort],
         token: CommandToken,
         start_timeout_s: float,
     ) -> None:
-        self._port = port
-        self._source = source
+        self._evses = evses
         self._token = token
         self._start_timeout_s = start_timeout_s
 
     async def run(self, evse_uid: str, command: MqttCommand) -> CommandResult:
         """Carry out ``command`` at ``evse_uid``; its outcome."""
+        evse = self._evses.get(evse_uid)
+        if evse is None:
+            return CommandResult(CommandOutcome.REJECTED, f"no EVSE {evse_uid}")
         match command:
             case Malformed(why=why):
                 return CommandResult(CommandOutcome.REJECTED, why)
             case Start():
-                return await self._port.start_session(
-                    evse_uid, self._token, None, self._start_timeout_s
-                )
+                return await evse.start(self._token, None, self._start_timeout_s)
             case Stop():
-                shown = await self._source.shown(evse_uid)
-                if shown.session is None:
+                session = evse.view().session
+                if session is None:
                     return CommandResult(CommandOutcome.FAILED, "no active session")
-                return await self._port.stop_session(shown.session.id, STOP_TIMEOUT_S)
+                return await evse.stop(session.id, STOP_TIMEOUT_S)
             case SetLimit(current_a=amps):
-                return await self._port.set_current_limit(
-                    evse_uid, amps, LIMIT_TIMEOUT_S
-                )
+                return await evse.set_current_limit(amps, LIMIT_TIMEOUT_S)
 
 
 def result_payload(

@@ -23,7 +23,7 @@ from importlib import metadata
 
 from edge.evse.limits import MIN_CURRENT_A
 from edge.evse.states import OcpiEvseStatus
-from edge.mqtt.source import EvseIdentity
+from edge.mqtt.source import EvseDevice
 from edge.mqtt.topics import CommandTopic, StateTopic, Topics, object_id
 
 START_PAYLOAD = "START"
@@ -48,7 +48,7 @@ def software_version() -> str:
         return "unknown"
 
 
-def device(topics: Topics, ident: EvseIdentity, site_name: str, sw: str) -> Json:
+def device(topics: Topics, ident: EvseDevice, site_name: str, sw: str) -> Json:
     """The HA device of one EVSE."""
     label = ident.evse_id or ident.uid
     return {
@@ -61,7 +61,7 @@ def device(topics: Topics, ident: EvseIdentity, site_name: str, sw: str) -> Json
 
 
 def evse_announcements(
-    topics: Topics, ident: EvseIdentity, site_name: str, sw: str
+    topics: Topics, ident: EvseDevice, site_name: str, sw: str
 ) -> list[Announcement]:
     """The discovery configs of every entity of one EVSE."""
     dev = device(topics, ident, site_name, sw)
@@ -164,7 +164,7 @@ def evse_announcements(
 
 
 def announcements(
-    topics: Topics, evses: Sequence[EvseIdentity], site_name: str, sw: str
+    topics: Topics, evses: Sequence[EvseDevice], site_name: str, sw: str
 ) -> list[Announcement]:
     """Every EVSE's discovery configs."""
     return [a for e in evses for a in evse_announcements(topics, e, site_name, sw)]

@@ -1,9 +1,8 @@
 """What the MQTT adapter sees of the site: ONE small interface.
 
-:class:`SiteSource` is everything the adapter reads (the EVSEs' identity and
-what each shows now); :class:`ControllerSource` implements it today over the
-EVSE controllers and the store. A later EVSE port replaces that adapter here,
-and nothing else in ``edge/mqtt`` changes.
+:class:`SiteSource` is everything the adapter reads (the EVSEs as Home
+Assistant devices and what each shows now); :class:`PortSource` implements it
+over the EVSE ports (:mod:`edge.evse.port`), whoever drives each EVSE.
 
 What is shown is what the controller believes: the meter's last believed
 reading (never a value it rejected), power as unknown once the meter has been
@@ -12,25 +11,20 @@ silent for ``device_timeout_s``, and a session's token redacted as in the logs.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from edge.config.schema import EvseSection
-from edge.evse.controller import EvseController
+from edge.evse.port import EvsePort
 from edge.evse.states import OcpiEvseStatus
 from edge.model.redact import redact_uid
-from edge.store import sessions as repo
-from edge.store.db import Database, StoreError
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class EvseIdentity:
-    """An EVSE as the site file declares it (what does not change while running)."""
+class EvseDevice:
+    """An EVSE as a Home Assistant device (what does not change while running)."""
 
     uid: str
     evse_id: str | None
@@ -47,7 +41,7 @@ class SessionShown:
     energy_wh: int | None
     """Energy of this session so far (None until the meter has answered)."""
     start: datetime | None
-    """When it started (UTC; None until the store has it)."""
+    """When it started (UTC; None if not known)."""
     token: str | None
     """The token uid, redacted (``****00C3``); None for free vend."""
 
@@ -71,7 +65,7 @@ class EvseShown:
 class SiteSource(Protocol):
     """The site as the MQTT adapter sees it."""
 
-    def evses(self) -> Sequence[EvseIdentity]:
+    def evses(self) -> Sequence[EvseDevice]:
         """Every EVSE of the site, in site-file order."""
         ...
 
@@ -80,75 +74,43 @@ class SiteSource(Protocol):
         ...
 
 
-class ControllerSource:
-    """:class:`SiteSource` over the EVSE controllers (and the store, for starts)."""
+class PortSource:
+    """:class:`SiteSource` over the site's EVSE ports (:mod:`edge.evse.port`)."""
 
     def __init__(
-        self,
-        evses: Iterable[EvseSection],
-        controllers: Mapping[str, EvseController],
-        db: Database,
+        self, evses: Iterable[EvseSection], ports: Mapping[str, EvsePort]
     ) -> None:
-        self._identities = [
-            EvseIdentity(
+        self._devices = [
+            EvseDevice(
                 e.uid, e.evse_id, float(e.max_current_a), e.meter.model, e.board.model
             )
             for e in evses
-            if e.uid in controllers
+            if e.uid in ports
         ]
-        self._controllers = controllers
-        self._db = db
-        self._starts: dict[str, datetime] = {}
+        self._ports = ports
 
-    def evses(self) -> Sequence[EvseIdentity]:
+    def evses(self) -> Sequence[EvseDevice]:
         """Every EVSE of the site, in site-file order."""
-        return self._identities
+        return self._devices
 
     async def shown(self, evse_uid: str) -> EvseShown:
-        """What this EVSE's state machine knows now."""
-        ctl = self._controllers[evse_uid]
-        s = ctl.state
-        fresh = (
-            s.meter_seen is not None
-            and ctl.clock.monotonic() - s.meter_seen <= ctl.settings.device_timeout_s
-        )
+        """What this EVSE's port shows now."""
+        v = self._ports[evse_uid].view()
         session = None
-        if s.session is not None:
-            energy = None
-            if s.meter_wh is not None:
-                energy = max(0, s.meter_wh - s.session.meter_start_wh)
-            token = s.session.token_uid
+        if v.session is not None:
+            token = v.session.token_uid
             session = SessionShown(
-                s.session.id,
-                energy,
-                await self._start(s.session.id),
+                v.session.id,
+                v.session.energy_wh,
+                v.session.start_utc,
                 None if token is None else redact_uid(token),
             )
-        limit = float(ctl.settings.max_current_a)
-        if s.current_limit_a is not None:
-            limit = min(limit, s.current_limit_a)
         return EvseShown(
-            status=s.status or OcpiEvseStatus.UNKNOWN,
-            phase=s.phase.value,
-            fault=None if s.fault is None else s.fault.value,
-            power_w=s.power_w if fresh else None,
-            energy_wh=s.meter_wh,
-            current_limit_a=limit,
+            status=v.status,
+            phase=v.phase.value,
+            fault=None if v.fault is None else v.fault.value,
+            power_w=None if v.draw is None else v.draw.power_w,
+            energy_wh=v.meter_wh,
+            current_limit_a=v.limit_a,
             session=session,
         )
-
-    async def _start(self, session_id: str) -> datetime | None:
-        start = self._starts.get(session_id)
-        if start is not None:
-            return start
-        try:
-            stored = await self._db.run(lambda db: repo.get_session(db, session_id))
-        except StoreError as exc:
-            log.warning("session %s: start not readable: %s", session_id, exc)
-            return None
-        if stored is None:
-            return None  # not committed yet: asked again next time
-        if len(self._starts) > 64:
-            self._starts.clear()
-        self._starts[session_id] = stored.start
-        return stored.start

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from edge.mqtt.source import EvseIdentity, EvseShown
+from edge.mqtt.source import EvseDevice, EvseShown
 from edge.mqtt.topics import StateTopic
 
 
@@ -36,7 +36,7 @@ def rfc3339(t: datetime | None) -> str | None:
     return None if t is None else t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def readings(ident: EvseIdentity, shown: EvseShown) -> dict[StateTopic, Reading]:
+def readings(ident: EvseDevice, shown: EvseShown) -> dict[StateTopic, Reading]:
     """Every state topic's payload for this EVSE."""
     status = _json(
         {"status": shown.status.value, "phase": shown.phase, "fault": shown.fault}

@@ -12,17 +12,16 @@ import logging
 import os
 import signal
 from pathlib import Path
-from typing import cast
 
 import pytest
 import trustme
 
 from edge.config.schema import MqttSection, SiteConfig, SiteSection
 from edge.model.clock import SystemClock
-from edge.mqtt.commands import CommandPort, MqttCommands, local_token
+from edge.mqtt.commands import MqttCommands, local_token
 from edge.mqtt.publisher import MqttPublisher
 from edge.mqtt.settings import MqttSettings
-from edge.mqtt.source import EvseIdentity, EvseShown
+from edge.mqtt.source import EvseDevice, EvseShown
 from tests.integration import mqtt_rig
 from tests.integration.mqtt_rig import (
     PREFIX,
@@ -244,8 +243,8 @@ class BrokenSource:
     def __init__(self) -> None:
         self.calls = 0
 
-    def evses(self) -> list[EvseIdentity]:
-        return [EvseIdentity("E1", None, 16.0, "meter", "board")]
+    def evses(self) -> list[EvseDevice]:
+        return [EvseDevice("E1", None, 16.0, "meter", "board")]
 
     async def shown(self, evse_uid: str) -> EvseShown:
         self.calls += 1
@@ -265,9 +264,7 @@ async def test_a_failure_inside_the_link_is_logged_and_the_link_starts_again(
         ),
     )
     source = BrokenSource()
-    commands = MqttCommands(
-        cast(CommandPort, None), source, local_token("NL", "EXA"), 1
-    )
+    commands = MqttCommands({}, local_token("NL", "EXA"), 1)
     link = MqttPublisher(
         MqttSettings.from_config(config), source, commands, SystemClock()
     )

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from edge.auth.authorizer import Authorizer
+from edge.evse.board_evse import BoardEvse
 from edge.evse.controller import EvseController
 from edge.evse.events import BoardRead, MeterRead, TokenPresented
+from edge.evse.port import CONNECTOR_ID, Connector, EvseIdentity, EvseKind
 from edge.evse.site_commands import EvseCommands
 from edge.evse.state_machine import EvseSettings
 from edge.evse.states import CpState, OcpiEvseStatus
@@ -44,6 +46,7 @@ class Rig:
     clock: ScaledClock
     boards: dict[str, FakeBoard]
     controllers: dict[str, EvseController]
+    evses: dict[str, BoardEvse]
     commands: EvseCommands
 
     def feed(self, uid: str, cp: CpState, wh: int) -> None:
@@ -52,14 +55,20 @@ class Rig:
         ctl.inbox.put_nowait(MeterRead(wh, 0.0))
 
 
+def identity(uid: str) -> EvseIdentity:
+    return EvseIdentity(
+        uid, None, EvseKind.BOARD, (Connector(CONNECTOR_ID),), 3, 230.0, 6.0, 16.0
+    )
+
+
 async def until(check: Callable[[], object], timeout: float = 5.0) -> None:
     async with asyncio.timeout(timeout):
         while not check():
             await asyncio.sleep(0.01)
 
 
-async def build(db: Database, evses: tuple[str, ...]) -> Rig:
-    clock = ScaledClock(50.0, datetime(2026, 3, 2, 6, tzinfo=UTC))
+async def build(db: Database, evses: tuple[str, ...], scale: float = 50.0) -> Rig:
+    clock = ScaledClock(scale, datetime(2026, 3, 2, 6, tzinfo=UTC))
     authorizer = Authorizer(db, clock)
     boards = {uid: FakeBoard() for uid in evses}
     controllers = {
@@ -68,7 +77,9 @@ async def build(db: Database, evses: tuple[str, ...]) -> Rig:
     }
     for ctl in controllers.values():
         await ctl.resume()
-    return Rig(db, clock, boards, controllers, EvseCommands(controllers, clock))
+    evses = {uid: BoardEvse(c, identity(uid)) for uid, c in controllers.items()}
+    commands = EvseCommands(evses, controllers, clock)
+    return Rig(db, clock, boards, controllers, evses, commands)
 
 
 @pytest.fixture

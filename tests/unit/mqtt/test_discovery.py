@@ -5,15 +5,15 @@ from __future__ import annotations
 import re
 
 from edge.mqtt.discovery import announcements, evse_announcements, removals
-from edge.mqtt.source import EvseIdentity
+from edge.mqtt.source import EvseDevice
 from edge.mqtt.topics import CommandTopic, StateTopic, Topics, object_id
 
 TOPICS = Topics("edge/LOC1")
-E1 = EvseIdentity("E1", "NL*EXA*E0001*1", 16.0, "eastron_sdm630", "evse_wb")
-ODD = EvseIdentity("EVSE.2*a", None, 32.0, "m", "b")
+E1 = EvseDevice("E1", "NL*EXA*E0001*1", 16.0, "eastron_sdm630", "evse_wb")
+ODD = EvseDevice("EVSE.2*a", None, 32.0, "m", "b")
 
 
-def by_key(ident: EvseIdentity) -> dict[str, dict]:
+def by_key(ident: EvseDevice) -> dict[str, dict]:
     out = {}
     for a in evse_announcements(TOPICS, ident, "Depot", "1.2.3"):
         assert a.config is not None

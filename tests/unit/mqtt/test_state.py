@@ -6,11 +6,11 @@ import json
 from datetime import UTC, datetime
 
 from edge.evse.states import OcpiEvseStatus
-from edge.mqtt.source import EvseIdentity, EvseShown, SessionShown
+from edge.mqtt.source import EvseDevice, EvseShown, SessionShown
 from edge.mqtt.state import Reading, Throttle, readings
 from edge.mqtt.topics import StateTopic
 
-E1 = EvseIdentity("E1", None, 16.0, "m", "b")
+E1 = EvseDevice("E1", None, 16.0, "m", "b")
 START = datetime(2026, 3, 2, 6, 4, 27, 500_000, tzinfo=UTC)
 
 
