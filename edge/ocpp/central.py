@@ -17,6 +17,7 @@ charger that lost its link without a close frame reconnects at once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,11 +58,6 @@ def _v16(status: ChargerStatus, clock: Clock, section: OcppSection) -> Routes:
 
 
 HANDLERS: dict[OcppProtocol, RouteFactory] = {"ocpp1.6": _v16}
-
-
-def _shown(action: str) -> str:
-    """An action name as we log it: a charger's junk is cut short."""
-    return action if len(action) <= 64 else f"{action[:64]}..."
 
 
 class ChargerConnection:
@@ -132,10 +128,10 @@ class ChargerConnection:
         if violation is not None:
             self._quiet.log(
                 logging.WARNING,
-                (self.identity, _shown(call.action), violation.code),
+                (self.identity, wire.shown(call.action), violation.code),
                 "OCPP %s: %s refused with %s: %s",
                 self.identity,
-                _shown(call.action),
+                wire.shown(call.action),
                 violation.code,
                 violation.reason,
             )
@@ -252,7 +248,9 @@ class CentralSystem:
                 (verdict.identity, verdict.reason),
                 "OCPP handshake refused (HTTP %d) for %s: %s",
                 verdict.status,
-                verdict.identity if verdict.identity is not None else "no identity",
+                "no identity"
+                if verdict.identity is None
+                else wire.shown(verdict.identity),
                 verdict.reason,
             )
         return verdict
@@ -278,15 +276,19 @@ class CentralSystem:
         )
         old = self.connections.get(charger.identity)
         self.connections[charger.identity] = connection
-        if old is not None:
-            log.warning(
-                "OCPP %s: a new connection replaces the open one", charger.identity
-            )
-            await old.link.close(CLOSE_REPLACED, "replaced by a new connection")
         status.set_online(True)
         log.info("OCPP %s connected (%s)", charger.identity, charger.protocol)
         try:
-            await connection.run()
+            async with asyncio.TaskGroup() as tasks:
+                if old is not None:  # closing a half-open link may take its timeout
+                    log.warning(
+                        "OCPP %s: a new connection replaces the open one",
+                        charger.identity,
+                    )
+                    tasks.create_task(
+                        old.link.close(CLOSE_REPLACED, "replaced by a new connection")
+                    )
+                await connection.run()
         finally:
             if self.connections.get(charger.identity) is connection:
                 del self.connections[charger.identity]

@@ -109,13 +109,25 @@ class Violation:
     reason: str
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9_.:*+=|@\-]{1,64}")
+
+
+def shown(text: str) -> str:
+    """A charger's string as we log and echo it: plain, or repr'd and cut short.
+
+    A name with a newline or an escape in it would forge log lines; a long one
+    would flood them.
+    """
+    return text if _PLAIN.fullmatch(text) else repr(text[:64])
+
+
 def _unique_id_of(text: str) -> str | None:
     try:
         raw = json.loads(text)
     except ValueError:
         return None
     if isinstance(raw, list) and len(raw) >= 2 and isinstance(raw[1], str):
-        return raw[1][:MAX_UNIQUE_ID]
+        return raw[1] if 0 < len(raw[1]) <= MAX_UNIQUE_ID else None
     return None
 
 
@@ -189,7 +201,7 @@ _CODES = {
 
 
 def _describe(error: jsonschema.exceptions.ValidationError) -> str:
-    where = "/".join(str(p) for p in error.absolute_path) or "payload"
+    where = "/".join(shown(str(p)) for p in error.absolute_path) or "payload"
     rule, bound = error.validator, error.validator_value
     match rule:
         case "required":
@@ -199,7 +211,7 @@ def _describe(error: jsonschema.exceptions.ValidationError) -> str:
             extra = sorted(
                 set(error.instance) - set(error.schema.get("properties", {}))
             )
-            return f"{where}: unknown field {', '.join(extra)}"
+            return f"{where}: unknown field {', '.join(map(shown, extra[:5]))}"
         case "format":
             return f"{where}: not a {bound} (RFC 3339, with an offset or Z)"
         case "enum":
@@ -232,8 +244,7 @@ def check(
 ) -> Violation | None:
     """Why ``payload`` breaks the request (or result) schema of ``action``, if so."""
     if not has_schema(protocol, action):
-        shown = action if len(action) <= 64 else f"{action[:64]}..."
-        return Violation(ErrorCode.NOT_IMPLEMENTED, f"{shown} is not an action")
+        return Violation(ErrorCode.NOT_IMPLEMENTED, f"{shown(action)} is not an action")
     validator = _validator(protocol, action, result)
     if validator is None:  # a request schema without its result's: none in 1.6
         return Violation(ErrorCode.NOT_IMPLEMENTED, f"{action} has no result schema")

@@ -107,3 +107,20 @@ async def test_our_own_bad_payload_is_a_bug_raised_before_sending(tmp_path):
         with pytest.raises(ValueError, match="connectorId"):
             await calls.call("ChangeAvailability", {"type": "Operative"}, 30)
         await link.close()
+
+
+async def test_a_callers_own_cancellation_leaves_no_answer_for_the_next(tmp_path):
+    async with central_system(section(tmp_path)) as (central, srv):
+        link, calls = await _connected(srv, central)
+        caller = asyncio.create_task(calls.call("GetLocalListVersion", {}, 30))
+        abandoned = await _next_call(link)
+        caller.cancel()  # the caller gave up (its own shorter timeout), not we
+        with pytest.raises(asyncio.CancelledError):
+            await caller
+        nxt = asyncio.create_task(calls.call("GetLocalListVersion", {}, 30))
+        frame = await _next_call(link)
+        await link.send(json.dumps([3, abandoned[1], {"listVersion": 1}]))
+        await link.send(json.dumps([3, frame[1], {"listVersion": 2}]))
+        assert await nxt == Answered({"listVersion": 2})
+        assert calls.discarded == 1
+        await link.close()

@@ -125,3 +125,13 @@ async def test_wss_with_the_servers_certificate(tmp_path):
                 password=PASSWORD.encode(),
                 ssl_context=ssl.create_default_context(),
             )
+
+
+async def test_a_strangers_identity_cannot_forge_log_lines(tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="edge.ocpp")
+    async with central_system(section(tmp_path)) as (_, srv):
+        with pytest.raises(HandshakeRefused):
+            await open_link(f"ws://127.0.0.1:{srv.port}/CP%0AFAKE%20LINE", "x")
+    (line,) = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert "\n" not in line
+    assert "'CP\\nFAKE LINE'" in line

@@ -146,3 +146,12 @@ def test_frames_we_write():
         wire.error_frame("a", wire.ErrorCode.NOT_SUPPORTED, "no")
         == '[4,"a","NotSupported","no",{}]'
     )
+
+
+def test_shown_keeps_plain_names_and_quotes_the_rest():
+    assert wire.shown("CP001") == "CP001"
+    assert wire.shown("a\nb") == "'a\\nb'"
+    assert wire.shown("x" * 100) == repr("x" * 64)
+    v = wire.check("ocpp1.6", "Heartbeat", {"a\nb": 1}, result=False)
+    assert v is not None
+    assert "\n" not in v.reason
