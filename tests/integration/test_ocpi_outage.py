@@ -73,6 +73,10 @@ async def test_three_days_offline_with_a_restart(tmp_path: Path) -> None:
         offline_2 = await asyncio.gather(
             *(visits(r, f"E{n}", 4, 3 * 3600) for n in (1, 2, 3))
         )
+        # the link stays down until two days have passed in site time: waited
+        # for, not assumed from the wall time the steps above took
+        outage_end = started + timedelta(days=2, minutes=1)
+        await r.clock.sleep((outage_end - r.clock.utcnow()).total_seconds())
         assert r.clock.utcnow() - started >= timedelta(days=2)
         pending = await r.db.run(lambda db: all_items(db.conn))
         assert len(pending) >= 50
