@@ -56,6 +56,8 @@ class OcppConnector(_Model):
     max_current_a: Annotated[int, Field(ge=6, le=80)] = 32
     """The most it may offer, per phase (what a charging profile may ask)."""
     phases: Literal[1, 3] = 3
+    voltage_v: Annotated[int, Field(ge=100, le=480)] = 230
+    """Line-to-neutral voltage (to turn a power limit into a current)."""
 
 
 class OcppCharger(_Model):

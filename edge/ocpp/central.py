@@ -218,9 +218,12 @@ class CentralSystem:
         self.section = section
         self.declared = declared
         self.clock = clock
+        self._listeners: list[Callable[[str], None]] = []
         self.status = {
             c.identity: ChargerStatus(
-                c.identity, {conn.id: conn.evse_uid for conn in c.connector}
+                c.identity,
+                {conn.id: conn.evse_uid for conn in c.connector},
+                changed=self._changed,
             )
             for c in section.charger
         }
@@ -230,8 +233,11 @@ class CentralSystem:
 
     def on_change(self, callback: Callable[[str], None]) -> None:
         """Call ``callback(evse uid)`` after each change of what an EVSE shows."""
-        for status in self.status.values():
-            status.changed = callback
+        self._listeners.append(callback)
+
+    def _changed(self, uid: str) -> None:
+        for callback in self._listeners:
+            callback(uid)
 
     def evses(self) -> dict[str, EvseState]:
         """What every declared connector's EVSE shows now."""

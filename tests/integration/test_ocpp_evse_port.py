@@ -1,0 +1,57 @@
+"""An OCPP charger's connectors as EVSE ports, fed over a real websocket."""
+
+from __future__ import annotations
+
+import asyncio
+
+from edge.evse.port import EvseKind
+from edge.evse.states import OcpiEvseStatus, Phase
+from edge.model.clock import SystemClock
+from edge.model.commands import CommandOutcome, CommandToken
+from edge.ocpp.evse import ocpp_evses
+from hal_sim.ocpp.charge_point import SimChargePoint
+from hal_sim.ocpp.link import open_link
+from tests.integration.ocpp_rig import PASSWORD, central_system, section
+
+TOKEN = CommandToken("04A1B2C3", "RFID", "NL-EXA-C1", "NL", "EXA")
+
+
+async def test_connectors_show_what_the_charger_reports(tmp_path):
+    async with central_system(section(tmp_path)) as (central, srv):
+        ports = ocpp_evses(central)
+        assert set(ports) == {"CP001-1", "CP001-2", "CP002-1"}
+        one, two = ports["CP001-1"], ports["CP001-2"]
+        assert one.identity.kind is EvseKind.OCPP
+        assert [c.id for c in two.identity.connectors] == ["2"]
+        assert one.identity.max_current_a == 32.0
+        assert one.view().status is OcpiEvseStatus.UNKNOWN
+        seen: list[str] = []
+        two.on_change(seen.append)
+
+        link = await open_link(
+            srv.url("127.0.0.1", "CP001"), "CP001", PASSWORD.encode()
+        )
+        cp = SimChargePoint("CP001", link, SystemClock())
+        run = asyncio.create_task(cp.run())
+        await cp.boot()
+        await cp.status(1, "Charging")
+        await cp.status(2, "SuspendedEV")
+        assert (one.view().phase, one.view().status) == (
+            Phase.CHARGING,
+            OcpiEvseStatus.CHARGING,
+        )
+        assert two.view().phase is Phase.SUSPENDED_EV
+        assert set(seen) == {"CP001-2"}
+        assert len(seen) == 2  # online, then its own status; not connector 1's
+
+        result = await one.start(TOKEN, None, 10)
+        assert result.outcome is CommandOutcome.NOT_SUPPORTED
+        assert "OCPP charger CP001" in result.message
+        assert (
+            await one.set_current_limit(10, 10)
+        ).outcome is CommandOutcome.NOT_SUPPORTED
+        assert (await one.stop(None, 10)).outcome is CommandOutcome.NOT_SUPPORTED
+        await link.close()
+        await run
+    assert one.view().status is OcpiEvseStatus.UNKNOWN
+    assert len(seen) == 3  # and offline
