@@ -14,7 +14,7 @@ integrity_check`` runs on what survived, and the controller starts again on it.
 
 How many cuts: 60 by default, on a day of 6 visits per EVSE (24); the day is
 about as long as the cuts take (one visit slot per 10 cuts). 60 cuts still
-reach every phase of a session's life, each many times: 12 during start-up
+reach every phase of a session's life, each many times: ~12 during start-up
 (opening the file, recovering the WAL, re-sending the outbox), the rest at
 random instants of 4 EVSEs' visits (idle, card swiped and the start being
 committed, charging with checkpoints, the stop and its CDR being committed,
