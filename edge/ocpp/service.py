@@ -2,7 +2,8 @@
 
 ``OcppService(section, clock)`` reads every charger's password file and the
 TLS pair at once (so that ``edge run`` fails at start, naming the file), and
-``run()`` serves until cancelled, then closes every charger's connection.
+``run()`` serves until cancelled, then closes every charger's connection;
+``reload_tls()`` (for SIGHUP) renews the certificate without a restart.
 """
 
 from __future__ import annotations
@@ -26,15 +27,17 @@ class OcppService:
     def __init__(self, section: OcppSection, clock: Clock) -> None:
         self.central = CentralSystem(section, declared(section), clock)
         cert, key = section.tls_cert_file, section.tls_key_file
-        self._tls = (
-            None if cert is None or key is None else server.server_tls(cert, key)
+        self.tls = (
+            None if cert is None or key is None else server.ServerTls(cert, key)
         )
 
     async def run(
         self, listening: Callable[[server.OcppServer], None] | None = None
     ) -> None:
         """Serve chargers until cancelled; ``listening`` gets the bound server."""
-        srv = await server.start(self.central, self._tls)
+        srv = await server.start(
+            self.central, None if self.tls is None else self.tls.context
+        )
         if listening is not None:
             listening(srv)
         try:
@@ -42,3 +45,13 @@ class OcppService:
         finally:
             await srv.close()
             log.info("OCPP central system stopped")
+
+    def reload_tls(self) -> None:
+        """SIGHUP: a renewed certificate for new connections, without a restart."""
+        if self.tls is None:
+            log.info("SIGHUP: no [ocpp] tls_cert_file configured, nothing to reload")
+            return
+        try:
+            self.tls.reload()
+        except server.OcppTlsError as exc:
+            log.error("%s; the previous certificate stays in use", exc)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import trustme
 
 from edge.evse.states import OcpiEvseStatus
 from edge.model.clock import ScaledClock, SystemClock
@@ -21,7 +23,10 @@ async def _served(cfg):
     service = OcppService(cfg, SystemClock())
     bound: asyncio.Future = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(service.run(bound.set_result))
-    return service, await bound, task
+    await asyncio.wait({bound, task}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        task.result()  # raises why it could not start
+    return service, bound.result(), task
 
 
 async def test_the_charger_answers_our_calls_and_a_late_answer_is_dropped(tmp_path):
@@ -96,3 +101,51 @@ def test_a_readable_password_file_stops_the_start(tmp_path):
     (tmp_path / "cp001.password").chmod(0o644)
     with pytest.raises(OcppConfigError, match="every user may read it"):
         OcppService(cfg, SystemClock())
+
+
+def _pair(tmp_path, ca):
+    cert = ca.issue_cert("127.0.0.1")
+    cert.private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "cert.pem"))
+    cert.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
+
+
+def _trusting(ca) -> ssl.SSLContext:
+    ctx = ssl.create_default_context()
+    ca.configure_trust(ctx)
+    return ctx
+
+
+async def test_a_renewed_certificate_is_served_after_reload(tmp_path, caplog):
+    old_ca, new_ca = trustme.CA(), trustme.CA()
+    _pair(tmp_path, old_ca)
+    cfg = section(
+        tmp_path,
+        tls_cert_file=str(tmp_path / "cert.pem"),
+        tls_key_file=str(tmp_path / "key.pem"),
+    )
+    service, srv, serving = await _served(cfg)
+    url = srv.url("127.0.0.1", "CP001")
+    link = await open_link(
+        url, "CP001", PASSWORD.encode(), ssl_context=_trusting(old_ca)
+    )
+    await link.close()
+
+    (tmp_path / "key.pem").write_text("not a key")
+    service.reload_tls()  # a broken pair: logged, the old one stays
+    assert "previous certificate stays in use" in caplog.text
+    link = await open_link(
+        url, "CP001", PASSWORD.encode(), ssl_context=_trusting(old_ca)
+    )
+    await link.close()
+
+    _pair(tmp_path, new_ca)
+    service.reload_tls()
+    with pytest.raises(ssl.SSLCertVerificationError):
+        await open_link(url, "CP001", PASSWORD.encode(), ssl_context=_trusting(old_ca))
+    link = await open_link(
+        url, "CP001", PASSWORD.encode(), ssl_context=_trusting(new_ca)
+    )
+    await link.close()
+    serving.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await serving
