@@ -19,7 +19,7 @@ from pathlib import Path
 
 from edge.app import Overrides, Site
 from edge.config.schema import SiteConfig
-from edge.model.clock import ScaledClock
+from edge.model.clock import ScaledClock, StallFreeClock
 from edge.sim_uplink import play_outages, sim_uplink
 from edge.store.db import Database
 from edge.store.outbox import OutboxModule, OutboxStats, expedite, stats
@@ -193,7 +193,9 @@ async def simulate(
     that takes more than ``READY_WALL_S`` of wall time.
     """
     start = config.sim.start if config.sim and config.sim.start else datetime.now(UTC)
-    clock = ScaledClock(speed, start.astimezone(UTC))
+    # one process runs the world and the controller: a stall of that process
+    # (a busy machine) must not become minutes of site time neither could act in
+    clock = StallFreeClock(speed, start.astimezone(UTC))
     config = wire_time_floors(config, clock)
     world = SimWorld(config, clock, truth_path=truth_path)
     endpoints = await world.start()
@@ -208,7 +210,7 @@ async def simulate(
     site = Site(config, clock, db, overrides)
     outcome: UplinkOutcome | None = None
     try:
-        async with asyncio.TaskGroup() as tg:
+        async with clock.ticking(), asyncio.TaskGroup() as tg:
             world_task = tg.create_task(
                 world.run(start_when=site.ready.wait), name="sim world"
             )
