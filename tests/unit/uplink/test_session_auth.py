@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from edge.auth.model import CachedToken, TokenSource
 from edge.model.session import Session, SessionStatus
+from edge.model.tokens import CachedToken, TokenSource
 from edge.ocpi import CDR
 from edge.ocpi import Session as OcpiSession
 from edge.ocpi.enums import TokenType, WhitelistType

@@ -1,6 +1,6 @@
 """Real-time authorization for the site's authorization service.
 
-Adapts the token pull to :class:`edge.auth.model.RemoteAuthorizer`: None when it
+Adapts the token pull to :class:`edge.auth.remote.RemoteAuthorizer`: None when it
 cannot ask (not registered, no tokens endpoint), ``RemoteAnswer(None)`` when the
 eMSP does not know the token, ``RemoteAnswer(info)`` otherwise; transport failures
 raise, and the authorization service applies its offline rules.
