@@ -44,6 +44,7 @@ from edge.config.loader import parse_config
 from edge.config.schema import OcpiSection, SiteConfig
 from edge.model.clock import ScaledClock
 from edge.model.session import Session, SessionStatus
+from edge.store import evse_status
 from edge.store import sessions as repo
 from edge.store.db import Database, open_sync
 from edge.store.outbox import stats
@@ -112,7 +113,7 @@ def _session(
         meter_last_wh=meter, meter_stop_wh=None, stop_reason=None, last_updated=t,
     )  # fmt: skip
     repo.start_session(db, s)
-    repo.set_evse_status(db, evse, "CHARGING", None, t)
+    evse_status.set_evse_status(db, evse, "CHARGING", None, t)
     power_w = rng.uniform(3_000, 11_000)
     elapsed = 15.0
     while elapsed < minutes:
@@ -122,7 +123,7 @@ def _session(
     end = t + timedelta(minutes=minutes)
     stop = meter + int(power_w * minutes / 60)
     repo.stop_session(db, sid, stop, end, "EV_LEFT")
-    repo.set_evse_status(db, evse, "AVAILABLE", None, end)
+    evse_status.set_evse_status(db, evse, "AVAILABLE", None, end)
     return stop
 
 

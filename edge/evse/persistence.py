@@ -26,6 +26,7 @@ from edge.evse.actions import (
 )
 from edge.model.clock import Clock
 from edge.model.session import Session, SessionStatus
+from edge.store import evse_status
 from edge.store import reservations as reservations_repo
 from edge.store import sessions as repo
 from edge.store.db import Database, StoreHandle, transaction
@@ -86,7 +87,7 @@ def store_write(action: Action, evse_uid: str, now: datetime) -> Write | None:
         ):
             return lambda db: repo.stop_session(db, sid, wh, end, stop, last)
         case SetStatus(status=status, reason=cause):
-            return lambda db: repo.set_evse_status(
+            return lambda db: evse_status.set_evse_status(
                 db, evse_uid, status.value, cause, now
             )
         case EnableConfirmed(session_id=sid):

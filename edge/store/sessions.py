@@ -20,7 +20,6 @@ from edge.store.timefmt import iso, parse_iso
 
 SESSION_MODULE = OutboxModule.SESSIONS
 CDR_MODULE = OutboxModule.CDRS
-EVSE_MODULE = OutboxModule.EVSE_STATUS
 
 _COLUMNS = (
     "id, evse_uid, token_uid, token_type, contract_id, auth_method, auth_reason, "
@@ -373,35 +372,3 @@ def list_sessions(
     if flt.limit:
         sql += f" LIMIT {int(flt.limit)}"
     return [_row(r) for r in db.conn.execute(sql, args)]
-
-
-def set_evse_status(
-    db: sqlite_utils.Database,
-    evse_uid: str,
-    status: str,
-    reason: str | None,
-    now: datetime,
-) -> None:
-    """Record an EVSE status change and queue it for the uplink."""
-    with transaction(db) as conn:
-        cur = conn.execute(
-            "INSERT INTO evse_status (evse_uid, status, reason, updated) "
-            "VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (evse_uid) DO UPDATE SET status = excluded.status, "
-            "reason = excluded.reason, updated = excluded.updated "
-            "WHERE evse_status.status != excluded.status "
-            "OR COALESCE(evse_status.reason, '') != COALESCE(excluded.reason, '')",
-            (evse_uid, status, reason, iso(now)),
-        )
-        if cur.rowcount:
-            enqueue(conn, EVSE_MODULE, evse_uid, now)
-
-
-def evse_statuses(db: sqlite_utils.Database) -> dict[str, tuple[str, datetime]]:
-    """Every EVSE's last stored status, and when it changed."""
-    return {
-        str(uid): (str(status), parse_iso(str(updated)))
-        for uid, status, updated in db.conn.execute(
-            "SELECT evse_uid, status, updated FROM evse_status"
-        )
-    }

@@ -19,6 +19,7 @@ from edge.config.loader import parse_config
 from edge.config.schema import OcpiSection, SiteConfig
 from edge.model.clock import ScaledClock
 from edge.model.session import Session, SessionStatus
+from edge.store import evse_status
 from edge.store import sessions as repo
 from edge.store.db import Database
 from edge.store.outbox import OutboxStats, stats
@@ -141,7 +142,7 @@ class Rig:
         )
         await self.db.run(lambda db: repo.start_session(db, s))
         await self.db.run(
-            lambda db: repo.set_evse_status(db, evse, "CHARGING", None, now)
+            lambda db: evse_status.set_evse_status(db, evse, "CHARGING", None, now)
         )
 
     async def progress(self, sid: str, evse: str, wh: int) -> None:
@@ -155,7 +156,7 @@ class Rig:
         now, meter = self.clock.utcnow(), self.meter[evse]
         await self.db.run(lambda db: repo.stop_session(db, sid, meter, now, "EV left"))
         await self.db.run(
-            lambda db: repo.set_evse_status(db, evse, "AVAILABLE", None, now)
+            lambda db: evse_status.set_evse_status(db, evse, "AVAILABLE", None, now)
         )
 
     async def sessions(self) -> list[Session]:

@@ -10,6 +10,7 @@ import pytest
 from edge.model.session import Session, SessionStatus
 from edge.store import sessions as repo
 from edge.store.db import Database, migrations, open_sync
+from edge.store.evse_status import set_evse_status
 from edge.store.outbox import all_items, pending
 
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
@@ -93,9 +94,9 @@ def test_one_active_session_per_evse(tmp_path: Path) -> None:
 
 def test_evse_status_queued_only_on_change(tmp_path: Path) -> None:
     db = open_sync(tmp_path / "edge.db")
-    repo.set_evse_status(db, "E1", "AVAILABLE", None, T0)
-    repo.set_evse_status(db, "E1", "AVAILABLE", None, T0 + timedelta(seconds=5))
-    repo.set_evse_status(db, "E1", "CHARGING", "CHARGING", T0 + timedelta(seconds=9))
+    set_evse_status(db, "E1", "AVAILABLE", None, T0)
+    set_evse_status(db, "E1", "AVAILABLE", None, T0 + timedelta(seconds=5))
+    set_evse_status(db, "E1", "CHARGING", "CHARGING", T0 + timedelta(seconds=9))
     [item] = pending(db.conn)
     assert (item.key, item.version) == ("evse_status:E1", 2)
 

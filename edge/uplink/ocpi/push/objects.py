@@ -16,10 +16,10 @@ from edge.model.session import Session
 from edge.ocpi import CDR, Location, describe_validation_error
 from edge.ocpi.party import Party
 from edge.store.db import StoreHandle
+from edge.store.evse_status import evse_statuses as stored_evse_statuses
 from edge.store.ocpi_state import object_state
 from edge.store.outbox import OutboxModule
 from edge.store.sessions import SessionExtras, periods, session_extras
-from edge.store.sessions import evse_statuses as stored_evse_statuses
 from edge.store.tokens import issuer as cached_issuer
 from edge.tariff import TariffError
 from edge.uplink.ocpi.push import mapping as m
