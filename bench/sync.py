@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import sqlite_utils
+import sqlite_utils  # noqa: TID251
 
 from edge.config.loader import parse_config
 from edge.config.schema import OcpiSection, SiteConfig

@@ -22,8 +22,7 @@ from edge.cli.common import EXIT_CONFIG, EXIT_RUNTIME, load_site
 from edge.cli.ocpi import add_uplink_flags, apply_uplink_flags
 
 if TYPE_CHECKING:
-    import sqlite_utils
-
+    from edge.store.db import StoreHandle
     from edge.store.outbox import OutboxStats
 
 
@@ -180,7 +179,7 @@ async def _retry(db_path: str, key: str | None) -> int:
     db = await Database.open(db_path)
     now = SystemClock().utcnow()
 
-    def requeue(d: sqlite_utils.Database) -> int:
+    def requeue(d: StoreHandle) -> int:
         with transaction(d) as conn:
             return requeue_dead(conn, now, key)
 

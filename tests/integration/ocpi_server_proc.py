@@ -16,7 +16,7 @@ import sys
 import urllib.parse
 from pathlib import Path
 
-from starlette.routing import Route
+from starlette.routing import Route  # noqa: TID251
 
 from tests.integration.ocpi_rig import rig
 

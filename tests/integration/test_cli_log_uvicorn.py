@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
+import uvicorn  # noqa: TID251
+from starlette.applications import Starlette  # noqa: TID251
+from starlette.requests import Request  # noqa: TID251
+from starlette.responses import JSONResponse  # noqa: TID251
+from starlette.routing import Route  # noqa: TID251
 
 from edge.log import install_redaction
 from edge.uplink.ocpi.serve import bind

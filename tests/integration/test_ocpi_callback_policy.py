@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.applications import Starlette  # noqa: TID251
+from starlette.requests import Request  # noqa: TID251
+from starlette.responses import JSONResponse, Response  # noqa: TID251
+from starlette.routing import Route  # noqa: TID251
 
 from edge.ocpi import CommandResultType, CommandType
 from edge.uplink.ocpi.client import DestinationRefused

@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from starlette.requests import Request
+from starlette.requests import Request  # noqa: TID251
 
 from edge.config.loader import parse_config
 from edge.evse.machine_state import EvseSettings

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sqlite_utils
+import sqlite_utils  # noqa: TID251
 
 from edge.store import outbox as ob
 from edge.store.db import open_sync, transaction

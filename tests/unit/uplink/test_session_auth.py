@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sqlite_utils
+import sqlite_utils  # noqa: TID251
 
 from edge.model.session import Session, SessionStatus
 from edge.model.tokens import CachedToken, TokenSource
