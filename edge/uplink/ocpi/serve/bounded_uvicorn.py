@@ -261,6 +261,19 @@ class BoundedH11(H11Protocol):
         self._disarm()
         self.timer = self.loop.call_later(LINGER_S, self.lingering.raw.close)
 
+    def shutdown(self) -> None:
+        """The server stops: a lingering connection closes now, not at its timer.
+
+        Its close was already asked for (``_Lingering.close`` only lingers), and
+        a timer left behind would not fire once the loop is gone: the socket
+        would stay open until the garbage collector found it.
+        """
+        if self.lingering.lingering:
+            self._disarm()
+            self.lingering.raw.close()
+            return
+        super().shutdown()
+
     def connection_lost(self, exc: Exception | None) -> None:
         """Stop the deadline with the connection."""
         self._disarm()
