@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from edge.evse.states import OcpiEvseStatus
+from edge.evse.states import EvseStatus
 from edge.model.commands import CommandOutcome, CommandToken
 from edge.model.period import ClosedPeriod, OpenPeriod
 
@@ -86,7 +86,7 @@ class StopSession:
 class SetStatus:
     """The EVSE's OCPI status changed."""
 
-    status: OcpiEvseStatus
+    status: EvseStatus
     reason: str | None
 
 

@@ -23,7 +23,7 @@ from edge.evse.port import (
     EvseView,
     RunningSession,
 )
-from edge.evse.states import OcpiEvseStatus
+from edge.evse.states import EvseStatus
 from edge.model.commands import CommandResult, CommandToken
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class BoardEvse:
                 a.id, a.token_uid, a.group_id, a.start_utc, a.meter_start_wh, energy
             )
         return EvseView(
-            status=s.status or OcpiEvseStatus.UNKNOWN,
+            status=s.status or EvseStatus.UNKNOWN,
             phase=s.phase,
             fault=s.fault,
             meter_wh=s.meter_wh,

@@ -12,7 +12,7 @@ from dataclasses import replace
 from edge.evse import remote_commands as remote
 from edge.evse.actions import Action, Authorize, Rejected
 from edge.evse.machine_state import EvseSettings, EvseState, PendingAuth, request_stop
-from edge.evse.states import OcpiEvseStatus
+from edge.evse.states import EvseStatus
 from edge.model.authorization import AuthDecision
 from edge.model.commands import CommandOutcome
 
@@ -32,7 +32,7 @@ def token(
         return replace(s, pending=PendingAuth(uid, now + cfg.auth_window_s, "stop"))
     if s.session is not None:
         return s  # already stopping
-    if s.fault is not None and s.fault.status is OcpiEvseStatus.OUTOFORDER:
+    if s.fault is not None and s.fault.status is EvseStatus.OUTOFORDER:
         # Broken hardware refuses the card; a silent meter or board (often a
         # passing bus problem) keeps it, to start once the devices answer again.
         actions.append(Rejected(uid, f"EVSE out of order ({s.fault.value})"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from edge.evse.states import CpState, FaultKind, OcpiEvseStatus, Phase
+from edge.evse.states import CpState, EvseStatus, FaultKind, Phase
 from edge.model.authorization import AuthDecision
 from edge.model.commands import CommandToken
 from edge.model.period import OpenPeriod
@@ -140,7 +140,7 @@ class EvseState:
     reservation: Reservation | None = None
     fault: FaultKind | None = None
     contactor: bool | None = None
-    status: OcpiEvseStatus | None = None
+    status: EvseStatus | None = None
     status_reason: str | None = None
     started_count: int = 0
     relay_mismatch: RelayMismatch | None = None

@@ -29,7 +29,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from edge.evse.states import FaultKind, OcpiEvseStatus, Phase
+from edge.evse.states import EvseStatus, FaultKind, Phase
 from edge.model.commands import CommandResult, CommandToken
 from edge.ocpi.enums import ConnectorFormat, ConnectorType
 
@@ -105,7 +105,7 @@ class RunningSession:
 class EvseView:
     """What one EVSE shows now."""
 
-    status: OcpiEvseStatus
+    status: EvseStatus
     phase: Phase
     fault: FaultKind | None
     meter_wh: int | None

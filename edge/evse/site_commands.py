@@ -20,7 +20,7 @@ from drivers.errors import DriverError
 from edge.evse.controller import EvseController
 from edge.evse.events import CancelReservation, Reserve
 from edge.evse.port import EvsePort
-from edge.evse.states import OcpiEvseStatus
+from edge.evse.states import EvseStatus
 from edge.model.clock import Clock
 from edge.model.commands import CommandOutcome, CommandResult, CommandToken
 
@@ -172,7 +172,7 @@ class EvseCommands:
             uid
             for uid, ctl in sorted(self._controllers.items())
             if ctl.state.reservation is None
-            and ctl.state.status is OcpiEvseStatus.AVAILABLE
+            and ctl.state.status is EvseStatus.AVAILABLE
         ]
 
     def _left(self, deadline: float) -> float:

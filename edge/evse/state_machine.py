@@ -46,7 +46,7 @@ from edge.evse.machine_state import (
     Reservation,
 )
 from edge.evse.observations import METER_RESET
-from edge.evse.states import FaultKind, OcpiEvseStatus, Phase
+from edge.evse.states import EvseStatus, FaultKind, Phase
 from edge.model.authorization import AuthDecision
 from edge.model.commands import CommandOutcome
 
@@ -136,7 +136,7 @@ def _evaluate(
             f"no EV plugged in within {cfg.auth_window_s:g} s",
         )
     s = remote.expire_reservation(s, utc, actions)
-    if fault is not None and fault.status is OcpiEvseStatus.OUTOFORDER:
+    if fault is not None and fault.status is EvseStatus.OUTOFORDER:
         s = remote.drop_for_fault(s, f"EVSE out of order ({fault.value})", actions)
     if fault is not None:
         s = replace(s, phase=Phase.FAULTED, fault=fault)
@@ -178,13 +178,13 @@ def _outputs(s: EvseState, cfg: EvseSettings, actions: list[Action]) -> EvseStat
     return s
 
 
-def _status(s: EvseState) -> tuple[OcpiEvseStatus, str | None]:
+def _status(s: EvseState) -> tuple[EvseStatus, str | None]:
     if s.fault is not None:
         return s.fault.status, s.fault.value
     if s.phase is Phase.STARTING:
-        return OcpiEvseStatus.UNKNOWN, "starting"
+        return EvseStatus.UNKNOWN, "starting"
     if s.reservation is not None and s.session is None:
-        return OcpiEvseStatus.RESERVED, None
+        return EvseStatus.RESERVED, None
     if s.phase is Phase.AVAILABLE:
-        return OcpiEvseStatus.AVAILABLE, None
-    return OcpiEvseStatus.CHARGING, s.phase.value
+        return EvseStatus.AVAILABLE, None
+    return EvseStatus.CHARGING, s.phase.value

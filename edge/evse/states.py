@@ -20,8 +20,11 @@ class Phase(StrEnum):
     FAULTED = "FAULTED"  # safe state: contactor open, reason recorded
 
 
-class OcpiEvseStatus(StrEnum):
-    """OCPI 2.2.1 EVSE Status."""
+class EvseStatus(StrEnum):
+    """An EVSE's status as the site sees it.
+
+    OCPI's EVSE Status is mapped from it in ``edge/uplink/ocpi/push/mapping.py`` only.
+    """
 
     AVAILABLE = "AVAILABLE"
     BLOCKED = "BLOCKED"
@@ -47,8 +50,8 @@ class FaultKind(StrEnum):
     """The board's relay stayed open while commanded closed and the EV asked."""
 
     @property
-    def status(self) -> OcpiEvseStatus:
+    def status(self) -> EvseStatus:
         """OCPI status shown while this fault holds."""
         if self in (FaultKind.METER_SILENT, FaultKind.BOARD_SILENT):
-            return OcpiEvseStatus.INOPERATIVE
-        return OcpiEvseStatus.OUTOFORDER
+            return EvseStatus.INOPERATIVE
+        return EvseStatus.OUTOFORDER

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from importlib import metadata
 
 from edge.evse.limits import MIN_CURRENT_A
-from edge.evse.states import OcpiEvseStatus
+from edge.evse.states import EvseStatus
 from edge.mqtt.source import EvseDevice
 from edge.mqtt.topics import CommandTopic, StateTopic, Topics, object_id
 
@@ -100,7 +100,7 @@ def evse_announcements(
             value_template="{{ value_json.status }}",
             json_attributes_topic=state(StateTopic.STATUS),
             device_class="enum",
-            options=[s.value for s in OcpiEvseStatus],
+            options=[s.value for s in EvseStatus],
         ),
         entity(
             "sensor",

@@ -18,7 +18,7 @@ from typing import Protocol
 
 from edge.config.schema import EvseSection
 from edge.evse.port import EvsePort
-from edge.evse.states import OcpiEvseStatus
+from edge.evse.states import EvseStatus
 from edge.model.redact import redact_uid
 
 
@@ -50,7 +50,7 @@ class SessionShown:
 class EvseShown:
     """What one EVSE shows now."""
 
-    status: OcpiEvseStatus
+    status: EvseStatus
     phase: str
     fault: str | None
     power_w: float | None

@@ -26,7 +26,7 @@ from typing import Any
 from edge.config.ocpp import OcppCharger, OcppProtocol, OcppSection
 from edge.logthrottle import Throttle
 from edge.model.clock import Clock
-from edge.ocpp import handshake, wire
+from edge.ocpp import frames, handshake
 from edge.ocpp.calls.outgoing import OutgoingCalls
 from edge.ocpp.handlers.refusal import PayloadRefused
 from edge.ocpp.handlers.v16 import KNOWN_UNSUPPORTED, Handler, V16Handlers
@@ -105,12 +105,12 @@ class ChargerConnection:
             self.calls.close()
 
     async def _on_text(self, text: str) -> None:
-        match wire.parse(text):
-            case wire.IncomingCall() as call:
+        match frames.parse(text):
+            case frames.IncomingCall() as call:
                 await self._answer(call)
-            case wire.IncomingResult() | wire.IncomingError() as answer:
+            case frames.IncomingResult() | frames.IncomingError() as answer:
                 self.calls.take(answer)
-            case wire.Garbled(unique_id, code, reason):
+            case frames.Garbled(unique_id, code, reason):
                 self._quiet.log(
                     logging.WARNING,
                     (self.identity, "garbled", reason),
@@ -123,15 +123,15 @@ class ChargerConnection:
                 if unique_id is not None:
                     await self._send_error(unique_id, code, reason)
 
-    async def _answer(self, call: wire.IncomingCall) -> None:
-        violation = wire.check(self.protocol, call.action, call.payload, result=False)
+    async def _answer(self, call: frames.IncomingCall) -> None:
+        violation = frames.check(self.protocol, call.action, call.payload, result=False)
         if violation is not None:
             self._quiet.log(
                 logging.WARNING,
-                (self.identity, wire.shown(call.action), violation.code),
+                (self.identity, frames.shown(call.action), violation.code),
                 "OCPP %s: %s refused with %s: %s",
                 self.identity,
-                wire.shown(call.action),
+                frames.shown(call.action),
                 violation.code,
                 violation.reason,
             )
@@ -148,7 +148,7 @@ class ChargerConnection:
             )
             await self._send_error(
                 call.unique_id,
-                wire.ErrorCode.NOT_SUPPORTED,
+                frames.ErrorCode.NOT_SUPPORTED,
                 f"{call.action} is not supported by this central system",
             )
             return
@@ -171,14 +171,14 @@ class ChargerConnection:
             log.exception("OCPP %s: answering %s failed", self.identity, call.action)
             await self._send_error(
                 call.unique_id,
-                wire.ErrorCode.INTERNAL_ERROR,
+                frames.ErrorCode.INTERNAL_ERROR,
                 "the central system failed",
             )
             return
         await self._reply(call, reply)
 
-    async def _reply(self, call: wire.IncomingCall, reply: dict[str, Any]) -> None:
-        bad = wire.check(self.protocol, call.action, reply, result=True)
+    async def _reply(self, call: frames.IncomingCall, reply: dict[str, Any]) -> None:
+        bad = frames.check(self.protocol, call.action, reply, result=True)
         if bad is not None:
             log.error(
                 "OCPP %s: our answer to %s breaks its schema: %s",
@@ -188,16 +188,16 @@ class ChargerConnection:
             )
             await self._send_error(
                 call.unique_id,
-                wire.ErrorCode.INTERNAL_ERROR,
+                frames.ErrorCode.INTERNAL_ERROR,
                 "the central system failed",
             )
             return
-        await self._send(wire.result_frame(call.unique_id, reply))
+        await self._send(frames.result_frame(call.unique_id, reply))
 
     async def _send_error(
-        self, unique_id: str, code: wire.ErrorCode, description: str
+        self, unique_id: str, code: frames.ErrorCode, description: str
     ) -> None:
-        await self._send(wire.error_frame(unique_id, code, description))
+        await self._send(frames.error_frame(unique_id, code, description))
 
     async def _send(self, text: str) -> None:
         try:
@@ -256,7 +256,7 @@ class CentralSystem:
                 verdict.status,
                 "no identity"
                 if verdict.identity is None
-                else wire.shown(verdict.identity),
+                else frames.shown(verdict.identity),
                 verdict.reason,
             )
         return verdict

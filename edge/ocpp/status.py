@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from edge.evse.states import OcpiEvseStatus, Phase
+from edge.evse.states import EvseStatus, Phase
 
 
 class ConnectorStatus(StrEnum):
@@ -47,17 +47,17 @@ class StatusReport:
 
 
 _PHASES = {
-    ConnectorStatus.AVAILABLE: (Phase.AVAILABLE, OcpiEvseStatus.AVAILABLE),
-    ConnectorStatus.PREPARING: (Phase.PREPARING, OcpiEvseStatus.CHARGING),
-    ConnectorStatus.CHARGING: (Phase.CHARGING, OcpiEvseStatus.CHARGING),
+    ConnectorStatus.AVAILABLE: (Phase.AVAILABLE, EvseStatus.AVAILABLE),
+    ConnectorStatus.PREPARING: (Phase.PREPARING, EvseStatus.CHARGING),
+    ConnectorStatus.CHARGING: (Phase.CHARGING, EvseStatus.CHARGING),
     # The domain has one suspended phase: a session runs and no energy flows.
-    ConnectorStatus.SUSPENDED_EVSE: (Phase.SUSPENDED_EV, OcpiEvseStatus.CHARGING),
-    ConnectorStatus.SUSPENDED_EV: (Phase.SUSPENDED_EV, OcpiEvseStatus.CHARGING),
+    ConnectorStatus.SUSPENDED_EVSE: (Phase.SUSPENDED_EV, EvseStatus.CHARGING),
+    ConnectorStatus.SUSPENDED_EV: (Phase.SUSPENDED_EV, EvseStatus.CHARGING),
     # OCPP's Finishing: the transaction has stopped, the cable is still in.
-    ConnectorStatus.FINISHING: (Phase.FINISHED, OcpiEvseStatus.CHARGING),
-    ConnectorStatus.RESERVED: (Phase.AVAILABLE, OcpiEvseStatus.RESERVED),
-    ConnectorStatus.UNAVAILABLE: (Phase.AVAILABLE, OcpiEvseStatus.INOPERATIVE),
-    ConnectorStatus.FAULTED: (Phase.FAULTED, OcpiEvseStatus.OUTOFORDER),
+    ConnectorStatus.FINISHING: (Phase.FINISHED, EvseStatus.CHARGING),
+    ConnectorStatus.RESERVED: (Phase.AVAILABLE, EvseStatus.RESERVED),
+    ConnectorStatus.UNAVAILABLE: (Phase.AVAILABLE, EvseStatus.INOPERATIVE),
+    ConnectorStatus.FAULTED: (Phase.FAULTED, EvseStatus.OUTOFORDER),
 }
 
 _WHOLE = (ConnectorStatus.UNAVAILABLE, ConnectorStatus.FAULTED)
@@ -68,10 +68,10 @@ class EvseState:
     """What one connector's EVSE shows."""
 
     phase: Phase
-    status: OcpiEvseStatus
+    status: EvseStatus
 
 
-UNKNOWN = EvseState(Phase.STARTING, OcpiEvseStatus.UNKNOWN)
+UNKNOWN = EvseState(Phase.STARTING, EvseStatus.UNKNOWN)
 """A connector we have no report of, or whose charger is not connected."""
 
 

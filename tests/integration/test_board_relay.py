@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from drivers.modbus.profile import PROFILE_ROOT, load_profile_file
-from edge.evse.states import FaultKind, OcpiEvseStatus, Phase
+from edge.evse.states import EvseStatus, FaultKind, Phase
 from edge.model.measurement import Measurement
 from edge.store.sessions import list_sessions
 from hal_sim.devices.evse_board import RelayFault
@@ -85,7 +85,7 @@ async def test_a_welded_board_relay_blocks_the_evse_until_repaired(
         rig.board.inject_relay_fault(RelayFault.WELDED)
         rig.world.site.unplug(first)
         await until(lambda: ctl.state.fault is FaultKind.RELAY_WELDED)
-        assert ctl.state.status is OcpiEvseStatus.OUTOFORDER
+        assert ctl.state.status is EvseStatus.OUTOFORDER
         assert ctl.state.contactor is False
         # the board is told to stay open: the state commands it at once, the
         # write reaches the board over the bus after (later on a busy machine)
@@ -124,7 +124,7 @@ async def test_a_board_relay_that_does_not_close_faults_and_is_retried(
         await start_charging(rig, visit)
         rig.board.inject_relay_fault(RelayFault.NOT_CLOSING)
         await until(lambda: ctl.state.fault is FaultKind.RELAY_NOT_CLOSED)
-        assert ctl.state.status is OcpiEvseStatus.OUTOFORDER
+        assert ctl.state.status is EvseStatus.OUTOFORDER
         assert ctl.state.contactor is False
         await until(lambda: rig.board.offered_a() == 0)  # the write follows
         assert ctl.state.session is not None  # kept, to resume

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from edge.evse.port import EvseKind
-from edge.evse.states import OcpiEvseStatus, Phase
+from edge.evse.states import EvseStatus, Phase
 from edge.model.clock import SystemClock
 from edge.model.commands import CommandOutcome, CommandToken
 from edge.ocpp.evse import ocpp_evses
@@ -24,7 +24,7 @@ async def test_connectors_show_what_the_charger_reports(tmp_path):
         assert one.identity.kind is EvseKind.OCPP
         assert [c.id for c in two.identity.connectors] == ["2"]
         assert one.identity.max_current_a == 32.0
-        assert one.view().status is OcpiEvseStatus.UNKNOWN
+        assert one.view().status is EvseStatus.UNKNOWN
         seen: list[str] = []
         two.on_change(seen.append)
 
@@ -38,7 +38,7 @@ async def test_connectors_show_what_the_charger_reports(tmp_path):
         await cp.status(2, "SuspendedEV")
         assert (one.view().phase, one.view().status) == (
             Phase.CHARGING,
-            OcpiEvseStatus.CHARGING,
+            EvseStatus.CHARGING,
         )
         assert two.view().phase is Phase.SUSPENDED_EV
         assert set(seen) == {"CP001-2"}
@@ -53,5 +53,5 @@ async def test_connectors_show_what_the_charger_reports(tmp_path):
         assert (await one.stop(None, 10)).outcome is CommandOutcome.NOT_SUPPORTED
         await link.close()
         await run
-    assert one.view().status is OcpiEvseStatus.UNKNOWN
+    assert one.view().status is EvseStatus.UNKNOWN
     assert len(seen) == 3  # and offline

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import trustme
 
-from edge.evse.states import OcpiEvseStatus
+from edge.evse.states import EvseStatus
 from edge.model.clock import ScaledClock, SystemClock
 from edge.ocpp.calls.outgoing import Answered, TimedOut
 from edge.ocpp.declared import OcppConfigError
@@ -39,7 +39,7 @@ async def test_the_charger_answers_our_calls_and_a_late_answer_is_dropped(tmp_pa
     assert (await cp.boot()).status == "Accepted"
     await cp.status(2, "Preparing")
     assert changes[-1] == "CP001-2"
-    assert service.central.evses()["CP001-2"].status is OcpiEvseStatus.CHARGING
+    assert service.central.evses()["CP001-2"].status is EvseStatus.CHARGING
 
     calls = service.central.connections["CP001"].calls
     cp.state.local_list_version = 4
@@ -64,7 +64,7 @@ async def test_the_charger_answers_our_calls_and_a_late_answer_is_dropped(tmp_pa
     serving.cancel()
     with pytest.raises(asyncio.CancelledError):
         await serving
-    assert service.central.evses()["CP001-2"].status is OcpiEvseStatus.UNKNOWN
+    assert service.central.evses()["CP001-2"].status is EvseStatus.UNKNOWN
     assert changes.count("CP001-1") >= 2  # online, then offline
 
 

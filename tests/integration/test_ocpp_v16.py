@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from edge.evse.states import OcpiEvseStatus, Phase
+from edge.evse.states import EvseStatus, Phase
 from edge.model.clock import SystemClock
 from hal_sim.ocpp.charge_point import SimChargePoint
 from hal_sim.ocpp.link import open_link
@@ -35,17 +35,17 @@ async def test_boot_heartbeat_and_status_with_the_ocpp_client(tmp_path):
 
         status = central.status["CP001"]
         assert status.online
-        assert status.evses()["CP001-1"].status is OcpiEvseStatus.UNKNOWN
+        assert status.evses()["CP001-1"].status is EvseStatus.UNKNOWN
         await cp.status(1, "Charging")
         await cp.status(2, "Available")
         views = status.evses()
         assert views["CP001-1"].phase is Phase.CHARGING
-        assert views["CP001-2"].status is OcpiEvseStatus.AVAILABLE
+        assert views["CP001-2"].status is EvseStatus.AVAILABLE
         assert status.reports[1].error_code == "NoError"
 
         await cp.status(0, "Unavailable")  # the charger as a whole
         assert {v.status for v in status.evses().values()} == {
-            OcpiEvseStatus.INOPERATIVE
+            EvseStatus.INOPERATIVE
         }
         await cp.link.close()
         await run
@@ -56,10 +56,10 @@ async def test_offline_charger_shows_unknown(tmp_path):
         cp = await _sim(srv, "CP002")
         run = asyncio.create_task(cp.run())
         await cp.status(1, "Available")
-        assert central.status["CP002"].evse(1).status is OcpiEvseStatus.AVAILABLE
+        assert central.status["CP002"].evse(1).status is EvseStatus.AVAILABLE
         await cp.link.close()
         await run
-    assert central.status["CP002"].evse(1).status is OcpiEvseStatus.UNKNOWN
+    assert central.status["CP002"].evse(1).status is EvseStatus.UNKNOWN
 
 
 async def _exchange(link, frame: str) -> list:

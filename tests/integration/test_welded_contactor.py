@@ -17,7 +17,7 @@ import pytest
 from drivers.modbus.profile import ProfileLibrary
 from edge.app import Overrides, Site
 from edge.config.loader import load_config
-from edge.evse.states import FaultKind, OcpiEvseStatus, Phase
+from edge.evse.states import EvseStatus, FaultKind, Phase
 from edge.model.clock import ScaledClock
 from edge.store.db import Database
 from edge.store.sessions import list_sessions
@@ -80,7 +80,7 @@ async def test_welded_contactor_is_seen_and_blocks_the_evse(
         await until(
             "welded seen", lambda: ctl.state.fault is FaultKind.WELDED_CONTACTOR
         )
-        assert ctl.state.status is OcpiEvseStatus.OUTOFORDER
+        assert ctl.state.status is EvseStatus.OUTOFORDER
         assert not relay.coils[channel]  # commanded open, still closed: welded
         await until("session closed", lambda: ctl.state.session is None)
         # The next car's card is refused while the contactor is welded.

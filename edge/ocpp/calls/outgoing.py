@@ -27,7 +27,7 @@ from typing import Any
 
 from edge.config.ocpp import OcppProtocol
 from edge.model.clock import Clock
-from edge.ocpp import wire
+from edge.ocpp import frames
 from edge.ocpp.link import LinkClosed
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class CallFailed:
 class BadAnswer:
     """The charger's CALLRESULT breaks the action's result schema."""
 
-    violation: wire.Violation
+    violation: frames.Violation
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ Outcome = Answered | CallFailed | BadAnswer | TimedOut | NotConnected
 class _InFlight:
     unique_id: str
     action: str
-    answer: asyncio.Future[wire.IncomingResult | wire.IncomingError]
+    answer: asyncio.Future[frames.IncomingResult | frames.IncomingError]
 
 
 class OutgoingCalls:
@@ -109,7 +109,7 @@ class OutgoingCalls:
         ``payload`` must satisfy the action's request schema: a payload that does
         not is our own bug, raised as ValueError before anything is sent.
         """
-        violation = wire.check(self.protocol, action, payload, result=False)
+        violation = frames.check(self.protocol, action, payload, result=False)
         if violation is not None:
             raise ValueError(f"{action} request breaks its schema: {violation.reason}")
         sent = False
@@ -127,7 +127,7 @@ class OutgoingCalls:
                     try:
                         sent = True
                         await self._send(
-                            wire.call_frame(flight.unique_id, action, payload)
+                            frames.call_frame(flight.unique_id, action, payload)
                         )
                         answer = await flight.answer
                     finally:
@@ -145,9 +145,9 @@ class OutgoingCalls:
         return self._outcome(action, answer)
 
     def _outcome(
-        self, action: str, answer: wire.IncomingResult | wire.IncomingError
+        self, action: str, answer: frames.IncomingResult | frames.IncomingError
     ) -> Outcome:
-        if isinstance(answer, wire.IncomingError):
+        if isinstance(answer, frames.IncomingError):
             log.info(
                 "OCPP %s: %s answered with CALLERROR %s",
                 self.identity,
@@ -155,7 +155,7 @@ class OutgoingCalls:
                 answer.code,
             )
             return CallFailed(answer.code, answer.description)
-        violation = wire.check(self.protocol, action, answer.payload, result=True)
+        violation = frames.check(self.protocol, action, answer.payload, result=True)
         if violation is not None:
             log.warning(
                 "OCPP %s: the answer to %s breaks its schema (%s): %s",
@@ -167,7 +167,7 @@ class OutgoingCalls:
             return BadAnswer(violation)
         return Answered(answer.payload)
 
-    def take(self, answer: wire.IncomingResult | wire.IncomingError) -> bool:
+    def take(self, answer: frames.IncomingResult | frames.IncomingError) -> bool:
         """Hand an answer from the charger to the call in flight, if it is its."""
         flight = self._in_flight
         if (

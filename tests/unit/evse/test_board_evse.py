@@ -12,7 +12,7 @@ import pytest
 from edge.evse.events import BoardRead
 from edge.evse.port import EvsePort
 from edge.evse.site_commands import EvseCommands
-from edge.evse.states import OcpiEvseStatus, Phase
+from edge.evse.states import EvseStatus, Phase
 from edge.model.commands import CommandOutcome
 from edge.model.events import MeterReading, Timed
 from edge.store import sessions
@@ -43,7 +43,7 @@ async def test_the_view_before_anything_was_read(db: Database) -> None:
     rig = await build(db, ("E1",))
     port: EvsePort = rig.evses["E1"]
     v = port.view()
-    assert (v.status, v.phase) == (OcpiEvseStatus.UNKNOWN, Phase.STARTING)
+    assert (v.status, v.phase) == (EvseStatus.UNKNOWN, Phase.STARTING)
     assert v.fault is None
     assert (v.draw, v.meter_wh, v.session, v.offered_a) == (None, None, None, None)
     assert v.limit_a == 16.0

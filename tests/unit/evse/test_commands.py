@@ -17,7 +17,7 @@ from edge.evse.events import BoardRead, MeterRead, TokenPresented
 from edge.evse.port import CONNECTOR_ID, Connector, EvseIdentity, EvseKind
 from edge.evse.site_commands import EvseCommands
 from edge.evse.state_machine import EvseSettings
-from edge.evse.states import CpState, OcpiEvseStatus
+from edge.evse.states import CpState, EvseStatus
 from edge.model.clock import ScaledClock
 from edge.model.commands import CommandOutcome, CommandToken
 from edge.model.events import BoardSink
@@ -158,13 +158,13 @@ async def test_reservation_survives_a_restart_and_any_free_evse(db: Database):
         rig.feed("E1", CpState.B, 1000)  # occupied
         rig.feed("E2", CpState.A, 2000)
         await until(
-            lambda: rig.controllers["E2"].state.status is OcpiEvseStatus.AVAILABLE
+            lambda: rig.controllers["E2"].state.status is EvseStatus.AVAILABLE
         )
         result = await rig.commands.reserve_now("RES-1", None, TOKEN, expiry, None, 10)
         assert result.outcome is CommandOutcome.ACCEPTED
         assert rig.commands.reservation_evse("RES-1") == "E2"
         await until(
-            lambda: rig.controllers["E2"].state.status is OcpiEvseStatus.RESERVED
+            lambda: rig.controllers["E2"].state.status is EvseStatus.RESERVED
         )
     finally:
         await stop_all(tasks)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from edge.evse.actions import Rejected, SetContactor, StartSession, StopSession
 from edge.evse.events import BoardRead, MeterRead, TokenPresented
-from edge.evse.states import CpState, FaultKind, OcpiEvseStatus, Phase
+from edge.evse.states import CpState, EvseStatus, FaultKind, Phase
 
 from .harness import Harness
 
@@ -38,7 +38,7 @@ def test_a_relay_closed_while_commanded_open_is_welded_after_the_settle_time() -
     poll(h, A, True, 1200)
     poll(h, A, True, 1200)
     assert h.state.fault is FaultKind.RELAY_WELDED
-    assert h.state.status is OcpiEvseStatus.OUTOFORDER
+    assert h.state.status is EvseStatus.OUTOFORDER
     assert not [a for a in h.of(SetContactor)[-1:] if a.closed]
     # a card is refused while welded
     poll(h, B, True, 1200)
@@ -47,7 +47,7 @@ def test_a_relay_closed_while_commanded_open_is_welded_after_the_settle_time() -
     # repaired: the relay opens, the EVSE recovers
     poll(h, B, False, 1200)
     assert h.state.fault is None
-    assert h.state.status is not OcpiEvseStatus.OUTOFORDER
+    assert h.state.status is not EvseStatus.OUTOFORDER
 
 
 def test_a_relay_that_opens_in_time_is_no_fault() -> None:
@@ -69,7 +69,7 @@ def test_a_relay_that_does_not_close_faults_then_is_retried() -> None:
     for _ in range(11):  # commanded closed, the EV asks, the relay stays open
         poll(h, C, False, 1100)
     assert h.state.fault is FaultKind.RELAY_NOT_CLOSED
-    assert h.state.status is OcpiEvseStatus.OUTOFORDER
+    assert h.state.status is EvseStatus.OUTOFORDER
     assert h.of(SetContactor)[-1] == SetContactor(False, 0.0)
     assert h.state.session is not None  # kept, to resume
     for _ in range(30):  # held: not retried at once

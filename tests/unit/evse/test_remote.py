@@ -23,7 +23,7 @@ from edge.evse.events import (
     Reserve,
     TokenPresented,
 )
-from edge.evse.states import CpState, OcpiEvseStatus
+from edge.evse.states import CpState, EvseStatus
 from edge.model.authorization import AuthDecision
 from edge.model.commands import CommandOutcome, CommandToken
 
@@ -128,7 +128,7 @@ def test_reservation_holds_the_evse_for_its_token_and_group() -> None:
     reserve(h, "r1", APP)
     assert done(h, "r1") == [CommandDone("r1", CommandOutcome.ACCEPTED)]
     assert h.of(HoldReservation)[0].reservation_id == "RES-1"
-    assert h.of(SetStatus)[-1].status is OcpiEvseStatus.RESERVED
+    assert h.of(SetStatus)[-1].status is EvseStatus.RESERVED
     # Another token may not start here, by command or by card.
     h.send(RemoteStart("r2", OTHER))
     assert done(h, "r2")[0].outcome is CommandOutcome.EVSE_OCCUPIED
@@ -153,7 +153,7 @@ def test_reservation_expires_on_the_site_clock() -> None:
     for _ in range(70):
         h.both(A, 1000)
     assert h.of(DropReservation) == [DropReservation("RES-1", "expired")]
-    assert h.of(SetStatus)[-1].status is OcpiEvseStatus.AVAILABLE
+    assert h.of(SetStatus)[-1].status is EvseStatus.AVAILABLE
 
 
 def test_same_reservation_id_replaces_and_cancel_releases() -> None:

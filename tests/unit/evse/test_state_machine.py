@@ -19,7 +19,7 @@ from edge.evse.events import (
     TokenPresented,
 )
 from edge.evse.state_machine import ActiveSession, EvseSettings, initial_state
-from edge.evse.states import CpState, FaultKind, OcpiEvseStatus, Phase
+from edge.evse.states import CpState, EvseStatus, FaultKind, Phase
 from edge.model.authorization import AuthDecision
 
 from .harness import Harness
@@ -42,10 +42,10 @@ def test_startup_opens_contactor_and_reports_unknown() -> None:
     h = Harness()
     actions = h.tick(0.1)
     assert SetContactor(False, 0.0) in actions
-    assert SetStatus(OcpiEvseStatus.UNKNOWN, "starting") in actions
+    assert SetStatus(EvseStatus.UNKNOWN, "starting") in actions
     h.both(A, 500)
     assert h.state.phase is Phase.AVAILABLE
-    assert h.of(SetStatus)[-1].status is OcpiEvseStatus.AVAILABLE
+    assert h.of(SetStatus)[-1].status is EvseStatus.AVAILABLE
 
 
 def test_card_then_plug_starts_session_and_closes_contactor() -> None:
@@ -138,7 +138,7 @@ def test_meter_silence_opens_contactor_keeps_session_and_recovers() -> None:
         h.send(BoardRead(C), 1.0)
     assert h.state.fault is FaultKind.METER_SILENT
     assert h.of(SetContactor)[-1].closed is False
-    assert h.of(SetStatus)[-1].status is OcpiEvseStatus.INOPERATIVE
+    assert h.of(SetStatus)[-1].status is EvseStatus.INOPERATIVE
     assert h.state.session is not None
     assert h.state.session.id == sid
     h.both(C, 2000)
@@ -152,7 +152,7 @@ def test_cp_error_is_out_of_order_and_unplug_during_fault_closes_session() -> No
     charging(h)
     h.both(E, 2000)
     assert h.state.phase is Phase.FAULTED
-    assert h.of(SetStatus)[-1] == SetStatus(OcpiEvseStatus.OUTOFORDER, "CP_ERROR")
+    assert h.of(SetStatus)[-1] == SetStatus(EvseStatus.OUTOFORDER, "CP_ERROR")
     assert h.of(SetContactor)[-1].closed is False
     h.both(A, 2100)  # fault cleared, EV gone: stop after a fresh reading
     h.both(A, 2100)
@@ -249,7 +249,7 @@ def test_welded_contactor_is_out_of_order_until_the_mirror_clears() -> None:
     assert h.state.fault is FaultKind.WELDED_CONTACTOR
     assert h.of(SetContactor)[-1].closed is False  # the board stops offering current
     assert h.of(SetStatus)[-1] == SetStatus(
-        OcpiEvseStatus.OUTOFORDER, "WELDED_CONTACTOR"
+        EvseStatus.OUTOFORDER, "WELDED_CONTACTOR"
     )
     h.both(C, 1200)
     assert h.state.fault is FaultKind.WELDED_CONTACTOR  # board reads do not clear it

@@ -62,7 +62,7 @@ from edge.evse.reading_judge import (
     judge,
 )
 from edge.evse.state_machine import EvseSettings, EvseState
-from edge.evse.states import CpState, OcpiEvseStatus
+from edge.evse.states import CpState, EvseStatus
 from edge.model.authorization import AuthDecision
 from edge.model.commands import CommandOutcome, CommandToken
 
@@ -101,7 +101,7 @@ class EvseMachine(RuleBasedStateMachine):
         )
         self.requests = 0
         self.answered: set[str] = set()
-        self.status: OcpiEvseStatus | None = None
+        self.status: EvseStatus | None = None
         self.wh = 5000
         self.started: dict[str, StartSession] = {}
         self.stopped: dict[str, StopSession] = {}
@@ -309,7 +309,7 @@ class EvseMachine(RuleBasedStateMachine):
     @invariant()
     def reserved_only_while_held(self) -> None:
         s = self.h.state
-        if self.status is OcpiEvseStatus.RESERVED:
+        if self.status is EvseStatus.RESERVED:
             assert s.reservation is not None
             assert s.session is None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from edge.evse.states import OcpiEvseStatus
+from edge.evse.states import EvseStatus
 from edge.mqtt.source import EvseDevice, EvseShown, SessionShown
 from edge.mqtt.state import Reading, Throttle, readings
 from edge.mqtt.topics import StateTopic
@@ -16,7 +16,7 @@ START = datetime(2026, 3, 2, 6, 4, 27, 500_000, tzinfo=UTC)
 
 def shown(power: float | None = 7360.04, session: bool = True) -> EvseShown:
     return EvseShown(
-        status=OcpiEvseStatus.CHARGING,
+        status=EvseStatus.CHARGING,
         phase="CHARGING",
         fault=None,
         power_w=power,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from edge.evse.states import OcpiEvseStatus, Phase
+from edge.evse.states import EvseStatus, Phase
 from edge.ocpp.status import UNKNOWN, ChargerStatus, ConnectorStatus, StatusReport
 
 NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
@@ -19,15 +19,15 @@ def _report(connector: int, status: ConnectorStatus) -> StatusReport:
 @pytest.mark.parametrize(
     ("status", "phase", "evse"),
     [
-        (ConnectorStatus.AVAILABLE, Phase.AVAILABLE, OcpiEvseStatus.AVAILABLE),
-        (ConnectorStatus.PREPARING, Phase.PREPARING, OcpiEvseStatus.CHARGING),
-        (ConnectorStatus.CHARGING, Phase.CHARGING, OcpiEvseStatus.CHARGING),
-        (ConnectorStatus.SUSPENDED_EV, Phase.SUSPENDED_EV, OcpiEvseStatus.CHARGING),
-        (ConnectorStatus.SUSPENDED_EVSE, Phase.SUSPENDED_EV, OcpiEvseStatus.CHARGING),
-        (ConnectorStatus.FINISHING, Phase.FINISHED, OcpiEvseStatus.CHARGING),
-        (ConnectorStatus.RESERVED, Phase.AVAILABLE, OcpiEvseStatus.RESERVED),
-        (ConnectorStatus.UNAVAILABLE, Phase.AVAILABLE, OcpiEvseStatus.INOPERATIVE),
-        (ConnectorStatus.FAULTED, Phase.FAULTED, OcpiEvseStatus.OUTOFORDER),
+        (ConnectorStatus.AVAILABLE, Phase.AVAILABLE, EvseStatus.AVAILABLE),
+        (ConnectorStatus.PREPARING, Phase.PREPARING, EvseStatus.CHARGING),
+        (ConnectorStatus.CHARGING, Phase.CHARGING, EvseStatus.CHARGING),
+        (ConnectorStatus.SUSPENDED_EV, Phase.SUSPENDED_EV, EvseStatus.CHARGING),
+        (ConnectorStatus.SUSPENDED_EVSE, Phase.SUSPENDED_EV, EvseStatus.CHARGING),
+        (ConnectorStatus.FINISHING, Phase.FINISHED, EvseStatus.CHARGING),
+        (ConnectorStatus.RESERVED, Phase.AVAILABLE, EvseStatus.RESERVED),
+        (ConnectorStatus.UNAVAILABLE, Phase.AVAILABLE, EvseStatus.INOPERATIVE),
+        (ConnectorStatus.FAULTED, Phase.FAULTED, EvseStatus.OUTOFORDER),
     ],
 )
 def test_each_status(status, phase, evse):
@@ -43,7 +43,7 @@ def test_connector_zero_unavailable_or_faulted_holds_for_all():
     assert charger.evses()["E1"].phase is Phase.CHARGING
     assert charger.evses()["E2"] == UNKNOWN
     charger.take(_report(0, ConnectorStatus.FAULTED))
-    assert {s.status for s in charger.evses().values()} == {OcpiEvseStatus.OUTOFORDER}
+    assert {s.status for s in charger.evses().values()} == {EvseStatus.OUTOFORDER}
 
 
 def test_offline_is_unknown_and_undeclared_connectors_are_flagged():

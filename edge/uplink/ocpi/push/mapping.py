@@ -20,7 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from edge.config.schema import EvseSection, SiteSection
-from edge.evse.states import OcpiEvseStatus
+from edge.evse.states import EvseStatus
 from edge.model.session import Session, SessionStatus
 from edge.ocpi import (
     EVSE,
@@ -133,16 +133,16 @@ def connector(ctx: SiteContext, evse: EvseSection, updated: datetime) -> Connect
     )
 
 
-_EVSE_STATUS: Mapping[OcpiEvseStatus, Status] = {
-    OcpiEvseStatus.AVAILABLE: Status.AVAILABLE,
-    OcpiEvseStatus.BLOCKED: Status.BLOCKED,
-    OcpiEvseStatus.CHARGING: Status.CHARGING,
-    OcpiEvseStatus.INOPERATIVE: Status.INOPERATIVE,
-    OcpiEvseStatus.OUTOFORDER: Status.OUTOFORDER,
-    OcpiEvseStatus.PLANNED: Status.PLANNED,
-    OcpiEvseStatus.REMOVED: Status.REMOVED,
-    OcpiEvseStatus.RESERVED: Status.RESERVED,
-    OcpiEvseStatus.UNKNOWN: Status.UNKNOWN,
+_EVSE_STATUS: Mapping[EvseStatus, Status] = {
+    EvseStatus.AVAILABLE: Status.AVAILABLE,
+    EvseStatus.BLOCKED: Status.BLOCKED,
+    EvseStatus.CHARGING: Status.CHARGING,
+    EvseStatus.INOPERATIVE: Status.INOPERATIVE,
+    EvseStatus.OUTOFORDER: Status.OUTOFORDER,
+    EvseStatus.PLANNED: Status.PLANNED,
+    EvseStatus.REMOVED: Status.REMOVED,
+    EvseStatus.RESERVED: Status.RESERVED,
+    EvseStatus.UNKNOWN: Status.UNKNOWN,
 }
 """The site's EVSE status -> OCPI's (the one place they meet)."""
 
@@ -157,7 +157,7 @@ _SESSION_STATUS: Mapping[SessionStatus, OcpiSessionStatus] = {
 def evse_status(value: str | None) -> Status:
     """The store's status text as an OCPI EVSE Status (UNKNOWN if none or unknown)."""
     try:
-        return _EVSE_STATUS[OcpiEvseStatus(value or OcpiEvseStatus.UNKNOWN)]
+        return _EVSE_STATUS[EvseStatus(value or EvseStatus.UNKNOWN)]
     except ValueError:
         return Status.UNKNOWN
 

@@ -7,7 +7,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge.ocpp import wire
+from edge.ocpp import frames
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -33,16 +33,19 @@ ACTIONS = [
 @given(st.text(max_size=200))
 def test_any_text(text):
     assert isinstance(
-        wire.parse(text),
-        wire.Garbled | wire.IncomingCall | wire.IncomingResult | wire.IncomingError,
+        frames.parse(text),
+        frames.Garbled
+        | frames.IncomingCall
+        | frames.IncomingResult
+        | frames.IncomingError,
     )
 
 
 @settings(max_examples=50, deadline=None)
 @given(st.lists(json_values, max_size=6))
 def test_any_json_array(items):
-    frame = wire.parse(json.dumps(items))
-    if isinstance(frame, wire.IncomingCall):
+    frame = frames.parse(json.dumps(items))
+    if isinstance(frame, frames.IncomingCall):
         assert items[0] == 2
         assert frame.unique_id == items[1]
 
@@ -54,5 +57,5 @@ def test_any_json_array(items):
     st.booleans(),
 )
 def test_any_payload_is_checked_to_a_verdict(action, payload, result):
-    verdict = wire.check("ocpp1.6", action, payload, result=result)
-    assert verdict is None or isinstance(verdict.code, wire.ErrorCode)
+    verdict = frames.check("ocpp1.6", action, payload, result=result)
+    assert verdict is None or isinstance(verdict.code, frames.ErrorCode)

@@ -1,21 +1,21 @@
-"""Frames and schemas (edge.ocpp.wire): parsing, 1.6 error codes, date-time formats."""
+"""edge.ocpp.frames: parsing, 1.6 error codes, date-time formats."""
 
 from __future__ import annotations
 
 import pytest
 
-from edge.ocpp import wire
+from edge.ocpp import frames
 from edge.ocpp.status import ConnectorStatus
 
 STATUS = {"connectorId": 1, "errorCode": "NoError", "status": "Available"}
 
 
 def test_frames_parse_into_their_kinds():
-    assert wire.parse('[2,"a","Heartbeat",{}]') == wire.IncomingCall(
+    assert frames.parse('[2,"a","Heartbeat",{}]') == frames.IncomingCall(
         "a", "Heartbeat", {}
     )
-    assert wire.parse('[3,"a",{"x":1}]') == wire.IncomingResult("a", {"x": 1})
-    assert wire.parse('[4,"a","NotSupported","no",{}]') == wire.IncomingError(
+    assert frames.parse('[3,"a",{"x":1}]') == frames.IncomingResult("a", {"x": 1})
+    assert frames.parse('[4,"a","NotSupported","no",{}]') == frames.IncomingError(
         "a", "NotSupported", "no"
     )
 
@@ -36,16 +36,17 @@ def test_frames_parse_into_their_kinds():
     ],
 )
 def test_garbled_frames_keep_their_id_when_they_have_one(text, unique_id):
-    frame = wire.parse(text)
-    assert isinstance(frame, wire.Garbled)
+    frame = frames.parse(text)
+    assert isinstance(frame, frames.Garbled)
     assert frame.unique_id == unique_id
-    assert frame.code is wire.ErrorCode.FORMATION_VIOLATION
+    assert frame.code is frames.ErrorCode.FORMATION_VIOLATION
 
 
 def test_error_codes_are_spelled_as_16_spells_them():
-    assert wire.ErrorCode.FORMATION_VIOLATION == "FormationViolation"
+    assert frames.ErrorCode.FORMATION_VIOLATION == "FormationViolation"
     assert (
-        wire.ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION == "OccurenceConstraintViolation"
+        frames.ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION
+        == "OccurenceConstraintViolation"
     )
 
 
@@ -60,7 +61,7 @@ def test_error_codes_are_spelled_as_16_spells_them():
 )
 def test_rfc3339_date_times_pass(stamp):
     payload = {**STATUS, "timestamp": stamp}
-    assert wire.check("ocpp1.6", "StatusNotification", payload, result=False) is None
+    assert frames.check("ocpp1.6", "StatusNotification", payload, result=False) is None
 
 
 @pytest.mark.parametrize(
@@ -77,9 +78,9 @@ def test_rfc3339_date_times_pass(stamp):
 )
 def test_other_date_times_are_property_violations(stamp):
     payload = {**STATUS, "timestamp": stamp}
-    v = wire.check("ocpp1.6", "StatusNotification", payload, result=False)
-    assert v == wire.Violation(
-        wire.ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+    v = frames.check("ocpp1.6", "StatusNotification", payload, result=False)
+    assert v == frames.Violation(
+        frames.ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
         "timestamp: not a date-time (RFC 3339, with an offset or Z)",
     )
 
@@ -107,14 +108,14 @@ def test_other_date_times_are_property_violations(stamp):
     ],
 )
 def test_schema_violations_name_the_field_and_the_code(payload, code, reason):
-    v = wire.check("ocpp1.6", "StatusNotification", payload, result=False)
+    v = frames.check("ocpp1.6", "StatusNotification", payload, result=False)
     assert v is not None
     assert v.code == code
     assert reason in v.reason
 
 
 def test_reasons_do_not_carry_the_value():
-    v = wire.check(
+    v = frames.check(
         "ocpp1.6", "Authorize", {"idTag": "04A1B2C3D4E5F6A7B8C9D0"}, result=False
     )
     assert v is not None
@@ -123,35 +124,35 @@ def test_reasons_do_not_carry_the_value():
 
 def test_unknown_actions_are_not_implemented():
     for action in ("Teleport", "../../etc/passwd", ""):
-        v = wire.check("ocpp1.6", action, {}, result=False)
+        v = frames.check("ocpp1.6", action, {}, result=False)
         assert v is not None
-        assert v.code is wire.ErrorCode.NOT_IMPLEMENTED
+        assert v.code is frames.ErrorCode.NOT_IMPLEMENTED
 
 
 def test_results_are_checked_against_their_own_schema():
     good = {"status": "Accepted", "currentTime": "2026-03-02T06:04:27Z", "interval": 60}
-    assert wire.check("ocpp1.6", "BootNotification", good, result=True) is None
+    assert frames.check("ocpp1.6", "BootNotification", good, result=True) is None
     bad = {**good, "currentTime": "now"}
-    assert wire.check("ocpp1.6", "BootNotification", bad, result=True) is not None
+    assert frames.check("ocpp1.6", "BootNotification", bad, result=True) is not None
 
 
 def test_our_status_enum_is_the_packages():
-    assert {s.value for s in ConnectorStatus} == wire.V16_CHARGE_POINT_STATUSES
+    assert {s.value for s in ConnectorStatus} == frames.V16_CHARGE_POINT_STATUSES
 
 
 def test_frames_we_write():
-    assert wire.call_frame("a", "Heartbeat", {}) == '[2,"a","Heartbeat",{}]'
-    assert wire.result_frame("a", {}) == '[3,"a",{}]'
+    assert frames.call_frame("a", "Heartbeat", {}) == '[2,"a","Heartbeat",{}]'
+    assert frames.result_frame("a", {}) == '[3,"a",{}]'
     assert (
-        wire.error_frame("a", wire.ErrorCode.NOT_SUPPORTED, "no")
+        frames.error_frame("a", frames.ErrorCode.NOT_SUPPORTED, "no")
         == '[4,"a","NotSupported","no",{}]'
     )
 
 
 def test_shown_keeps_plain_names_and_quotes_the_rest():
-    assert wire.shown("CP001") == "CP001"
-    assert wire.shown("a\nb") == "'a\\nb'"
-    assert wire.shown("x" * 100) == repr("x" * 64)
-    v = wire.check("ocpp1.6", "Heartbeat", {"a\nb": 1}, result=False)
+    assert frames.shown("CP001") == "CP001"
+    assert frames.shown("a\nb") == "'a\\nb'"
+    assert frames.shown("x" * 100) == repr("x" * 64)
+    v = frames.check("ocpp1.6", "Heartbeat", {"a\nb": 1}, result=False)
     assert v is not None
     assert "\n" not in v.reason
