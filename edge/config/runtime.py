@@ -113,6 +113,36 @@ def runtime_problems(
         why = writable_file_problem(Path(store_path))
         if why is not None:
             problems.append(("store.path", why))
+    problems += _ocpi_problems(config, tariff_check, listen)
+    if config.mqtt is not None:
+        problems += _unreadable("mqtt", config.mqtt, ("password_file", "tls_ca_file"))
+    ocpp = config.ocpp
+    if ocpp is not None and ocpp.enabled:
+        problems += _unreadable("ocpp", ocpp, ("tls_cert_file", "tls_key_file"))
+        for n, charger in enumerate(ocpp.charger):
+            problems += _unreadable(f"ocpp.charger[{n}]", charger, ("password_file",))
+    return problems
+
+
+def _unreadable(
+    section: str, values: object, keys: tuple[str, ...]
+) -> list[tuple[str, str]]:
+    """(key path, why) for each of ``keys`` naming a file that cannot be read."""
+    problems: list[tuple[str, str]] = []
+    for key in keys:
+        named = getattr(values, key, None)
+        if isinstance(named, str):
+            try:
+                read_named_file(Path(named))
+            except NamedFileError as exc:
+                problems.append((f"{section}.{key}", str(exc)))
+    return problems
+
+
+def _ocpi_problems(
+    config: SiteConfig, tariff_check: TariffCheck | None, listen: bool
+) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
     ocpi = config.ocpi
     if ocpi is None or not ocpi.enabled:
         return problems
@@ -134,11 +164,5 @@ def runtime_problems(
             )
             if why is not None:
                 problems.append(("ocpi.tariff_file", why))
-    for key in ("tls_cert_file", "tls_key_file", "tls_ca_file"):
-        named = getattr(ocpi, key, None)
-        if isinstance(named, str):
-            try:
-                read_named_file(Path(named))
-            except NamedFileError as exc:
-                problems.append((f"ocpi.{key}", str(exc)))
-    return problems
+    tls = ("tls_cert_file", "tls_key_file", "tls_ca_file")
+    return problems + _unreadable("ocpi", ocpi, tls)

@@ -34,6 +34,12 @@ def edge(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         ('uid = "E2"', 'uid = "e1"', "only in case"),
         ("[sessions]", '[ocpi]\ntariff_file = "missing.json"\n[sessions]',
          "ocpi.tariff_file: cannot read missing.json"),
+        ("[sessions]", '[mqtt]\nusername = "edge"\npassword_file = "no-mqtt-pw"\n'
+         "[sessions]", "mqtt.password_file: cannot read no-mqtt-pw"),
+        ("[sessions]", '[ocpp]\n[[ocpp.charger]]\nidentity = "CP1"\n'
+         'password_file = "no-cp-pw"\n[[ocpp.charger.connector]]\nid = 1\n'
+         'evse_uid = "C1"\n[sessions]',
+         "ocpp.charger[0].password_file: cannot read no-cp-pw"),
     ],
 )  # fmt: skip
 def test_run_exits_2_with_the_check_report_and_no_database(
