@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import os
 import ssl
-import stat
 from dataclasses import dataclass
 
 from edge.config.schema import SiteConfig
+from edge.config.secret_file import SecretFileError, read_secret_file
 from edge.mqtt.topics import Topics
 
 PASSWORD_ENV = "EDGE_MQTT_PASSWORD"
-MAX_PASSWORD_BYTES = 4096
 
 
 class MqttConfigError(Exception):
@@ -114,30 +113,9 @@ class _ClosingSSLSocket(ssl.SSLSocket):
 
 def _read(path: str) -> str:
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
-    except OSError as exc:
-        raise MqttConfigError(
-            f"cannot read the MQTT password from {path}: {exc.strerror}"
-        ) from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise MqttConfigError(f"{path} is not a regular file (the MQTT password)")
-        if info.st_mode & stat.S_IRWXO:  # a service group may read it (0640)
-            raise MqttConfigError(
-                f"{path} holds the MQTT password and every user may read it "
-                f"(mode {stat.S_IMODE(info.st_mode):o}); `chmod 600 {path}`"
-            )
-        os.set_blocking(fd, True)
-        data = os.read(fd, MAX_PASSWORD_BYTES + 1)
-    except OSError as exc:
-        raise MqttConfigError(
-            f"cannot read the MQTT password from {path}: {exc.strerror}"
-        ) from None
-    finally:
-        os.close(fd)
-    if len(data) > MAX_PASSWORD_BYTES:
-        raise MqttConfigError(f"{path} is too large for a password (over 4 KiB)")
+        data = read_secret_file(path, "the MQTT password")
+    except SecretFileError as exc:
+        raise MqttConfigError(str(exc)) from None
     try:
         return _one_line(data.decode("utf-8"), path)
     except UnicodeDecodeError:

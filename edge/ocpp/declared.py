@@ -7,13 +7,9 @@ digits (``password_format = "hex"``), whose raw bytes the charger sends.
 
 from __future__ import annotations
 
-import os
-import stat
-
 from edge.config.ocpp import OcppCharger, OcppSection
+from edge.config.secret_file import SecretFileError, read_secret_file
 from edge.ocpp.handshake import Declared
-
-MAX_PASSWORD_BYTES = 4096
 
 
 class OcppConfigError(Exception):
@@ -21,32 +17,10 @@ class OcppConfigError(Exception):
 
 
 def _read(path: str, identity: str) -> bytes:
-    what = f"the OCPP password of charger {identity}"
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
-    except OSError as exc:
-        raise OcppConfigError(
-            f"cannot read {what} from {path}: {exc.strerror}"
-        ) from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise OcppConfigError(f"{path} ({what}) is not a regular file")
-        if info.st_mode & stat.S_IRWXO:
-            raise OcppConfigError(
-                f"{path} holds {what} and every user may read it (mode "
-                f"{stat.S_IMODE(info.st_mode):o}); `chmod 600 {path}`"
-            )
-        os.set_blocking(fd, True)
-        data = os.read(fd, MAX_PASSWORD_BYTES + 1)
-    except OSError as exc:
-        raise OcppConfigError(
-            f"cannot read {what} from {path}: {exc.strerror}"
-        ) from None
-    finally:
-        os.close(fd)
-    if len(data) > MAX_PASSWORD_BYTES:
-        raise OcppConfigError(f"{path} is too large for {what} (over 4 KiB)")
+        data = read_secret_file(path, f"the OCPP password of charger {identity}")
+    except SecretFileError as exc:
+        raise OcppConfigError(str(exc)) from None
     return data.rstrip(b"\r\n")
 
 
