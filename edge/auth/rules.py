@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from edge.auth.remote import RemoteAnswer, UnknownOffline
 from edge.auth.token_mapping import cached_from_ocpi
-from edge.model.authorization import AuthDecision
+from edge.model.authorization import AuthDecision, Refusal
 from edge.model.tokens import CachedToken, TokenSource
 from edge.ocpi.enums import (
     AllowedType,
@@ -54,7 +54,11 @@ def _accept(
 
 
 def _refuse(
-    uid: str, token: CachedToken | None, reason: str, method: str
+    uid: str,
+    token: CachedToken | None,
+    reason: str,
+    method: str,
+    refusal: Refusal,
 ) -> AuthDecision:
     return AuthDecision(
         uid,
@@ -64,7 +68,16 @@ def _refuse(
         contract_id=None if token is None else token.contract_id,
         group_id=None if token is None else token.group_id,
         method=method,
+        refusal=refusal,
     )
+
+
+_ALLOWED_REFUSAL = {
+    AllowedType.BLOCKED: Refusal.BLOCKED,
+    AllowedType.EXPIRED: Refusal.EXPIRED,
+    AllowedType.NO_CREDIT: Refusal.NOT_ALLOWED,
+    AllowedType.NOT_ALLOWED: Refusal.NOT_ALLOWED,
+}
 
 
 def decide_local(
@@ -72,14 +85,22 @@ def decide_local(
 ) -> AuthDecision | None:
     """Decide from the local list alone, or return None: ask the eMSP first."""
     if blocked:
-        return _refuse(uid, token, "blocked by the site operator", WHITELIST)
+        return _refuse(
+            uid, token, "blocked by the site operator", WHITELIST, Refusal.BLOCKED
+        )
     if token is None:
         return None
     rule = token.whitelist
     if rule is WhitelistType.ALWAYS:
         if token.valid:
             return _accept(uid, token, "local list (ALWAYS)", WHITELIST)
-        return _refuse(uid, token, "token not valid (local list, ALWAYS)", WHITELIST)
+        return _refuse(
+            uid,
+            token,
+            "token not valid (local list, ALWAYS)",
+            WHITELIST,
+            Refusal.NOT_VALID,
+        )
     if rule is WhitelistType.ALLOWED and token.valid:
         return _accept(uid, token, "local list (ALLOWED)", WHITELIST)
     return None
@@ -94,10 +115,18 @@ def decide_remote(
     """Follow the eMSP's answer (it overrides the local list)."""
     info = answer.info
     if info is None:
-        return _refuse(uid, cached, "eMSP: unknown token", AUTH_REQUEST)
+        return _refuse(
+            uid, cached, "eMSP: unknown token", AUTH_REQUEST, Refusal.UNKNOWN
+        )
     token = cached_from_ocpi(info.token, TokenSource.OCPI)
     if info.allowed is not AllowedType.ALLOWED:
-        return _refuse(uid, token, f"eMSP: {info.allowed.value}", AUTH_REQUEST)
+        return _refuse(
+            uid,
+            token,
+            f"eMSP: {info.allowed.value}",
+            AUTH_REQUEST,
+            _ALLOWED_REFUSAL[info.allowed],
+        )
     if (
         evse_uid is not None
         and info.location is not None
@@ -105,7 +134,11 @@ def decide_remote(
         and evse_uid.upper() not in {e.upper() for e in info.location.evse_uids}
     ):
         return _refuse(
-            uid, token, f"eMSP: ALLOWED, but not at EVSE {evse_uid}", AUTH_REQUEST
+            uid,
+            token,
+            f"eMSP: ALLOWED, but not at EVSE {evse_uid}",
+            AUTH_REQUEST,
+            Refusal.NOT_ALLOWED,
         )
     # The eMSP's reference goes on the Session and CDR (OCPI AuthorizationInfo).
     reference = info.authorization_reference
@@ -130,15 +163,27 @@ def decide_offline(
                 method=WHITELIST,
             )
         return _refuse(
-            uid, None, f"{why}; unknown token denied by the offline policy", WHITELIST
+            uid,
+            None,
+            f"{why}; unknown token denied by the offline policy",
+            WHITELIST,
+            Refusal.UNKNOWN,
         )
     rule = token.whitelist
     if rule is WhitelistType.NEVER:
         return _refuse(
-            uid, token, f"{why}; NEVER needs real-time authorization", WHITELIST
+            uid,
+            token,
+            f"{why}; NEVER needs real-time authorization",
+            WHITELIST,
+            Refusal.NOT_ALLOWED,
         )
     if not token.valid:
         return _refuse(
-            uid, token, f"{why}; token not valid (local list, {rule.value})", WHITELIST
+            uid,
+            token,
+            f"{why}; token not valid (local list, {rule.value})",
+            WHITELIST,
+            Refusal.NOT_VALID,
         )
     return _accept(uid, token, f"{why}; local list ({rule.value})", WHITELIST)

@@ -8,9 +8,28 @@ whatever drives it (a Modbus board, an OCPP charger): the EVSE side depends on
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from edge.model.tokens import TokenType
+
+
+class Refusal(StrEnum):
+    """Why a token was refused, as a kind (the decision's reason says more).
+
+    A charger's protocol reports the kind (OCPP ``idTagInfo.status``).
+    """
+
+    BLOCKED = "BLOCKED"
+    """Blocked by the site operator, or by its eMSP."""
+    NOT_VALID = "NOT_VALID"
+    """Known, but the token cache holds it as not valid."""
+    EXPIRED = "EXPIRED"
+    """Its eMSP says it has expired."""
+    UNKNOWN = "UNKNOWN"
+    """Neither the token cache nor the eMSP knows it."""
+    NOT_ALLOWED = "NOT_ALLOWED"
+    """Known, but not allowed here or now (no credit, another EVSE, no answer)."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +48,8 @@ class AuthDecision:
     country_code: str | None = None
     party_id: str | None = None
     """The token's eMSP, when known (commands, real-time answers)."""
+    refusal: Refusal | None = None
+    """Why it was refused, as a kind (None: accepted, or not said)."""
 
 
 class Authorization(Protocol):

@@ -18,6 +18,7 @@ charger that lost its link without a close frame reconnects at once.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,8 +29,10 @@ from edge.logthrottle import Throttle
 from edge.model.clock import Clock
 from edge.ocpp import frames, handshake
 from edge.ocpp.calls.outgoing import OutgoingCalls
+from edge.ocpp.handlers.backing import SiteBacking
 from edge.ocpp.handlers.refusal import PayloadRefused
 from edge.ocpp.handlers.v16 import KNOWN_UNSUPPORTED, Handler, V16Handlers
+from edge.ocpp.handlers.v16_auth import V16Authorize
 from edge.ocpp.link import Link, LinkClosed
 from edge.ocpp.status import ChargerStatus, EvseState
 
@@ -47,14 +50,24 @@ class Routes:
     unsupported: frozenset[str]
 
 
-RouteFactory = Callable[[ChargerStatus, Clock, OcppSection], Routes]
+@dataclass(frozen=True)
+class ChargerContext:
+    """What the handlers of one charger's connection work with."""
+
+    charger: OcppCharger
+    status: ChargerStatus
+    clock: Clock
+    section: OcppSection
+    site: SiteBacking
 
 
-def _v16(status: ChargerStatus, clock: Clock, section: OcppSection) -> Routes:
-    return Routes(
-        V16Handlers(status, clock, section.heartbeat_interval_s).routes,
-        KNOWN_UNSUPPORTED,
-    )
+RouteFactory = Callable[[ChargerContext], Routes]
+
+
+def _v16(ctx: ChargerContext) -> Routes:
+    routes = V16Handlers(ctx.status, ctx.clock, ctx.section.heartbeat_interval_s).routes
+    routes["Authorize"] = V16Authorize(ctx.charger, ctx.site).authorize
+    return Routes(routes, KNOWN_UNSUPPORTED - routes.keys())
 
 
 HANDLERS: dict[OcppProtocol, RouteFactory] = {"ocpp1.6": _v16}
@@ -63,21 +76,15 @@ HANDLERS: dict[OcppProtocol, RouteFactory] = {"ocpp1.6": _v16}
 class ChargerConnection:
     """One open websocket of one charger."""
 
-    def __init__(
-        self,
-        charger: OcppCharger,
-        link: Link,
-        status: ChargerStatus,
-        clock: Clock,
-        section: OcppSection,
-        quiet: Throttle,
-    ) -> None:
-        self.charger = charger
+    def __init__(self, ctx: ChargerContext, link: Link, quiet: Throttle) -> None:
+        self.charger = ctx.charger
         self._quiet = quiet
-        self.protocol: OcppProtocol = charger.protocol
+        self.protocol: OcppProtocol = ctx.charger.protocol
         self.link = link
-        self.routes = HANDLERS[self.protocol](status, clock, section)
-        self.calls = OutgoingCalls(charger.identity, self.protocol, link.send, clock)
+        self.routes = HANDLERS[self.protocol](ctx)
+        self.calls = OutgoingCalls(
+            ctx.charger.identity, self.protocol, link.send, ctx.clock
+        )
 
     @property
     def identity(self) -> str:
@@ -153,7 +160,8 @@ class ChargerConnection:
             )
             return
         try:
-            reply = handler(call.payload)
+            answer = handler(call.payload)
+            reply = await answer if inspect.isawaitable(answer) else answer
         except PayloadRefused as refused:
             v = refused.violation
             self._quiet.log(
@@ -214,10 +222,12 @@ class CentralSystem:
         section: OcppSection,
         declared: dict[str, handshake.Declared],
         clock: Clock,
+        site: SiteBacking,
     ) -> None:
         self.section = section
         self.declared = declared
         self.clock = clock
+        self.site = site
         self._listeners: list[Callable[[str], None]] = []
         self.status = {
             c.identity: ChargerStatus(
@@ -277,9 +287,8 @@ class CentralSystem:
             await link.close(CLOSE_PROTOCOL, f"this charger speaks {charger.protocol}")
             return
         status = self.status[charger.identity]
-        connection = ChargerConnection(
-            charger, link, status, self.clock, self.section, self.quiet
-        )
+        ctx = ChargerContext(charger, status, self.clock, self.section, self.site)
+        connection = ChargerConnection(ctx, link, self.quiet)
         old = self.connections.get(charger.identity)
         self.connections[charger.identity] = connection
         status.set_online(True)

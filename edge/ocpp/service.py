@@ -1,6 +1,9 @@
 """The central system as the composition root runs it: one task, owned.
 
-``OcppService(section, clock)`` reads every charger's password file and the
+``OcppService(section, clock, db, authorization)`` serves the chargers with
+the site's database (their sessions go into its sessions and OCPI outbox) and
+its authorization service (their idTags are decided as the board EVSEs'
+cards are). It reads every charger's password file and the
 TLS pair at once (so that ``edge run`` fails at start, naming the file), and
 ``run()`` serves until cancelled, then closes every charger's connection;
 ``reload_tls()`` (for SIGHUP) renews the certificate without a restart.
@@ -13,10 +16,13 @@ import logging
 from collections.abc import Callable
 
 from edge.config.ocpp import OcppSection
+from edge.model.authorization import Authorization
 from edge.model.clock import Clock
 from edge.ocpp import server
 from edge.ocpp.central import CentralSystem
 from edge.ocpp.declared import declared
+from edge.ocpp.handlers.backing import SiteBacking
+from edge.store.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -24,12 +30,18 @@ log = logging.getLogger(__name__)
 class OcppService:
     """Our OCPP central system on ``[ocpp] listen_host:listen_port``."""
 
-    def __init__(self, section: OcppSection, clock: Clock) -> None:
-        self.central = CentralSystem(section, declared(section), clock)
-        cert, key = section.tls_cert_file, section.tls_key_file
-        self.tls = (
-            None if cert is None or key is None else server.ServerTls(cert, key)
+    def __init__(
+        self,
+        section: OcppSection,
+        clock: Clock,
+        db: Database,
+        authorization: Authorization,
+    ) -> None:
+        self.central = CentralSystem(
+            section, declared(section), clock, SiteBacking(db, authorization)
         )
+        cert, key = section.tls_cert_file, section.tls_key_file
+        self.tls = None if cert is None or key is None else server.ServerTls(cert, key)
 
     async def run(
         self, listening: Callable[[server.OcppServer], None] | None = None

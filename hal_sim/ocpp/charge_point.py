@@ -48,6 +48,25 @@ class Boot:
     current_time: datetime
 
 
+@dataclass(frozen=True)
+class IdTagAnswer:
+    """The central system's ``idTagInfo``."""
+
+    status: str
+    parent_id_tag: str | None = None
+    expiry_date: datetime | None = None
+
+
+def _id_tag_info(raw: object) -> IdTagAnswer:
+    info = raw if isinstance(raw, dict) else {}
+    expiry = info.get("expiry_date")
+    return IdTagAnswer(
+        str(info.get("status")),
+        info.get("parent_id_tag"),
+        None if expiry is None else _time(str(expiry)),
+    )
+
+
 def _time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
@@ -194,3 +213,8 @@ class SimChargePoint:
                 timestamp=moment.isoformat(timespec="seconds").replace("+00:00", "Z"),
             )
         )
+
+    async def authorize(self, id_tag: str) -> IdTagAnswer:
+        """Send Authorize; the central system's idTagInfo."""
+        answer: object = await self._call(call.Authorize(id_tag=id_tag))
+        return _id_tag_info(getattr(answer, "id_tag_info"))  # noqa: B009

@@ -16,11 +16,17 @@ from edge.ocpp.declared import OcppConfigError
 from edge.ocpp.service import OcppService
 from hal_sim.ocpp.charge_point import SimChargePoint
 from hal_sim.ocpp.link import open_link
-from tests.integration.ocpp_rig import PASSWORD, section
+from tests.integration.ocpp_rig import PASSWORD, section, site_backing
 
 
-async def _served(cfg):
-    service = OcppService(cfg, SystemClock())
+@pytest.fixture
+async def site(tmp_path):
+    async with site_backing(tmp_path / "edge.db") as backing:
+        yield backing
+
+
+async def _served(cfg, site):
+    service = OcppService(cfg, SystemClock(), site.db, site.authorization)
     bound: asyncio.Future = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(service.run(bound.set_result))
     await asyncio.wait({bound, task}, return_when=asyncio.FIRST_COMPLETED)
@@ -29,8 +35,10 @@ async def _served(cfg):
     return service, bound.result(), task
 
 
-async def test_the_charger_answers_our_calls_and_a_late_answer_is_dropped(tmp_path):
-    service, srv, serving = await _served(section(tmp_path))
+async def test_the_charger_answers_our_calls_and_a_late_answer_is_dropped(
+    tmp_path, site
+):
+    service, srv, serving = await _served(section(tmp_path), site)
     changes: list[str] = []
     service.central.on_change(changes.append)
     link = await open_link(srv.url("127.0.0.1", "CP001"), "CP001", PASSWORD.encode())
@@ -68,8 +76,8 @@ async def test_the_charger_answers_our_calls_and_a_late_answer_is_dropped(tmp_pa
     assert changes.count("CP001-1") >= 2  # online, then offline
 
 
-async def test_heartbeats_on_the_site_clock(tmp_path):
-    _, srv, serving = await _served(section(tmp_path))
+async def test_heartbeats_on_the_site_clock(tmp_path, site):
+    _, srv, serving = await _served(section(tmp_path), site)
     before = datetime.now(UTC) - timedelta(seconds=1)  # the wire has ms
     clock = ScaledClock(speed=1000.0, start=datetime(2026, 3, 2, tzinfo=UTC))
     link = await open_link(srv.url("127.0.0.1", "CP002"), "CP002")
@@ -96,11 +104,11 @@ async def test_heartbeats_on_the_site_clock(tmp_path):
         await serving
 
 
-def test_a_readable_password_file_stops_the_start(tmp_path):
+async def test_a_readable_password_file_stops_the_start(tmp_path, site):
     cfg = section(tmp_path)
     (tmp_path / "cp001.password").chmod(0o644)
     with pytest.raises(OcppConfigError, match="every user may read it"):
-        OcppService(cfg, SystemClock())
+        OcppService(cfg, SystemClock(), site.db, site.authorization)
 
 
 def _pair(tmp_path, ca):
@@ -115,7 +123,7 @@ def _trusting(ca) -> ssl.SSLContext:
     return ctx
 
 
-async def test_a_renewed_certificate_is_served_after_reload(tmp_path, caplog):
+async def test_a_renewed_certificate_is_served_after_reload(tmp_path, caplog, site):
     old_ca, new_ca = trustme.CA(), trustme.CA()
     _pair(tmp_path, old_ca)
     cfg = section(
@@ -123,7 +131,7 @@ async def test_a_renewed_certificate_is_served_after_reload(tmp_path, caplog):
         tls_cert_file=str(tmp_path / "cert.pem"),
         tls_key_file=str(tmp_path / "key.pem"),
     )
-    service, srv, serving = await _served(cfg)
+    service, srv, serving = await _served(cfg, site)
     url = srv.url("127.0.0.1", "CP001")
     link = await open_link(
         url, "CP001", PASSWORD.encode(), ssl_context=_trusting(old_ca)

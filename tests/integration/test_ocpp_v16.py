@@ -44,9 +44,7 @@ async def test_boot_heartbeat_and_status_with_the_ocpp_client(tmp_path):
         assert status.reports[1].error_code == "NoError"
 
         await cp.status(0, "Unavailable")  # the charger as a whole
-        assert {v.status for v in status.evses().values()} == {
-            EvseStatus.INOPERATIVE
-        }
+        assert {v.status for v in status.evses().values()} == {EvseStatus.INOPERATIVE}
         await cp.link.close()
         await run
 
@@ -112,7 +110,7 @@ MALFORMED = [
     ('[2,"m7","Heartbeat"]', "FormationViolation", "elements"),
     ('[2,"m8","Heartbeat",[]]', "FormationViolation", "object"),
     ('[2,"m9","Teleport",{}]', "NotImplemented", "Teleport"),
-    ('[2,"m10","Authorize",{"idTag":"04A1B2C3"}]', "NotSupported", "Authorize"),
+    ('[2,"m10","DataTransfer",{"vendorId":"X"}]', "NotSupported", "DataTransfer"),
 ]
 
 

@@ -10,7 +10,7 @@ time; StatusNotification is kept per connector (:mod:`edge.ocpp.status`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,11 +21,12 @@ from edge.ocpp.status import ChargerStatus, ConnectorStatus, StatusReport
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[dict[str, Any]], dict[str, Any]]
+Handler = Callable[[dict[str, Any]], dict[str, Any] | Awaitable[dict[str, Any]]]
+"""A request's payload in, its CALLRESULT payload out (awaited if a coroutine)."""
 
 KNOWN_UNSUPPORTED = frozenset({
-    "Authorize", "StartTransaction", "StopTransaction", "MeterValues",
-    "DataTransfer", "DiagnosticsStatusNotification", "FirmwareStatusNotification",
+    "StartTransaction", "StopTransaction", "MeterValues", "DataTransfer",
+    "DiagnosticsStatusNotification", "FirmwareStatusNotification",
 })  # fmt: skip
 """1.6 requests of a charger that this slice does not answer yet (NotSupported)."""
 

@@ -1,0 +1,24 @@
+"""What the OCPP handlers use of the site: its store and its authorization.
+
+The composition root builds one :class:`SiteBacking` and gives it to the
+central system (:class:`edge.ocpp.service.OcppService`): the same database and
+authorization service as the board EVSEs, so that an OCPP charger's sessions
+and cards are the site's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from edge.model.authorization import Authorization
+from edge.store.db import Database
+
+
+@dataclass(frozen=True)
+class SiteBacking:
+    """The site's store and authorization service, shared with the board EVSEs."""
+
+    db: Database
+    """The site's database: OCPP sessions go into its sessions and OCPI outbox."""
+    authorization: Authorization
+    """Decides about every idTag (the OCPI whitelist rules of the site)."""
