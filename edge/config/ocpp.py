@@ -53,6 +53,8 @@ class OcppConnector(_Model):
     """The charger's connectorId (1..N; 0 is the charger as a whole)."""
     evse_uid: EvseUid
     """The OCPI EVSE uid this connector is, unique on the site."""
+    evse_id: Annotated[str, Field(min_length=1, max_length=48)] | None = None
+    """Its eMI3 EVSE id, e.g. NL*EXA*E0101*1 (OCPI's ``evse_id``), if it has one."""
     max_current_a: Annotated[int, Field(ge=6, le=80)] = 32
     """The most it may offer, per phase (what a charging profile may ask)."""
     phases: Literal[1, 3] = 3

@@ -111,7 +111,7 @@ def test_speed_must_be_a_finite_positive_number(tmp_path: Path) -> None:
 
 def test_shipped_site_files_pass() -> None:
     root = Path(__file__).resolve().parents[2]
-    for name in ("demo.toml", "demo-rs485.toml", "site.example.toml"):
+    for name in ("demo.toml", "demo-ocpp.toml", "demo-rs485.toml", "site.example.toml"):
         done = edge("config", "check", "--no-paths", f"config/{name}", cwd=root)
         assert done.returncode == 0, done.stderr
 
