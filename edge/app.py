@@ -29,6 +29,9 @@ from edge.mqtt.commands import MqttCommands, local_token
 from edge.mqtt.publisher import MqttPublisher
 from edge.mqtt.settings import MqttSettings
 from edge.mqtt.source import PortSource
+from edge.ocpp.evse import ocpp_evses
+from edge.ocpp.server import OcppServer
+from edge.ocpp.service import OcppService
 from edge.readiness import Readiness
 from edge.store.db import Database
 from edge.uplink.ocpi.serve import action_timeout_for
@@ -161,6 +164,13 @@ class Site:
                     hold_s=max(1.0, clock.from_wall(0.2)),
                 )
 
+        # The OCPP central system: each charger's connector is an EVSE of the site.
+        self.ocpp: OcppService | None = None
+        self.ocpp_server: OcppServer | None = None
+        """The listening OCPP server, once it listens (its port, for port 0)."""
+        if config.ocpp is not None and config.ocpp.enabled:
+            self.ocpp = OcppService(config.ocpp, clock, db, self.authorizer)
+            self.evses.update(ocpp_evses(self.ocpp.central))
         # Remote commands (OCPI Commands) routed to the EVSEs' state machines.
         self.commands = EvseCommands(
             self.evses,
@@ -189,12 +199,14 @@ class Site:
             self.authorizer.use_remote(self.uplink.remote_tokens())
         for evse_port in self.evses.values():
             evse_port.on_change(lambda _uid: self.uplink_wake.set())
+        if self.ocpp is not None:  # and once a charger's status is in the outbox
+            self.ocpp.statuses.on_recorded(lambda _uid: self.uplink_wake.set())
         # MQTT: retained state, Home Assistant discovery and local commands.
         self.mqtt: MqttPublisher | None = None
         if config.mqtt is not None and config.mqtt.enabled:
             self.mqtt = MqttPublisher(
                 MqttSettings.from_config(config),
-                PortSource(config.evse, self.evses),
+                PortSource(config.evse, self.evses, config.ocpp),
                 MqttCommands(
                     self.evses,
                     local_token(config.site.country_code, config.site.party_id),
@@ -231,8 +243,14 @@ class Site:
             device.subscribe(polled)
         if self.uplink is not None:
             ready.expect("ocpi uplink")
+        if self.ocpp is not None:
+            ready.expect("ocpp server")
         ready.seal()
         return ready
+
+    def _ocpp_listening(self, server: OcppServer) -> None:
+        self.ocpp_server = server
+        self.ready.up("ocpp server", "listening")
 
     async def _ready_when(self, part: str, event: asyncio.Event, how: str) -> None:
         await event.wait()
@@ -264,6 +282,8 @@ class Site:
                         tg.create_task(self.uplink.run(), name="ocpi uplink")
                     if self.mqtt is not None:
                         tg.create_task(self.mqtt.run(), name="mqtt")
+                    if self.ocpp is not None:
+                        tg.create_task(self.ocpp.run(self._ocpp_listening), name="ocpp")
                     for uid, ctl in self.controllers.items():
                         tg.create_task(ctl.run(), name=f"evse {uid}")
                     for uid, meter in self.meters.items():

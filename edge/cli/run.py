@@ -51,6 +51,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run the controller until SIGINT or SIGTERM."""
     from edge.app import Site
     from edge.model.clock import Clock, ScaledClock, SystemClock
+    from edge.ocpp.declared import OcppConfigError
+    from edge.ocpp.server import OcppTlsError
     from edge.store.db import Database, StoreError
     from edge.uplink.ocpi.site_context import UplinkConfigError
 
@@ -77,7 +79,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         db = await Database.open(args.db or config.store.path)
         try:
             site = Site(config, clock, db)
-        except UplinkConfigError as exc:
+        except (UplinkConfigError, OcppConfigError, OcppTlsError) as exc:
             print(f"{args.config}: {exc}", file=sys.stderr)
             await db.close()
             return EXIT_CONFIG
@@ -93,8 +95,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, task.cancel)
         loop.add_signal_handler(signal.SIGUSR1, dump_tasks)
-        if site.uplink is not None:  # a renewed TLS certificate, without a restart
-            loop.add_signal_handler(signal.SIGHUP, site.uplink.reload_tls)
+        reloads = [s.reload_tls for s in (site.uplink, site.ocpp) if s is not None]
+        if reloads:  # a renewed TLS certificate, without a restart
+            loop.add_signal_handler(signal.SIGHUP, lambda: [r() for r in reloads])
         try:
             await task
         except asyncio.CancelledError:

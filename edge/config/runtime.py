@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from edge.config.schema import SiteConfig
+from edge.config.secret_file import SecretFileError, read_secret_file
 
 MAX_NAMED_FILE_BYTES = 4 * 1024 * 1024
 """A tariff, a certificate or a key is kilobytes; past this it is not one."""
@@ -105,8 +106,8 @@ def runtime_problems(
 
     ``store_path``: the database ``edge run`` will open (``--db`` or
     ``store.path``); None skips it (``edge sim`` keeps its own). ``listen``:
-    also try the OCPI server's address (``edge run`` only: while the controller
-    runs, ``edge config check`` would find its own port taken).
+    also try the OCPI and OCPP servers' addresses (``edge run`` only: while the
+    controller runs, ``edge config check`` would find its own port taken).
     """
     problems: list[tuple[str, str]] = []
     if store_path is not None:
@@ -118,9 +119,22 @@ def runtime_problems(
         problems += _unreadable("mqtt", config.mqtt, ("password_file", "tls_ca_file"))
     ocpp = config.ocpp
     if ocpp is not None and ocpp.enabled:
+        if listen and ocpp.listen_port != 0:
+            why = listen_problem(ocpp.listen_host, ocpp.listen_port)
+            if why is not None:
+                problems.append(("ocpp.listen_port", why))
         problems += _unreadable("ocpp", ocpp, ("tls_cert_file", "tls_key_file"))
         for n, charger in enumerate(ocpp.charger):
-            problems += _unreadable(f"ocpp.charger[{n}]", charger, ("password_file",))
+            key = f"ocpp.charger[{n}]"
+            unreadable = _unreadable(key, charger, ("password_file",))
+            problems += unreadable
+            if charger.password_file is None or unreadable:
+                continue
+            try:  # a secret: not readable by every user either
+                what = f"the OCPP password of charger {charger.identity}"
+                read_secret_file(charger.password_file, what)
+            except SecretFileError as exc:
+                problems.append((f"{key}.password_file", str(exc)))
     return problems
 
 

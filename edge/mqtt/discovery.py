@@ -55,7 +55,8 @@ def device(topics: Topics, ident: EvseDevice, site_name: str, sw: str) -> Json:
         "identifiers": [object_id(topics.prefix, ident.uid)],
         "name": f"{site_name} EVSE {label}",
         "manufacturer": "edge site controller",
-        "model": f"EVSE ({ident.board_model} board, {ident.meter_model} meter)",
+        "model": ident.model
+        or f"EVSE ({ident.board_model} board, {ident.meter_model} meter)",
         "sw_version": sw,
     }
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from edge.config.ocpp import OcppSection
 from edge.config.schema import EvseSection
 from edge.evse.port import EvsePort
 from edge.evse.states import EvseStatus
@@ -31,6 +32,8 @@ class EvseDevice:
     max_current_a: float
     meter_model: str
     board_model: str
+    model: str | None = None
+    """How Home Assistant names its model (None: from the board and meter)."""
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,12 @@ class PortSource:
     """:class:`SiteSource` over the site's EVSE ports (:mod:`edge.evse.port`)."""
 
     def __init__(
-        self, evses: Iterable[EvseSection], ports: Mapping[str, EvsePort]
+        self,
+        evses: Iterable[EvseSection],
+        ports: Mapping[str, EvsePort],
+        ocpp: OcppSection | None = None,
     ) -> None:
+        """``evses`` the board EVSEs, then each connector of ``ocpp``'s chargers."""
         self._devices = [
             EvseDevice(
                 e.uid, e.evse_id, float(e.max_current_a), e.meter.model, e.board.model
@@ -87,6 +94,19 @@ class PortSource:
             for e in evses
             if e.uid in ports
         ]
+        for charger in [] if ocpp is None else ocpp.charger:
+            self._devices += [
+                EvseDevice(
+                    c.evse_uid,
+                    c.evse_id,
+                    float(c.max_current_a),
+                    "charger's",
+                    "OCPP",
+                    model=f"OCPP charger {charger.identity}, connector {c.id}",
+                )
+                for c in charger.connector
+                if c.evse_uid in ports
+            ]
         self._ports = ports
 
     def evses(self) -> Sequence[EvseDevice]:

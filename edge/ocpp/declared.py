@@ -45,5 +45,14 @@ def _password(charger: OcppCharger) -> bytes | None:
 
 
 def declared(section: OcppSection) -> dict[str, Declared]:
-    """Each declared charger by identity, with its password read."""
-    return {c.identity: Declared(c, _password(c)) for c in section.charger}
+    """Each declared charger by identity, with its password read.
+
+    An :class:`OcppConfigError` names the key: ``ocpp.charger[N].password_file``.
+    """
+    found: dict[str, Declared] = {}
+    for n, c in enumerate(section.charger):
+        try:
+            found[c.identity] = Declared(c, _password(c))
+        except OcppConfigError as exc:
+            raise OcppConfigError(f"ocpp.charger[{n}].password_file: {exc}") from None
+    return found

@@ -5,13 +5,14 @@ the site's database (their sessions go into its sessions and OCPI outbox) and
 its authorization service (their idTags are decided as the board EVSEs'
 cards are). It reads every charger's password file and the
 TLS pair at once (so that ``edge run`` fails at start, naming the file), and
-``run()`` serves until cancelled, then closes every charger's connection;
+``run()`` serves until cancelled (writing each connector's status to the store
+as it changes, :mod:`edge.ocpp.evse_status`), then closes every charger's
+connection;
 ``reload_tls()`` (for SIGHUP) renews the certificate without a restart.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 
@@ -21,6 +22,7 @@ from edge.model.clock import Clock
 from edge.ocpp import server
 from edge.ocpp.central import CentralSystem
 from edge.ocpp.declared import declared
+from edge.ocpp.evse_status import StatusRecorder
 from edge.ocpp.handlers.backing import SiteBacking
 from edge.store.db import Database
 
@@ -40,6 +42,8 @@ class OcppService:
         self.central = CentralSystem(
             section, declared(section), clock, SiteBacking(db, authorization)
         )
+        self.statuses = StatusRecorder(self.central, db, clock)
+        """Each connector's status into the store and the OCPI outbox."""
         cert, key = section.tls_cert_file, section.tls_key_file
         self.tls = None if cert is None or key is None else server.ServerTls(cert, key)
 
@@ -53,7 +57,7 @@ class OcppService:
         if listening is not None:
             listening(srv)
         try:
-            await asyncio.Event().wait()
+            await self.statuses.run()
         finally:
             await srv.close()
             log.info("OCPP central system stopped")

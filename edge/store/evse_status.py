@@ -5,6 +5,7 @@ These functions run on the database thread (see :class:`edge.store.db.Database`)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 import sqlite_utils
@@ -36,6 +37,17 @@ def set_evse_status(
         )
         if cur.rowcount:
             enqueue(conn, EVSE_MODULE, evse_uid, now)
+
+
+def set_evse_statuses(
+    db: sqlite_utils.Database,
+    rows: Iterable[tuple[str, str, str | None]],
+    now: datetime,
+) -> None:
+    """Record several EVSEs' ``(uid, status, reason)`` in one transaction."""
+    with transaction(db):
+        for evse_uid, status, reason in rows:
+            set_evse_status(db, evse_uid, status, reason, now)
 
 
 def evse_statuses(db: sqlite_utils.Database) -> dict[str, tuple[str, datetime]]:

@@ -1,5 +1,7 @@
 """What the uplink knows of the site: its party, EVSEs and tariff, from the files.
 
+Its EVSEs are the board EVSEs, then each connector of the OCPP chargers.
+
 Read once when the uplink starts; a file that cannot be used is an
 :class:`UplinkConfigError` naming the key and the file.
 """
@@ -42,10 +44,14 @@ def site_context(config: SiteConfig, section: OcpiSection) -> m.SiteContext:
     """What the mapping needs, from the site file and the tariff file."""
     party = Party(config.site.country_code, config.site.party_id)
     tariff = load_tariff(section.tariff_file, party) if section.tariff_file else None
+    evses: dict[str, m.DeclaredEvse] = {e.uid: e for e in config.evse}
+    ocpp = config.ocpp
+    if ocpp is not None and ocpp.enabled:  # each charger's connector is an EVSE
+        evses.update((c.evse_uid, c) for ch in ocpp.charger for c in ch.connector)
     return m.SiteContext(
         party=party,
         site=config.site,
-        evses={e.uid: e for e in config.evse},
+        evses=evses,
         currency=tariff.currency if tariff else section.currency,
         business_name=section.business_name,
         publish=section.publish,

@@ -2,6 +2,9 @@
 
 Choices where the site file says nothing:
 
+* An EVSE is a board EVSE (``[[evse]]``) or a connector of an OCPP charger
+  (``[[ocpp.charger]]``): :data:`DeclaredEvse`. The latter has the RFID_READER
+  capability (a charger asks us about its cards by Authorize).
 * One connector per EVSE, id ``"1"``: a Type 2 socket (``IEC_62196_T2``,
   ``SOCKET``), AC with the EVSE's phases, ``max_voltage`` the line-to-neutral
   voltage, ``max_amperage`` the EVSE's current limit, ``max_electric_power``
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from edge.config.ocpp import OcppConnector
 from edge.config.schema import EvseSection, SiteSection
 from edge.evse.states import EvseStatus
 from edge.model.session import Session, SessionStatus
@@ -49,6 +53,15 @@ NOT_AVAILABLE = "#NA"
 _KWH = Decimal(1000)
 
 
+DeclaredEvse = EvseSection | OcppConnector
+"""An EVSE as the site file declares it: a board EVSE, or an OCPP connector."""
+
+
+def declared_uid(evse: DeclaredEvse) -> str:
+    """The OCPI EVSE uid of a declared EVSE."""
+    return evse.uid if isinstance(evse, EvseSection) else evse.evse_uid
+
+
 class MappingError(ValueError):
     """The store holds something that cannot become a valid OCPI object."""
 
@@ -59,7 +72,7 @@ class SiteContext:
 
     party: Party
     site: SiteSection
-    evses: Mapping[str, EvseSection]
+    evses: Mapping[str, DeclaredEvse]
     currency: str
     business_name: str
     publish: bool = True
@@ -113,12 +126,12 @@ def coordinates(site: SiteSection) -> GeoLocation:
     )
 
 
-def power_type(evse: EvseSection) -> PowerType:
+def power_type(evse: DeclaredEvse) -> PowerType:
     """AC with the EVSE's number of phases."""
     return PowerType.AC_3_PHASE if evse.phases == 3 else PowerType.AC_1_PHASE
 
 
-def connector(ctx: SiteContext, evse: EvseSection, updated: datetime) -> Connector:
+def connector(ctx: SiteContext, evse: DeclaredEvse, updated: datetime) -> Connector:
     """The EVSE's one connector."""
     return Connector(
         id=CONNECTOR_ID,
@@ -168,15 +181,16 @@ def session_status(status: SessionStatus) -> OcpiSessionStatus:
 
 
 def evse(
-    ctx: SiteContext, section: EvseSection, row: EvseStatusRow | None, since: datetime
+    ctx: SiteContext, section: DeclaredEvse, row: EvseStatusRow | None, since: datetime
 ) -> EVSE:
     """One EVSE with its status; ``since`` is when the site file last changed."""
     updated = max(since, row.updated) if row else since
+    reader = isinstance(section, OcppConnector) or section.rfid is not None
     return EVSE(
-        uid=section.uid,
+        uid=declared_uid(section),
         evse_id=section.evse_id,
         status=evse_status(row.status if row else None),
-        capabilities=[Capability.RFID_READER] if section.rfid else [],
+        capabilities=[Capability.RFID_READER] if reader else [],
         connectors=[connector(ctx, section, since)],
         last_updated=updated,
     )

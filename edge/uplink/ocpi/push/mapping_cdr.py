@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from edge.config.schema import EvseSection
 from edge.model.period import ClosedPeriod, PeriodKind
 from edge.model.session import Session
 from edge.ocpi import (
@@ -30,11 +29,13 @@ from edge.ocpi import (
 from edge.tariff import compute_cost
 from edge.uplink.ocpi.push.mapping import (
     CONNECTOR_ID,
+    DeclaredEvse,
     MappingError,
     SessionAuth,
     SiteContext,
     auth_method,
     coordinates,
+    declared_uid,
     fit,
     kwh,
     power_type,
@@ -44,7 +45,7 @@ _HOUR = Decimal(3600)
 _KWH = Decimal(1000)
 
 
-def cdr_location(ctx: SiteContext, section: EvseSection) -> CdrLocation:
+def cdr_location(ctx: SiteContext, section: DeclaredEvse) -> CdrLocation:
     """Where the session took place, as a CDR freezes it."""
     site = ctx.site
     return CdrLocation(
@@ -55,8 +56,8 @@ def cdr_location(ctx: SiteContext, section: EvseSection) -> CdrLocation:
         postal_code=site.postal_code,
         country=site.country,
         coordinates=coordinates(site),
-        evse_uid=section.uid,
-        evse_id=fit(section.evse_id or section.uid, 48),
+        evse_uid=declared_uid(section),
+        evse_id=fit(section.evse_id or declared_uid(section), 48),
         connector_id=CONNECTOR_ID,
         connector_standard=ConnectorType.IEC_62196_T2,
         connector_format=ConnectorFormat.SOCKET,

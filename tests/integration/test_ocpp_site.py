@@ -1,0 +1,61 @@
+"""OCPP chargers in a running site: EVSEs of its OCPI location, statuses pushed."""
+
+from __future__ import annotations
+
+import asyncio
+
+from edge.evse.port import EvseKind
+from edge.evse.states import EvseStatus
+from edge.store.evse_status import evse_statuses
+from tests.integration.ocpi_rig import until
+from tests.integration.ocpp_site_rig import live_site
+
+
+async def test_a_chargers_connectors_are_evses_of_the_site_and_its_location(tmp_path):
+    async with live_site(tmp_path) as live:
+        assert "ocpp server" in live.site.ready.parts
+        ports = live.site.evses
+        assert sorted(ports) == ["CP001-1", "CP002-1", "CP002-2", "E1"]
+        assert ports["CP001-1"].identity.kind is EvseKind.OCPP
+        # the Location the uplink pushed has every EVSE; the chargers' are UNKNOWN
+        # until they connect
+        await until(lambda: live.evse_status("CP002-2") == "UNKNOWN")
+        evses = {e["uid"]: e for e in live.location()["evses"]}
+        assert sorted(evses) == ["CP001-1", "CP002-1", "CP002-2", "E1"]
+        assert evses["CP001-1"]["evse_id"] == "NL*EXA*E0101*1"
+        assert evses["CP001-1"]["connectors"][0]["max_amperage"] == 32
+
+        cp, run = await live.charger("CP001")
+        assert (await cp.boot()).status == "Accepted"
+        await cp.status(1, "Available")
+        await until(lambda: live.evse_status("CP001-1") == "AVAILABLE")
+        await cp.status(1, "Charging")
+        await until(lambda: live.evse_status("CP001-1") == "CHARGING")
+        assert ports["CP001-1"].view().status is EvseStatus.CHARGING
+        stored = await live.db.run(evse_statuses)
+        assert stored["CP001-1"][0] == "CHARGING"
+        assert stored["CP002-1"][0] == "UNKNOWN"  # never connected
+        # the board EVSE is untouched by the charger's reports
+        assert live.evse_status("E1") == "AVAILABLE"
+
+        await cp.link.close()  # the charger goes away: UNKNOWN again
+        await run
+        await until(lambda: live.evse_status("CP001-1") == "UNKNOWN")
+        writes = live.bo.state.writes_for("locations", "LOC1/CP001-1")
+        shown = [w.status for w in writes if w.status is not None]
+        assert shown[-3:] == ["AVAILABLE", "CHARGING", "UNKNOWN"]
+
+
+async def test_a_burst_of_reports_ends_in_the_last_one(tmp_path):
+    async with live_site(tmp_path) as live:
+        cp, run = await live.charger("CP002")
+        await cp.boot()
+        sequence = ["Available", "Preparing", "Charging", "SuspendedEV", "Finishing"]
+        await asyncio.gather(*(cp.status(2, s) for s in sequence))
+        await cp.status(2, "Faulted", error_code="GroundFailure")
+        await until(lambda: live.evse_status("CP002-2") == "OUTOFORDER")
+        stored = await live.db.run(evse_statuses)
+        assert stored["CP002-2"][0] == "OUTOFORDER"
+        assert live.evse_status("CP002-1") == "UNKNOWN"  # no report of connector 1
+        await cp.link.close()
+        await run
