@@ -29,7 +29,7 @@ from edge.mqtt.commands import MqttCommands, local_token
 from edge.mqtt.publisher import MqttPublisher
 from edge.mqtt.settings import MqttSettings
 from edge.mqtt.source import PortSource
-from edge.ocpp.evse import ocpp_evses
+from edge.ocpp.evse import OcppEvse, ocpp_evses
 from edge.ocpp.server import OcppServer
 from edge.ocpp.service import OcppService
 from edge.readiness import Readiness
@@ -168,15 +168,18 @@ class Site:
         self.ocpp: OcppService | None = None
         self.ocpp_server: OcppServer | None = None
         """The listening OCPP server, once it listens (its port, for port 0)."""
+        ocpp_ports: dict[str, OcppEvse] = {}
         if config.ocpp is not None and config.ocpp.enabled:
             self.ocpp = OcppService(config.ocpp, clock, db, self.authorizer)
-            self.evses.update(ocpp_evses(self.ocpp.central))
+            ocpp_ports = ocpp_evses(self.ocpp.central)
+            self.evses.update(ocpp_ports)
         # Remote commands (OCPI Commands) routed to the EVSEs' state machines.
         self.commands = EvseCommands(
             self.evses,
             self.controllers,
             clock,
             {uid: b.unlock for uid, b in self.boards.items() if b.has_lock},
+            {uid: port.unlock for uid, port in ocpp_ports.items()},
         )
         # The OCPI uplink: woken by every EVSE change, fed by the token cache.
         self.uplink_wake = asyncio.Event()

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 Unlock = Callable[[], Awaitable[None]]
 """Release one EVSE's cable lock (raises DriverError if the board did not)."""
+AskUnlock = Callable[[float], Awaitable[CommandResult]]
+"""Ask an EVSE that unlocks itself (an OCPP charger) to, within ``timeout_s``."""
 
 
 class EvseCommands:
@@ -39,12 +41,18 @@ class EvseCommands:
         controllers: Mapping[str, EvseController],
         clock: Clock,
         unlocks: Mapping[str, Unlock] | None = None,
+        asked_unlocks: Mapping[str, AskUnlock] | None = None,
     ) -> None:
-        """``evses``: every EVSE; ``controllers``: those whose machine is ours."""
+        """``evses``: every EVSE; ``controllers``: those whose machine is ours.
+
+        ``unlocks``: the boards' cable locks; ``asked_unlocks``: the EVSEs that
+        release their cable on request (an OCPP charger's UnlockConnector).
+        """
         self._evses = dict(evses)
         self._controllers = dict(controllers)
         self._clock = clock
         self._unlocks = dict(unlocks or {})
+        self._asked_unlocks = dict(asked_unlocks or {})
         self._callbacks: list[Callable[[str, str], None]] = []
         for ctl in self._controllers.values():
             ctl.on_reservation_dropped = self._dropped
@@ -94,9 +102,12 @@ class EvseCommands:
     async def unlock_connector(
         self, evse_uid: str, connector_id: str, timeout_s: float
     ) -> CommandResult:
-        """Release the cable lock: NOT_SUPPORTED unless the board profile has one."""
+        """Release the cable lock: NOT_SUPPORTED unless the board or charger has one."""
         if evse_uid not in self._evses:
             return CommandResult(CommandOutcome.REJECTED, f"no EVSE {evse_uid}")
+        asked = self._asked_unlocks.get(evse_uid)
+        if asked is not None:
+            return await asked(timeout_s)
         unlock = self._unlocks.get(evse_uid)
         if unlock is None:
             return CommandResult(

@@ -4,21 +4,69 @@ An OCPP charger owns its contactor and its transactions: what we show of it is
 what it reported (StatusNotification, mapped by :mod:`edge.ocpp.status`), and
 UNKNOWN while it is not connected. In this slice the view carries the status
 and phase only: no meter reading, draw or session yet (MeterValues and
-Start/StopTransaction come next), and ``start``, ``stop`` and
-``set_current_limit`` answer NOT_SUPPORTED, saying so, until RemoteStart/
-RemoteStopTransaction and SetChargingProfile are built on
-:mod:`edge.ocpp.calls.outgoing`.
+Start/StopTransaction come next), and ``set_current_limit`` answers
+NOT_SUPPORTED, saying so, until SetChargingProfile is built.
+
+``start`` is RemoteStartTransaction for the token's uid on this connector,
+``stop`` RemoteStopTransaction of the transaction running on it, ``unlock``
+UnlockConnector (:mod:`edge.ocpp.calls.v16`). Each answers once the charger
+did: ACCEPTED when it accepted (OCPP 1.6 says no more: the transaction itself
+begins when the charger sends StartTransaction), REJECTED when it refused,
+TIMEOUT without an answer in time, FAILED when the charger is not connected
+or answered with an error; never an exception.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from edge.config.ocpp import OcppCharger, OcppConnector
 from edge.evse.limits import MIN_CURRENT_A
-from edge.evse.port import Connector, EvseIdentity, EvseKind, EvsePort, EvseView
+from edge.evse.port import Connector, EvseIdentity, EvseKind, EvseView
 from edge.model.commands import CommandOutcome, CommandResult, CommandToken
+from edge.ocpp.calls import v16
+from edge.ocpp.calls.outgoing import BadAnswer, CallFailed, NotConnected, TimedOut
 from edge.ocpp.central import CentralSystem
+
+TransactionOf = Callable[[str, int], int | None]
+"""(charger identity, connector id) -> the OCPP transactionId running there."""
+
+
+def command_result(identity: str, action: str, reply: object) -> CommandResult:
+    """What a typed call's reply means as a command's result."""
+    match reply:
+        case v16.RemoteStartStopStatus.ACCEPTED | v16.UnlockStatus.UNLOCKED:
+            return CommandResult(CommandOutcome.ACCEPTED)
+        case v16.UnlockStatus.NOT_SUPPORTED:
+            why = f"charger {identity} has no cable lock on this connector"
+            return CommandResult(CommandOutcome.NOT_SUPPORTED, why)
+        case v16.UnlockStatus.UNLOCK_FAILED:
+            why = f"charger {identity} could not release the cable"
+            return CommandResult(CommandOutcome.FAILED, why)
+        case v16.RemoteStartStopStatus.REJECTED:
+            why = f"charger {identity} rejected {action}"
+            return CommandResult(CommandOutcome.REJECTED, why)
+        case TimedOut(timeout_s=limit):
+            why = f"charger {identity} did not answer {action} within {limit:g} s"
+            return CommandResult(CommandOutcome.TIMEOUT, why)
+        case NotConnected():
+            why = f"charger {identity} is not connected"
+            return CommandResult(CommandOutcome.FAILED, why)
+        case CallFailed(code=code, description=text):
+            outcome = (
+                CommandOutcome.NOT_SUPPORTED
+                if code in ("NotImplemented", "NotSupported")
+                else CommandOutcome.FAILED
+            )
+            why = f"charger {identity} answered {action} with {code}: {text}"
+            return CommandResult(outcome, why[:200])
+        case BadAnswer(violation=v):
+            why = f"charger {identity}'s answer to {action} breaks its schema: "
+            return CommandResult(CommandOutcome.FAILED, (why + v.reason)[:200])
+        case v16.NotSendable(reason=reason):
+            return CommandResult(CommandOutcome.REJECTED, reason)
+    return CommandResult(CommandOutcome.FAILED, f"{action}: unexpected answer")
+
 
 _NOT_YET = (
     "this EVSE is a connector of OCPP charger {identity}; {what} by OCPP is not "
@@ -30,7 +78,7 @@ def ocpp_identity(connector: OcppConnector) -> EvseIdentity:
     """A charger's connector as the site file declares it (one OCPI connector)."""
     return EvseIdentity(
         uid=connector.evse_uid,
-        evse_id=None,
+        evse_id=connector.evse_id,
         kind=EvseKind.OCPP,
         connectors=(Connector(str(connector.id)),),
         phases=connector.phases,
@@ -44,12 +92,17 @@ class OcppEvse:
     """One connector of a declared OCPP charger, as an EVSE port."""
 
     def __init__(
-        self, central: CentralSystem, charger: OcppCharger, connector: OcppConnector
+        self,
+        central: CentralSystem,
+        charger: OcppCharger,
+        connector: OcppConnector,
+        transaction_of: TransactionOf = lambda _identity, _connector: None,
     ) -> None:
         self._central = central
         self._charger = charger
         self._connector_id = connector.id
         self._identity = ocpp_identity(connector)
+        self._transaction_of = transaction_of
 
     @property
     def identity(self) -> EvseIdentity:
@@ -86,18 +139,58 @@ class OcppEvse:
             _NOT_YET.format(identity=self._charger.identity, what=what),
         )
 
+    def calls(self) -> v16.V16Calls | None:
+        """The typed calls to this connector's charger (None: not connected)."""
+        connection = self._central.connections.get(self._charger.identity)
+        return None if connection is None else v16.V16Calls(connection.calls)
+
+    async def _ask(
+        self,
+        action: str,
+        timeout_s: float,
+        send: Callable[[v16.V16Calls], Awaitable[object]],
+    ) -> CommandResult:
+        calls = self.calls()
+        reply = NotConnected() if calls is None else await send(calls)
+        return command_result(self._charger.identity, action, reply)
+
     async def start(
         self,
         token: CommandToken,
         authorization_reference: str | None,
         timeout_s: float,
     ) -> CommandResult:
-        """NOT_SUPPORTED until RemoteStartTransaction is built."""
-        return self._not_yet("a remote start")
+        """RemoteStartTransaction for ``token``'s uid on this connector."""
+        connector = self._connector_id
+        return await self._ask(
+            "RemoteStartTransaction",
+            timeout_s,
+            lambda calls: calls.remote_start(token.uid, connector, timeout_s),
+        )
 
     async def stop(self, session_id: str | None, timeout_s: float) -> CommandResult:
-        """NOT_SUPPORTED until RemoteStopTransaction is built."""
-        return self._not_yet("a remote stop")
+        """RemoteStopTransaction of the transaction running on this connector."""
+        transaction = self._transaction_of(self._charger.identity, self._connector_id)
+        if transaction is None:
+            return CommandResult(
+                CommandOutcome.FAILED,
+                f"no transaction of charger {self._charger.identity} is running on "
+                f"connector {self._connector_id}",
+            )
+        return await self._ask(
+            "RemoteStopTransaction",
+            timeout_s,
+            lambda calls: calls.remote_stop(transaction, timeout_s),
+        )
+
+    async def unlock(self, timeout_s: float) -> CommandResult:
+        """UnlockConnector: release this connector's cable."""
+        connector = self._connector_id
+        return await self._ask(
+            "UnlockConnector",
+            timeout_s,
+            lambda calls: calls.unlock_connector(connector, timeout_s),
+        )
 
     async def set_current_limit(
         self, current_a: float | None, timeout_s: float
@@ -106,10 +199,13 @@ class OcppEvse:
         return self._not_yet("a current limit")
 
 
-def ocpp_evses(central: CentralSystem) -> dict[str, EvsePort]:
+def ocpp_evses(
+    central: CentralSystem,
+    transaction_of: TransactionOf = lambda _identity, _connector: None,
+) -> dict[str, OcppEvse]:
     """Every declared connector's EVSE port, by EVSE uid."""
     return {
-        conn.evse_uid: OcppEvse(central, charger, conn)
+        conn.evse_uid: OcppEvse(central, charger, conn, transaction_of)
         for charger in central.section.charger
         for conn in charger.connector
     }

@@ -26,6 +26,7 @@ from ocpp.v16.enums import Action
 
 from edge.model.clock import Clock
 from hal_sim.ocpp.link import LinkLost, RawLink
+from hal_sim.ocpp.remote import REMOTE_ACTIONS, RemoteControl
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,8 @@ class ChargerState:
     inoperative: set[int] = field(default_factory=set)
     """Connectors (0: all) made Inoperative by ChangeAvailability."""
     gate: asyncio.Event = field(default_factory=asyncio.Event)
+    remote: RemoteControl = field(default_factory=RemoteControl)
+    """How it answers RemoteStart/Stop, Unlock, Reset, configuration, triggers."""
 
     def __post_init__(self) -> None:
         self.gate.set()
@@ -97,6 +100,16 @@ class _Client(ChargePoint):  # type: ignore[misc]  # the package is untyped
     def __init__(self, state: ChargerState, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.state = state
+        for action in REMOTE_ACTIONS:  # answered by hal_sim.ocpp.remote
+            self.route_map.setdefault(action, {"_on_action": self._remote(action)})
+
+    def _remote(self, action: str) -> Callable[..., Awaitable[object]]:
+        async def answer(**payload: object) -> object:
+            await self.state.gate.wait()
+            reply = self.state.remote.answer(action, payload)
+            return getattr(call_result, action)(**reply)
+
+        return answer
 
     @_handles(Action.get_local_list_version)
     async def _list_version(self) -> object:

@@ -6,6 +6,7 @@ import asyncio
 
 from edge.evse.port import EvseKind
 from edge.evse.states import EvseStatus
+from edge.ocpi import CommandType
 from edge.store.evse_status import evse_statuses
 from tests.integration.ocpi_rig import until
 from tests.integration.ocpp_site_rig import live_site
@@ -57,5 +58,59 @@ async def test_a_burst_of_reports_ends_in_the_last_one(tmp_path):
         stored = await live.db.run(evse_statuses)
         assert stored["CP002-2"][0] == "OUTOFORDER"
         assert live.evse_status("CP002-1") == "UNKNOWN"  # no report of connector 1
+        await cp.link.close()
+        await run
+
+
+APP_TOKEN = {
+    "country_code": "BE",
+    "party_id": "EMS",
+    "uid": "APP-USER-0042",
+    "type": "APP_USER",
+    "contract_id": "BE-EMS-C00000042-Z",
+    "issuer": "Roaming eMSP",
+    "valid": True,
+    "whitelist": "ALLOWED",
+    "last_updated": "2026-03-01T00:00:00Z",
+}
+
+
+async def test_ocpi_commands_reach_the_charger(tmp_path):
+    async with live_site(tmp_path) as live:
+        cp, run = await live.charger("CP001")
+        await cp.boot()
+        await cp.status(1, "Preparing")
+        await until(lambda: live.evse_status("CP001-1") == "CHARGING")
+        body = {
+            "token": APP_TOKEN,
+            "location_id": "LOC1",
+            "evse_uid": "CP001-1",
+            "connector_id": "1",
+        }
+        start = await live.peer.command(CommandType.START_SESSION, body)
+        assert start.response.result.value == "ACCEPTED"
+        results = live.bo.state.command_results
+        await until(lambda: bool(results.get(start.command_id)))
+        assert results[start.command_id][0].result.value == "ACCEPTED"
+        [call] = cp.state.remote.calls("RemoteStartTransaction")
+        assert call.payload == {"id_tag": "APP-USER-0042", "connector_id": 1}
+
+        unlock = await live.peer.command(
+            CommandType.UNLOCK_CONNECTOR,
+            {"location_id": "LOC1", "evse_uid": "CP001-1", "connector_id": "1"},
+        )
+        assert unlock.response.result.value == "ACCEPTED"
+        await until(lambda: bool(results.get(unlock.command_id)))
+        assert results[unlock.command_id][0].result.value == "ACCEPTED"
+        assert cp.state.remote.calls("UnlockConnector")[0].payload == {
+            "connector_id": 1
+        }
+
+        # a charger that is away: the eMSP hears why, the site keeps running
+        away = await live.peer.command(
+            CommandType.START_SESSION, {**body, "evse_uid": "CP002-1"}
+        )
+        await until(lambda: bool(results.get(away.command_id)))
+        assert results[away.command_id][0].result.value == "FAILED"
         await cp.link.close()
         await run
