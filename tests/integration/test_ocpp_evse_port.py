@@ -44,13 +44,14 @@ async def test_connectors_show_what_the_charger_reports(tmp_path):
         assert set(seen) == {"CP001-2"}
         assert len(seen) == 2  # online, then its own status; not connector 1's
 
-        result = await one.start(TOKEN, None, 10)
-        assert result.outcome is CommandOutcome.NOT_SUPPORTED
-        assert "OCPP charger CP001" in result.message
+        result = await one.start(TOKEN, None, 10)  # RemoteStartTransaction
+        assert result.outcome is CommandOutcome.ACCEPTED
         assert (
             await one.set_current_limit(10, 10)
         ).outcome is CommandOutcome.NOT_SUPPORTED
-        assert (await one.stop(None, 10)).outcome is CommandOutcome.NOT_SUPPORTED
+        stopped = await one.stop(None, 10)  # no transaction runs on it
+        assert stopped.outcome is CommandOutcome.FAILED
+        assert "charger CP001" in stopped.message
         await link.close()
         await run
     assert one.view().status is EvseStatus.UNKNOWN
