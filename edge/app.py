@@ -23,6 +23,8 @@ from edge.evse.controller import EvseController
 from edge.evse.port import EvsePort
 from edge.evse.site_commands import EvseCommands
 from edge.evse.state_machine import EvseSettings
+from edge.load.manager import LoadManager
+from edge.load.site import site_from_config
 from edge.model.clock import Clock
 from edge.model.events import DeviceReading, DeviceSilent
 from edge.mqtt.commands import MqttCommands, local_token
@@ -217,6 +219,24 @@ class Site:
                 ),
                 clock,
             )
+        # Load management: the [load] tree's circuit meters feed one allocator task.
+        self.load: LoadManager | None = None
+        self.grid_meters: dict[str, ProfileMeter] = {}
+        if config.load is not None:
+            tree = site_from_config(config.load, config.evse)
+            self.load = LoadManager(tree, self.evses, clock)
+            for circuit in config.load.circuit:
+                if (grid_ref := circuit.meter) is not None:
+                    grid = ProfileMeter(
+                        f"{circuit.id}/meter",
+                        profiles.get(grid_ref.model),
+                        grid_ref.unit,
+                        self.schedulers[grid_ref.bus],
+                        clock,
+                        timing.poll_interval_s,
+                    )
+                    grid.subscribe(self.load.grid_sink(circuit.id))
+                    self.grid_meters[circuit.id] = grid
         self.ready = self._readiness()
 
     def _readiness(self) -> Readiness:
@@ -232,6 +252,7 @@ class Site:
         for uid in self.readers:
             ready.expect(f"rfid {uid}")
         devices = [*self.meters.values(), *self.boards.values(), *self.relays.values()]
+        devices += self.grid_meters.values()
         for device in devices:
             if not device.located:
                 continue
@@ -289,9 +310,11 @@ class Site:
                         tg.create_task(self.ocpp.run(self._ocpp_listening), name="ocpp")
                     for uid, ctl in self.controllers.items():
                         tg.create_task(ctl.run(), name=f"evse {uid}")
-                    for uid, meter in self.meters.items():
+                    for uid, meter in [*self.meters.items(), *self.grid_meters.items()]:
                         if not meter.located:  # a SunSpec model: find it first
                             tg.create_task(meter.locate(), name=f"locate {uid}")
+                    if self.load is not None:
+                        tg.create_task(self.load.run(), name="load manager")
                     for uid, reader in self.readers.items():
                         tg.create_task(
                             self._read_cards(uid, reader), name=f"rfid {uid}"

@@ -17,6 +17,13 @@ from edge.cli.common import EXIT_CONFIG
 from edge.config.loader import ConfigError, MoreChecks, load_config
 from edge.config.runtime import runtime_problems
 from edge.config.schema import SiteConfig
+from edge.model.measurement import Measurement
+
+PHASE_CURRENTS = (
+    Measurement.CURRENT_L1,
+    Measurement.CURRENT_L2,
+    Measurement.CURRENT_L3,
+)
 
 
 def tariff_problem(config: SiteConfig, path: str) -> str | None:
@@ -52,6 +59,36 @@ def site_checks(db: str | None, store: bool = True, listen: bool = False) -> Mor
     return check
 
 
+def grid_meter_problems(
+    config: SiteConfig, library: ProfileLibrary
+) -> list[tuple[str, str]]:
+    """A circuit meter of ``[load]`` must read the current of every phase."""
+    problems: list[tuple[str, str]] = []
+    if config.load is None:
+        return problems
+    for i, circuit in enumerate(config.load.circuit):
+        ref = circuit.meter
+        if ref is None or ref.model not in library.ids():
+            continue  # no meter, or an unknown model (reported by the cross check)
+        profile = library.get(ref.model)
+        missing = [m.value for m in PHASE_CURRENTS if profile.register(m) is None]
+        if missing:
+            problems.append((
+                f"load.circuit[{i}].meter.model",
+                f"meter model {ref.model!r} does not read {', '.join(missing)}: "
+                "a circuit meter needs the current of every phase (a 3-phase meter)",
+            ))  # fmt: skip
+    return problems
+
+
+def _with_grid_meters(library: ProfileLibrary, more: MoreChecks | None) -> MoreChecks:
+    def check(config: SiteConfig) -> list[tuple[str, str]]:
+        problems = grid_meter_problems(config, library)
+        return problems + (more(config) if more is not None else [])
+
+    return check
+
+
 def check_site(
     path: str,
     *,
@@ -62,10 +99,13 @@ def check_site(
 ) -> SiteConfig | None:
     """Load and check a site file; print every problem and return None if any."""
     try:
+        library = ProfileLibrary()
         return load_config(
             path,
-            ProfileLibrary().ids(),
-            more_checks=site_checks(db, store, listen) if paths else None,
+            library.ids(),
+            more_checks=_with_grid_meters(
+                library, site_checks(db, store, listen) if paths else None
+            ),
         )
     except ConfigError as exc:
         for issue in exc.issues:

@@ -1,8 +1,12 @@
 """``edge profiles``: the device models the drivers know.
 
 For EVSE boards it says what the controller relies on: whether the board has a
-watchdog (and its period; the bus feeds it every third of that) and whether it
-reports its own relay (checked against the command).
+watchdog (and its period; the bus feeds it every third of that, and a board not
+fed falls back to its own safe current: a controller that dies leaves it safe)
+and whether it reports its own relay (checked against the command). A board
+without one is opened by the site's last act on shutdown (every contactor open,
+its offer 0 A, while the buses still run); a controller killed outright leaves
+it at its last setpoint, and the line says so.
 """
 
 from __future__ import annotations
@@ -24,7 +28,11 @@ def board_traits(p: Profile) -> dict[str, object]:
 
 def _traits_text(traits: dict[str, object]) -> str:
     period = traits["watchdog_s"]
-    watchdog = "no watchdog" if period is None else f"watchdog {period:g} s"
+    watchdog = (
+        "no watchdog: opened at shutdown, a crashed controller leaves its setpoint"
+        if period is None
+        else f"watchdog {period:g} s: its safe current when the controller dies"
+    )
     relay = "reports its relay" if traits["reports_relay"] else "no relay feedback"
     return f" ({watchdog}; {relay})"
 
@@ -50,9 +58,7 @@ def cmd_profiles(args: argparse.Namespace) -> int:
         return 0
     for r in rows:
         extra = _traits_text(r) if "watchdog_s" in r else ""
-        print(
-            f"{r['id']:<28} {r['kind']:<11} {r['manufacturer']} {r['model']}{extra}"
-        )
+        print(f"{r['id']:<28} {r['kind']:<11} {r['manufacturer']} {r['model']}{extra}")
     return 0
 
 

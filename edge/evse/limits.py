@@ -2,8 +2,11 @@
 
 The machine offers ``min(max_current_a, limit)`` whenever it closes the
 contactor, and tells the board again when the limit changes while charging.
-IEC 61851-1 knows no PWM offer below 6 A, so a lower limit is refused (stop the
-session instead).
+IEC 61851-1 knows no PWM offer below 6 A, so a limit between 0 and 6 A is
+refused. A limit of exactly 0 A is a **pause** (load management's): the board
+stops offering and the contactor opens, but the session stays open, and the
+next limit of 6 A or more closes it again (an OCPP charging profile of 0 A
+means the same).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from edge.model.commands import CommandOutcome
 
 MIN_CURRENT_A = 6.0
 """The lowest current a control pilot can offer (IEC 61851-1)."""
+PAUSE_A = 0.0
+"""The limit that pauses a session (no offer, contactor open, session kept)."""
 
 
 def set_limit(
@@ -24,16 +29,21 @@ def set_limit(
 ) -> tuple[EvseState, CommandDone]:
     """Take the limit (or refuse it); the answer goes after the step's outputs."""
     a = e.current_a
-    if a is not None and not MIN_CURRENT_A <= a <= cfg.max_current_a:
+    if a is not None and a != PAUSE_A and not MIN_CURRENT_A <= a <= cfg.max_current_a:
         why = (
             f"{a:g} A is outside {MIN_CURRENT_A:g}-{cfg.max_current_a:g} A "
-            "(the pilot's minimum and this EVSE's max_current_a)"
+            "(the pilot's minimum and this EVSE's max_current_a; 0 pauses)"
         )
         return s, CommandDone(e.request, CommandOutcome.REJECTED, why)
     limit = None if a is None or a >= cfg.max_current_a else a
     return replace(s, current_limit_a=limit), CommandDone(
         e.request, CommandOutcome.ACCEPTED
     )
+
+
+def paused(s: EvseState) -> bool:
+    """Whether the limit pauses the session (the contactor stays open)."""
+    return s.current_limit_a == PAUSE_A
 
 
 def offer_a(s: EvseState, cfg: EvseSettings) -> float:

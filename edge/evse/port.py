@@ -157,9 +157,12 @@ class EvsePort(Protocol):
     ) -> CommandResult:
         """Hold at most ``current_a`` per phase (None: ``max_current_a``).
 
+        0 pauses the session: no offer (a board's contactor opens, a charger's
+        profile is 0 A) and the session stays open until a limit of
+        ``min_current_a`` or more resumes it (load management's pause).
         ACCEPTED once the EVSE took it (the board was told; the charger accepted
-        the profile); REJECTED outside ``min_current_a`` .. ``max_current_a`` or
-        when the charger refused it. Not stored: a restart returns to
-        ``max_current_a``.
+        the profile); REJECTED outside 0 and ``min_current_a`` ..
+        ``max_current_a`` or when the charger refused it. Not stored: a restart
+        returns to ``max_current_a``.
         """
         ...

@@ -12,7 +12,9 @@ It alone decides the contactor. Safety rules, checked after every event:
   RELAY_NOT_CLOSED, held for ``relay_retry_s`` before closing is tried again
   (or until the EV stops asking); both OUTOFORDER;
 - a session is closed with a meter reading taken after the stop was decided, so
-  that the energy that flowed until the contactor opened is counted.
+  that the energy that flowed until the contactor opened is counted;
+- a limit of 0 A pauses a session: the contactor opens and the session stays
+  open until a limit of 6 A or more (load management, :mod:`edge.evse.limits`).
 """
 
 from __future__ import annotations
@@ -160,6 +162,7 @@ def _outputs(s: EvseState, cfg: EvseSettings, actions: list[Action]) -> EvseStat
         and s.fault is None
         and s.cp is not None
         and s.cp.connected
+        and not limits.paused(s)
     )
     offer = limits.offer_a(s, cfg) if closed else 0.0
     if closed != s.contactor:

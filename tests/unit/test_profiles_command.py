@@ -15,8 +15,13 @@ def run(capsys, as_json: bool) -> str:
 
 def test_board_lines_name_watchdog_and_relay_feedback(capsys) -> None:
     lines = {line.split()[0]: line for line in run(capsys, False).splitlines()}
-    assert lines["alfen_eve"].endswith("(watchdog 60 s; no relay feedback)")
-    assert lines["evse_wb"].endswith("(no watchdog; reports its relay)")
+    assert lines["alfen_eve"].endswith(
+        "(watchdog 60 s: its safe current when the controller dies; no relay feedback)"
+    )
+    assert lines["evse_wb"].endswith(
+        "(no watchdog: opened at shutdown, a crashed controller leaves its setpoint;"
+        " reports its relay)"
+    )
     assert "watchdog" not in lines["eastron_sdm630"]
 
 

@@ -148,9 +148,9 @@ def test_an_unknown_evse_and_an_evse_on_no_circuit() -> None:
 
 def test_an_evse_on_two_circuits() -> None:
     found = issues(edit('uid = "E2"\ncircuit', 'uid = "E1"\ncircuit'))
-    assert any(
-        p == "load.evse[1].uid" and "on two circuits" in m for p, m in found
-    ), found
+    assert any(p == "load.evse[1].uid" and "on two circuits" in m for p, m in found), (
+        found
+    )
 
 
 def test_duplicate_circuit_ids() -> None:
@@ -223,3 +223,25 @@ def test_the_shipped_examples_check(tmp_path: Path) -> None:
     example = load_config(root / "site.example.toml", known_models=MODELS)
     assert example.load is not None
     assert [c.id for c in example.load.circuit] == ["main", "carport"]
+
+
+def test_config_check_refuses_a_circuit_meter_without_every_phase_current(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from edge.cli.config import check_site
+
+    good = tmp_path / "good.toml"
+    good.write_text(BASE)
+    assert check_site(str(good), paths=False) is not None
+    # a single-phase meter cannot measure a 3-phase grid connection
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        BASE.replace(
+            'unit = 10, model = "eastron_sdm630"', 'unit = 10, model = "eastron_sdm120"'
+        )
+    )
+    assert check_site(str(bad), paths=False) is None
+    err = capsys.readouterr().err
+    assert "load.circuit[0].meter.model" in err
+    assert "current_l2, current_l3" in err
+    assert "1 problem(s)" in err

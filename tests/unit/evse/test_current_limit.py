@@ -56,7 +56,7 @@ def test_a_limit_set_while_idle_is_offered_at_the_next_start() -> None:
 def test_limits_outside_the_pilot_range_or_the_evse_maximum_are_refused() -> None:
     h = Harness()
     charge(h)
-    for amps in (5.9, 0.0, 16.5, 32.0):
+    for amps in (5.9, 0.1, -1.0, 16.5, 32.0):
         [done] = h.send(SetCurrentLimit("r", amps))
         assert isinstance(done, CommandDone)
         assert done.outcome is CommandOutcome.REJECTED
@@ -66,3 +66,24 @@ def test_limits_outside_the_pilot_range_or_the_evse_maximum_are_refused() -> Non
     # the maximum itself is no limit at all
     h.send(SetCurrentLimit("r", 16.0))
     assert h.state.current_limit_a is None
+
+
+def test_a_zero_limit_pauses_the_session_and_a_limit_resumes_it() -> None:
+    h = Harness()
+    charge(h)
+    [session] = h.of(StartSession)
+    actions = h.send(SetCurrentLimit("p", 0.0))
+    # the offer and contactor open first; the session is kept
+    assert actions[0] == SetContactor(False, 0.0)
+    assert actions[-1] == CommandDone("p", CommandOutcome.ACCEPTED)
+    h.both(B, 1200)  # the EV stops drawing and waits
+    assert h.state.session is not None
+    assert h.state.session.id == session.session_id
+    assert h.state.contactor is False
+    assert h.of(SetContactor)[-1] == SetContactor(False, 0.0)
+    # a limit resumes it at that limit, on the same session
+    actions = h.send(SetCurrentLimit("r", 7.0))
+    assert actions[0] == SetContactor(True, 7.0)
+    assert h.state.session is not None
+    assert h.state.session.id == session.session_id
+    assert len(h.of(StartSession)) == 1

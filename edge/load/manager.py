@@ -1,0 +1,217 @@
+"""The load manager: one task that runs the allocator and applies its setpoints.
+
+Inputs: every poll of each circuit meter named in ``[load]`` (any meter
+profile; its per-phase currents, with the time they were read on the wire),
+and every change of an EVSE (:meth:`~edge.evse.port.EvsePort.on_change`). Each
+wakes the task, which then allocates once for everything that arrived (a burst
+of changes is one allocation) and at least every ``TICK_S`` of site time, so
+that a meter that went silent gives the failsafe within ``meter_timeout_s``
+plus a tick.
+
+Applying: each EVSE whose setpoint differs from the limit its view shows gets
+:meth:`~edge.evse.port.EvsePort.set_current_limit`; a pause is 0 A (the
+port's pause: the offer stops and the session stays open). Every lowering (and
+pause) is applied before any raise, so the sum on a phase never passes what the
+allocator allowed while setpoints change. An EVSE with no session is held at
+0 A, so that a new session draws nothing before its first setpoint (its
+minimum, or less headroom: paused). A refused or timed-out command is retried
+after ``RETRY_S``; the allocator is told only what was applied.
+
+Cancellation: the task owns its ticker and its commands (one TaskGroup); a
+cancellation while commands are in flight cancels them and nothing is left
+behind (the EVSE keeps its last limit; the site then opens every contactor).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from edge.evse.limits import PAUSE_A
+from edge.evse.port import EvsePort, EvseView
+from edge.load.allocator import (
+    Allocation,
+    Charge,
+    EvseState,
+    GridSample,
+    Last,
+    NotStarted,
+    Setpoint,
+    allocate,
+    learned_phases,
+    next_last,
+)
+from edge.load.site import Phase, Site
+from edge.model.clock import Clock
+from edge.model.commands import CommandOutcome
+from edge.model.events import DeviceReading, DeviceSilent
+from edge.model.measurement import Measurement
+
+log = logging.getLogger(__name__)
+
+TICK_S = 1.0
+"""Allocate at least this often (site seconds): silence is noticed by a tick."""
+COMMAND_TIMEOUT_S = 5.0
+RETRY_S = 10.0
+"""A refused or timed-out setpoint is tried again after this long."""
+SAME_A = 0.05
+"""Setpoints closer than this (A) are the same (below the 0.1 A step)."""
+LEARN_FROM_A = 1.0
+"""A car is learned to draw on the phases that carry more than this."""
+CURRENTS = (Measurement.CURRENT_L1, Measurement.CURRENT_L2, Measurement.CURRENT_L3)
+
+
+def grid_sample(reading: DeviceReading) -> GridSample | None:
+    """A circuit meter's per-phase currents, read at the oldest of their times.
+
+    None when a phase current is missing (not in the profile, or "not
+    available"): without all three the circuit is not measured (failsafe).
+    """
+    amps = [reading.number(m) for m in CURRENTS]
+    times = [reading.read_time(m) for m in CURRENTS]
+    if any(a is None for a in amps) or any(t is None for t in times):
+        return None
+    a1, a2, a3 = (float(a) for a in amps if a is not None)
+    return GridSample((a1, a2, a3), min(t for t in times if t is not None))
+
+
+@dataclass
+class _Evse:
+    """What the manager keeps of one EVSE between allocations."""
+
+    last: Last = field(default_factory=NotStarted)
+    session: str | None = None
+    phases: frozenset[Phase] = frozenset()
+    retry_at: float = -math.inf
+
+
+class LoadManager:
+    """Keeps every circuit of ``site`` within its limit through the EVSE ports."""
+
+    def __init__(
+        self,
+        site: Site,
+        ports: Mapping[str, EvsePort],
+        clock: Clock,
+        *,
+        tick_s: float = TICK_S,
+    ) -> None:
+        self.site = site
+        self.ports = {leaf.uid: ports[leaf.uid] for leaf in site.leaves()}
+        self.clock = clock
+        self.tick_s = tick_s
+        self.grid: dict[str, GridSample] = {}
+        """The last plausible-looking reading of each metered circuit."""
+        self.allocation: Allocation | None = None
+        """The last allocation (for display)."""
+        self.allocations = 0
+        self.on_applied: Callable[[Allocation, float], None] | None = None
+        """Called after each allocation's commands are done, with the time the
+        allocation was made (for benchmarks and the live view)."""
+        self._evses = {uid: _Evse() for uid in self.ports}
+        self._wake = asyncio.Event()
+        for port in self.ports.values():
+            port.on_change(self._changed)
+
+    # ---- inputs (callbacks; never block) ---------------------------------------
+    def grid_sink(
+        self, circuit_id: str
+    ) -> Callable[[DeviceReading | DeviceSilent], None]:
+        """Where the meter of ``circuit_id`` delivers every poll."""
+
+        def sink(item: DeviceReading | DeviceSilent) -> None:
+            if isinstance(item, DeviceReading):
+                sample = grid_sample(item)
+                if sample is not None:
+                    self.grid[circuit_id] = sample
+            # A silent poll changes nothing but wakes: the tick sees the age.
+            self._wake.set()
+
+        return sink
+
+    def _changed(self, _uid: str) -> None:
+        self._wake.set()
+
+    # ---- the task -------------------------------------------------------------
+    async def run(self) -> None:
+        """Allocate and apply on every wake and tick, until cancelled."""
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(self._ticker(), name="load tick")
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                await self.step()
+
+    async def _ticker(self) -> None:
+        while True:
+            await self.clock.sleep(self.tick_s)
+            self._wake.set()
+
+    async def step(self) -> Allocation:
+        """One allocation from what is known now, applied."""
+        now = self.clock.monotonic()
+        views = {uid: port.view() for uid, port in self.ports.items()}
+        states = {uid: self._state(uid, views[uid]) for uid in self.ports}
+        allocation = allocate(self.site, states, self.grid, now)
+        self.allocation = allocation
+        self.allocations += 1
+        if allocation.failsafe:
+            log.debug("load: failsafe for %s", ", ".join(sorted(allocation.failsafe)))
+        lower: list[tuple[str, Setpoint, float]] = []
+        raise_: list[tuple[str, Setpoint, float]] = []
+        for uid, setpoint in allocation.setpoints.items():
+            ev = self._evses[uid]
+            amps = setpoint.current_a if isinstance(setpoint, Charge) else PAUSE_A
+            shown = views[uid].limit_a
+            if abs(shown - amps) < SAME_A:
+                ev.last = next_last(ev.last, setpoint, now)
+            elif now >= ev.retry_at:
+                (lower if amps < shown else raise_).append((uid, setpoint, amps))
+        for batch in (lower, raise_):
+            if batch:
+                async with asyncio.TaskGroup() as tg:
+                    for uid, setpoint, amps in batch:
+                        tg.create_task(self._apply(uid, setpoint, amps, now))
+        if self.on_applied is not None:
+            self.on_applied(allocation, now)
+        return allocation
+
+    def _state(self, uid: str, view: EvseView) -> EvseState:
+        ev = self._evses[uid]
+        sid = view.session.id if view.session is not None else None
+        if sid != ev.session:  # a new session: learn its car's phases anew
+            ev.session, ev.phases = sid, frozenset()
+        drawn = (0.0, 0.0, 0.0)
+        if view.draw is not None:
+            c = [
+                a if a is not None and math.isfinite(a) else 0.0
+                for a in view.draw.currents_a
+            ]
+            drawn = (c[0], c[1], c[2])
+            learned = learned_phases(drawn, LEARN_FROM_A)
+            if learned:
+                ev.phases = learned
+        wants = view.session is not None and view.fault is None
+        return EvseState(wants, ev.last, drawn, ev.phases)
+
+    async def _apply(
+        self, uid: str, setpoint: Setpoint, amps: float, now: float
+    ) -> None:
+        ev = self._evses[uid]
+        result = await self.ports[uid].set_current_limit(amps, COMMAND_TIMEOUT_S)
+        if result.outcome is CommandOutcome.ACCEPTED:
+            ev.last = next_last(ev.last, setpoint, now)
+            ev.retry_at = -math.inf
+            return
+        ev.retry_at = self.clock.monotonic() + RETRY_S
+        log.warning(
+            "load: EVSE %s did not take %g A (%s: %s); retrying in %g s",
+            uid,
+            amps,
+            result.outcome,
+            result.message,
+            RETRY_S,
+        )
