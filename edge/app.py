@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from drivers.evse_board import ProfileEvseBoard
@@ -38,6 +39,8 @@ from edge.readiness import Readiness
 from edge.store.db import Database
 from edge.uplink.ocpi.serve import action_timeout_for
 from edge.uplink.ocpi.service import OcpiUplink
+from edge.web.context import UplinkInfo, WebContext
+from edge.web.server import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -238,6 +241,13 @@ class Site:
                     grid.subscribe(self.load.grid_sink(circuit.id))
                     self.grid_meters[circuit.id] = grid
         self.ready = self._readiness()
+        # The local API and the commissioning page, on one HTTP server.
+        self.web: WebServer | None = None
+        if config.web is not None and config.web.enabled:
+            context = WebContext(
+                config, clock, db, self.evses, self.ready, self._uplink_info()
+            )
+            self.web = WebServer(config.web, context)
 
     def _readiness(self) -> Readiness:
         """READY: readers open, every device polled once, the uplink decided.
@@ -269,8 +279,22 @@ class Site:
             ready.expect("ocpi uplink")
         if self.ocpp is not None:
             ready.expect("ocpp server")
+        if self.config.web is not None and self.config.web.enabled:
+            ready.expect("web server")
         ready.seal()
         return ready
+
+    def _uplink_info(self) -> Callable[[], UplinkInfo] | None:
+        uplink = self.uplink
+        if uplink is None:
+            return None
+
+        def info() -> UplinkInfo:
+            c = uplink.creds
+            peer = str(c.peer_party) if c and c.peer_party else None
+            return UplinkInfo(registered=bool(c and c.ready), peer=peer)
+
+        return info
 
     def _ocpp_listening(self, server: OcppServer) -> None:
         self.ocpp_server = server
@@ -308,6 +332,14 @@ class Site:
                         tg.create_task(self.mqtt.run(), name="mqtt")
                     if self.ocpp is not None:
                         tg.create_task(self.ocpp.run(self._ocpp_listening), name="ocpp")
+                    if self.web is not None:
+                        tg.create_task(self.web.run(), name="web")
+                        tg.create_task(
+                            self._ready_when(
+                                "web server", self.web.listening, "listening"
+                            ),
+                            name="ready web server",
+                        )
                     for uid, ctl in self.controllers.items():
                         tg.create_task(ctl.run(), name=f"evse {uid}")
                     for uid, meter in [*self.meters.items(), *self.grid_meters.items()]:

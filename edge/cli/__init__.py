@@ -17,6 +17,7 @@ from types import ModuleType
 
 from drivers.errors import ProfileError
 from edge.cli import (
+    api,
     config,
     doctor,
     ocpi,
@@ -44,6 +45,7 @@ COMMANDS: list[ModuleType] = [
     scan,
     sync,
     ocpi,
+    api,
     doctor,
 ]
 """The subcommands, in the order ``edge --help`` lists them."""
@@ -84,4 +86,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         os.umask(umask)  # for callers that embed main() (tests)
-

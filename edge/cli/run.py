@@ -55,6 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from edge.ocpp.server import OcppTlsError
     from edge.store.db import Database, StoreError
     from edge.uplink.ocpi.site_context import UplinkConfigError
+    from edge.web.token import WebConfigError
 
     # The whole check first, the files it names included: a bad site file is a
     # report and exit 2, never a traceback, and no empty database is left behind.
@@ -79,7 +80,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         db = await Database.open(args.db or config.store.path)
         try:
             site = Site(config, clock, db)
-        except (UplinkConfigError, OcppConfigError, OcppTlsError) as exc:
+        except (
+            UplinkConfigError,
+            OcppConfigError,
+            OcppTlsError,
+            WebConfigError,
+        ) as exc:
             print(f"{args.config}: {exc}", file=sys.stderr)
             await db.close()
             return EXIT_CONFIG
@@ -95,7 +101,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, task.cancel)
         loop.add_signal_handler(signal.SIGUSR1, dump_tasks)
-        reloads = [s.reload_tls for s in (site.uplink, site.ocpp) if s is not None]
+        servers = (site.uplink, site.ocpp, site.web)
+        reloads = [s.reload_tls for s in servers if s is not None]
         if reloads:  # a renewed TLS certificate, without a restart
             loop.add_signal_handler(signal.SIGHUP, lambda: [r() for r in reloads])
         try:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from edge.config.schema import SiteConfig
 from edge.config.secret_file import SecretFileError, read_secret_file
+from edge.config.web import ApiTokenFileError, read_api_token
 
 MAX_NAMED_FILE_BYTES = 4 * 1024 * 1024
 """A tariff, a certificate or a key is kilobytes; past this it is not one."""
@@ -135,7 +136,27 @@ def runtime_problems(
                 read_secret_file(charger.password_file, what)
             except SecretFileError as exc:
                 problems.append((f"{key}.password_file", str(exc)))
+    problems += _web_problems(config, listen)
     return problems
+
+
+def _web_problems(config: SiteConfig, listen: bool) -> list[tuple[str, str]]:
+    web = config.web
+    if web is None or not web.enabled:
+        return []
+    problems: list[tuple[str, str]] = []
+    if listen and web.listen_port != 0:
+        why = listen_problem(web.listen_host, web.listen_port)
+        if why is not None:
+            problems.append(("web.listen_port", why))
+    if web.token_file is not None:
+        try:
+            read_api_token(web.token_file)
+        except ApiTokenFileError as exc:
+            problems.append(
+                ("web.token_file", str(exc).removeprefix("web.token_file: "))
+            )
+    return problems + _unreadable("web", web, ("tls_cert_file", "tls_key_file"))
 
 
 def _unreadable(

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from edge.config.circuits import LoadSection
 from edge.config.ocpp import OcppSection
+from edge.config.web import WebSection
 from edge.model.origins import (
     OriginError,
     is_loopback,
@@ -372,3 +373,5 @@ class SiteConfig(_Model):
     load: LoadSection | None = None
     """Load management: circuits, limits and EVSE wiring (edge.config.circuits)."""
     ocpp: OcppSection | None = None
+    web: WebSection | None = None
+    """Our HTTP server: the local API and the commissioning page (edge.config.web)."""

@@ -1,0 +1,150 @@
+"""The controller's HTTP server: one ASGI app on the ``[web]`` address.
+
+:class:`WebServer` serves :func:`build_app` on the bounded uvicorn server the
+OCPI endpoints use (:func:`edge.uplink.ocpi.serve.serving`: read deadlines, a
+connection cap), over HTTPS when ``[web]`` names a certificate (required off
+loopback, :mod:`edge.config.web`); :meth:`WebServer.reload_tls` reads a renewed
+certificate on SIGHUP without dropping the server. The site runs
+:meth:`WebServer.run` as one of its tasks (:class:`edge.app.Site`); the site is
+READY only once the server listens.
+
+**Mounting point.** :data:`INCLUDES` lists, explicitly, the modules whose
+routes the app serves: each is a function ``include(app: FastAPI) -> None``
+that adds its routes (``app.include_router(...)``, ``app.mount(...)``). The
+local API is :func:`edge.web.api.include` (``/api/v1``); the commissioning page
+adds ``edge.web.page.include`` here. A route reaches the site through the
+request (:func:`edge.web.context.context_of`); errors are answered as
+:class:`~edge.web.errors.ApiError` everywhere.
+
+The OpenAPI document of the app (:func:`openapi_document`) is served at
+``/api/v1/openapi.json`` (without a token: it is documentation) and committed as
+``edge/web/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import ssl
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI
+
+from edge.config.web import WebSection
+from edge.uplink.ocpi.serve import Bound, Limits, serving
+from edge.web import api, errors
+from edge.web.context import WebContext
+from edge.web.token import ApiToken, WebConfigError
+
+log = logging.getLogger(__name__)
+
+Include = Callable[[FastAPI], None]
+"""Adds one module's routes to the app."""
+INCLUDES: tuple[Include, ...] = (api.include,)
+"""The modules the app serves, in order (the page adds its own here)."""
+API_VERSION = "1"
+"""The OpenAPI ``info.version``: the API's, not the package's."""
+
+
+def build_app(context: WebContext | None, token: ApiToken) -> FastAPI:
+    """The ASGI app: every included module, errors as ApiError.
+
+    ``context`` None: an app without a site (to print its OpenAPI document).
+    """
+    app = FastAPI(
+        title="Edge site controller: local API",
+        version=API_VERSION,
+        description=(
+            "The site controller's local HTTP API. Every /api/v1 path needs "
+            "`Authorization: Bearer <token>`, the token in the site's [web] "
+            "token_file. Errors are ApiError documents; `field` names what was "
+            "wrong where."
+        ),
+        openapi_url=f"{api.PREFIX}/openapi.json",
+        docs_url=None,  # Swagger UI and ReDoc load from a CDN: the site has none
+        redoc_url=None,
+    )
+    errors.install(app)
+    app.state.web = context
+    app.state.api_token = token
+    for include in INCLUDES:
+        include(app)
+    return app
+
+
+def openapi_document() -> dict[str, Any]:
+    """The app's OpenAPI document, as generated from its routes."""
+    return build_app(None, ApiToken(None)).openapi()
+
+
+def openapi_text() -> str:
+    """:func:`openapi_document` as the committed file holds it."""
+    return json.dumps(openapi_document(), indent=2, sort_keys=True) + "\n"
+
+
+def _tls_context() -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    return ctx
+
+
+def _load_pair(ctx: ssl.SSLContext, cert_file: str, key_file: str) -> None:
+    try:
+        ctx.load_cert_chain(cert_file, key_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise WebConfigError(
+            f"web.tls_cert_file/tls_key_file: cannot load {cert_file} with "
+            f"{key_file}: {exc}; give a PEM certificate chain and its private key"
+        ) from exc
+
+
+class WebServer:
+    """The app on its address; run :meth:`run` as a task."""
+
+    def __init__(self, section: WebSection, context: WebContext) -> None:
+        """Read the token and certificate files (:class:`WebConfigError` if not)."""
+        self.section = section
+        self.token = ApiToken.from_file(section.token_file)
+        if not self.token.configured:
+            log.warning("[web] has no token_file: the API answers every request 401")
+        self.tls: ssl.SSLContext | None = None
+        if section.tls_cert_file is not None and section.tls_key_file is not None:
+            self.tls = _tls_context()
+            _load_pair(self.tls, section.tls_cert_file, section.tls_key_file)
+        self.app = build_app(context, self.token)
+        self.bound: Bound | None = None
+        """Where it listens, once :attr:`listening` is set."""
+        self.listening = asyncio.Event()
+
+    async def run(self) -> None:
+        """Serve until cancelled."""
+        s = self.section
+        limits = Limits(max_connections=s.max_connections)
+        async with serving(
+            self.app,
+            s.listen_host,
+            s.listen_port,
+            ssl_context=self.tls,
+            limits=limits,
+            refusal=errors.error_bytes,
+        ) as bound:
+            self.bound = bound
+            self.listening.set()
+            log.info("web server on %s (API at %s)", bound.base_url, api.PREFIX)
+            await asyncio.get_running_loop().create_future()
+
+    def reload_tls(self) -> None:
+        """SIGHUP: a renewed certificate for new connections; on error keep the old."""
+        s = self.section
+        if self.tls is None or s.tls_cert_file is None or s.tls_key_file is None:
+            log.info("SIGHUP: no [web] tls_cert_file configured, nothing to reload")
+            return
+        try:
+            _load_pair(_tls_context(), s.tls_cert_file, s.tls_key_file)
+            _load_pair(self.tls, s.tls_cert_file, s.tls_key_file)
+        except WebConfigError as exc:
+            log.error("SIGHUP: %s; the web server keeps its certificate", exc)
+            return
+        log.info("web server certificate reloaded from %s", s.tls_cert_file)
