@@ -27,7 +27,7 @@ class _Model(BaseModel):
     )
 
 
-OcppProtocol = Literal["ocpp1.6"]
+OcppProtocol = Literal["ocpp1.6", "ocpp2.0.1"]
 """The OCPP-J versions we serve, named by their websocket subprotocol."""
 
 PasswordFormat = Literal["text", "hex"]
@@ -50,7 +50,8 @@ class OcppConnector(_Model):
     """One connector of a charger, and the site's EVSE uid it is."""
 
     id: Annotated[int, Field(ge=1, le=64)]
-    """The charger's connectorId (1..N; 0 is the charger as a whole)."""
+    """The charger's connectorId in 1.6 (1..N; 0 is the charger as a whole); in
+    2.0.1 its ``evseId`` (1..N), whose connectors are this one site EVSE."""
     evse_uid: EvseUid
     """The OCPI EVSE uid this connector is, unique on the site."""
     evse_id: Annotated[str, Field(min_length=1, max_length=48)] | None = None

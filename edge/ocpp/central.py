@@ -8,8 +8,9 @@ frame that breaks the rules gets the CALLERROR the version names, with a log
 line; nothing a charger sends ends the connection or the site.
 
 Routing by subprotocol: :data:`HANDLERS` maps each served OCPP-J version to the
-factory of its handlers (1.6J today; 2.0.1 adds ``"ocpp2.0.1"`` and its
-handlers, and the charger's declared ``protocol`` picks it).
+factory of its handlers (``"ocpp1.6"`` and ``"ocpp2.0.1"``); the charger's
+declared ``protocol`` picks it, and its frames are checked and answered in that
+version's schemas and error codes.
 
 A second connection for an identity replaces the first, which is closed: a
 charger that lost its link without a close frame reconnects at once.
@@ -33,6 +34,9 @@ from edge.ocpp.handlers.backing import SiteBacking
 from edge.ocpp.handlers.refusal import PayloadRefused
 from edge.ocpp.handlers.v16 import KNOWN_UNSUPPORTED, Handler, V16Handlers
 from edge.ocpp.handlers.v16_auth import V16Authorize
+from edge.ocpp.handlers.v201 import KNOWN_UNSUPPORTED as V201_UNSUPPORTED
+from edge.ocpp.handlers.v201 import V201Handlers
+from edge.ocpp.handlers.v201_auth import V201Authorize
 from edge.ocpp.link import Link, LinkClosed
 from edge.ocpp.status import ChargerStatus, EvseState
 
@@ -70,7 +74,14 @@ def _v16(ctx: ChargerContext) -> Routes:
     return Routes(routes, KNOWN_UNSUPPORTED - routes.keys())
 
 
-HANDLERS: dict[OcppProtocol, RouteFactory] = {"ocpp1.6": _v16}
+def _v201(ctx: ChargerContext) -> Routes:
+    interval = ctx.section.heartbeat_interval_s
+    routes = V201Handlers(ctx.status, ctx.clock, interval).routes
+    routes["Authorize"] = V201Authorize(ctx.charger, ctx.site).authorize
+    return Routes(routes, V201_UNSUPPORTED - routes.keys())
+
+
+HANDLERS: dict[OcppProtocol, RouteFactory] = {"ocpp1.6": _v16, "ocpp2.0.1": _v201}
 
 
 class ChargerConnection:
@@ -112,7 +123,7 @@ class ChargerConnection:
             self.calls.close()
 
     async def _on_text(self, text: str) -> None:
-        match frames.parse(text):
+        match frames.parse(text, self.protocol):
             case frames.IncomingCall() as call:
                 await self._answer(call)
             case frames.IncomingResult() | frames.IncomingError() as answer:

@@ -8,9 +8,16 @@ not do it (``ocpp/messages.py``):
 * formats: the package validates with no format checker, so a ``date-time``
   such as ``"yesterday"`` passes. We check ``date-time`` as RFC 3339 (with a
   time offset, fractions allowed), the form OCPP-J requires;
-* error codes in the version's own spelling: 1.6 says ``FormationViolation``
+* error codes in the version's own words: 1.6 says ``FormationViolation``
   and ``OccurenceConstraintViolation`` (sic), where the package answers with
-  2.0.1's ``FormatViolation``;
+  2.0.1's ``FormatViolation``. OCPP-J 2.0.1 (Part 4, section 4.3) spells them
+  ``FormatViolation`` and ``OccurrenceConstraintViolation`` and splits 1.6's
+  meanings: a payload that is not the PDU's structure (an unknown field) is a
+  ``ProtocolError``, a required field missing an
+  ``OccurrenceConstraintViolation``, a frame that is no RPC message a
+  ``RpcFrameworkError`` and an unknown message type number
+  ``MessageTypeNotSupported`` (section 4.4: answered when its id can be read;
+  1.6 ignores it);
 * a frame that is not a CALL, CALLRESULT or CALLERROR still yields its unique
   id when it has one, so that the charger gets a CALLERROR it can match;
 * one error per message, the schema error that best explains it, described
@@ -32,16 +39,21 @@ import jsonschema.exceptions
 from ocpp import exceptions as ocpp_exceptions
 from ocpp import messages
 from ocpp.v16 import enums as v16_enums
+from ocpp.v201 import enums as v201_enums
 
 from edge.config.ocpp import OcppProtocol
 
-_LIBRARY_VERSION: dict[str, str] = {"ocpp1.6": "1.6"}
+_LIBRARY_VERSION: dict[OcppProtocol, str] = {"ocpp1.6": "1.6", "ocpp2.0.1": "2.0.1"}
 
 MAX_UNIQUE_ID = 36
 
 
 class ErrorCode(StrEnum):
-    """OCPP-J 1.6 CALLERROR codes, spelled as the standard spells them."""
+    """OCPP-J CALLERROR codes, spelled as each version spells them.
+
+    Shared by 1.6 and 2.0.1 unless said; which one a fault gets is the
+    version's (:func:`check`, :func:`parse`).
+    """
 
     NOT_IMPLEMENTED = "NotImplemented"
     """The action is not known to us."""
@@ -60,6 +72,14 @@ class ErrorCode(StrEnum):
     TYPE_CONSTRAINT_VIOLATION = "TypeConstraintViolation"
     """A field has the wrong type, or a string is longer than its type allows."""
     GENERIC_ERROR = "GenericError"
+    FORMAT_VIOLATION = "FormatViolation"
+    """2.0.1: the payload is syntactically incorrect (not an object)."""
+    OCCURRENCE_CONSTRAINT_VIOLATION = "OccurrenceConstraintViolation"
+    """2.0.1: a required field is missing, too few or too many items."""
+    RPC_FRAMEWORK_ERROR = "RpcFrameworkError"
+    """2.0.1: the frame is not a valid RPC message."""
+    MESSAGE_TYPE_NOT_SUPPORTED = "MessageTypeNotSupported"
+    """2.0.1: a message type number we do not know."""
 
 
 @dataclass(frozen=True)
@@ -131,38 +151,41 @@ def _unique_id_of(text: str) -> str | None:
     return None
 
 
-def parse(text: str) -> Frame:
-    """The frame ``text`` is, or why it is none."""
+def parse(text: str, protocol: OcppProtocol = "ocpp1.6") -> Frame:
+    """The frame ``text`` is, or why it is none (in ``protocol``'s error codes)."""
+    v201 = protocol == "ocpp2.0.1"
+    framing = ErrorCode.RPC_FRAMEWORK_ERROR if v201 else ErrorCode.FORMATION_VIOLATION
+    payload = ErrorCode.FORMAT_VIOLATION if v201 else ErrorCode.FORMATION_VIOLATION
     try:
         msg = messages.unpack(text)
     except ocpp_exceptions.FormatViolationError:
-        return Garbled(None, ErrorCode.FORMATION_VIOLATION, "not valid JSON")
+        return Garbled(None, framing, "not valid JSON")
     except ocpp_exceptions.PropertyConstraintViolationError:
-        return Garbled(None, ErrorCode.FORMATION_VIOLATION, "unknown message type")
+        if v201:
+            return Garbled(
+                _unique_id_of(text),
+                ErrorCode.MESSAGE_TYPE_NOT_SUPPORTED,
+                "unknown message type",
+            )
+        return Garbled(None, framing, "unknown message type")
     except ocpp_exceptions.OCPPError:
         return Garbled(
             _unique_id_of(text),
-            ErrorCode.FORMATION_VIOLATION,
+            framing,
             "not an OCPP-J frame [type, uniqueId, ...] with its elements",
         )
     uid = msg.unique_id
     if not isinstance(uid, str) or not 0 < len(uid) <= MAX_UNIQUE_ID:
-        return Garbled(
-            None, ErrorCode.FORMATION_VIOLATION, "uniqueId is not a string of 1-36"
-        )
+        return Garbled(None, framing, "uniqueId is not a string of 1-36")
     if isinstance(msg, messages.Call):
         if not isinstance(msg.action, str):
-            return Garbled(uid, ErrorCode.FORMATION_VIOLATION, "action is no string")
+            return Garbled(uid, framing, "action is no string")
         if not isinstance(msg.payload, dict):
-            return Garbled(
-                uid, ErrorCode.FORMATION_VIOLATION, "the payload is not an object"
-            )
+            return Garbled(uid, payload, "the payload is not an object")
         return IncomingCall(uid, msg.action, msg.payload)
     if isinstance(msg, messages.CallResult):
         if not isinstance(msg.payload, dict):
-            return Garbled(
-                uid, ErrorCode.FORMATION_VIOLATION, "the payload is not an object"
-            )
+            return Garbled(uid, payload, "the payload is not an object")
         return IncomingResult(uid, msg.payload)
     return IncomingError(uid, str(msg.error_code), str(msg.error_description))
 
@@ -183,7 +206,7 @@ _RFC3339 = re.compile(
 _FORMATS = jsonschema.FormatChecker(formats=())
 _FORMATS.checks("date-time", raises=ValueError)(_date_time)
 
-_CODES = {
+_CODES: dict[str, ErrorCode] = {
     "type": ErrorCode.TYPE_CONSTRAINT_VIOLATION,
     "maxLength": ErrorCode.TYPE_CONSTRAINT_VIOLATION,
     "required": ErrorCode.PROTOCOL_ERROR,
@@ -197,6 +220,21 @@ _CODES = {
     "maximum": ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
     "pattern": ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
     "multipleOf": ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+}
+_CODES_BY_VERSION: dict[OcppProtocol, dict[str, ErrorCode]] = {
+    "ocpp1.6": _CODES,
+    "ocpp2.0.1": _CODES
+    | {
+        "required": ErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION,
+        "additionalProperties": ErrorCode.PROTOCOL_ERROR,
+        "minItems": ErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION,
+        "maxItems": ErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION,
+        "uniqueItems": ErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION,
+    },
+}
+_OTHER: dict[OcppProtocol, ErrorCode] = {
+    "ocpp1.6": ErrorCode.FORMATION_VIOLATION,
+    "ocpp2.0.1": ErrorCode.FORMAT_VIOLATION,
 }
 
 
@@ -246,12 +284,12 @@ def check(
     if not has_schema(protocol, action):
         return Violation(ErrorCode.NOT_IMPLEMENTED, f"{shown(action)} is not an action")
     validator = _validator(protocol, action, result)
-    if validator is None:  # a request schema without its result's: none in 1.6
+    if validator is None:  # a request schema without its result's: none we know
         return Violation(ErrorCode.NOT_IMPLEMENTED, f"{action} has no result schema")
     best = jsonschema.exceptions.best_match(validator.iter_errors(payload))
     if best is None:
         return None
-    code = _CODES.get(best.validator, ErrorCode.FORMATION_VIOLATION)
+    code = _CODES_BY_VERSION[protocol].get(best.validator, _OTHER[protocol])
     return Violation(code, _describe(best))
 
 
@@ -273,3 +311,8 @@ def error_frame(unique_id: str, code: ErrorCode, description: str) -> str:
 V16_CHARGE_POINT_STATUSES = frozenset(s.value for s in v16_enums.ChargePointStatus)
 V16_ERROR_CODES = frozenset(s.value for s in v16_enums.ChargePointErrorCode)
 V16_REGISTRATION_STATUSES = frozenset(s.value for s in v16_enums.RegistrationStatus)
+V201_CONNECTOR_STATUSES = frozenset(s.value for s in v201_enums.ConnectorStatusEnumType)
+V201_AUTHORIZATION_STATUSES = frozenset(
+    s.value for s in v201_enums.AuthorizationStatusEnumType
+)
+V201_ID_TOKEN_TYPES = frozenset(s.value for s in v201_enums.IdTokenEnumType)

@@ -25,6 +25,12 @@ def test_a_loopback_site_needs_no_password_or_tls():
     assert site.ocpp.charger[0].protocol == "ocpp1.6"
 
 
+def test_a_charger_may_speak_201():
+    site = _site({"charger": [_charger("CS1", "E1", protocol="ocpp2.0.1")]})
+    assert site.ocpp is not None
+    assert site.ocpp.charger[0].protocol == "ocpp2.0.1"
+
+
 @pytest.mark.parametrize(
     ("ocpp", "message"),
     [
@@ -56,7 +62,7 @@ def test_a_loopback_site_needs_no_password_or_tls():
             "connector id is given twice",
         ),
         ({"charger": [_charger("CP 1", "E1")]}, "identity"),
-        ({"charger": [_charger("CP1", "E1", protocol="ocpp2.0.1")]}, "protocol"),
+        ({"charger": [_charger("CP1", "E1", protocol="ocpp2.1")]}, "protocol"),
         ({"charger": [_charger("CP1", "E1", password="x")]}, "password"),
         ({"charger": [{"identity": "CP1", "connector": []}]}, "connector"),
     ],

@@ -1,0 +1,384 @@
+"""A simulated OCPP 2.0.1 charging station: the client side of ``ocpp.v201``.
+
+Over a :class:`hal_sim.ocpp.link.RawLink` opened with subprotocol
+``ocpp2.0.1``: boot, heartbeat, connector status (StatusNotification or a
+NotifyEvent ``AvailabilityState``), Authorize, and a transaction told by
+TransactionEvent (Started, Updated with an energy reading, Ended), each
+event with the transaction's next ``seqNo``; ``offline=True`` marks events
+sent as if queued while the link was down. A CALLERROR from the central system
+is raised as :class:`hal_sim.ocpp.charge_point.CallRefused`.
+
+``run`` answers the central system's calls with the package's ``@on``
+handlers: GetVariables and SetVariables from a table of (component, variable)
+-> value (an unknown pair is UnknownVariable, a read-only one Rejected), and
+RequestStartTransaction/RequestStopTransaction (recorded; a stop of a
+transaction it does not run is Rejected).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from ocpp.exceptions import OCPPError
+from ocpp.routing import on
+from ocpp.v201 import ChargePoint, call, call_result
+
+from edge.model.clock import Clock
+from hal_sim.ocpp.charge_point import Boot, CallRefused
+from hal_sim.ocpp.link import LinkLost, RawLink
+
+log = logging.getLogger(__name__)
+
+_F = TypeVar("_F", bound=Callable[..., Awaitable[object]])
+
+
+def _handles(action: str) -> Callable[[_F], _F]:
+    """The package's ``@on``, typed."""
+    decorator: Callable[[_F], _F] = on(action)
+    return decorator
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _wire(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class TokenAnswer:
+    """The central system's ``idTokenInfo``."""
+
+    status: str
+    group: str | None = None
+
+
+@dataclass
+class Transaction:
+    """A transaction the station runs (its id is the station's own)."""
+
+    transaction_id: str
+    evse_id: int
+    seq_no: int = 0
+    """The seqNo the next event of it carries."""
+
+
+@dataclass
+class StationState:
+    """What the central system set or asked of the simulated station."""
+
+    variables: dict[tuple[str, str], str] = field(
+        default_factory=lambda: {
+            ("OCPPCommCtrlr", "HeartbeatInterval"): "300",
+            ("AuthCtrlr", "LocalAuthorizeOffline"): "true",
+            ("SecurityCtrlr", "Identity"): "",
+        }
+    )
+    read_only: set[tuple[str, str]] = field(
+        default_factory=lambda: {("SecurityCtrlr", "Identity")}
+    )
+    remote_starts: list[tuple[int, str, int | None]] = field(default_factory=list)
+    """(remoteStartId, idToken, evseId) of each RequestStartTransaction."""
+    remote_stops: list[str] = field(default_factory=list)
+    running: dict[str, Transaction] = field(default_factory=dict)
+
+
+class _Client(ChargePoint):  # type: ignore[misc]  # the package is untyped
+    def __init__(self, state: StationState, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.state = state
+
+    @_handles("GetVariables")
+    async def _get_variables(self, get_variable_data: list[dict[str, Any]]) -> object:
+        results = []
+        for item in get_variable_data:
+            component, variable = item["component"], item["variable"]
+            key = (component["name"], variable["name"])
+            value = self.state.variables.get(key)
+            result: dict[str, Any] = {
+                "attribute_status": "UnknownVariable" if value is None else "Accepted",
+                "component": component,
+                "variable": variable,
+            }
+            if value is not None:
+                result["attribute_value"] = value
+            results.append(result)
+        return call_result.GetVariables(get_variable_result=results)
+
+    @_handles("SetVariables")
+    async def _set_variables(self, set_variable_data: list[dict[str, Any]]) -> object:
+        results = []
+        for item in set_variable_data:
+            component, variable = item["component"], item["variable"]
+            key = (component["name"], variable["name"])
+            if key not in self.state.variables:
+                status = "UnknownVariable"
+            elif key in self.state.read_only:
+                status = "Rejected"
+            else:
+                self.state.variables[key] = str(item["attribute_value"])
+                status = "Accepted"
+            results.append(
+                {
+                    "attribute_status": status,
+                    "component": component,
+                    "variable": variable,
+                }
+            )
+        return call_result.SetVariables(set_variable_result=results)
+
+    @_handles("RequestStartTransaction")
+    async def _request_start(
+        self,
+        id_token: dict[str, Any],
+        remote_start_id: int,
+        evse_id: int | None = None,
+        **_: object,
+    ) -> object:
+        start = (remote_start_id, str(id_token["id_token"]), evse_id)
+        self.state.remote_starts.append(start)
+        return call_result.RequestStartTransaction(status="Accepted")
+
+    @_handles("RequestStopTransaction")
+    async def _request_stop(self, transaction_id: str, **_: object) -> object:
+        if transaction_id not in self.state.running:
+            return call_result.RequestStopTransaction(status="Rejected")
+        self.state.remote_stops.append(transaction_id)
+        return call_result.RequestStopTransaction(status="Accepted")
+
+
+class SimChargingStation:
+    """One simulated 2.0.1 charging station on an open link."""
+
+    def __init__(
+        self,
+        identity: str,
+        link: RawLink,
+        clock: Clock,
+        *,
+        vendor: str = "hal_sim",
+        model: str = "SimStation201",
+        response_timeout_s: float = 30.0,
+    ) -> None:
+        self.identity = identity
+        self.link = link
+        self._clock = clock
+        self._vendor = vendor
+        self._model = model
+        self.state = StationState()
+        self._event_seq = 0
+        self._cp = _Client(
+            self.state,
+            identity,
+            link,
+            response_timeout=clock.to_wall(response_timeout_s),
+            logger=log,
+        )
+
+    async def run(self) -> LinkLost:
+        """Answer the central system's frames until the link closes; how it did."""
+        try:
+            await self._cp.start()
+        except LinkLost as lost:
+            return lost
+        raise AssertionError("ocpp's ChargePoint.start() returned")  # pragma: no cover
+
+    async def _call(self, payload: object) -> Any:
+        try:
+            return await self._cp.call(payload, suppress=False)
+        except OCPPError as exc:
+            raise CallRefused(str(exc.code), str(exc.description)) from exc
+
+    async def boot(self, reason: str = "PowerUp", firmware: str = "2.0.0") -> Boot:
+        """Send BootNotification."""
+        answer = await self._call(
+            call.BootNotification(
+                charging_station={
+                    "model": self._model,
+                    "vendor_name": self._vendor,
+                    "firmware_version": firmware,
+                },
+                reason=reason,
+            )
+        )
+        return Boot(
+            str(answer.status), int(answer.interval), _time(str(answer.current_time))
+        )
+
+    async def heartbeat(self) -> datetime:
+        """Send Heartbeat; the central system's time."""
+        answer = await self._call(call.Heartbeat())
+        return _time(str(answer.current_time))
+
+    async def status(
+        self,
+        evse_id: int,
+        connector_id: int,
+        status: str,
+        timestamp: datetime | None = None,
+    ) -> None:
+        """Send StatusNotification for one connector of one EVSE."""
+        moment = self._clock.utcnow() if timestamp is None else timestamp
+        await self._call(
+            call.StatusNotification(
+                timestamp=_wire(moment),
+                connector_status=status,
+                evse_id=evse_id,
+                connector_id=connector_id,
+            )
+        )
+
+    async def availability_event(
+        self, evse_id: int | None, connector_id: int | None, status: str
+    ) -> None:
+        """Send NotifyEvent: the AvailabilityState of a connector (or EVSE, station)."""
+        component: dict[str, Any] = {"name": "Connector" if connector_id else "EVSE"}
+        if evse_id is None:
+            component = {"name": "ChargingStation"}
+        else:
+            evse: dict[str, Any] = {"id": evse_id}
+            if connector_id is not None:
+                evse["connector_id"] = connector_id
+            component["evse"] = evse
+        await self.notify_event(component, "AvailabilityState", status)
+
+    async def notify_event(
+        self, component: dict[str, Any], variable: str, value: str
+    ) -> None:
+        """Send NotifyEvent with one Delta event of ``component``.``variable``."""
+        now = _wire(self._clock.utcnow())
+        self._event_seq += 1
+        await self._call(
+            call.NotifyEvent(
+                generated_at=now,
+                seq_no=self._event_seq,
+                event_data=[
+                    {
+                        "event_id": self._event_seq,
+                        "timestamp": now,
+                        "trigger": "Delta",
+                        "actual_value": value,
+                        "component": component,
+                        "variable": {"name": variable},
+                        "event_notification_type": "HardWiredNotification",
+                    }
+                ],
+            )
+        )
+
+    async def authorize(self, id_token: str, kind: str = "ISO14443") -> TokenAnswer:
+        """Send Authorize; the central system's idTokenInfo."""
+        answer = await self._call(
+            call.Authorize(id_token={"id_token": id_token, "type": kind})
+        )
+        info = answer.id_token_info
+        group = info.get("group_id_token")
+        return TokenAnswer(
+            str(info["status"]), None if group is None else str(group["id_token"])
+        )
+
+    async def transaction_event(
+        self,
+        tx: Transaction,
+        event_type: str,
+        trigger: str,
+        *,
+        energy_wh: float | None = None,
+        charging_state: str | None = None,
+        id_token: str | None = None,
+        stopped_reason: str | None = None,
+        offline: bool = False,
+        timestamp: datetime | None = None,
+        seq_no: int | None = None,
+    ) -> dict[str, Any]:
+        """Send one TransactionEvent of ``tx`` with its next seqNo; the answer.
+
+        ``seq_no`` sends that number instead (a repeat or a gap; the counter
+        is left alone).
+        """
+        moment = self._clock.utcnow() if timestamp is None else timestamp
+        info: dict[str, Any] = {"transaction_id": tx.transaction_id}
+        if charging_state is not None:
+            info["charging_state"] = charging_state
+        if stopped_reason is not None:
+            info["stopped_reason"] = stopped_reason
+        meter = None
+        if energy_wh is not None:
+            meter = [
+                {
+                    "timestamp": _wire(moment),
+                    "sampled_value": [
+                        {
+                            "value": energy_wh,
+                            "measurand": "Energy.Active.Import.Register",
+                            "unit_of_measure": {"unit": "Wh"},
+                        }
+                    ],
+                }
+            ]
+        if seq_no is None:
+            seq_no = tx.seq_no
+            tx.seq_no += 1
+        answer = await self._call(
+            call.TransactionEvent(
+                event_type=event_type,
+                timestamp=_wire(moment),
+                trigger_reason=trigger,
+                seq_no=seq_no,
+                transaction_info=info,
+                meter_value=meter,
+                offline=True if offline else None,
+                evse={"id": tx.evse_id, "connector_id": 1},
+                id_token=None
+                if id_token is None
+                else {"id_token": id_token, "type": "ISO14443"},
+            )
+        )
+        return {
+            "id_token_info": answer.id_token_info,
+            "total_cost": answer.total_cost,
+        }
+
+    async def start_transaction(
+        self, evse_id: int, id_token: str, meter_wh: float, **kw: Any
+    ) -> Transaction:
+        """Begin a transaction on ``evse_id``: TransactionEvent Started."""
+        tx = Transaction(str(uuid.uuid4()), evse_id)
+        self.state.running[tx.transaction_id] = tx
+        await self.transaction_event(
+            tx,
+            "Started",
+            "Authorized",
+            energy_wh=meter_wh,
+            charging_state="Charging",
+            id_token=id_token,
+            **kw,
+        )
+        return tx
+
+    async def meter(self, tx: Transaction, meter_wh: float, **kw: Any) -> None:
+        """An Updated event with the energy register now."""
+        await self.transaction_event(
+            tx, "Updated", "MeterValuePeriodic", energy_wh=meter_wh, **kw
+        )
+
+    async def stop_transaction(
+        self, tx: Transaction, meter_wh: float, reason: str = "Local", **kw: Any
+    ) -> None:
+        """End ``tx``: TransactionEvent Ended with the final reading."""
+        await self.transaction_event(
+            tx,
+            "Ended",
+            "StopAuthorized",
+            energy_wh=meter_wh,
+            charging_state="EVConnected",
+            stopped_reason=reason,
+            **kw,
+        )
+        self.state.running.pop(tx.transaction_id, None)

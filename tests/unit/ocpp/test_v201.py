@@ -1,0 +1,141 @@
+"""OCPP 2.0.1 pieces without a socket: error codes, EVSE folding, idTokenInfo."""
+
+from __future__ import annotations
+
+import pytest
+
+from edge.model.authorization import AuthDecision, Refusal
+from edge.model.tokens import TokenType
+from edge.ocpp import frames
+from edge.ocpp.handlers.v201 import Connector201, fold
+from edge.ocpp.id_token import TokenStatus, id_token_info, token_type
+
+C = Connector201
+
+_OK_STATUS = {
+    "timestamp": "2026-03-02T06:04:27.5+01:00",
+    "connectorStatus": "Occupied",
+    "evseId": 1,
+    "connectorId": 1,
+}
+
+
+def test_valid_201_status_passes_and_16_one_does_not():
+    ok = frames.check("ocpp2.0.1", "StatusNotification", _OK_STATUS, result=False)
+    assert ok is None
+    v16 = {"connectorId": 1, "errorCode": "NoError", "status": "Available"}
+    v = frames.check("ocpp2.0.1", "StatusNotification", v16, result=False)
+    assert v is not None
+    assert v.code in {
+        frames.ErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION,
+        frames.ErrorCode.PROTOCOL_ERROR,
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "v16_code", "v201_code"),
+    [
+        ({"extra": 1}, "FormationViolation", "ProtocolError"),
+        ({"evseId": None}, "TypeConstraintViolation", "TypeConstraintViolation"),
+    ],
+)
+def test_the_same_fault_is_named_per_version(change, v16_code, v201_code):
+    payload = {**_OK_STATUS, **change}
+    v = frames.check("ocpp2.0.1", "StatusNotification", payload, result=False)
+    assert v is not None
+    assert v.code == v201_code
+    v16 = {"connectorId": 1, "errorCode": "NoError", "status": "Available"}
+    v16 |= {"connectorId": None} if "evseId" in change else change
+    w = frames.check("ocpp1.6", "StatusNotification", v16, result=False)
+    assert w is not None
+    assert w.code == v16_code
+
+
+def test_missing_field_is_an_occurrence_violation_in_201_spelled_right():
+    payload = {k: v for k, v in _OK_STATUS.items() if k != "timestamp"}
+    v = frames.check("ocpp2.0.1", "StatusNotification", payload, result=False)
+    assert v is not None
+    assert v.code.value == "OccurrenceConstraintViolation"
+    assert "timestamp missing" in v.reason
+
+
+def test_201_results_have_schemas_too():
+    good = {"currentTime": "2026-03-02T06:04:27Z", "interval": 60, "status": "Accepted"}
+    assert frames.check("ocpp2.0.1", "BootNotification", good, result=True) is None
+    late = {**good, "currentTime": "soon"}
+    assert frames.check("ocpp2.0.1", "BootNotification", late, result=True) is not None
+
+
+def test_parse_names_framing_faults_per_version():
+    for text, v16, v201 in [
+        ('[2,"a","Heartbeat"]', "FormationViolation", "RpcFrameworkError"),
+        ('[2,"a","Heartbeat",[]]', "FormationViolation", "FormatViolation"),
+    ]:
+        a, b = frames.parse(text, "ocpp1.6"), frames.parse(text, "ocpp2.0.1")
+        assert isinstance(a, frames.Garbled)
+        assert isinstance(b, frames.Garbled)
+        assert (a.code.value, b.code.value) == (v16, v201)
+    unknown16 = frames.parse('[9,"x",{}]', "ocpp1.6")
+    unknown201 = frames.parse('[9,"x",{}]', "ocpp2.0.1")
+    assert isinstance(unknown16, frames.Garbled)
+    assert unknown16.unique_id is None  # 1.6: ignored
+    assert unknown201 == frames.Garbled(
+        "x", frames.ErrorCode.MESSAGE_TYPE_NOT_SUPPORTED, "unknown message type"
+    )
+
+
+@pytest.mark.parametrize(
+    ("statuses", "shown"),
+    [
+        ({}, None),
+        ({1: C.AVAILABLE}, C.AVAILABLE),
+        ({1: C.AVAILABLE, 2: C.OCCUPIED}, C.OCCUPIED),
+        ({1: C.FAULTED, 2: C.AVAILABLE}, C.AVAILABLE),
+        ({1: C.FAULTED, 2: C.UNAVAILABLE}, C.UNAVAILABLE),
+        ({1: C.RESERVED, 2: C.AVAILABLE}, C.RESERVED),
+        ({0: C.FAULTED, 1: C.OCCUPIED}, C.FAULTED),
+        ({0: C.AVAILABLE, 1: C.UNAVAILABLE}, C.UNAVAILABLE),
+        ({0: C.AVAILABLE}, C.AVAILABLE),
+    ],
+)
+def test_an_evse_shows_its_busiest_usable_connector(statuses, shown):
+    assert fold(statuses) is shown
+
+
+def test_the_201_enums_are_the_package_ones():
+    assert {c.value for c in Connector201} == frames.V201_CONNECTOR_STATUSES
+    assert {s.value for s in TokenStatus} <= frames.V201_AUTHORIZATION_STATUSES
+
+
+@pytest.mark.parametrize(
+    ("refusal", "status"),
+    [
+        (Refusal.BLOCKED, TokenStatus.BLOCKED),
+        (Refusal.NOT_VALID, TokenStatus.BLOCKED),
+        (Refusal.EXPIRED, TokenStatus.EXPIRED),
+        (Refusal.UNKNOWN, TokenStatus.UNKNOWN),
+        (Refusal.NOT_ALLOWED, TokenStatus.NOT_AT_THIS_LOCATION),
+        (None, TokenStatus.UNKNOWN),
+    ],
+)
+def test_refusals_in_201_words(refusal, status):
+    info = id_token_info(AuthDecision("X", False, "why", refusal=refusal))
+    assert info.status is status
+    assert not info.accepted
+
+
+def test_group_is_given_when_it_fits():
+    ok = id_token_info(AuthDecision("X", True, "ok", group_id="G" * 36))
+    assert ok.payload() == {
+        "status": "Accepted",
+        "groupIdToken": {"idToken": "G" * 36, "type": "Central"},
+    }
+    long = id_token_info(AuthDecision("X", True, "ok", group_id="G" * 37))
+    assert long.payload() == {"status": "Accepted"}
+
+
+def test_token_kinds():
+    assert token_type("ISO14443") is TokenType.RFID
+    assert token_type("ISO15693") is TokenType.RFID
+    assert token_type("Central") is TokenType.APP_USER
+    assert token_type("eMAID") is TokenType.OTHER
