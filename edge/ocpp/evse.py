@@ -150,6 +150,8 @@ class OcppEvse:
         timeout_s: float,
         send: Callable[[v16.V16Calls], Awaitable[object]],
     ) -> CommandResult:
+        if self._charger.protocol != "ocpp1.6":  # its calls: edge.ocpp.calls.v201
+            return self._not_yet(f"{action} (OCPP 2.0.1) through the EVSE port")
         calls = self.calls()
         reply = NotConnected() if calls is None else await send(calls)
         return command_result(self._charger.identity, action, reply)

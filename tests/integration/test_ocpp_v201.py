@@ -14,47 +14,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from edge.config.ocpp import OcppSection
 from edge.evse.states import EvseStatus, Phase
 from edge.model.clock import SystemClock
 from hal_sim.ocpp.charge_point import SimChargePoint
-from hal_sim.ocpp.charge_point_201 import SimChargingStation, TokenAnswer
+from hal_sim.ocpp.charge_point_201 import TokenAnswer
 from hal_sim.ocpp.link import open_link
+from tests.integration.ocpp201_rig import mixed
+from tests.integration.ocpp201_rig import station as _station
 from tests.integration.ocpp_rig import BLOCKED_CARD, CARD, GROUP, central_system
-
-
-def mixed() -> OcppSection:
-    """CP002 speaks 1.6 (one connector); CS201 2.0.1 (EVSEs 1 and 2)."""
-    return OcppSection.model_validate(
-        {
-            "listen_port": 0,
-            "heartbeat_interval_s": 120,
-            "charger": [
-                {"identity": "CP002", "connector": [{"id": 1, "evse_uid": "CP002-1"}]},
-                {
-                    "identity": "CS201",
-                    "protocol": "ocpp2.0.1",
-                    "connector": [
-                        {"id": 1, "evse_uid": "CS201-1"},
-                        {"id": 2, "evse_uid": "CS201-2"},
-                    ],
-                },
-                {
-                    "identity": "CS202",
-                    "protocol": "ocpp2.0.1",
-                    "connector": [{"id": 1, "evse_uid": "CS202-1"}],
-                },
-            ],
-        }
-    )
-
-
-async def _station(srv, identity="CS201"):
-    link = await open_link(
-        srv.url("127.0.0.1", identity), identity, subprotocols=("ocpp2.0.1",)
-    )
-    assert link.subprotocol == "ocpp2.0.1"
-    return SimChargingStation(identity, link, SystemClock())
 
 
 async def test_boot_heartbeat_and_status_in_201(caplog):
