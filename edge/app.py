@@ -21,6 +21,7 @@ from edge.auth.authorizer import Authorizer, LocalToken
 from edge.config.schema import BusSection, SiteConfig
 from edge.evse.board_evse import BoardEvse, board_identity
 from edge.evse.controller import EvseController
+from edge.evse.local_commands import LocalCommands, site_token
 from edge.evse.port import EvsePort
 from edge.evse.site_commands import EvseCommands
 from edge.evse.state_machine import EvseSettings
@@ -244,8 +245,19 @@ class Site:
         # The local API and the commissioning page, on one HTTP server.
         self.web: WebServer | None = None
         if config.web is not None and config.web.enabled:
+            api_commands = LocalCommands(
+                self.evses,
+                site_token(config.site.country_code, config.site.party_id, "API"),
+                action_timeout_for(EvseSettings.auth_window_s),
+            )
             context = WebContext(
-                config, clock, db, self.evses, self.ready, self._uplink_info()
+                config=config,
+                clock=clock,
+                db=db,
+                evses=self.evses,
+                ready=self.ready,
+                commands=api_commands,
+                uplink=self._uplink_info(),
             )
             self.web = WebServer(config.web, context)
 

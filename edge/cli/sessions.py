@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import json
 import sys
 from datetime import UTC, date, datetime, time, timedelta
@@ -21,21 +20,6 @@ from typing import TextIO
 
 from edge.cli.common import EXIT_CONFIG, EXIT_RUNTIME
 from edge.model.session import SessionStatus
-
-CSV_FIELDS = [
-    "id",
-    "evse_uid",
-    "token_uid",
-    "start",
-    "end",
-    "kwh",
-    "energy_wh",
-    "meter_start_wh",
-    "meter_stop_wh",
-    "status",
-    "stop_reason",
-    "auth_reason",
-]
 
 
 def parse_moment(text: str, *, end_of_day: bool = False) -> datetime:
@@ -79,11 +63,9 @@ def _write(rows: list[dict[str, object]], fmt: str, out: TextIO) -> None:
     if fmt == "json":
         out.write(json.dumps(rows, indent=2) + "\n")
         return
-    writer = csv.DictWriter(
-        out, fieldnames=list(rows[0]) if rows else CSV_FIELDS, lineterminator="\n"
-    )
-    writer.writeheader()
-    writer.writerows(rows)
+    from edge.store.export import write_csv
+
+    write_csv(rows, out)
 
 
 def _table(rows: list[dict[str, object]]) -> None:

@@ -12,10 +12,10 @@ authentication and ACL are the whole of it (``config/mosquitto/edge.acl``);
 retained commands are ignored (they would run again at every reconnect).
 
 Start, stop and the current limit go to the EVSE's port
-(:class:`~edge.evse.port.EvsePort`), as the OCPI Commands receiver's and the
-load manager's do. A start over MQTT is recorded with the token
-:func:`local_token` (auth method COMMAND): the site's operator authorised it by
-letting the client in.
+(:class:`~edge.evse.port.EvsePort`) through
+:class:`~edge.evse.local_commands.LocalCommands`, as the local API's do. A start
+over MQTT is recorded with the token :func:`local_token` (auth method COMMAND):
+the site's operator authorised it by letting the client in.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from edge.evse.local_commands import LocalCommands, site_token
 from edge.evse.port import EvsePort
 from edge.model.commands import CommandOutcome, CommandResult, CommandToken
 from edge.mqtt.topics import CommandTopic
@@ -32,8 +33,6 @@ from edge.mqtt.topics import CommandTopic
 MAX_PAYLOAD_BYTES = 1024
 MAX_REQUEST_ID = 64
 LOCAL_UID = "MQTT"
-LIMIT_TIMEOUT_S = 30.0
-STOP_TIMEOUT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -71,14 +70,7 @@ MqttCommand = Start | Stop | SetLimit | Malformed
 
 def local_token(country_code: str, party_id: str) -> CommandToken:
     """The token a start over MQTT is recorded with (the site's own)."""
-    return CommandToken(
-        uid=LOCAL_UID,
-        type="OTHER",
-        contract_id=LOCAL_UID,
-        country_code=country_code,
-        party_id=party_id,
-        issuer="MQTT",
-    )
+    return site_token(country_code, party_id, LOCAL_UID)
 
 
 def _reject_constant(name: str) -> float:
@@ -144,27 +136,21 @@ class MqttCommands:
         token: CommandToken,
         start_timeout_s: float,
     ) -> None:
-        self._evses = evses
-        self._token = token
-        self._start_timeout_s = start_timeout_s
+        self._local = LocalCommands(evses, token, start_timeout_s)
 
     async def run(self, evse_uid: str, command: MqttCommand) -> CommandResult:
         """Carry out ``command`` at ``evse_uid``; its outcome."""
-        evse = self._evses.get(evse_uid)
-        if evse is None:
+        if not self._local.has_evse(evse_uid):
             return CommandResult(CommandOutcome.REJECTED, f"no EVSE {evse_uid}")
         match command:
             case Malformed(why=why):
                 return CommandResult(CommandOutcome.REJECTED, why)
             case Start():
-                return await evse.start(self._token, None, self._start_timeout_s)
+                return await self._local.start(evse_uid)
             case Stop():
-                session = evse.view().session
-                if session is None:
-                    return CommandResult(CommandOutcome.FAILED, "no active session")
-                return await evse.stop(session.id, STOP_TIMEOUT_S)
+                return await self._local.stop(evse_uid)
             case SetLimit(current_a=amps):
-                return await evse.set_current_limit(amps, LIMIT_TIMEOUT_S)
+                return await self._local.set_limit(evse_uid, amps)
 
 
 def result_payload(

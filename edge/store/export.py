@@ -1,11 +1,29 @@
-"""Sessions as plain rows for the CLI (JSON and CSV)."""
+"""Sessions as plain rows, for the CLI and the local API (JSON and CSV)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import csv
+from collections.abc import Iterable, Mapping
+from typing import TextIO
 
 from edge.model.session import Session
 from edge.store.timefmt import iso
+
+CSV_FIELDS = [
+    "id",
+    "evse_uid",
+    "token_uid",
+    "start",
+    "end",
+    "kwh",
+    "energy_wh",
+    "meter_start_wh",
+    "meter_stop_wh",
+    "status",
+    "stop_reason",
+    "auth_reason",
+]
+"""The columns of a sessions CSV, in order (the keys of :func:`session_rows`)."""
 
 
 def session_rows(sessions: Iterable[Session]) -> list[dict[str, object]]:
@@ -27,3 +45,10 @@ def session_rows(sessions: Iterable[Session]) -> list[dict[str, object]]:
         }
         for s in sessions
     ]
+
+
+def write_csv(rows: Iterable[Mapping[str, object]], out: TextIO) -> None:
+    """``rows`` (of :func:`session_rows`) as CSV with a header line."""
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)

@@ -63,6 +63,12 @@ def mark_sent(
     )
 
 
+def last_sent(conn: sqlite3.Connection) -> datetime | None:
+    """When the receiver last accepted an object (None: never)."""
+    row = conn.execute("SELECT MAX(last_sent) FROM ocpi_objects").fetchone()
+    return None if row is None else _time(row[0])
+
+
 def forget(conn: sqlite3.Connection, key: str) -> None:
     """The receiver no longer holds ``key`` (a deleted tariff)."""
     conn.execute("DELETE FROM ocpi_objects WHERE key = ?", (key,))

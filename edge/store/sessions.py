@@ -335,26 +335,26 @@ def active_session_for(db: sqlite_utils.Database, evse_uid: str) -> Session | No
 
 @dataclass(frozen=True)
 class SessionFilter:
-    """Filters for listing sessions."""
+    """Filters for listing sessions (the window is on the start)."""
 
     evse_uid: str | None = None
     token_uid: str | None = None
+    """The token that started it, in any letter case."""
     status: SessionStatus | None = None
     since: datetime | None = None
     until: datetime | None = None
     limit: int | None = None
+    offset: int = 0
 
 
-def list_sessions(
-    db: sqlite_utils.Database, flt: SessionFilter = SessionFilter()
-) -> list[Session]:
-    """Sessions matching ``flt``, oldest first."""
-    where, args = [], []
+def _where(flt: SessionFilter) -> tuple[str, list[object]]:
+    where: list[str] = []
+    args: list[object] = []
     if flt.evse_uid:
         where.append("evse_uid = ?")
         args.append(flt.evse_uid)
     if flt.token_uid:
-        where.append("token_uid = ?")
+        where.append("token_uid = ? COLLATE NOCASE")
         args.append(flt.token_uid)
     if flt.status:
         where.append("status = ?")
@@ -365,10 +365,25 @@ def list_sessions(
     if flt.until:
         where.append("start < ?")
         args.append(iso(flt.until))
-    sql = f"SELECT {_COLUMNS} FROM sessions"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY start, id"
-    if flt.limit:
-        sql += f" LIMIT {int(flt.limit)}"
+    return (" WHERE " + " AND ".join(where)) if where else "", args
+
+
+def list_sessions(
+    db: sqlite_utils.Database, flt: SessionFilter = SessionFilter()
+) -> list[Session]:
+    """Sessions matching ``flt``, oldest first (``limit`` from ``offset``)."""
+    where, args = _where(flt)
+    sql = f"SELECT {_COLUMNS} FROM sessions{where} ORDER BY start, id"
+    if flt.limit or flt.offset:
+        sql += " LIMIT ? OFFSET ?"
+        args += [-1 if flt.limit is None else int(flt.limit), int(flt.offset)]
     return [_row(r) for r in db.conn.execute(sql, args)]
+
+
+def count_sessions(
+    db: sqlite_utils.Database, flt: SessionFilter = SessionFilter()
+) -> int:
+    """How many sessions match ``flt`` (its limit and offset aside)."""
+    where, args = _where(flt)
+    (n,) = db.conn.execute(f"SELECT COUNT(*) FROM sessions{where}", args).fetchone()
+    return int(n)

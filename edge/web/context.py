@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from edge.config.schema import SiteConfig
+from edge.evse.local_commands import LocalCommands
 from edge.evse.port import EvsePort
 from edge.model.clock import Clock
 from edge.readiness import Readiness
@@ -40,6 +41,8 @@ class WebContext:
     evses: Mapping[str, EvsePort]
     """Every EVSE of the site by uid (board and OCPP alike)."""
     ready: Readiness
+    commands: LocalCommands
+    """Start, stop and current limit, recorded as the API's (token ``API``)."""
     uplink: Callable[[], UplinkInfo] | None = None
     """The uplink's registration now; None where the site has no OCPI uplink."""
 

@@ -12,14 +12,17 @@ import contextlib
 import json
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from drivers.modbus.profile import ProfileLibrary
 from edge.app import Overrides, Site
 from edge.config.loader import load_config
 from edge.model.clock import ScaledClock
-from edge.store.db import Database
+from edge.model.session import Session, SessionStatus
+from edge.store import outbox
+from edge.store import sessions as store_sessions
+from edge.store.db import Database, transaction
 from hal_sim.schedule import Visit
 from hal_sim.world import SimWorld
 from tests.integration import raw_http
@@ -28,6 +31,7 @@ from tests.integration.sites import site_file
 
 TOKEN = "api-token-0123456789abcdef"
 GUARD_S = 30.0
+SEED_START = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 def web_table(tmp_path: Path, token: str | None = TOKEN, extra: str = "") -> str:
@@ -88,8 +92,14 @@ async def live_site(
     token: str | None = TOKEN,
     speed: float = 20.0,
     evses: int = 2,
+    seed: int = 0,
 ) -> AsyncIterator[Live]:
-    """A simulated site of ``evses`` EVSEs (no OCPI, no MQTT) serving its API."""
+    """A simulated site of ``evses`` EVSEs (no OCPI, no MQTT) serving its API.
+
+    ``seed``: that many stored sessions first (:func:`seed_sessions`).
+    """
+    if seed:
+        await seed_sessions(tmp_path / "edge.db", seed)
     path = site_file(tmp_path, "", evses=evses, extra=web_table(tmp_path, token))
     config = load_config(path, ProfileLibrary().ids())
     assert config.sim is not None
@@ -120,3 +130,60 @@ async def live_site(
         await asyncio.gather(*tasks, return_exceptions=True)
         await db.close()
         await world.close()
+
+
+CARDS = ("04A23B1C00", "62E3086CED")
+"""The site file's tokens (tests.integration.sites)."""
+
+
+async def seed_sessions(db_path: Path, count: int = 12) -> list[Session]:
+    """``count`` completed sessions in the store, alternating EVSE and card.
+
+    Session n starts at 2026-03-01T00:00Z + n hours and takes 1000 + n Wh; one
+    dead letter (the first session, refused by the receiver) for the sync
+    status.
+    """
+    db = await Database.open(db_path)
+    made: list[Session] = []
+    try:
+        for n in range(count):
+            start = SEED_START + timedelta(hours=n)
+            session = Session(
+                id=f"seed-{n:03d}",
+                evse_uid=f"E{n % 2 + 1}",
+                token_uid=CARDS[n % 2],
+                token_type="RFID",
+                contract_id=CARDS[n % 2],
+                auth_method="WHITELIST",
+                auth_reason="LOCAL",
+                status=SessionStatus.ACTIVE,
+                start=start,
+                end=None,
+                meter_start_wh=100_000,
+                meter_last_wh=100_000,
+                meter_stop_wh=None,
+                stop_reason=None,
+                last_updated=start,
+            )
+            end = start + timedelta(minutes=30)
+            await db.run(lambda d, s=session: store_sessions.start_session(d, s))
+            await db.run(
+                lambda d, s=session, e=end, wh=1000 + n: store_sessions.stop_session(
+                    d, s.id, s.meter_start_wh + wh, e, "EV_DISCONNECTED"
+                )
+            )
+            made.append(session)
+
+        def refuse_one(d) -> None:
+            with transaction(d) as conn:
+                items = outbox.claim(conn, "seed", SEED_START, 60, 100)
+                row = next(i for i in items if i.key == "sessions:seed-000")
+                outbox.dead_letter(
+                    conn, row, "seed", "PUT: 2001 unknown location", SEED_START
+                )
+                outbox.release_owner(conn, "seed")
+
+        await db.run(refuse_one)
+    finally:
+        await db.close()
+    return made

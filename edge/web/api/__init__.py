@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, FastAPI
 
-from edge.web.api import site
+from edge.web.api import commands, evses, sessions, site, sync, tokens
 from edge.web.api.auth import require_token
 from edge.web.errors import ApiError
 
@@ -27,5 +27,6 @@ def include(app: FastAPI) -> None:
     api = APIRouter(
         prefix=PREFIX, dependencies=[Depends(require_token)], responses=_ERRORS
     )
-    api.include_router(site.router)
+    for module in (site, evses, commands, sessions, tokens, sync):
+        api.include_router(module.router)
     app.include_router(api)
