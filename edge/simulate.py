@@ -175,6 +175,31 @@ async def wait_ready(site: Site, wall_s: float) -> None:
         ) from None
 
 
+def free_ocpp_port(config: SiteConfig) -> SiteConfig:
+    """The site file, its OCPP server on a port picked at run time.
+
+    ``edge sim`` runs the chargers itself: they connect to wherever the server
+    listens, and a second simulation (or ``edge run``) may hold the port.
+    """
+    ocpp = config.ocpp
+    if ocpp is None or not ocpp.enabled:
+        return config
+    section = ocpp.model_copy(update={"listen_port": 0})
+    return config.model_copy(update={"ocpp": section})
+
+
+def ocpp_url(site: Site) -> Callable[[str], str]:
+    """Where a simulated charger connects to the site's central system."""
+
+    def url(identity: str) -> str:
+        server = site.ocpp_server
+        if server is None or site.config.ocpp is None:
+            raise RuntimeError("the OCPP server is not listening")
+        return server.url(site.config.ocpp.listen_host, identity)
+
+    return url
+
+
 async def simulate(
     config: SiteConfig,
     db_path: Path,
@@ -196,7 +221,7 @@ async def simulate(
     # one process runs the world and the controller: a stall of that process
     # (a busy machine) must not become minutes of site time neither could act in
     clock = StallFreeClock(speed, start.astimezone(UTC))
-    config = wire_time_floors(config, clock)
+    config = free_ocpp_port(wire_time_floors(config, clock))
     world = SimWorld(config, clock, truth_path=truth_path)
     endpoints = await world.start()
     overrides = Overrides(
@@ -212,7 +237,8 @@ async def simulate(
     try:
         async with clock.ticking(), asyncio.TaskGroup() as tg:
             world_task = tg.create_task(
-                world.run(start_when=site.ready.wait), name="sim world"
+                world.run(start_when=site.ready.wait, ocpp_url=ocpp_url(site)),
+                name="sim world",
             )
             site_task = tg.create_task(site.run(), name="controller")
             await wait_ready(site, READY_WALL_S)

@@ -105,7 +105,11 @@ class SimSite:
                     relay = SimRelay(profiles.get(ref.model), ref.unit)
                     self.buses[ref.bus].devices[ref.unit] = relay
                 self.channels[evse.uid].contactor = (relay, ref.channel)
-        self.schedule = build_schedule(sim, list(self.channels)) if sim else []
+        self.schedule = [  # the visits at OCPP chargers are theirs
+            v
+            for v in (build_schedule(sim, list(self.channels)) if sim else [])
+            if v.evse_uid in self.channels
+        ]
         defaults = SimSection()
         self.card_retry_s = (sim or defaults).card_retry_s
         self.card_attempts = (sim or defaults).card_attempts
@@ -155,6 +159,12 @@ class SimSite:
                 fh.flush()
         if self.on_event is not None:
             self.on_event(event, visit)
+
+    def record(
+        self, event: str, visit: Visit, energy_wh: float, **detail: object
+    ) -> None:
+        """Add a line to the truth log (for the OCPP chargers' visits too)."""
+        self._record(event, visit, energy_wh, **detail)
 
     def plug_in(self, visit: Visit) -> None:
         """The EV of ``visit`` plugs in."""

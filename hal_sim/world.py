@@ -26,7 +26,9 @@ from hal_sim.devices.rfid import SimRfidReader
 from hal_sim.modbus.framing import Framing
 from hal_sim.modbus.rtu import RtuLineSim
 from hal_sim.modbus.server import ModbusTcpSim
+from hal_sim.ocpp.sim_charger import SimOcppCharger, UrlFor
 from hal_sim.pty import PtyPair, open_pty_pair
+from hal_sim.schedule import build_schedule
 from hal_sim.site import SimSite
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,20 @@ class SimWorld:
         self.readers: dict[str, SimRfidReader] = {}
         self.endpoints = Endpoints()
         self._links: list[Path] = []
+        self.chargers: list[SimOcppCharger] = []
+        """The site file's OCPP chargers, simulated (they connect in :meth:`run`)."""
+        ocpp, sim = config.ocpp, config.sim
+        if ocpp is not None and ocpp.enabled:
+            start_wh = (sim.meter_start_wh if sim else 1_000_000) + 500_000
+            self.chargers = [
+                SimOcppCharger(c, clock, start_wh + n * 7_919, self.site.record)
+                for n, c in enumerate(ocpp.charger)
+            ]
+        uids = [uid for c in self.chargers for uid in c.outlets]
+        self.ocpp_schedule = [
+            v for v in (build_schedule(sim, uids) if sim else []) if v.evse_uid in uids
+        ]
+        """The EV visits at the OCPP chargers' connectors."""
 
     async def start(self) -> Endpoints:
         """Open every listener and pty; return where they are."""
@@ -174,13 +190,15 @@ class SimWorld:
         start_offset_s: float = 0.0,
         *,
         start_when: Callable[[], Awaitable[object]] | None = None,
+        ocpp_url: UrlFor | None = None,
     ) -> None:
         """Run the readers and the EV schedule until cancelled.
 
         The devices answer at once; the schedule starts once ``start_when()``
         has returned (e.g. the controller's ``site.ready.wait``), so that no EV
         arrives and no card is shown before the controller can see it. Visits
-        are timed from that moment; the clock itself never waits.
+        are timed from that moment; the clock itself never waits. The OCPP
+        chargers connect then too, each to ``ocpp_url(identity)``.
         """
         async with asyncio.TaskGroup() as tg:
             for uid, reader in self.readers.items():
@@ -190,6 +208,10 @@ class SimWorld:
                 self._schedule(start_offset_s, start_when), name="sim schedule"
             )
             tg.create_task(self._tick(), name="sim physics")
+            if self.chargers and ocpp_url is not None:
+                tg.create_task(
+                    self._chargers(start_when, ocpp_url), name="sim ocpp chargers"
+                )
 
     async def _schedule(
         self,
@@ -200,6 +222,22 @@ class SimWorld:
             await start_when()
             log.info("controller ready: the EV schedule starts")
         await self.site.run_schedule(start_offset_s)
+
+    async def _chargers(
+        self, start_when: Callable[[], Awaitable[object]] | None, url: UrlFor
+    ) -> None:
+        if start_when is not None:
+            await start_when()
+        async with asyncio.TaskGroup() as tg:
+            for charger in self.chargers:
+                tg.create_task(charger.run(url(charger.identity)))
+            for charger in self.chargers:  # booted before their first EV
+                await charger.connected.wait()
+                tg.create_task(charger.run_schedule(self.ocpp_schedule))
+            while True:
+                for charger in self.chargers:
+                    charger.step()
+                await self.clock.sleep(5.0)
 
     async def _tick(self) -> None:
         while True:

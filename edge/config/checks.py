@@ -111,8 +111,9 @@ def cross_check(
         token_uids.add(token.uid.upper())
 
     if config.sim is not None:
+        chargers = set() if config.ocpp is None else set(config.ocpp.evse_uids())
         for i, arrival in enumerate(config.sim.arrival):
-            if arrival.evse not in seen_uids:
+            if arrival.evse not in seen_uids and arrival.evse not in chargers:
                 problems.append(
                     (f"sim.arrival[{i}].evse", f"unknown EVSE {arrival.evse!r}")
                 )

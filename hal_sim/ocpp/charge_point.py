@@ -13,11 +13,12 @@ until ``release_answers()``, as a charger that answers too late.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ocpp.exceptions import OCPPError
 from ocpp.routing import on
@@ -187,6 +188,16 @@ class SimChargePoint:
             return await self._cp.call(payload, suppress=False)
         except OCPPError as exc:
             raise CallRefused(str(exc.code), str(exc.description)) from exc
+
+    async def send(self, action: str, **fields: object) -> dict[str, Any]:
+        """Send any 1.6 request by action name (snake_case fields); its answer.
+
+        The answer is snake_case data, as the package parsed it; a CALLERROR is
+        :class:`CallRefused`. For drivers the typed methods do not cover
+        (:mod:`hal_sim.ocpp.sim_charger`).
+        """
+        answer: Any = await self._call(getattr(call, action)(**fields))
+        return dict(dataclasses.asdict(answer))
 
     async def boot(self, firmware_version: str = "1.0.0") -> Boot:
         """Send BootNotification."""

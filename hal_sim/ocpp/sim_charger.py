@@ -1,0 +1,345 @@
+"""A simulated OCPP 1.6J charger with EVs at its connectors, for ``edge sim``.
+
+One :class:`SimOcppCharger` per charger the site file declares: it connects to
+the controller's central system as that charger (reconnecting when the link is
+lost), boots, reports every connector's status, and keeps its heartbeat. The
+EVs of its visits (:mod:`hal_sim.schedule`) plug in (Preparing), show their
+card (Authorize, then StartTransaction), charge while the transaction runs
+(the charger's own contactor: closed once the central system accepted it),
+send MeterValues every ``meter_interval_s`` and leave (StopTransaction,
+Finishing, Available). Physics are the EV model's (:mod:`hal_sim.ev`); the
+connector's meter register counts what the EV took. The truth log gets the
+same lines as a Modbus EVSE's visits (plug_in, card, unplug, no_charge).
+
+A central system that refuses or cannot do a step (a CALLERROR, no answer)
+leaves the EV uncharged, with the reason in its ``no_charge`` line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from edge.config.ocpp import OcppCharger
+from edge.config.secret_file import read_secret_file
+from edge.model.clock import Clock
+from hal_sim.ev import SimEv
+from hal_sim.ocpp.charge_point import CallRefused, SimChargePoint
+from hal_sim.ocpp.link import HandshakeRefused, LinkLost, open_link
+from hal_sim.schedule import CARD_DELAY_S, Visit
+
+log = logging.getLogger(__name__)
+
+RECONNECT_S = 10.0
+"""Site seconds between connection attempts (never less than a wall second)."""
+
+
+class Recorder(Protocol):
+    """Where truth lines go (:meth:`hal_sim.site.SimSite.record`)."""
+
+    def __call__(
+        self, event: str, visit: Visit, energy_wh: float, **detail: object
+    ) -> None:
+        """Record one line."""
+        ...
+
+
+def _wire(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def charger_password(charger: OcppCharger) -> bytes | None:
+    """The Basic-auth password the site file gives the charger (None: none)."""
+    if charger.password_file is None:
+        return None
+    raw = read_secret_file(charger.password_file, "a simulated charger's password")
+    raw = raw.rstrip(b"\r\n")
+    return raw if charger.password_format == "text" else bytes.fromhex(raw.decode())
+
+
+@dataclass
+class Outlet:
+    """One connector of the simulated charger and the EV plugged into it."""
+
+    connector_id: int
+    evse_uid: str
+    max_current_a: float
+    meter_wh: float
+    ev: SimEv | None = None
+    visit: Visit | None = None
+    transaction_id: int | None = None
+    """The central system's transactionId while one runs."""
+    status: str = "Available"
+    refused: str | None = None
+    """Why the last attempt to charge failed (for the truth log)."""
+
+    @property
+    def closed(self) -> bool:
+        """The charger's contactor is closed: a transaction runs."""
+        return self.transaction_id is not None and self.ev is not None
+
+
+class SimOcppCharger:
+    """One simulated OCPP 1.6J charger of the site file."""
+
+    def __init__(
+        self,
+        charger: OcppCharger,
+        clock: Clock,
+        meter_start_wh: float,
+        record: Recorder,
+        *,
+        meter_interval_s: float = 60.0,
+    ) -> None:
+        self.charger = charger
+        self.identity = charger.identity
+        self.clock = clock
+        self.record = record
+        self.meter_interval_s = meter_interval_s
+        self.outlets = {
+            c.evse_uid: Outlet(c.id, c.evse_uid, float(c.max_current_a), meter_start_wh)
+            for c in charger.connector
+        }
+        self.cp: SimChargePoint | None = None
+        """The charge point while connected and booted."""
+        self.connected = asyncio.Event()
+        self._last = clock.monotonic()
+        self._no_charge: set[str] = set()
+
+    # ---- physics --------------------------------------------------------------
+    def step(self) -> None:
+        """Integrate every connector's EV from the last step to now."""
+        now = self.clock.monotonic()
+        dt = now - self._last
+        if dt <= 0:
+            return
+        self._last = now
+        for outlet in self.outlets.values():
+            if outlet.ev is not None:
+                outlet.meter_wh += outlet.ev.step(
+                    dt, outlet.max_current_a, outlet.closed
+                )
+
+    # ---- the link -------------------------------------------------------------
+    async def run(self, url: str) -> None:
+        """Stay connected to the central system at ``url`` until cancelled."""
+        password = charger_password(self.charger)
+        pause = max(RECONNECT_S, self.clock.from_wall(1.0))
+        while True:
+            try:
+                link = await open_link(url, self.identity, password)
+            except (OSError, HandshakeRefused) as exc:
+                log.info("sim OCPP %s: cannot connect (%s)", self.identity, exc)
+                await self.clock.sleep(pause)
+                continue
+            cp = SimChargePoint(self.identity, link, self.clock)
+            try:
+                async with asyncio.TaskGroup() as tg:
+                    reader = tg.create_task(cp.run(), name=f"sim ocpp {self.identity}")
+                    alive = tg.create_task(self._session(cp))
+                    lost = await reader
+                    alive.cancel()
+                log.info("sim OCPP %s: link lost (%s)", self.identity, lost)
+            finally:
+                self.cp = None
+                self.connected.clear()
+                with contextlib.suppress(Exception):
+                    await link.close()
+            await self.clock.sleep(pause)
+
+    async def _session(self, cp: SimChargePoint) -> None:
+        boot = await cp.boot()
+        if boot.status != "Accepted":
+            log.warning("sim OCPP %s: boot %s", self.identity, boot.status)
+            return
+        await cp.status(0, "Available")
+        for outlet in self.outlets.values():
+            await cp.status(outlet.connector_id, outlet.status)
+        self.cp = cp
+        self.connected.set()
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(cp.keep_alive(boot.interval_s))
+            tg.create_task(self._meter_values(cp))
+
+    async def _meter_values(self, cp: SimChargePoint) -> None:
+        while True:
+            await self.clock.sleep(self.meter_interval_s)
+            self.step()
+            for outlet in list(self.outlets.values()):
+                if outlet.transaction_id is None:
+                    continue
+                await self._try(
+                    "MeterValues",
+                    connector_id=outlet.connector_id,
+                    transaction_id=outlet.transaction_id,
+                    meter_value=[
+                        {
+                            "timestamp": _wire(self.clock.utcnow()),
+                            "sampled_value": [
+                                {
+                                    "value": str(int(outlet.meter_wh)),
+                                    "measurand": "Energy.Active.Import.Register",
+                                    "unit": "Wh",
+                                    "context": "Sample.Periodic",
+                                }
+                            ],
+                        }
+                    ],
+                )
+
+    async def _try(self, action: str, **fields: object) -> dict[str, Any] | str:
+        """The answer to ``action``, or why there is none (a short reason)."""
+        cp = self.cp
+        if cp is None:
+            return "the charger is not connected"
+        try:
+            return await cp.send(action, **fields)
+        except CallRefused as exc:
+            return f"{action} refused with {exc.code}"
+        except (LinkLost, TimeoutError) as exc:
+            return f"{action} unanswered ({exc.__class__.__name__})"
+
+    async def _status(self, outlet: Outlet, status: str) -> None:
+        outlet.status = status
+        if self.cp is not None:
+            await self._try(
+                "StatusNotification",
+                connector_id=outlet.connector_id,
+                error_code="NoError",
+                status=status,
+                timestamp=_wire(self.clock.utcnow()),
+            )
+
+    # ---- visits ---------------------------------------------------------------
+    async def plug_in(self, visit: Visit) -> None:
+        """The EV of ``visit`` plugs in."""
+        self.step()
+        outlet = self.outlets[visit.evse_uid]
+        outlet.ev = SimEv(
+            id=visit.ev,
+            battery_wh=visit.battery_wh,
+            soc=visit.soc_start,
+            energy_wanted_wh=visit.energy_wanted_wh,
+            max_current_a=visit.max_current_a,
+            phases=visit.phases,
+        )
+        outlet.visit = visit
+        outlet.refused = None
+        self.record("plug_in", visit, 0.0)
+        await self._status(outlet, "Preparing")
+
+    async def show_card(self, visit: Visit) -> None:
+        """The driver shows the card: Authorize, then StartTransaction."""
+        outlet = self.outlets[visit.evse_uid]
+        if outlet.visit is not visit or not visit.card:
+            return
+        self.record("card", visit, 0.0, attempt=1)
+        authorized = await self._try("Authorize", id_tag=visit.card)
+        if isinstance(authorized, str) or authorized["id_tag_info"]["status"] != (
+            "Accepted"
+        ):
+            outlet.refused = (
+                authorized
+                if isinstance(authorized, str)
+                else f"card {authorized['id_tag_info']['status']}"
+            )
+            return
+        self.step()
+        started = await self._try(
+            "StartTransaction",
+            connector_id=outlet.connector_id,
+            id_tag=visit.card,
+            meter_start=int(outlet.meter_wh),
+            timestamp=_wire(self.clock.utcnow()),
+        )
+        if isinstance(started, str):
+            outlet.refused = started
+            return
+        if started["id_tag_info"]["status"] != "Accepted":
+            outlet.refused = f"transaction {started['id_tag_info']['status']}"
+            # the charger tells the central system it did not charge after all
+            await self._stop(outlet, visit, "DeAuthorized", started["transaction_id"])
+            return
+        if outlet.visit is not visit:  # left meanwhile
+            await self._stop(outlet, visit, "EVDisconnected", started["transaction_id"])
+            return
+        outlet.transaction_id = started["transaction_id"]
+        await self._status(outlet, "Charging")
+
+    async def _stop(
+        self, outlet: Outlet, visit: Visit, reason: str, transaction_id: int
+    ) -> None:
+        self.step()
+        outlet.transaction_id = None
+        await self._try(
+            "StopTransaction",
+            transaction_id=transaction_id,
+            meter_stop=int(outlet.meter_wh),
+            timestamp=_wire(self.clock.utcnow()),
+            id_tag=visit.card,
+            reason=reason,
+        )
+
+    async def unplug(self, visit: Visit) -> None:
+        """The EV of ``visit`` leaves: the transaction stops, the connector frees."""
+        outlet = self.outlets[visit.evse_uid]
+        if outlet.visit is not visit:
+            return
+        self.step()
+        ev = outlet.ev
+        taken = 0.0 if ev is None else ev.energy_taken_wh
+        if outlet.transaction_id is not None:
+            await self._stop(outlet, visit, "EVDisconnected", outlet.transaction_id)
+        outlet.ev = None
+        outlet.visit = None
+        if taken <= 0 and visit.ev not in self._no_charge:
+            reason = (
+                "no card"
+                if not visit.card
+                else outlet.refused or "left before charging began"
+            )
+            self._no_charge.add(visit.ev)
+            self.record("no_charge", visit, 0.0, reason=reason, attempts=1)
+        self.record("unplug", visit, taken)
+        await self._status(outlet, "Finishing")
+        await self._status(outlet, "Available")
+
+    async def run_schedule(self, visits: list[Visit]) -> None:
+        """Play this charger's visits in site time, timed from now."""
+        t0 = self.clock.monotonic()
+        events: list[tuple[float, int, Visit]] = []
+        for v in visits:
+            if v.evse_uid in self.outlets:
+                events += [
+                    (v.arrive_s, 0, v),
+                    (v.arrive_s + CARD_DELAY_S, 1, v),
+                    (v.depart_s, 2, v),
+                ]
+        events.sort(key=lambda e: (e[0], e[1]))
+        async with asyncio.TaskGroup() as tg:
+            for at, kind, visit in events:
+                wait = at - (self.clock.monotonic() - t0)
+                if wait > 0:
+                    await self.clock.sleep(wait)
+                if kind == 0:
+                    if self.outlets[visit.evse_uid].ev is None:
+                        await self.plug_in(visit)
+                elif kind == 1:
+                    tg.create_task(self.show_card(visit))
+                else:
+                    await self.unplug(visit)
+
+
+def ocpp_visits(visits: list[Visit], chargers: list[SimOcppCharger]) -> list[Visit]:
+    """The visits at the chargers' connectors."""
+    uids = {uid for c in chargers for uid in c.outlets}
+    return [v for v in visits if v.evse_uid in uids]
+
+
+UrlFor = Callable[[str], str]
+"""Charge point identity -> the URL it connects to."""
