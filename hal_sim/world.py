@@ -78,9 +78,10 @@ class SimWorld:
         ocpp, sim = config.ocpp, config.sim
         if ocpp is not None and ocpp.enabled:
             start_wh = (sim.meter_start_wh if sim else 1_000_000) + 500_000
-            self.chargers = [
+            self.chargers = [  # the 1.6J ones: hal_sim's SimChargePoint
                 SimOcppCharger(c, clock, start_wh + n * 7_919, self.site.record)
                 for n, c in enumerate(ocpp.charger)
+                if c.protocol == "ocpp1.6"
             ]
         uids = [uid for c in self.chargers for uid in c.outlets]
         self.ocpp_schedule = [

@@ -161,3 +161,21 @@ async def test_a_charger_without_the_action_says_so(tmp_path):
         assert isinstance(answer, CallFailed)
         await cp.link.close()
         await run
+
+
+async def test_a_201_charger_is_not_sent_16_commands(tmp_path):
+    charger = {
+        "identity": "CS201",
+        "protocol": "ocpp2.0.1",
+        "connector": [{"id": 1, "evse_uid": "CS201-1"}],
+    }
+    cfg = section(tmp_path)
+    cfg = cfg.model_copy(
+        update={"charger": [*cfg.charger, type(cfg.charger[0])(**charger)]}
+    )
+    async with central_system(cfg) as (central, _):
+        port = ocpp_evses(central)["CS201-1"]
+        result = await port.start(TOKEN, None, 5)
+        assert result.outcome is CommandOutcome.NOT_SUPPORTED
+        assert "RemoteStartTransaction (OCPP 2.0.1)" in result.message
+        assert (await port.unlock(5)).outcome is CommandOutcome.NOT_SUPPORTED

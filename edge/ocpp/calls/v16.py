@@ -153,10 +153,20 @@ class V16Calls:
         """The charger's identity."""
         return self._calls.identity
 
+    async def _call(
+        self, action: str, payload: dict[str, Any], timeout_s: float
+    ) -> Answered | Failure:
+        if self._calls.protocol != "ocpp1.6":
+            return NotSendable(
+                f"{action} is OCPP 1.6; charger {self.identity} speaks "
+                f"{self._calls.protocol}"
+            )
+        return await self._calls.call(action, payload, timeout_s)
+
     async def _status(
         self, kind: type[S], action: str, payload: dict[str, Any], timeout_s: float
     ) -> S | Failure:
-        outcome = await self._calls.call(action, payload, timeout_s)
+        outcome = await self._call(action, payload, timeout_s)
         if not isinstance(outcome, Answered):
             return outcome
         return kind(outcome.payload["status"])
@@ -233,7 +243,7 @@ class V16Calls:
                     f"{CONFIG_KEY_MAX} characters"
                 )
             payload["key"] = list(keys)
-        outcome = await self._calls.call("GetConfiguration", payload, timeout_s)
+        outcome = await self._call("GetConfiguration", payload, timeout_s)
         if not isinstance(outcome, Answered):
             return outcome
         known = outcome.payload.get("configurationKey", [])
