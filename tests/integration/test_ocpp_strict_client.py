@@ -5,11 +5,13 @@ The client is ocpp-rpc (npm, pinned by tests/ocpp_client/package-lock.json;
 message it sends and receives against the OCPP 1.6 JSON schemas, formats
 included, and reports each failure. tests/ocpp_client/charger.js drives it:
 boot, heartbeat, status, authorize, a transaction with meter values and stop.
-The controller is a real ``edge run --config config/demo-ocpp.toml`` process.
+The controller is a real ``edge run --config config/demo-ocpp.toml`` process;
+our own commands to a charger are checked by the same client, in process.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import socket
@@ -19,6 +21,9 @@ from typing import Any
 
 import pytest
 
+from edge.ocpp.calls import v16
+from tests.integration.ocpi_rig import until
+from tests.integration.ocpp_rig import central_system, section
 from tests.integration.processes import query, start, stop, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,3 +110,56 @@ def test_a_strict_client_boots_authorizes_and_charges(demo):
     )
     assert stored[0][0] in {"CHARGING", "AVAILABLE", "UNKNOWN"}
     assert "OCPP CP001 booted: ocpp-rpc strict-client" in log.read_text()
+
+
+async def test_our_commands_pass_a_strict_client(tmp_path):
+    """Each typed command of ours, as a third-party validator reads it."""
+    async with central_system(section(tmp_path)) as (central, srv):
+        node = await asyncio.create_subprocess_exec(
+            _node(),
+            str(CLIENT / "charger.js"),
+            f"ws://127.0.0.1:{srv.port}",
+            "CP002",
+            CARD,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=CLIENT,
+            env={"PATH": "/usr/bin:/bin", "OCPP_CLIENT_LINGER_MS": "4000"},
+        )
+        await until(lambda: "CP002" in central.connections, 20)
+        calls = v16.V16Calls(central.connections["CP002"].calls)
+        accepted = v16.RemoteStartStopStatus.ACCEPTED
+        assert await calls.remote_start(CARD, 1, 10) is accepted
+        assert await calls.remote_stop(17, 10) is accepted
+        assert await calls.unlock_connector(1, 10) is v16.UnlockStatus.UNLOCKED
+        assert (
+            await calls.change_availability(1, v16.AvailabilityType.INOPERATIVE, 10)
+            is v16.AvailabilityStatus.ACCEPTED
+        )
+        assert await calls.reset(v16.ResetType.SOFT, 10) is v16.ResetStatus.ACCEPTED
+        config = await calls.get_configuration(["HeartbeatInterval"], 10)
+        assert isinstance(config, v16.Configuration)
+        assert config.value("HeartbeatInterval") == "300"
+        assert (
+            await calls.change_configuration("HeartbeatInterval", "60", 10)
+            is v16.ConfigurationStatus.ACCEPTED
+        )
+        assert (
+            await calls.trigger_message(v16.MessageTrigger.HEARTBEAT, None, 10)
+            is v16.TriggerStatus.ACCEPTED
+        )
+        out, err = await asyncio.wait_for(node.communicate(), 60)
+    assert node.returncode == 0, out.decode() + err.decode()
+    report = json.loads(out.decode().strip().splitlines()[-1])
+    assert report["failures"] == []  # every request of ours met the schemas
+    assert [r["method"] for r in report["received"]] == [
+        "RemoteStartTransaction",
+        "RemoteStopTransaction",
+        "UnlockConnector",
+        "ChangeAvailability",
+        "Reset",
+        "GetConfiguration",
+        "ChangeConfiguration",
+        "TriggerMessage",
+    ]
+    assert report["received"][0]["params"] == {"idTag": CARD, "connectorId": 1}
