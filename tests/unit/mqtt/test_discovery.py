@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
+from edge.config.ocpp import OcppSection
 from edge.mqtt.discovery import announcements, evse_announcements, removals
-from edge.mqtt.source import EvseDevice
+from edge.mqtt.source import EvseDevice, PortSource
 from edge.mqtt.topics import CommandTopic, StateTopic, Topics, object_id
 
 TOPICS = Topics("edge/LOC1")
@@ -115,3 +116,18 @@ def test_topics() -> None:
         "edge/LOC1x/evse/E1/set/start",
     ):
         assert TOPICS.parse_command(other) is None, other
+
+
+def test_an_ocpp_chargers_connector_is_a_device_named_after_it() -> None:
+    section = OcppSection.model_validate({
+        "charger": [{
+            "identity": "CP001",
+            "connector": [{"id": 2, "evse_uid": "CP001-2", "max_current_a": 20}],
+        }]
+    })  # fmt: skip
+    ports = {"CP001-2": object()}  # only the uids are read at construction
+    [device] = PortSource([], ports, section).evses()  # type: ignore[arg-type]
+    assert (device.uid, device.max_current_a) == ("CP001-2", 20.0)
+    made = by_key(device)
+    model = made["status"][1]["device"]["model"]
+    assert model == "OCPP charger CP001, connector 2"

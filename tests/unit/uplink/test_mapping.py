@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from edge.config.loader import parse_config
+from edge.config.ocpp import OcppConnector
 from edge.model.period import ClosedPeriod, PeriodKind
 from edge.model.session import Session, SessionStatus
 from edge.ocpi import CDR, Location, Tariff
@@ -251,3 +253,39 @@ def test_authorization_reference_on_session_and_cdr() -> None:
     cdr = CDR.model_validate(mc.cdr(ctx(), s, auth(s, "REF-42")).model_dump_ocpi())
     assert cdr.authorization_reference == "REF-42"
     assert mc.cdr(ctx(), s, auth(s)).authorization_reference is None
+
+
+def test_an_ocpp_connector_is_an_evse_of_the_location_and_its_cdrs() -> None:
+    config = parse_config(SITE)
+    charger = OcppConnector(
+        id=2, evse_uid="CP1-2", evse_id="NL*EXA*E0102*1", max_current_a=20, phases=1
+    )
+    both = m.SiteContext(
+        Party("NL", "EXA"),
+        config.site,
+        {"E1": config.evse[0], "CP1-2": charger},
+        "EUR",
+        "Depot BV",
+    )
+    row = m.EvseStatusRow("AVAILABLE", T0)
+    wire = Location.model_validate(
+        m.location(both, {"CP1-2": row}, T0).model_dump_ocpi()
+    )
+    assert [e.uid for e in wire.evses] == ["E1", "CP1-2"]
+    ocpp = wire.evses[1]
+    assert (ocpp.evse_id, ocpp.status.value) == ("NL*EXA*E0102*1", "AVAILABLE")
+    assert [c.value for c in ocpp.capabilities] == ["RFID_READER"]
+    conn = ocpp.connectors[0]
+    assert (conn.id, conn.power_type.value, conn.max_amperage) == (
+        "1",
+        "AC_1_PHASE",
+        20,
+    )
+    assert m.static_digest(both) != m.static_digest(ctx())
+
+    s = replace(session(), evse_uid="CP1-2")
+    cdr = CDR.model_validate(mc.cdr(both, s, auth(s)).model_dump_ocpi())
+    assert (cdr.cdr_location.evse_uid, cdr.cdr_location.evse_id) == (
+        "CP1-2",
+        "NL*EXA*E0102*1",
+    )
