@@ -44,6 +44,21 @@ def status_table(site: Site, clock: ScaledClock) -> Table:
             kwh,
             (s.session.token_uid or "-") if s.session else "-",
         )
+    for uid, port in site.evses.items():  # the OCPP chargers' connectors
+        if uid in site.controllers:
+            continue
+        v = port.view()
+        session = v.session
+        table.add_row(
+            uid,
+            v.phase.value,
+            v.status.value,
+            "-" if v.draw is None else f"{v.draw.power_w / 1000:.1f}",
+            ""
+            if session is None or session.energy_wh is None
+            else f"{session.energy_wh / 1000:.3f}",
+            (session.token_uid or "-") if session else "-",
+        )
     return table
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from edge.cli.sim_live import status_table
 from edge.evse.port import EvseKind
 from edge.evse.states import EvseStatus
 from edge.ocpi import CommandType
@@ -35,6 +36,11 @@ async def test_a_chargers_connectors_are_evses_of_the_site_and_its_location(tmp_
         assert ports["CP001-1"].view().status is EvseStatus.CHARGING
         stored = await live.db.run(evse_statuses)
         assert stored["CP001-1"][0] == "CHARGING"
+        table = status_table(live.site, live.clock)  # edge sim's live view
+        cells = zip(table.columns[0]._cells, table.columns[2]._cells, strict=True)
+        listed = dict(cells)
+        assert listed["CP001-1"] == "CHARGING"
+        assert listed["CP002-2"] == "UNKNOWN"
         assert stored["CP002-1"][0] == "UNKNOWN"  # never connected
         # the board EVSE is untouched by the charger's reports
         assert live.evse_status("E1") == "AVAILABLE"
