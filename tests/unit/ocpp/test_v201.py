@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edge.model.authorization import AuthDecision, Refusal
 from edge.model.tokens import TokenType
@@ -139,3 +143,42 @@ def test_token_kinds():
     assert token_type("ISO15693") is TokenType.RFID
     assert token_type("Central") is TokenType.APP_USER
     assert token_type("eMAID") is TokenType.OTHER
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(_JSON, max_size=6))
+def test_any_201_frame_parses_to_a_verdict(items):
+    frame = frames.parse(json.dumps(items), "ocpp2.0.1")
+    if isinstance(frame, frames.Garbled):
+        assert frame.code not in {
+            frames.ErrorCode.FORMATION_VIOLATION,
+            frames.ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION,
+        }  # 1.6's words never reach a 2.0.1 station
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.sampled_from([
+        "TransactionEvent", "NotifyEvent", "StatusNotification", "BootNotification",
+        "Authorize", "GetVariables", "Nope",
+    ]),
+    st.dictionaries(st.text(max_size=20), _JSON),
+    st.booleans(),
+)  # fmt: skip
+def test_any_201_payload_is_checked_to_a_201_verdict(action, payload, result):
+    verdict = frames.check("ocpp2.0.1", action, payload, result=result)
+    if verdict is not None:
+        assert verdict.code not in {
+            frames.ErrorCode.FORMATION_VIOLATION,
+            frames.ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION,
+        }
