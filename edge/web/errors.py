@@ -117,7 +117,8 @@ def _http(_request: Request, exc: Exception) -> JSONResponse:
     message = {404: "no such path", 405: "method not allowed here"}.get(
         exc.status_code, str(exc.detail)
     )
-    return answer(exc.status_code, message, None, exc.headers)
+    field = "body" if "body" in message else None  # FastAPI's "error parsing the body"
+    return answer(exc.status_code, message, field, exc.headers)
 
 
 def _problem(_request: Request, exc: Exception) -> JSONResponse:

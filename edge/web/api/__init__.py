@@ -17,6 +17,7 @@ from edge.web.errors import ApiError
 
 PREFIX = "/api/v1"
 _ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": ApiError, "description": "The request could not be read"},
     401: {"model": ApiError, "description": "No API token, or the wrong one"},
     422: {"model": ApiError, "description": "A parameter is not valid (`field`)"},
 }

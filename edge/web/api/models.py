@@ -177,7 +177,9 @@ class CurrentLimit(BaseModel):
 
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
-    current_limit_a: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)] | None
+    current_limit_a: (
+        Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False, strict=True)] | None
+    )
     """Amps per phase (0 pauses the session; null lifts the limit)."""
 
 

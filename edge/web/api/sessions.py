@@ -2,8 +2,9 @@
 
 Filters: ``evse``, ``token`` (the full uid, any letter case), ``status``, and a
 window on the start, ``from`` (inclusive) and ``to`` (exclusive), ISO 8601 (UTC
-unless an offset is given). Pages: ``limit`` from ``offset``, oldest start first,
-with the total that matches. CSV (the columns of ``edge sessions --csv``) with
+unless an offset is given; ``to`` at or before ``from`` is an empty window).
+Pages: ``limit`` from ``offset``, oldest start first, with the total that
+matches. CSV (the columns of ``edge sessions --csv``) with
 ``?format=csv`` or ``Accept: text/csv``; its total is in ``X-Total-Count``.
 Token uids are shown redacted (``****00C3``), as in the logs.
 """
@@ -16,6 +17,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from pydantic import BeforeValidator
 
 from edge.model.redact import redact_uid
 from edge.model.session import SessionStatus
@@ -42,6 +44,21 @@ _CSV_ANSWER: dict[int | str, dict[str, object]] = {
         },
     }
 }
+
+
+def _iso(value: object) -> object:
+    """An ISO 8601 text as a datetime (pydantic alone also takes Unix numbers)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not an ISO 8601 date-time (e.g. 2026-03-02T08:00:00Z)"
+        ) from None
+
+
+IsoMoment = Annotated[datetime, BeforeValidator(_iso)]
 
 
 def _utc(moment: datetime | None, field: str) -> datetime | None:
@@ -81,11 +98,12 @@ async def list_sessions(
     ] = None,
     status: Annotated[SessionStatus | None, Query()] = None,
     from_: Annotated[
-        datetime | None,
+        IsoMoment | None,
         Query(alias="from", description="Started at or after (ISO 8601)"),
     ] = None,
     to: Annotated[
-        datetime | None, Query(description="Started before (ISO 8601)")
+        IsoMoment | None,
+        Query(description="Started before (ISO 8601); at or before from: none"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
@@ -97,8 +115,6 @@ async def list_sessions(
     """Stored sessions, oldest start first, filtered and paged (JSON or CSV)."""
     since = _utc(from_, "query.from")
     until = _utc(to, "query.to")
-    if since is not None and until is not None and since >= until:
-        raise ApiProblem(422, "query.to: must be after from", "query.to")
     flt = repo.SessionFilter(
         evse_uid=evse,
         token_uid=token,
