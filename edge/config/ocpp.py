@@ -78,6 +78,12 @@ class OcppCharger(_Model):
         ids = [c.id for c in self.connector]
         if len(set(ids)) != len(ids):
             raise ValueError(f"charger {self.identity}: a connector id is given twice")
+        if self.protocol == "ocpp2.0.1" and self.password_format == "hex":
+            raise ValueError(
+                f"charger {self.identity}: an OCPP 2.0.1 station's password "
+                "(SecurityCtrlr.BasicAuthPassword) is text, not a 1.6 "
+                'AuthorizationKey in hex; set password_format = "text"'
+            )
         return self
 
 

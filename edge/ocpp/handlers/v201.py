@@ -19,8 +19,9 @@ port, the store and OCPI see one vocabulary:
   ``chargingState``, :meth:`V201Handlers.charging_state`) says which phase it
   is; Occupied with none is Preparing.
 
-Other NotifyEvent events are logged and counted per component and variable
-(:attr:`V201Handlers.events`).
+Other NotifyEvent events are counted per component and variable
+(:attr:`V201Handlers.events`) and logged (the first of each at INFO, the
+rest at DEBUG: a station reporting a flood of events floods no log).
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ KNOWN_UNSUPPORTED = frozenset({
     "PublishFirmwareStatusNotification",
 })  # fmt: skip
 """2.0.1 requests of a station that we do not answer yet (NotSupported)."""
+
+MAX_EVENT_KINDS = 256
+"""Kinds of NotifyEvent counted apart; the rest counted as :data:`OTHER_EVENTS`."""
+OTHER_EVENTS = ("*", "*")
 
 
 class Connector201(StrEnum):
@@ -254,8 +259,11 @@ class V201Handlers:
                     )
                     continue
             key = (str(component["name"]), str(variable["name"]))
+            if key not in self.events and len(self.events) >= MAX_EVENT_KINDS:
+                key = OTHER_EVENTS
             self.events[key] += 1
-            log.info(
+            log.log(
+                logging.INFO if self.events[key] == 1 else logging.DEBUG,
                 "OCPP %s event %s.%s = %s (%s, %s)",
                 self.status.identity,
                 frames.shown(key[0]),

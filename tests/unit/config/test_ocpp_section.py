@@ -63,6 +63,20 @@ def test_a_charger_may_speak_201():
         ),
         ({"charger": [_charger("CP 1", "E1")]}, "identity"),
         ({"charger": [_charger("CP1", "E1", protocol="ocpp2.1")]}, "protocol"),
+        (
+            {
+                "charger": [
+                    _charger(
+                        "CS1",
+                        "E1",
+                        protocol="ocpp2.0.1",
+                        password_file="/p",
+                        password_format="hex",
+                    )
+                ]
+            },
+            "BasicAuthPassword",
+        ),
         ({"charger": [_charger("CP1", "E1", password="x")]}, "password"),
         ({"charger": [{"identity": "CP1", "connector": []}]}, "connector"),
     ],

@@ -182,3 +182,36 @@ def test_any_201_payload_is_checked_to_a_201_verdict(action, payload, result):
             frames.ErrorCode.FORMATION_VIOLATION,
             frames.ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION,
         }
+
+
+def _event(component: str, variable: str, value: str = "1") -> dict:
+    return {
+        "eventId": 1,
+        "timestamp": "2026-03-02T06:00:00Z",
+        "trigger": "Delta",
+        "actualValue": value,
+        "component": {"name": component},
+        "variable": {"name": variable},
+        "eventNotificationType": "HardWiredNotification",
+    }
+
+
+def test_events_are_counted_in_bounded_kinds():
+    from edge.model.clock import SystemClock
+    from edge.ocpp.handlers.v201 import MAX_EVENT_KINDS, OTHER_EVENTS, V201Handlers
+    from edge.ocpp.status import ChargerStatus
+
+    h = V201Handlers(ChargerStatus("CS", {1: "E1"}), SystemClock(), 60)
+    notify = h.routes["NotifyEvent"]
+    data = [_event(f"C{n}", "V") for n in range(MAX_EVENT_KINDS + 10)]
+    at = "2026-03-02T06:00:00Z"
+    assert notify({"generatedAt": at, "seqNo": 0, "eventData": data}) == {}
+    assert len(h.events) == MAX_EVENT_KINDS + 1
+    assert h.events[OTHER_EVENTS] == 10
+    odd = _event("Connector", "AvailabilityState", "Broken")
+    notify({"generatedAt": at, "seqNo": 1, "eventData": [_event("C0", "V"), odd]})
+    assert h.events[("C0", "V")] == 2
+    assert h.events[OTHER_EVENTS] == 11  # a new kind, once the count is full
+    fresh = V201Handlers(ChargerStatus("CS", {1: "E1"}), SystemClock(), 60)
+    fresh.routes["NotifyEvent"]({"generatedAt": at, "seqNo": 0, "eventData": [odd]})
+    assert fresh.events == {("Connector", "AvailabilityState"): 1}  # not a status
