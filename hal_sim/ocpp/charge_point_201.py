@@ -4,8 +4,10 @@ Over a :class:`hal_sim.ocpp.link.RawLink` opened with subprotocol
 ``ocpp2.0.1``: boot, heartbeat, connector status (StatusNotification or a
 NotifyEvent ``AvailabilityState``), Authorize, and a transaction told by
 TransactionEvent (Started, Updated with an energy reading, Ended), each
-event with the transaction's next ``seqNo``; ``offline=True`` marks events
-sent as if queued while the link was down. A CALLERROR from the central system
+event with the transaction's next ``seqNo``. With ``offline`` set (the link is
+down) its TransactionEvents are queued, marked ``offline``, and sent in order
+by :meth:`SimChargingStation.replay` once :meth:`SimChargingStation.reconnect`
+gave it a new link; a refused one stays queued. A CALLERROR from the central system
 is raised as :class:`hal_sim.ocpp.charge_point.CallRefused`.
 
 ``run`` answers the central system's calls with the package's ``@on``
@@ -173,13 +175,40 @@ class SimChargingStation:
         self._model = model
         self.state = StationState()
         self._event_seq = 0
-        self._cp = _Client(
+        self._timeout_s = response_timeout_s
+        self.offline = False
+        """Link down: TransactionEvents are queued (``offline``), not sent."""
+        self.queue: list[object] = []
+        """TransactionEvents waiting for the link, oldest first."""
+        self._cp = self._client(link)
+
+    def _client(self, link: RawLink) -> _Client:
+        return _Client(
             self.state,
-            identity,
+            self.identity,
             link,
-            response_timeout=clock.to_wall(response_timeout_s),
+            response_timeout=self._clock.to_wall(self._timeout_s),
             logger=log,
         )
+
+    def reconnect(self, link: RawLink) -> None:
+        """Speak over a new link (call :meth:`run` again, then :meth:`replay`)."""
+        self.link = link
+        self._cp = self._client(link)
+        self.offline = False
+
+    async def replay(self) -> int:
+        """Send the queued TransactionEvents in order; how many were sent.
+
+        One the central system refuses stays queued with those after it (a
+        station never drops a transaction's events), raised as CallRefused.
+        """
+        sent = 0
+        while self.queue:
+            await self._call(self.queue[0])
+            self.queue.pop(0)
+            sent += 1
+        return sent
 
     async def run(self) -> LinkLost:
         """Answer the central system's frames until the link closes; how it did."""
@@ -325,21 +354,23 @@ class SimChargingStation:
         if seq_no is None:
             seq_no = tx.seq_no
             tx.seq_no += 1
-        answer = await self._call(
-            call.TransactionEvent(
-                event_type=event_type,
-                timestamp=_wire(moment),
-                trigger_reason=trigger,
-                seq_no=seq_no,
-                transaction_info=info,
-                meter_value=meter,
-                offline=True if offline else None,
-                evse={"id": tx.evse_id, "connector_id": 1},
-                id_token=None
-                if id_token is None
-                else {"id_token": id_token, "type": "ISO14443"},
-            )
+        event = call.TransactionEvent(
+            event_type=event_type,
+            timestamp=_wire(moment),
+            trigger_reason=trigger,
+            seq_no=seq_no,
+            transaction_info=info,
+            meter_value=meter,
+            offline=True if offline or self.offline else None,
+            evse={"id": tx.evse_id, "connector_id": 1},
+            id_token=None
+            if id_token is None
+            else {"id_token": id_token, "type": "ISO14443"},
         )
+        if self.offline:
+            self.queue.append(event)
+            return {"queued": len(self.queue)}
+        answer = await self._call(event)
         return {
             "id_token_info": answer.id_token_info,
             "total_cost": answer.total_cost,

@@ -16,7 +16,7 @@ import pytest
 
 from edge.evse.states import EvseStatus, Phase
 from edge.model.clock import SystemClock
-from hal_sim.ocpp.charge_point import SimChargePoint
+from hal_sim.ocpp.charge_point import CallRefused, SimChargePoint
 from hal_sim.ocpp.charge_point_201 import TokenAnswer
 from hal_sim.ocpp.link import open_link
 from tests.integration.ocpp201_rig import mixed
@@ -208,3 +208,32 @@ async def test_the_same_frames_keep_16_codes_on_a_16_link():
         bad = '[2,"c","StatusNotification",{"connectorId":1,"status":"Available"}]'
         assert (await _exchange(link, bad))[:3] == [4, "c", "ProtocolError"]
         await link.close()
+
+
+async def test_a_station_queues_transaction_events_while_away_and_replays_them():
+    async with central_system(mixed()) as (central, srv):
+        cs = await _station(srv, "CS202")
+        run = asyncio.create_task(cs.run())
+        await cs.boot()
+        await cs.link.close()
+        await run
+        cs.offline = True  # the link is down: events wait at the station
+        tx = await cs.start_transaction(1, CARD, 1000.0)
+        await cs.meter(tx, 1500.0)
+        assert len(cs.queue) == 2
+
+        link = await open_link(
+            srv.url("127.0.0.1", "CS202"), "CS202", subprotocols=("ocpp2.0.1",)
+        )
+        cs.reconnect(link)
+        run = asyncio.create_task(cs.run())
+        await cs.boot()
+        assert central.connections["CS202"].link is not None
+        # TransactionEvent is not served yet: refused, and nothing is dropped
+        with pytest.raises(CallRefused) as refused:
+            await cs.replay()
+        assert refused.value.code == "NotSupported"
+        assert [e.seq_no for e in cs.queue] == [0, 1]  # type: ignore[attr-defined]
+        assert all(e.offline for e in cs.queue)  # type: ignore[attr-defined]
+        await cs.link.close()
+        await run
