@@ -5,11 +5,13 @@ persistence; an OCPP charger's connector changes when the charger reports it
 (StatusNotification) or connects and disconnects. :class:`StatusRecorder`
 keeps the store in step: every change of a connector's EVSE is marked, and one
 task writes the EVSE's status *as it is when written* (so a burst of reports
-is one write of the last one), through :func:`edge.store.evse_status.
-set_evse_status`, which queues the change for the uplink only when the status
-(or its reason) changed. At start every declared connector is written once
-(UNKNOWN until its charger connects: not what a previous run last stored).
-Listeners are called after the write is on disk.
+is one write of the last one, and a change that leaves the status and its
+reason as they were, e.g. a meter value, no write at all), through
+:func:`edge.store.evse_status.set_evse_statuses`, which queues the change for
+the uplink only when the status (or its reason) changed. At start every
+declared connector is written once (UNKNOWN until its charger connects: not
+what a previous run last stored). Listeners are called after the write is on
+disk.
 """
 
 from __future__ import annotations
@@ -39,13 +41,15 @@ class StatusRecorder:
         self._dirty: dict[str, None] = {}  # an ordered set of EVSE uids
         self._wake = asyncio.Event()
         self._listeners: list[Callable[[str], None]] = []
-        self._online = {
+        self._written: dict[str, tuple[str, str, str | None]] = {}
+        """What was last written of each EVSE (a change of nothing is no write)."""
+        self._charger_of = {
             uid: charger.identity
             for charger in central.section.charger
             for uid in (c.evse_uid for c in charger.connector)
         }
         central.on_change(self._mark)
-        for uid in self._online:
+        for uid in self._charger_of:
             self._mark(uid)
 
     def on_recorded(self, callback: Callable[[str], None]) -> None:
@@ -76,9 +80,15 @@ class StatusRecorder:
             state = states.get(uid)
             if state is None:
                 continue
-            charger = self._central.status[self._online[uid]]
-            rows.append((uid, state.status.value, None if charger.online else OFFLINE))
+            charger = self._central.status[self._charger_of[uid]]
+            row = (uid, state.status.value, None if charger.online else OFFLINE)
+            if self._written.get(uid) != row:  # e.g. a meter value: no write
+                rows.append(row)
+        if not rows:
+            return
         await self._db.run(lambda d: evse_status.set_evse_statuses(d, rows, now))
+        for row in rows:
+            self._written[row[0]] = row
         for uid, _, _ in rows:
             for callback in self._listeners:
                 try:
