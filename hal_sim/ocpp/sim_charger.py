@@ -4,7 +4,8 @@ One :class:`SimOcppCharger` per charger the site file declares: it connects to
 the controller's central system as that charger (reconnecting when the link is
 lost), boots, reports every connector's status, and keeps its heartbeat. The
 EVs of its visits (:mod:`hal_sim.schedule`) plug in (Preparing), show their
-card (Authorize, then StartTransaction), charge while the transaction runs
+card (Authorize, then StartTransaction; or the central system's accepted
+RemoteStartTransaction starts it), charge while the transaction runs
 (the charger's own contactor: closed once the central system accepted it),
 send MeterValues every ``meter_interval_s`` and leave (StopTransaction,
 Finishing, Available). Physics are the EV model's (:mod:`hal_sim.ev`); the
@@ -20,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -31,6 +32,7 @@ from edge.model.clock import Clock
 from hal_sim.ev import SimEv
 from hal_sim.ocpp.charge_point import CallRefused, SimChargePoint
 from hal_sim.ocpp.link import HandshakeRefused, LinkLost, open_link
+from hal_sim.ocpp.remote import Received
 from hal_sim.schedule import CARD_DELAY_S, Visit
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,8 @@ class Outlet:
     visit: Visit | None = None
     transaction_id: int | None = None
     """The central system's transactionId while one runs."""
+    id_tag: str | None = None
+    """The idTag the running transaction was started for."""
     status: str = "Available"
     refused: str | None = None
     """Why the last attempt to charge failed (for the truth log)."""
@@ -110,6 +114,7 @@ class SimOcppCharger:
         self.connected = asyncio.Event()
         self._last = clock.monotonic()
         self._no_charge: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # ---- physics --------------------------------------------------------------
     def step(self) -> None:
@@ -160,6 +165,7 @@ class SimOcppCharger:
         await cp.status(0, "Available")
         for outlet in self.outlets.values():
             await cp.status(outlet.connector_id, outlet.status)
+        cp.state.remote.on_call.append(self._on_remote)
         self.cp = cp
         self.connected.set()
         async with asyncio.TaskGroup() as tg:
@@ -249,11 +255,15 @@ class SimOcppCharger:
                 else f"card {authorized['id_tag_info']['status']}"
             )
             return
+        await self._start(outlet, visit, visit.card)
+
+    async def _start(self, outlet: Outlet, visit: Visit, id_tag: str) -> None:
+        """StartTransaction for ``id_tag``; the contactor closes once accepted."""
         self.step()
         started = await self._try(
             "StartTransaction",
             connector_id=outlet.connector_id,
-            id_tag=visit.card,
+            id_tag=id_tag,
             meter_start=int(outlet.meter_wh),
             timestamp=_wire(self.clock.utcnow()),
         )
@@ -263,16 +273,53 @@ class SimOcppCharger:
         if started["id_tag_info"]["status"] != "Accepted":
             outlet.refused = f"transaction {started['id_tag_info']['status']}"
             # the charger tells the central system it did not charge after all
-            await self._stop(outlet, visit, "DeAuthorized", started["transaction_id"])
+            await self._stop(outlet, id_tag, "DeAuthorized", started["transaction_id"])
             return
         if outlet.visit is not visit:  # left meanwhile
-            await self._stop(outlet, visit, "EVDisconnected", started["transaction_id"])
+            await self._stop(
+                outlet, id_tag, "EVDisconnected", started["transaction_id"]
+            )
             return
         outlet.transaction_id = started["transaction_id"]
+        outlet.id_tag = id_tag
         await self._status(outlet, "Charging")
 
+    def _on_remote(self, received: Received) -> None:
+        """A real charger acts on an accepted RemoteStart/StopTransaction."""
+        if received.status != "Accepted":
+            return
+        payload = received.payload
+        if received.action == "RemoteStartTransaction":
+            wanted = payload.get("connector_id")
+            outlet = next(
+                (
+                    o
+                    for o in self.outlets.values()
+                    if (wanted is None or o.connector_id == wanted)
+                    and o.visit is not None
+                    and o.transaction_id is None
+                ),
+                None,
+            )
+            if outlet is not None and outlet.visit is not None:
+                self._spawn(self._start(outlet, outlet.visit, str(payload["id_tag"])))
+        elif received.action == "RemoteStopTransaction":
+            tx = payload.get("transaction_id")
+            for outlet in self.outlets.values():
+                if outlet.transaction_id == tx and outlet.transaction_id is not None:
+                    self._spawn(self._remote_stop(outlet, outlet.transaction_id))
+
+    async def _remote_stop(self, outlet: Outlet, transaction_id: int) -> None:
+        await self._stop(outlet, outlet.id_tag, "Remote", transaction_id)
+        await self._status(outlet, "Finishing")
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def _stop(
-        self, outlet: Outlet, visit: Visit, reason: str, transaction_id: int
+        self, outlet: Outlet, id_tag: str | None, reason: str, transaction_id: int
     ) -> None:
         self.step()
         outlet.transaction_id = None
@@ -281,7 +328,7 @@ class SimOcppCharger:
             transaction_id=transaction_id,
             meter_stop=int(outlet.meter_wh),
             timestamp=_wire(self.clock.utcnow()),
-            id_tag=visit.card,
+            id_tag=id_tag,
             reason=reason,
         )
 
@@ -294,7 +341,9 @@ class SimOcppCharger:
         ev = outlet.ev
         taken = 0.0 if ev is None else ev.energy_taken_wh
         if outlet.transaction_id is not None:
-            await self._stop(outlet, visit, "EVDisconnected", outlet.transaction_id)
+            await self._stop(
+                outlet, outlet.id_tag, "EVDisconnected", outlet.transaction_id
+            )
         outlet.ev = None
         outlet.visit = None
         if taken <= 0 and visit.ev not in self._no_charge:

@@ -1,0 +1,59 @@
+"""hal_sim's simulated OCPP charger (edge sim's) against the central system."""
+
+from __future__ import annotations
+
+import asyncio
+
+from edge.model.clock import SystemClock
+from edge.model.commands import CommandOutcome, CommandToken
+from edge.ocpp.evse import ocpp_evses
+from hal_sim.ocpp.sim_charger import SimOcppCharger
+from hal_sim.schedule import Visit
+from tests.integration.ocpi_rig import until
+from tests.integration.ocpp_rig import CARD, central_system, section
+
+TOKEN = CommandToken(CARD, "RFID", "NL-EXA-C1", "NL", "EXA")
+
+
+async def test_it_boots_reports_and_acts_on_a_remote_start(tmp_path):
+    truth: list[tuple[str, str]] = []
+
+    def record(event, visit, energy_wh, **detail):
+        truth.append((event, visit.ev))
+
+    cfg = section(tmp_path)
+    async with central_system(cfg) as (central, srv):
+        charger = next(c for c in cfg.charger if c.identity == "CP002")
+        sim = SimOcppCharger(charger, SystemClock(), 1_000_000, record)
+        task = asyncio.create_task(sim.run(srv.url("127.0.0.1", "CP002")))
+        try:
+            await asyncio.wait_for(sim.connected.wait(), 10)
+            assert central.status["CP002"].online
+            port = ocpp_evses(central)["CP002-1"]
+            await until(lambda: port.view().status.value == "AVAILABLE")
+
+            visit = Visit("ev1", "CP002-1", None, 0, 3600, 5000, 60_000, 0.2, 16, 3)
+            await sim.plug_in(visit)
+            await until(lambda: port.view().status.value == "CHARGING")  # Preparing
+            started = await port.start(TOKEN, None, 5)
+            assert started.outcome is CommandOutcome.ACCEPTED
+            [call] = sim.cp.state.remote.calls("RemoteStartTransaction")
+            assert call.payload["id_tag"] == CARD
+            outlet = sim.outlets["CP002-1"]
+            # the charger went on to StartTransaction for the remote idTag
+            await until(
+                lambda: outlet.transaction_id is not None or outlet.refused is not None
+            )
+            if outlet.transaction_id is None:  # not served yet (issue 13, ocpptx)
+                assert outlet.refused == "StartTransaction refused with NotSupported"
+            else:
+                assert outlet.id_tag == CARD
+
+            await sim.unplug(visit)
+            await until(lambda: port.view().status.value == "AVAILABLE")
+            events = [e for e, _ in truth]
+            assert events[0] == "plug_in"
+            assert events[-1] == "unplug"
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
