@@ -20,6 +20,7 @@ from drivers.rfid.reader import RfidReader
 from edge.auth.authorizer import Authorizer, LocalToken
 from edge.config.schema import BusSection, SiteConfig
 from edge.evse.board_evse import BoardEvse, board_identity
+from edge.evse.contactor_test import ContactorTester
 from edge.evse.controller import EvseController
 from edge.evse.local_commands import LocalCommands, site_token
 from edge.evse.port import EvsePort
@@ -258,6 +259,9 @@ class Site:
                 ready=self.ready,
                 commands=api_commands,
                 uplink=self._uplink_info(),
+                contactor_tests={
+                    uid: ContactorTester(ctl) for uid, ctl in self.controllers.items()
+                },
             )
             self.web = WebServer(config.web, context)
 

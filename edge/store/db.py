@@ -147,6 +147,8 @@ class Database:
         self._timer: asyncio.TimerHandle | None = None
         self.commits_saved = 0
         """Commits that group commit spared (for the operator's curiosity)."""
+        self.path: Path | None = None
+        """The database file (set by :meth:`open`); its directory is the site's data."""
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -158,7 +160,9 @@ class Database:
         except BaseException:
             executor.shutdown(wait=False)
             raise
-        return cls(db, executor)
+        opened = cls(db, executor)
+        opened.path = Path(path)
+        return opened
 
     async def run(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
         """Run ``fn(db)`` on the database thread and return its result.

@@ -9,11 +9,12 @@ object, not a copy: an EVSE's view is taken at each request.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
 
 from edge.config.schema import SiteConfig
+from edge.evse.contactor_test import ContactorTester
 from edge.evse.local_commands import LocalCommands
 from edge.evse.port import EvsePort
 from edge.model.clock import Clock
@@ -45,6 +46,8 @@ class WebContext:
     """Start, stop and current limit, recorded as the API's (token ``API``)."""
     uplink: Callable[[], UplinkInfo] | None = None
     """The uplink's registration now; None where the site has no OCPI uplink."""
+    contactor_tests: Mapping[str, ContactorTester] = field(default_factory=dict)
+    """The commissioning page's contactor test, per EVSE uid (board EVSEs)."""
 
 
 def context_of(request: Request) -> WebContext:

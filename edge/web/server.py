@@ -34,7 +34,7 @@ from fastapi import FastAPI
 
 from edge.config.web import WebSection
 from edge.uplink.ocpi.serve import Bound, Limits, serving
-from edge.web import api, errors
+from edge.web import api, errors, page
 from edge.web.context import WebContext
 from edge.web.token import ApiToken, WebConfigError
 
@@ -42,8 +42,8 @@ log = logging.getLogger(__name__)
 
 Include = Callable[[FastAPI], None]
 """Adds one module's routes to the app."""
-INCLUDES: tuple[Include, ...] = (api.include,)
-"""The modules the app serves, in order (the page adds its own here)."""
+INCLUDES: tuple[Include, ...] = (api.include, page.include)
+"""The modules the app serves, in order: the API, the commissioning page."""
 API_VERSION = "1"
 """The OpenAPI ``info.version``: the API's, not the package's."""
 

@@ -1,0 +1,171 @@
+// The commissioning page: plain JavaScript, every asset served by the controller.
+// Data only ever goes into the page as text (textContent), never as HTML.
+"use strict";
+
+const API = "/page/api";
+let csrf = null;
+let timers = [];
+
+function $(sel) { return document.querySelector(sel); }
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") node.className = v; else node.setAttribute(k, v);
+  }
+  for (const c of children) node.append(c instanceof Node ? c : String(c ?? ""));
+  return node;
+}
+
+async function call(method, path, body) {
+  const headers = {};
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET" && csrf) headers["X-CSRF-Token"] = csrf;
+  const res = await fetch(path, {
+    method, headers, credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let data = null;
+  try { data = await res.json(); } catch (e) { data = null; }
+  if (res.status === 401 && path !== API + "/auth") { showAuth("login"); }
+  if (!res.ok) {
+    const err = new Error((data && data.message) || res.statusText);
+    err.status = res.status;
+    throw err;
+  }
+  return data;
+}
+
+function fmt(value, digits, unit) {
+  if (value === null || value === undefined) return "–";
+  return Number(value).toFixed(digits) + (unit ? " " + unit : "");
+}
+
+function showAuth(state) {
+  timers.forEach(clearInterval); timers = [];
+  $("#app").hidden = true; $("#logout").hidden = true;
+  $("#auth").hidden = false;
+  $("#setup-form").hidden = state !== "setup";
+  $("#login-form").hidden = state !== "login";
+}
+
+function showApp() {
+  $("#auth").hidden = true; $("#app").hidden = false; $("#logout").hidden = false;
+  refreshLive(); refreshTables();
+  timers.push(setInterval(refreshLive, 1000));
+  timers.push(setInterval(refreshTables, 5000));
+}
+
+async function start() {
+  const auth = await call("GET", API + "/auth");
+  if (auth.state === "in") { csrf = auth.csrf; showApp(); } else showAuth(auth.state);
+}
+
+async function submitAuth(ev, path, body) {
+  ev.preventDefault();
+  $("#auth-error").textContent = "";
+  try {
+    const res = await call("POST", API + path, body());
+    csrf = res.csrf; showApp();
+  } catch (e) { $("#auth-error").textContent = e.message; }
+}
+
+let contactors = {};
+
+async function refreshLive() {
+  try {
+    const [siteDoc, evses, tests] = await Promise.all([
+      call("GET", API + "/v1/site"), call("GET", API + "/v1/evses"),
+      call("GET", API + "/contactors")]);
+    $("#site-name").textContent = siteDoc.name;
+    const ready = $("#site-ready");
+    ready.textContent = siteDoc.ready ? "READY" : "starting";
+    ready.className = "badge " + (siteDoc.ready ? "ok" : "wait");
+    $("#site-clock").textContent = "site time " + siteDoc.now.replace("T", " ").slice(0, 19);
+    $("#pending").hidden = siteDoc.pending.length === 0;
+    $("#pending").textContent = "Not up yet: " + siteDoc.pending.join(", ");
+    contactors = Object.fromEntries(tests.map(t => [t.evse_uid, t]));
+    renderEvses(evses);
+  } catch (e) { /* shown by the next refresh or the login form */ }
+}
+
+function renderEvses(evses) {
+  const box = $("#evses");
+  box.replaceChildren(...evses.map(e => {
+    const d = e.draw;
+    const s = e.session;
+    const test = contactors[e.uid] || { available: false, refusal: null };
+    const button = el("button", { class: "contactor-test", "data-evse": e.uid },
+      "Test contactor");
+    button.disabled = !test.available || test.refusal !== null;
+    button.addEventListener("click", () => testContactor(e.uid));
+    const card = el("div", { class: "evse " + e.status, "data-evse": e.uid },
+      el("h3", {}, e.uid + (e.evse_id ? " · " + e.evse_id : "")),
+      el("dl", {},
+        el("dt", {}, "status"), el("dd", { class: "status" }, e.status + " / " + e.phase
+          + (e.fault ? " (" + e.fault + ")" : "")),
+        el("dt", {}, "power"), el("dd", { class: "power" }, d ? fmt(d.power_w, 0, "W") : "–"),
+        el("dt", {}, "currents"), el("dd", { class: "currents" },
+          d ? d.currents_a.map(a => fmt(a, 1)).join(" / ") + " A" : "–"),
+        el("dt", {}, "meter"), el("dd", { class: "meter" }, fmt(e.meter_wh, 0, "Wh")),
+        el("dt", {}, "read"), el("dd", { class: "age" }, d ? fmt(d.age_s, 1, "s ago") : "–"),
+        el("dt", {}, "limit"), el("dd", {}, fmt(e.limit_a, 1, "A") + " (offered "
+          + fmt(e.offered_a, 1, "A") + ")"),
+        el("dt", {}, "session"), el("dd", { class: "session" },
+          s ? (s.token_uid || "?") + ", " + fmt(s.energy_wh, 0, "Wh") : "none")),
+      button,
+      el("div", { class: "refusal" }, test.available ? (test.refusal || "")
+        : "no separate contactor"));
+    return card;
+  }));
+}
+
+async function testContactor(uid) {
+  const msg = $("#contactor-message");
+  if (!window.confirm("Close the contactor of " + uid + " for a moment? "
+      + "Nobody may touch the outlet's wiring.")) return;
+  msg.className = ""; msg.textContent = "testing " + uid + "…";
+  try {
+    const res = await call("POST", API + "/contactors/" + encodeURIComponent(uid) + "/test",
+      { confirm: true });
+    msg.className = "ok"; msg.textContent = uid + ": " + res.message;
+  } catch (e) { msg.className = "bad"; msg.textContent = uid + ": refused: " + e.message; }
+}
+
+function fillTable(sel, rows) {
+  document.querySelector(sel + " tbody").replaceChildren(
+    ...rows.map(cells => el("tr", {}, ...cells.map(c => el("td", {}, c)))));
+}
+
+async function refreshTables() {
+  try {
+    const [ses, tok, sync] = await Promise.all([
+      call("GET", API + "/v1/sessions?limit=20"), call("GET", API + "/v1/tokens?limit=50"),
+      call("GET", API + "/v1/sync")]);
+    $("#sessions-total").textContent = ses.total + " in all, the first 20 shown";
+    fillTable("#sessions", ses.sessions.map(s => [s.evse_uid, s.token_uid || "", s.start,
+      s.end || "running", s.kwh.toFixed(3), s.status, s.stop_reason || ""]));
+    $("#tokens-total").textContent = tok.total + " in all";
+    fillTable("#tokens", tok.tokens.map(t => [t.uid, t.type, t.contract_id, t.whitelist,
+      t.valid ? "yes" : "no", t.blocked ? "BLOCKED" : "", t.source]));
+    $("#sync-summary").textContent = !sync.enabled ? "No OCPI uplink on this site."
+      : (sync.registered ? "Registered with " + sync.peer : "Not registered")
+        + "; " + sync.queued + " queued"
+        + (sync.last_success ? "; last accepted " + sync.last_success : "")
+        + (sync.last_error ? "; last error: " + sync.last_error.error : "");
+    fillTable("#backlog", sync.backlog.map(b => [b.module, b.queued, b.blocked, b.dead,
+      b.oldest || ""]));
+    fillTable("#dead", sync.dead_letters.map(d => [d.key, d.attempts, d.reason || ""]));
+  } catch (e) { /* next round */ }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("#setup-form").addEventListener("submit", ev => submitAuth(ev, "/setup",
+    () => ({ code: $("#setup-code").value, password: $("#setup-password").value })));
+  $("#login-form").addEventListener("submit", ev => submitAuth(ev, "/login",
+    () => ({ password: $("#login-password").value })));
+  $("#logout").addEventListener("click", async () => {
+    try { await call("POST", API + "/logout"); } finally { csrf = null; showAuth("login"); }
+  });
+  start();
+});

@@ -1,0 +1,245 @@
+"""The commissioning page in headless Chromium against a simulated site.
+
+One site, one browser, the installer's path through the page: the first-boot
+setup code and password, the overview with live values, a contactor test that
+the simulated relay sees, its refusal while an EV is connected, the sessions,
+tokens and uplink tables, the cookie's flags and the CSRF check. Each
+screenshot is checked (decoded in the browser: not blank, the header's and the
+cards' colours where the layout puts them) and kept in tests/e2e/screenshots/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.browser import SCREENSHOTS, Browser, Page, chromium
+from tests.e2e.rig import page_site
+
+pytestmark = pytest.mark.timeout(90)
+PASSWORD = "cabinet-2026"
+ACCENT = (0x1F, 0x5F, 0xA8)  # page.css --accent: the header
+OK = (0x1B, 0x7F, 0x3B)  # --ok: an AVAILABLE card's edge
+BLUE_EDGE = ACCENT  # a CHARGING card's edge
+
+
+async def until(what: str, check, timeout: float = 20.0) -> None:
+    try:
+        async with asyncio.timeout(timeout):
+            while not await check():
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        raise AssertionError(f"timed out waiting for {what}") from None
+
+
+async def pixels(browser: Browser, png: bytes, points: list[tuple[int, int]]):
+    """The screenshot decoded by the browser: distinct colours, and RGB at points."""
+    page = await browser.new_page()
+    try:
+        data = "data:image/png;base64," + base64.b64encode(png).decode()
+        return await page.evaluate(
+            """async ([src, points]) => {
+              const img = new Image(); img.src = src; await img.decode();
+              const c = document.createElement("canvas");
+              c.width = img.width; c.height = img.height;
+              const g = c.getContext("2d"); g.drawImage(img, 0, 0);
+              const d = g.getImageData(0, 0, c.width, c.height).data;
+              const seen = new Set();
+              for (let i = 0; i < d.length; i += 4 * 7)
+                seen.add(d[i] << 16 | d[i+1] << 8 | d[i+2]);
+              const at = points.map(([x, y]) => {
+                const i = 4 * (y * c.width + x); return [d[i], d[i+1], d[i+2]]; });
+              return {colours: seen.size, at, width: c.width, height: c.height};
+            }""",
+            [data, points],
+        )
+    finally:
+        await page.close()
+
+
+def near(rgb, want, tolerance: int = 12) -> bool:
+    return all(abs(a - b) <= tolerance for a, b in zip(rgb, want, strict=True))
+
+
+async def shot(page: Page, name: str) -> bytes:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+async def card_edge(page: Page, uid: str) -> tuple[int, int]:
+    box = await page.locator(f'.evse[data-evse="{uid}"]').bounding_box()
+    assert box is not None
+    return int(box["x"] + 3), int(box["y"] + box["height"] / 2)
+
+
+async def text(page: Page, selector: str) -> str:
+    return await page.locator(selector).inner_text()
+
+
+async def test_commissioning_page_in_chromium(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with page_site(tmp_path) as live, chromium() as browser:
+        context = await browser.new_context(viewport={"width": 1200, "height": 900})
+        page = await context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("requestfailed", lambda r: errors.append(f"failed {r.url}"))
+        await page.goto(live.url + "/")
+        assert page.url.endswith("/page/")
+
+        # ---- first boot: the setup code from the data directory ----------------
+        await page.locator("#setup-form").wait_for()
+        code = (tmp_path / "web-setup-code").read_text().strip()
+        assert code not in caplog.text
+        await page.fill("#setup-code", "WRONG000")
+        await page.fill("#setup-password", PASSWORD)
+        await page.click("#setup-form button")
+        await until(
+            "the wrong code refused",
+            lambda: _has_text(page, "#auth-error", "wrong setup code"),
+        )
+        await shot(page, "01-first-boot")
+        await page.fill("#setup-code", code)
+        await page.click("#setup-form button")
+        await page.locator("#app").wait_for()
+        assert not (tmp_path / "web-setup-code").exists()
+
+        # ---- the cookie: HttpOnly, SameSite=Strict, not Secure without TLS ------
+        cookies = await context.cookies()
+        (cookie,) = (c for c in cookies if c["name"] == "edge_session")
+        assert cookie["httpOnly"] is True
+        assert cookie["sameSite"] == "Strict"
+        assert cookie["secure"] is False
+        assert await page.evaluate("document.cookie") == ""  # no script sees it
+
+        # ---- overview: both EVSEs, live values changing ---------------------------
+        await page.locator('.evse[data-evse="E2"]').wait_for()
+        assert await text(page, "#site-name") == "test"
+        await until("READY", lambda: _has_text(page, "#site-ready", "READY"))
+        visit = live.plug_in("E2")
+        await live.world.readers["E2"].present("04A23B1C00", 0.3)
+        e2 = '.evse[data-evse="E2"]'
+        await until("E2 charging", lambda: _has_text(page, e2 + " .status", "CHARGING"))
+        first = await text(page, e2 + " .meter")
+        await until("E2's meter moving", lambda: _differs(page, e2 + " .meter", first))
+        second = await text(page, e2 + " .meter")
+        await until("E2's meter again", lambda: _differs(page, e2 + " .meter", second))
+        assert int(second.split()[0]) > int(first.split()[0])
+        assert "W" in await text(page, e2 + " .power")
+        await until(
+            "E2's power shown",
+            lambda: _matches(page, e2 + " .power", lambda t: float(t.split()[0]) > 1e3),
+        )
+        png = await shot(page, "02-overview-live")
+        header = (5, 5)
+        e1_edge = await card_edge(page, "E1")
+        e2_edge = await card_edge(page, "E2")
+        seen = await pixels(browser, png, [header, e1_edge, e2_edge])
+        assert seen["colours"] > 30, seen  # not blank
+        assert near(seen["at"][0], ACCENT), seen
+        assert near(seen["at"][1], OK), seen  # E1 AVAILABLE: green edge
+        assert near(seen["at"][2], BLUE_EDGE), seen  # E2 CHARGING: blue edge
+
+        # ---- contactor test on E1: dismissed, then confirmed ----------------------
+        button = page.locator('.evse[data-evse="E1"] button.contactor-test')
+        await until("E1's test allowed", lambda: button.is_enabled())
+        assert await page.locator(
+            '.evse[data-evse="E2"] button.contactor-test'
+        ).is_disabled()  # E2 has no separate contactor
+        page.once("dialog", lambda d: d.dismiss())
+        await button.click()
+        await asyncio.sleep(0.5)
+        assert live.coil_closed_seen == []  # dismissed: nothing switched
+        page.once("dialog", lambda d: d.accept())
+        await button.click()
+        await until(
+            "the test done",
+            lambda: _has_text(page, "#contactor-message", "contactor closed for"),
+        )
+        assert live.coil_closed_seen, "the relay's coil was never energised"
+        assert not live.relay.coils[live.channel]  # and released
+        assert "contactor test by page login from 127.0.0.1" in caplog.text
+        await shot(page, "03-contactor-test")
+
+        # ---- refused while an EV is connected at E1 ------------------------------
+        live.plug_in("E1")
+        await until("E1's test refused", lambda: button.is_disabled())
+        assert "an EV is connected" in await text(
+            page, '.evse[data-evse="E1"] .refusal'
+        )
+        seen_before = len(live.coil_closed_seen)
+        forced = await page.evaluate(
+            """async () => { const r = await fetch('/page/api/contactors/E1/test', {
+                 method: 'POST', headers: {'Content-Type': 'application/json',
+                 'X-CSRF-Token': csrf}, body: JSON.stringify({confirm: true})});
+               return [r.status, (await r.json()).message]; }"""
+        )
+        assert forced[0] == 409
+        assert "an EV is connected" in forced[1]
+        assert len(live.coil_closed_seen) == seen_before
+        assert "refused: an EV is connected" in caplog.text
+        await shot(page, "04-contactor-refused")
+
+        # ---- CSRF: a POST without the page's token is refused ----------------
+        no_csrf = await page.evaluate(
+            """async () => (await fetch('/page/api/contactors/E1/test', {
+                 method: 'POST', headers: {'Content-Type': 'application/json'},
+                 body: JSON.stringify({confirm: true})})).status"""
+        )
+        assert no_csrf == 403
+
+        # ---- sessions, tokens, uplink ------------------------------------------
+        await until(
+            "sessions listed",
+            lambda: _matches(page, "#sessions tbody", lambda t: t.count("\n") >= 5),
+        )
+        rows = await text(page, "#sessions tbody")
+        assert "EV_DISCONNECTED" in rows
+        assert "04A23B1C00" not in rows  # token uids are redacted
+        tokens = await text(page, "#tokens tbody")
+        assert "RFID" in tokens
+        assert "****6CED" in tokens  # the site file's two cards, redacted
+        assert "****1C00" in tokens
+        assert "62E3086CED" not in tokens
+        assert "sessions:seed-000" in await text(page, "#dead tbody")
+        await page.locator("#sessions").scroll_into_view_if_needed()
+        png = await shot(page, "05-tables")
+        assert (await pixels(browser, png, []))["colours"] > 30
+
+        # ---- log out; the page's API is closed; a wrong password refused --------
+        await page.click("#logout")
+        await page.locator("#login-form").wait_for()
+        status = await page.evaluate(
+            "async () => (await fetch('/page/api/v1/evses')).status"
+        )
+        assert status == 401
+        await page.fill("#login-password", "not-the-one")
+        await page.click("#login-form button")
+        await until("refused", lambda: _has_text(page, "#auth-error", "wrong password"))
+        await page.fill("#login-password", PASSWORD)
+        await page.click("#login-form button")
+        await page.locator('.evse[data-evse="E1"]').wait_for()
+        live.world.site.unplug(visit)
+        assert errors == []
+        await context.close()
+
+
+async def _has_text(page: Page, selector: str, want: str) -> bool:
+    return want in await page.locator(selector).inner_text()
+
+
+async def _differs(page: Page, selector: str, old: str) -> bool:
+    return (await page.locator(selector).inner_text()) != old
+
+
+async def _matches(page: Page, selector: str, ok) -> bool:
+    try:
+        return bool(ok(await page.locator(selector).inner_text()))
+    except ValueError:
+        return False
