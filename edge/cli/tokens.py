@@ -16,13 +16,12 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from edge.auth.local_tokens import LocalToken, add_local_token
 from edge.auth.token_csv import TokenCsvError, parse_tokens_csv
-from edge.auth.token_mapping import cached_from_ocpi
 from edge.cli.common import EXIT_CONFIG, EXIT_RUNTIME
 from edge.model.clock import SystemClock
-from edge.model.tokens import CachedToken, TokenSource
+from edge.model.tokens import CachedToken
 from edge.ocpi import (
-    Token,
     describe_validation_error,
     format_ocpi_datetime,
 )
@@ -96,37 +95,22 @@ def cmd_add(args: argparse.Namespace) -> int:
     """Add a local token, or replace the local one with this uid."""
     now = SystemClock().utcnow()
 
+    token = LocalToken(
+        uid=args.uid,
+        type=args.type,
+        contract_id=args.contract,
+        visual_number=args.visual,
+        issuer=args.issuer,
+        group_id=args.group,
+        valid=not args.invalid,
+        whitelist=args.whitelist,
+        language=args.language,
+        country_code=args.country_code,
+        party_id=args.party_id,
+    )
+
     def add(db: Any) -> CachedToken:
-        mine = [
-            t
-            for t in repo.find(db, args.uid)
-            if t.source is not TokenSource.OCPI and t.type.value == args.type
-        ]
-        site = repo.local_owner(db) or DEFAULT_OWNER
-        owner = (
-            (mine[-1].country_code, mine[-1].party_id)
-            if mine
-            else (args.country_code or site[0], args.party_id or site[1])
-        )
-        token = Token.model_validate(
-            {
-                "country_code": owner[0],
-                "party_id": owner[1],
-                "uid": args.uid,
-                "type": args.type,
-                "contract_id": args.contract or args.uid,
-                "visual_number": args.visual,
-                "issuer": args.issuer,
-                "group_id": args.group,
-                "valid": not args.invalid,
-                "whitelist": args.whitelist,
-                "language": args.language,
-                "last_updated": now,
-            }
-        )
-        row = cached_from_ocpi(token, TokenSource.CLI)
-        repo.upsert_tokens(db, [row], force=True)
-        return row
+        return add_local_token(db, token, now, DEFAULT_OWNER)
 
     try:
         row = _run(args.db, add)

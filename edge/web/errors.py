@@ -6,12 +6,14 @@
 thing was. Validation errors, unknown paths and methods, and the refusals the
 bounded server makes itself (400, 503) all come out in this shape. This module
 is the one place that sees starlette's own HTTP exception (FastAPI raises it for
-404 and 405).
+404 and 405); a 405's ``Allow`` names every method the OpenAPI document gives
+the path, not only those of the first route that has it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 
 from fastapi import FastAPI, Request
@@ -111,14 +113,35 @@ def _validation(_request: Request, exc: Exception) -> JSONResponse:
     return answer(422, message, field or None)
 
 
-def _http(_request: Request, exc: Exception) -> JSONResponse:
+_PARAM = re.compile(r"\{[^/}]+\}")
+
+
+def _allowed(request: Request) -> str | None:
+    """Every method the OpenAPI document gives this path (None: not in it).
+
+    Starlette names only the methods of the first route with the path, and a
+    path may have several (``GET`` and ``POST /api/v1/tokens``).
+    """
+    paths = request.app.openapi().get("paths", {})
+    for template, operations in paths.items():
+        regex = "[^/]+".join(re.escape(part) for part in _PARAM.split(template))
+        if re.fullmatch(regex, request.url.path):
+            return ", ".join(sorted(method.upper() for method in operations))
+    return None
+
+
+def _http(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, HTTPException):
         raise exc
+    headers = dict(exc.headers or {})
+    allowed = _allowed(request) if exc.status_code == 405 else None
+    if allowed is not None:
+        headers["Allow"] = allowed
     message = {404: "no such path", 405: "method not allowed here"}.get(
         exc.status_code, str(exc.detail)
     )
     field = "body" if "body" in message else None  # FastAPI's "error parsing the body"
-    return answer(exc.status_code, message, field, exc.headers)
+    return answer(exc.status_code, message, field, headers)
 
 
 def _problem(_request: Request, exc: Exception) -> JSONResponse:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from edge.store.export import CSV_FIELDS
 from edge.store.sessions import list_sessions
-from edge.store.tokens import blocked_uids
+from edge.store.tokens import blocked_uids, find
+from tests.integration import raw_http
 from tests.integration.board_rig import until
 from tests.integration.web_rig import live_site
 
@@ -59,6 +60,11 @@ async def test_unknown_paths_and_methods_answer_json(tmp_path: Path):
         assert post.status == 405
         assert post.headers["allow"] == "GET"
         assert post.json()["error"] == "method_not_allowed"
+        put = await raw_http.request(
+            live.port, b"PUT", b"/api/v1/tokens", [(b"Authorization", b"Bearer x")]
+        )
+        assert put.status == 405
+        assert put.headers["allow"] == "GET, POST"  # two routes, one path
         doc = await live.get("/api/v1/openapi.json", token=None)
         assert doc.status == 200
         assert "/api/v1/site" in doc.json()["paths"]  # type: ignore[operator]
@@ -266,3 +272,42 @@ async def test_sync_status_shows_backlog_and_dead_letters(tmp_path: Path):
              "reason": "PUT: 2001 unknown location"}
         ]  # fmt: skip
         assert doc["last_success"] is None
+
+
+async def test_a_token_added_by_hand_is_known_and_refused_when_invalid(tmp_path: Path):
+    async with live_site(tmp_path) as live:
+        added = await live.post(
+            "/api/v1/tokens",
+            {"uid": "A1B2C3D4E5F6", "group_id": "night", "whitelist": "ALLOWED"},
+        )
+        assert added.status == 201, added.body
+        doc = added.json()
+        assert (doc["uid"], doc["contract_id"]) == ("****E5F6", "****E5F6")
+        assert (doc["source"], doc["whitelist"], doc["blocked"]) == (
+            "cli", "ALLOWED", False
+        )  # fmt: skip
+        assert (doc["country_code"], doc["party_id"]) == ("NL", "EXA")  # the site's
+        found = await live.db.run(lambda d: find(d, "A1B2C3D4E5F6"))
+        assert [(t.group_id, t.source.value) for t in found] == [("night", "cli")]
+        listed = (await live.get("/api/v1/tokens")).json()
+        assert listed["total"] == 3
+
+        again = await live.post(
+            "/api/v1/tokens", {"uid": "A1B2C3D4E5F6", "valid": False}
+        )
+        assert again.status == 201
+        found = await live.db.run(lambda d: find(d, "A1B2C3D4E5F6"))
+        assert [(t.valid, t.group_id) for t in found] == [(False, None)]  # replaced
+
+        for body, field in [
+            ({"uid": "with space"}, "body.uid"),
+            ({"uid": "x" * 37}, "body.uid"),
+            ({"uid": "AB", "type": "CARD"}, "body.type"),
+            ({"uid": "AB", "valid": "yes"}, "body.valid"),
+            ({"uid": "AB", "language": "NLD"}, "body.language"),
+            ({"uid": "AB", "owner": "me"}, "body.owner"),
+            ({}, "body.uid"),
+        ]:
+            reply = await live.post("/api/v1/tokens", body)
+            assert reply.status == 422, (body, reply.body)
+            assert reply.json()["field"] == field, reply.body

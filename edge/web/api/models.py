@@ -237,3 +237,36 @@ class SyncDoc(_Doc):
     dead_letters: list[DeadLetterDoc]
     last_success: datetime | None
     """When the backoffice last accepted an object."""
+
+
+_ID = r"^[\x21-\x7e]+$"
+"""Printable ASCII without spaces: a card uid, a contract or group id."""
+_TEXT = r"^[\x20-\x7e]*$"
+"""Printable ASCII."""
+
+
+class NewToken(BaseModel):
+    """A token to add by hand (an OCPI Token owned by the site's party).
+
+    Adding a uid again replaces the hand-made token of that uid and type.
+    """
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    uid: Annotated[str, Field(min_length=1, max_length=36, pattern=_ID)]
+    """The card's uid as the reader reads it (any letter case)."""
+    type: TokenType = TokenType.RFID
+    contract_id: (
+        Annotated[str, Field(min_length=1, max_length=36, pattern=_ID)] | None
+    ) = None
+    """Defaults to the uid."""
+    visual_number: Annotated[str, Field(max_length=64, pattern=_TEXT)] | None = None
+    """What is printed on the card."""
+    issuer: Annotated[str, Field(min_length=1, max_length=64, pattern=_TEXT)] = "Local"
+    group_id: Annotated[str, Field(min_length=1, max_length=36, pattern=_ID)] | None = (
+        None
+    )
+    """Cards of one group may stop each other's sessions."""
+    valid: Annotated[bool, Field(strict=True)] = True
+    whitelist: WhitelistType = WhitelistType.ALWAYS
+    language: Annotated[str, Field(pattern=r"^[a-z]{2}$")] | None = None
