@@ -1,11 +1,14 @@
 """The web server over HTTPS: the API answers through TLS; a renewed certificate
-is served to new connections after reload_tls (what SIGHUP calls), a broken pair
-keeps the old one, and a pair that does not load stops the site's start."""
+is served to new connections after reload_tls (what SIGHUP to ``edge run``
+calls), a broken pair keeps the old one, and a pair or token file that cannot be
+used stops the start with the key named."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,12 +16,14 @@ from pathlib import Path
 import pytest
 
 from edge.app import Site
+from edge.cli import main
 from edge.config.schema import SiteConfig
 from edge.model.clock import SystemClock
 from edge.store.db import Database
 from edge.web.token import WebConfigError
+from tests.integration import processes
 from tests.integration.raw_http import head, read_reply
-from tests.integration.test_ocpi_tls import HOST, Pki, pki, served_serial
+from tests.integration.test_ocpi_tls import HOST, Pki, free_port, pki, served_serial
 from tests.integration.web_rig import TOKEN, web_table
 
 
@@ -100,3 +105,53 @@ async def test_a_pair_that_does_not_load_is_a_config_error(tmp_path: Path):
             Site(_config(tmp_path, ours), SystemClock(), db)
     finally:
         await db.close()
+
+
+def test_edge_run_serves_the_api_and_sighup_renews_its_certificate(tmp_path: Path):
+    ours = pki(tmp_path, "web")
+    first = ours.issue()
+    web_table(tmp_path)  # the token file
+    port = free_port()
+    site = tmp_path / "site.toml"
+    site.write_text(
+        f'[site]\nname = "t"\n[store]\npath = "{tmp_path}/edge.db"\n'
+        f'[web]\nlisten_port = {port}\ntoken_file = "{tmp_path}/api-token"\n'
+        f'tls_cert_file = "{ours.cert_file}"\ntls_key_file = "{ours.key_file}"\n'
+    )
+    log = tmp_path / "edge.log"
+    proc = processes.start(["edge", "run", "--config", str(site)], log)
+    try:
+
+        def serial() -> int | None:
+            if proc.poll() is not None:
+                raise AssertionError(f"edge run ended: {log.read_text()}")
+            try:
+                return asyncio.run(served_serial(port, ours.client()))
+            except OSError:
+                return None
+
+        assert processes.wait_for("the web server", serial) == first
+        status = asyncio.run(get_over_tls(port, ours.client(), b"/api/v1/site"))
+        assert status == 200
+        second = ours.issue()
+        os.kill(proc.pid, signal.SIGHUP)
+        processes.wait_for("the new certificate", lambda: serial() == second)
+        assert proc.poll() is None
+    finally:
+        processes.stop(proc)
+    assert proc.returncode in (0, -signal.SIGTERM), log.read_text()
+    assert TOKEN not in log.read_text()
+
+
+def test_edge_run_names_a_token_file_others_can_read(tmp_path: Path, capsys):
+    web_table(tmp_path)
+    (tmp_path / "api-token").chmod(0o644)
+    site = tmp_path / "site.toml"
+    site.write_text(
+        f'[site]\nname = "t"\n[store]\npath = "{tmp_path}/edge.db"\n'
+        f'[web]\nlisten_port = 0\ntoken_file = "{tmp_path}/api-token"\n'
+    )
+    assert main(["run", "--config", str(site)]) == 2
+    err = capsys.readouterr().err
+    assert "web.token_file" in err
+    assert "every user may read it" in err
