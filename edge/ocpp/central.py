@@ -34,9 +34,11 @@ from edge.ocpp.handlers.backing import SiteBacking
 from edge.ocpp.handlers.refusal import PayloadRefused
 from edge.ocpp.handlers.v16 import KNOWN_UNSUPPORTED, Handler, V16Handlers
 from edge.ocpp.handlers.v16_auth import V16Authorize
+from edge.ocpp.handlers.v16_tx import V16Transactions, resumable
 from edge.ocpp.handlers.v201 import KNOWN_UNSUPPORTED as V201_UNSUPPORTED
 from edge.ocpp.handlers.v201 import V201Handlers
 from edge.ocpp.handlers.v201_auth import V201Authorize
+from edge.ocpp.ledger import ChargerLedger
 from edge.ocpp.link import Link, LinkClosed
 from edge.ocpp.status import ChargerStatus, EvseState
 
@@ -63,6 +65,8 @@ class ChargerContext:
     clock: Clock
     section: OcppSection
     site: SiteBacking
+    ledger: ChargerLedger
+    quiet: Throttle
 
 
 RouteFactory = Callable[[ChargerContext], Routes]
@@ -71,6 +75,10 @@ RouteFactory = Callable[[ChargerContext], Routes]
 def _v16(ctx: ChargerContext) -> Routes:
     routes = V16Handlers(ctx.status, ctx.clock, ctx.section.heartbeat_interval_s).routes
     routes["Authorize"] = V16Authorize(ctx.charger, ctx.site).authorize
+    tx = V16Transactions(ctx.charger, ctx.site, ctx.clock, ctx.ledger, ctx.quiet)
+    routes["StartTransaction"] = tx.start
+    routes["MeterValues"] = tx.meter_values
+    routes["StopTransaction"] = tx.stop
     return Routes(routes, KNOWN_UNSUPPORTED - routes.keys())
 
 
@@ -248,9 +256,31 @@ class CentralSystem:
             )
             for c in section.charger
         }
+        self.ledgers = {
+            c.identity: ChargerLedger(
+                {conn.id: conn for conn in c.connector}, self._changed
+            )
+            for c in section.charger
+        }
+        """The transactions of each charger that we follow (1.6J)."""
         self.connections: dict[str, ChargerConnection] = {}
         self.quiet = Throttle(log)
         """A charger (or a stranger) repeating a fault logs it once a minute."""
+
+    async def resume(self) -> int:
+        """Follow the transactions still running in the store (after a restart)."""
+        followed = await self.site.db.run(resumable)
+        for identity, f in followed:
+            ledger = self.ledgers.get(identity)
+            if ledger is not None:
+                ledger.follow(f)
+        return len(followed)
+
+    def transaction_of(self, identity: str, connector_id: int) -> int | None:
+        """The transactionId running on a charger's connector, if we know one."""
+        ledger = self.ledgers.get(identity)
+        f = None if ledger is None else ledger.running_on(connector_id)
+        return None if f is None else f.tx_id
 
     def on_change(self, callback: Callable[[str], None]) -> None:
         """Call ``callback(evse uid)`` after each change of what an EVSE shows."""
@@ -298,7 +328,15 @@ class CentralSystem:
             await link.close(CLOSE_PROTOCOL, f"this charger speaks {charger.protocol}")
             return
         status = self.status[charger.identity]
-        ctx = ChargerContext(charger, status, self.clock, self.section, self.site)
+        ctx = ChargerContext(
+            charger,
+            status,
+            self.clock,
+            self.section,
+            self.site,
+            self.ledgers[charger.identity],
+            self.quiet,
+        )
         connection = ChargerConnection(ctx, link, self.quiet)
         old = self.connections.get(charger.identity)
         self.connections[charger.identity] = connection

@@ -51,6 +51,9 @@ class OcppService:
         self, listening: Callable[[server.OcppServer], None] | None = None
     ) -> None:
         """Serve chargers until cancelled; ``listening`` gets the bound server."""
+        resumed = await self.central.resume()
+        if resumed:
+            log.info("OCPP: %d transactions still running, followed on", resumed)
         srv = await server.start(
             self.central, None if self.tls is None else self.tls.context
         )

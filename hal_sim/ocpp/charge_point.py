@@ -17,7 +17,7 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from ocpp.exceptions import OCPPError
@@ -147,6 +147,12 @@ class SimChargePoint:
         self._clock = clock
         self._vendor = vendor
         self._model = model
+        self.offline = False
+        """Transaction messages are queued, not sent (the link is down)."""
+        self.queue: list[Queued] = []
+        self.central_ids: dict[int, int] = {}
+        """Local transaction ids (queued starts) to the central system's."""
+        self._local_ids = 0
         self.state = ChargerState()
         self._cp = _Client(
             self.state,
@@ -242,3 +248,156 @@ class SimChargePoint:
         """Send Authorize; the central system's idTagInfo."""
         answer: object = await self._call(call.Authorize(id_tag=id_tag))
         return _id_tag_info(getattr(answer, "id_tag_info"))  # noqa: B009
+
+    # ---- transactions (queued while offline, replayed with their own times) ------
+    def go_offline(self) -> None:
+        """From now on, queue transaction messages instead of sending them."""
+        self.offline = True
+
+    async def start_transaction(
+        self,
+        connector_id: int,
+        id_tag: str,
+        meter_start_wh: int,
+        timestamp: datetime | None = None,
+    ) -> StartAnswer:
+        """Send (or, offline, queue) StartTransaction.
+
+        Offline, the answer carries a local id (negative) that later calls may
+        use; :meth:`replay` puts the central system's id in its place.
+        """
+        fields: dict[str, object] = {
+            "connector_id": connector_id,
+            "id_tag": id_tag,
+            "meter_start": meter_start_wh,
+            "timestamp": wire(timestamp or self._clock.utcnow()),
+        }
+        if self.offline:
+            self._local_ids -= 1
+            self.queue.append(Queued("StartTransaction", fields, self._local_ids))
+            return StartAnswer(self._local_ids, IdTagAnswer("Accepted"))
+        answer = await self.send("StartTransaction", **fields)
+        return StartAnswer(
+            int(answer["transaction_id"]), _id_tag_info(answer["id_tag_info"])
+        )
+
+    async def meter_values(
+        self,
+        connector_id: int,
+        transaction_id: int | None,
+        values: list[dict[str, object]],
+    ) -> None:
+        """Send (or queue) MeterValues: ``values`` as 1.6 MeterValue objects."""
+        fields: dict[str, object] = {
+            "connector_id": connector_id,
+            "meter_value": values,
+        }
+        if transaction_id is not None:
+            fields["transaction_id"] = transaction_id
+        if self.offline or (transaction_id is not None and transaction_id < 0):
+            self.queue.append(Queued("MeterValues", fields))
+            return
+        await self.send("MeterValues", **fields)
+
+    async def stop_transaction(
+        self,
+        transaction_id: int,
+        meter_stop_wh: int,
+        timestamp: datetime | None = None,
+        reason: str | None = None,
+        id_tag: str | None = None,
+        transaction_data: list[dict[str, object]] | None = None,
+    ) -> IdTagAnswer | None:
+        """Send (or queue) StopTransaction; the idTagInfo if one came back."""
+        fields: dict[str, object] = {
+            "transaction_id": transaction_id,
+            "meter_stop": meter_stop_wh,
+            "timestamp": wire(timestamp or self._clock.utcnow()),
+        }
+        for key, value in (
+            ("reason", reason),
+            ("id_tag", id_tag),
+            ("transaction_data", transaction_data),
+        ):
+            if value is not None:
+                fields[key] = value
+        if self.offline or transaction_id < 0:
+            self.queue.append(Queued("StopTransaction", fields))
+            return None
+        answer = await self.send("StopTransaction", **fields)
+        info = answer.get("id_tag_info")
+        return None if info is None else _id_tag_info(info)
+
+    async def replay(self) -> list[dict[str, Any]]:
+        """Online again: send the queued messages in order; their answers."""
+        self.offline = False
+        answers = []
+        while self.queue:
+            q = self.queue[0]
+            fields = dict(q.fields)
+            local = fields.get("transaction_id")
+            if isinstance(local, int) and local in self.central_ids:
+                fields["transaction_id"] = self.central_ids[local]
+            answer = await self.send(q.action, **fields)
+            if q.local_id is not None:
+                self.central_ids[q.local_id] = int(answer["transaction_id"])
+            self.queue.pop(0)
+            answers.append(answer)
+        return answers
+
+
+@dataclass(frozen=True)
+class StartAnswer:
+    """The central system's answer to StartTransaction."""
+
+    transaction_id: int
+    id_tag_info: IdTagAnswer
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A transaction message kept while the link is down (1.6 section 4.7)."""
+
+    action: str
+    fields: dict[str, object]
+    local_id: int | None = None
+    """A queued StartTransaction's local id, for the messages that follow it."""
+
+
+def wire(moment: datetime) -> str:
+    """A datetime as a charger writes it: ``2026-03-02T06:04:27Z`` (UTC)."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def energy(
+    at: datetime,
+    energy_wh: float,
+    unit: str = "Wh",
+    power_w: float | None = None,
+    currents_a: tuple[float, ...] = (),
+    context: str = "Sample.Periodic",
+) -> dict[str, object]:
+    """One 1.6 MeterValue: the energy register, with power and currents if given."""
+    value = f"{energy_wh / 1000:.3f}" if unit == "kWh" else str(round(energy_wh))
+    sampled: list[dict[str, object]] = [
+        {
+            "value": value,
+            "context": context,
+            "measurand": "Energy.Active.Import.Register",
+            "unit": unit,
+        }
+    ]
+    if power_w is not None:
+        sampled.append(
+            {"value": f"{power_w:.0f}", "measurand": "Power.Active.Import", "unit": "W"}
+        )
+    for phase, amps in zip(("L1", "L2", "L3"), currents_a, strict=False):
+        sampled.append(
+            {
+                "value": f"{amps:.1f}",
+                "measurand": "Current.Import",
+                "phase": phase,
+                "unit": "A",
+            }
+        )
+    return {"timestamp": wire(at), "sampled_value": sampled}
