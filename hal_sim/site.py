@@ -24,6 +24,7 @@ from hal_sim.devices.evse_board import SimEvseBoard
 from hal_sim.devices.meter import SimMeter
 from hal_sim.devices.relay import SimRelay
 from hal_sim.ev import SimEv
+from hal_sim.grid import SimGrid
 from hal_sim.schedule import CARD_DELAY_S, Visit, build_schedule
 
 CARD_RETRY_WALL_S = 1.0
@@ -111,6 +112,13 @@ class SimSite:
             if v.evse_uid in self.channels
         ]
         defaults = SimSection()
+        self.grid: SimGrid | None = None
+        """The grid connection of a site with ``[load]``: meters and breakers."""
+        if config.load is not None:
+            self.grid = SimGrid(config.load, (sim or defaults).grid, profiles)
+            for circuit in self.grid.circuits.values():
+                if circuit.meter is not None and circuit.bus is not None:
+                    self.buses[circuit.bus].devices[circuit.meter.unit] = circuit.meter
         self.card_retry_s = (sim or defaults).card_retry_s
         self.card_attempts = (sim or defaults).card_attempts
         self._t0 = clock.monotonic()
@@ -130,15 +138,25 @@ class SimSite:
         if dt <= 0:
             return
         self._last = now
+        grid = self.grid
         for ch in self.channels.values():
             ch.board.update()
             ev = ch.board.ev
             if ev is None:
                 ch.meter.add_energy(0.0, (0.0, 0.0, 0.0))
                 continue
-            wh = ev.step(dt, ch.board.offered_a(), ch.power_path_closed())
+            powered = grid is None or grid.powered(ch.evse_uid)
+            closed = ch.power_path_closed() and powered
+            wh = ev.step(dt, ch.board.offered_a(), closed)
             ch.meter.add_energy(wh, ev.phase_currents())
             ch.board.update()
+        if grid is not None:
+            evs = {
+                uid: ch.board.ev.phase_currents()
+                for uid, ch in self.channels.items()
+                if ch.board.ev is not None
+            }
+            grid.step(dt, self.clock.utcnow().timestamp(), now, evs)
 
     def _record(
         self, event: str, visit: Visit, energy_wh: float, **detail: object

@@ -184,6 +184,11 @@ class SimWorld:
             if evse.rfid is not None and evse.uid in self.endpoints.rfid:
                 where = self.endpoints.rfid[evse.uid]
                 lines.append(f"{evse.uid}/rfid {evse.rfid.kind} serial:{where}")
+        if self.config.load is not None:
+            for circuit in self.config.load.circuit:
+                if (m := circuit.meter) is not None:
+                    where = self.endpoint_text(m.bus)
+                    lines.append(f"{circuit.id}/meter {m.model} {where} unit {m.unit}")
         return lines
 
     async def run(

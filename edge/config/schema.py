@@ -177,6 +177,19 @@ class GenerateSection(_Model):
     cards: list[str] = []
 
 
+class SimGridSection(_Model):
+    """The simulated grid connection of a site with ``[load]`` (hal_sim/grid.py)."""
+
+    seed: int = 1
+    house_base_a: Annotated[float, Field(ge=0, le=1000)] = 4.0
+    house_peak_a: Annotated[float, Field(ge=0, le=1000)] = 12.0
+    """Added at the height of the morning and evening peaks."""
+    appliance_a: Annotated[float, Field(ge=0, le=1000)] = 10.0
+    """An appliance switched on a phase for a minute: up to this much."""
+    solar_peak_a: Annotated[float, Field(ge=0, le=1000)] = 0.0
+    """Per phase at noon without clouds (0: no PV)."""
+
+
 class SimSection(_Model):
     """Simulated site settings (used by `edge sim` and `hal-sim serve`)."""
 
@@ -190,6 +203,7 @@ class SimSection(_Model):
     """Site seconds a simulated driver waits for charging before swiping again."""
     card_attempts: Annotated[int, Field(ge=1, le=100)] = 8
     """Swipes a simulated driver makes before giving up (the first one included)."""
+    grid: SimGridSection = SimGridSection()
 
 
 class OcpiOutage(_Model):

@@ -223,10 +223,7 @@ def allocate(
             setpoints[uid] = Pause(Why.NO_DEMAND)
         elif uid in failsafe_evses:
             setpoints[uid] = _failsafe(leaf, st.last, rules.failsafe_current_a)
-        elif (
-            isinstance(st.last, Paused)
-            and now - st.last.since < rules.resume_delay_s
-        ):
+        elif isinstance(st.last, Paused) and now - st.last.since < rules.resume_delay_s:
             setpoints[uid] = Pause(Why.RESUME_DELAY)
         else:
             candidates.append(uid)

@@ -14,8 +14,9 @@ port's pause: the offer stops and the session stays open). Every lowering (and
 pause) is applied before any raise, so the sum on a phase never passes what the
 allocator allowed while setpoints change. An EVSE with no session is held at
 0 A, so that a new session draws nothing before its first setpoint (its
-minimum, or less headroom: paused). A refused or timed-out command is retried
-after ``RETRY_S``; the allocator is told only what was applied.
+minimum, or less headroom: paused). A refused command is retried after
+``RETRY_S``, one not answered in time after ``TIMEOUT_RETRY_S``; the allocator
+is told only what was applied.
 
 Cancellation: the task owns its ticker and its commands (one TaskGroup); a
 cancellation while commands are in flight cancels them and nothing is left
@@ -56,7 +57,9 @@ TICK_S = 1.0
 """Allocate at least this often (site seconds): silence is noticed by a tick."""
 COMMAND_TIMEOUT_S = 5.0
 RETRY_S = 10.0
-"""A refused or timed-out setpoint is tried again after this long."""
+"""A refused setpoint is tried again after this long."""
+TIMEOUT_RETRY_S = 1.0
+"""A setpoint not answered in time (a busy bus) is tried again after this long."""
 SAME_A = 0.05
 """Setpoints closer than this (A) are the same (below the 0.1 A step)."""
 LEARN_FROM_A = 1.0
@@ -206,12 +209,13 @@ class LoadManager:
             ev.last = next_last(ev.last, setpoint, now)
             ev.retry_at = -math.inf
             return
-        ev.retry_at = self.clock.monotonic() + RETRY_S
+        wait = TIMEOUT_RETRY_S if result.outcome is CommandOutcome.TIMEOUT else RETRY_S
+        ev.retry_at = self.clock.monotonic() + wait
         log.warning(
             "load: EVSE %s did not take %g A (%s: %s); retrying in %g s",
             uid,
             amps,
             result.outcome,
             result.message,
-            RETRY_S,
+            wait,
         )
