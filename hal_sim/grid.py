@@ -47,6 +47,8 @@ class SimCircuit:
     """What it carries now, per grid phase (A)."""
     peak_over_s: float = 0.0
     """Site seconds it carried more than its limit on some phase."""
+    max_over_a: float = 0.0
+    """The most it carried above its limit on any phase (A)."""
 
 
 @dataclass(frozen=True)
@@ -145,8 +147,10 @@ class SimGrid:
             if not live:
                 amps = ZERO
             c.current_a = amps
-            if any(a > lim + 1e-9 for a, lim in zip(amps, c.limit_a, strict=True)):
+            over = max(a - lim for a, lim in zip(amps, c.limit_a, strict=True))
+            if over > 1e-9:
                 c.peak_over_s += dt_s
+                c.max_over_a = max(c.max_over_a, over)
             was_closed = isinstance(c.state, Closed)
             c.state = c.breaker.step(c.state, amps, dt_s, now)
             if was_closed and isinstance(c.state, Tripped):

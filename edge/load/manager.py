@@ -14,9 +14,13 @@ port's pause: the offer stops and the session stays open). Every lowering (and
 pause) is applied before any raise, so the sum on a phase never passes what the
 allocator allowed while setpoints change. An EVSE with no session is held at
 0 A, so that a new session draws nothing before its first setpoint (its
-minimum, or less headroom: paused). A refused command is retried after
-``RETRY_S``, one not answered in time after ``TIMEOUT_RETRY_S``; the allocator
-is told only what was applied.
+minimum, or less headroom: paused). A car that has been offered current for
+``SATISFIED_AFTER_S`` without asking for it (full, or waiting for its own
+timer) is satisfied: held at 0 A, so that what it does not take goes to the
+others, and offered its minimum again every ``PROBE_S`` (a new first setpoint),
+in case it asks again (a car paused without an offer may not show it). A refused command
+is retried after ``RETRY_S``, one not answered in time after
+``TIMEOUT_RETRY_S``; the allocator is told only what was applied.
 
 Cancellation: the task owns its ticker and its commands (one TaskGroup); a
 cancellation while commands are in flight cancels them and nothing is left
@@ -33,6 +37,7 @@ from dataclasses import dataclass, field
 
 from edge.evse.limits import PAUSE_A
 from edge.evse.port import EvsePort, EvseView
+from edge.evse.states import Phase as EvsePhase
 from edge.load.allocator import (
     Allocation,
     Charge,
@@ -62,6 +67,10 @@ TIMEOUT_RETRY_S = 1.0
 """A setpoint not answered in time (a busy bus) is tried again after this long."""
 SAME_A = 0.05
 """Setpoints closer than this (A) are the same (below the 0.1 A step)."""
+SATISFIED_AFTER_S = 60.0
+"""A car offered current that has not asked for it this long is satisfied."""
+PROBE_S = 900.0
+"""A satisfied car is offered its minimum again after this long (it may ask)."""
 LEARN_FROM_A = 1.0
 """A car is learned to draw on the phases that carry more than this."""
 CURRENTS = (Measurement.CURRENT_L1, Measurement.CURRENT_L2, Measurement.CURRENT_L3)
@@ -89,6 +98,10 @@ class _Evse:
     session: str | None = None
     phases: frozenset[Phase] = frozenset()
     retry_at: float = -math.inf
+    idle_since: float | None = None
+    """Since when the car has been offered current without asking for it."""
+    satisfied_at: float | None = None
+    """When the car was found not asking while offered (full, or its own timer)."""
 
 
 class LoadManager:
@@ -187,6 +200,20 @@ class LoadManager:
         sid = view.session.id if view.session is not None else None
         if sid != ev.session:  # a new session: learn its car's phases anew
             ev.session, ev.phases = sid, frozenset()
+            ev.idle_since = ev.satisfied_at = None
+        now = self.clock.monotonic()
+        if view.phase is EvsePhase.CHARGING or (
+            ev.satisfied_at is not None and now - ev.satisfied_at >= PROBE_S
+        ):
+            ev.idle_since = ev.satisfied_at = None
+        elif (
+            view.phase is EvsePhase.SUSPENDED_EV
+            and view.offered_a is not None
+            and ev.satisfied_at is None
+        ):
+            ev.idle_since = now if ev.idle_since is None else ev.idle_since
+            if now - ev.idle_since >= SATISFIED_AFTER_S:
+                ev.satisfied_at = now
         drawn = (0.0, 0.0, 0.0)
         if view.draw is not None:
             c = [
@@ -197,7 +224,15 @@ class LoadManager:
             learned = learned_phases(drawn, LEARN_FROM_A)
             if learned:
                 ev.phases = learned
-        wants = view.session is not None and view.fault is None
+            # Never count more of ours than the limit it holds: a car just
+            # lowered or paused has left the grid reading before its own
+            # meter's next poll shows it, and counting its old draw as ours
+            # would hide that much house load (what is left counts as house).
+            cap = view.limit_a
+            drawn = (min(c[0], cap), min(c[1], cap), min(c[2], cap))
+        wants = (
+            view.session is not None and view.fault is None and ev.satisfied_at is None
+        )
         return EvseState(wants, ev.last, drawn, ev.phases)
 
     async def _apply(

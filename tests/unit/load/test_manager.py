@@ -17,7 +17,13 @@ from edge.evse.port import (
 )
 from edge.evse.states import EvseStatus, Phase
 from edge.load.allocator import Why
-from edge.load.manager import RETRY_S, LoadManager, grid_sample
+from edge.load.manager import (
+    PROBE_S,
+    RETRY_S,
+    SATISFIED_AFTER_S,
+    LoadManager,
+    grid_sample,
+)
 from edge.load.site import Circuit, EvseLeaf, LoadRules, Metered, Site
 from edge.load.site import Phase as GridPhase
 from edge.model.clock import ManualClock
@@ -43,6 +49,8 @@ class FakePort:
         self.writes: list[tuple[str, float]] = []
         self.log: list[tuple[str, float]]
         self.refuse = False
+        self.asking = True
+        """The car asks for current (CHARGING) or not (SUSPENDED_EV)."""
         self._listeners: list[Callable[[str], None]] = []
 
     @property
@@ -55,12 +63,14 @@ class FakePort:
             draw = Draw(0.0, self.drawn, self.clock.monotonic())
         return EvseView(
             EvseStatus.CHARGING if self.session else EvseStatus.AVAILABLE,
-            Phase.CHARGING if self.session else Phase.AVAILABLE,
+            (Phase.CHARGING if self.asking else Phase.SUSPENDED_EV)
+            if self.session
+            else Phase.AVAILABLE,
             None,
             1000,
             draw,
             self.limit_a,
-            None,
+            self.limit_a if self.session and self.limit_a > 0 else None,
             self.session,
         )
 
@@ -261,3 +271,40 @@ def test_a_grid_reading_without_every_phase_current_is_no_sample() -> None:
     sample = grid_sample(old)
     assert sample is not None
     assert sample.read_at == 40.0
+
+
+async def test_a_satisfied_car_makes_room_and_is_offered_its_minimum_again() -> None:
+    mgr, ports, clock = rig("A", "B", limit=20.0)
+    for u, p in ports.items():
+        p.session = session(f"s{u}")
+    mgr.grid_sink("grid")(reading(clock, (0.0, 0.0, 0.0)))
+    await mgr.step()
+    await mgr.step()
+    assert ports["A"].limit_a == ports["B"].limit_a == 9.5  # 19 / 2
+    ports["A"].asking = False  # full: offered, not asking
+    for _ in range(int(SATISFIED_AFTER_S) + 1):
+        clock.advance(1.0)
+        mgr.grid_sink("grid")(reading(clock, (0.0, 0.0, 0.0)))
+        await mgr.step()
+    assert ports["A"].limit_a == 0.0
+    assert ports["B"].limit_a == 16.0  # all that A does not take
+    clock.advance(PROBE_S)
+    mgr.grid_sink("grid")(reading(clock, (0.0, 0.0, 0.0)))
+    await mgr.step()
+    assert ports["A"].limit_a == 6.0  # asked again, as a new session
+    ports["A"].asking = True
+    await mgr.step()
+    await mgr.step()
+    assert ports["A"].limit_a == ports["B"].limit_a == 9.5
+
+
+async def test_a_lowered_cars_stale_draw_is_not_subtracted_from_the_grid() -> None:
+    mgr, ports, clock = rig("A", limit=40.0)
+    ports["A"].session = session("sA")
+    mgr.grid_sink("grid")(reading(clock, (16.0, 16.0, 16.0)))
+    ports["A"].drawn = (16.0, 16.0, 16.0)
+    await mgr.step()
+    ports["A"].limit_a = 6.0  # lowered; its meter still shows 16 A
+    alloc = await mgr.step()
+    # ours is at most the 6 A it holds: 10 A of the reading counts as house
+    assert alloc.house_a["grid"] == (10.0, 10.0, 10.0)
