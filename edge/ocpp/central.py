@@ -38,6 +38,7 @@ from edge.ocpp.handlers.v16_tx import V16Transactions, resumable
 from edge.ocpp.handlers.v201 import KNOWN_UNSUPPORTED as V201_UNSUPPORTED
 from edge.ocpp.handlers.v201 import V201Handlers
 from edge.ocpp.handlers.v201_auth import V201Authorize
+from edge.ocpp.handlers.v201_tx import V201Transactions
 from edge.ocpp.ledger import ChargerLedger
 from edge.ocpp.link import Link, LinkClosed
 from edge.ocpp.status import ChargerStatus, EvseState
@@ -84,8 +85,15 @@ def _v16(ctx: ChargerContext) -> Routes:
 
 def _v201(ctx: ChargerContext) -> Routes:
     interval = ctx.section.heartbeat_interval_s
-    routes = V201Handlers(ctx.status, ctx.clock, interval).routes
+    station = V201Handlers(ctx.status, ctx.clock, interval)
+    routes = station.routes
     routes["Authorize"] = V201Authorize(ctx.charger, ctx.site).authorize
+    billing = V16Transactions(ctx.charger, ctx.site, ctx.clock, ctx.ledger, ctx.quiet)
+    tx = V201Transactions(
+        ctx.charger, ctx.site, ctx.clock, billing, ctx.ledger, station, ctx.quiet
+    )
+    routes["TransactionEvent"] = tx.transaction_event
+    routes["MeterValues"] = tx.meter_values
     return Routes(routes, V201_UNSUPPORTED - routes.keys())
 
 

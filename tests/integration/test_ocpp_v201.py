@@ -16,7 +16,8 @@ import pytest
 
 from edge.evse.states import EvseStatus, Phase
 from edge.model.clock import SystemClock
-from hal_sim.ocpp.charge_point import CallRefused, SimChargePoint
+from edge.store import sessions
+from hal_sim.ocpp.charge_point import SimChargePoint
 from hal_sim.ocpp.charge_point_201 import TokenAnswer
 from hal_sim.ocpp.link import open_link
 from tests.integration.ocpp201_rig import mixed
@@ -218,8 +219,9 @@ async def test_a_station_queues_transaction_events_while_away_and_replays_them()
         await cs.link.close()
         await run
         cs.offline = True  # the link is down: events wait at the station
-        tx = await cs.start_transaction(1, CARD, 1000.0)
-        await cs.meter(tx, 1500.0)
+        start = datetime.now(UTC) - timedelta(hours=1)
+        tx = await cs.start_transaction(1, CARD, 1000.0, timestamp=start)
+        await cs.meter(tx, 1500.0, timestamp=start + timedelta(minutes=5))
         assert len(cs.queue) == 2
 
         link = await open_link(
@@ -229,11 +231,12 @@ async def test_a_station_queues_transaction_events_while_away_and_replays_them()
         run = asyncio.create_task(cs.run())
         await cs.boot()
         assert central.connections["CS202"].link is not None
-        # TransactionEvent is not served yet: refused, and nothing is dropped
-        with pytest.raises(CallRefused) as refused:
-            await cs.replay()
-        assert refused.value.code == "NotSupported"
         assert [e.seq_no for e in cs.queue] == [0, 1]  # type: ignore[attr-defined]
         assert all(e.offline for e in cs.queue)  # type: ignore[attr-defined]
+        assert await cs.replay() == 2
+        assert cs.queue == []
+        found = await central.site.db.run(sessions.list_sessions)
+        [s] = [s for s in found if s.evse_uid == "CS202-1"]
+        assert (s.meter_start_wh, s.token_uid) == (1000, CARD)
         await cs.link.close()
         await run

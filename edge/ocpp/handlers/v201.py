@@ -41,7 +41,7 @@ from edge.ocpp.status import ChargerStatus, ConnectorStatus, StatusReport
 log = logging.getLogger(__name__)
 
 KNOWN_UNSUPPORTED = frozenset({
-    "TransactionEvent", "MeterValues", "DataTransfer", "FirmwareStatusNotification",
+    "DataTransfer", "FirmwareStatusNotification",
     "LogStatusNotification", "NotifyReport", "SecurityEventNotification",
     "SignCertificate", "Get15118EVCertificate", "GetCertificateStatus",
     "NotifyChargingLimit", "ClearedChargingLimit", "ReportChargingProfiles",
