@@ -9,12 +9,13 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 
 from edge.app import Site
 from edge.config.schema import SiteConfig
+from edge.load.report import circuit_rows, setpoint_text
 from edge.model.clock import ScaledClock
 from edge.simulate import SimResult, SimStartError, UplinkOutcome, simulate
 
@@ -24,12 +25,42 @@ EXIT_NOT_READY = 3
 """Exit status of a run whose controller never became READY (nothing simulated)."""
 
 
+def live_view(site: Site, clock: ScaledClock) -> Group | Table:
+    """The EVSE table and, with load management, the circuit table."""
+    table = status_table(site, clock)
+    load = load_table(site)
+    return table if load is None else Group(table, load)
+
+
+def load_table(site: Site) -> Table | None:
+    """Each circuit's per-phase load (house + setpoints) against its limit."""
+    if site.load is None:
+        return None
+    table = Table(title="circuits: load / limit (A)")
+    for col in ("circuit", "L1", "L2", "L3", "meter"):
+        table.add_column(col)
+    for row in circuit_rows(site.load.site, site.load.allocation):
+        table.add_row(row.id, *row.phases, "SILENT: failsafe" if row.failsafe else "")
+    return table
+
+
+def _allocated(site: Site, uid: str) -> str:
+    """The EVSE's setpoint from load management ('' without it)."""
+    if site.load is None:
+        return ""
+    allocation = site.load.allocation
+    return setpoint_text(allocation.setpoints.get(uid) if allocation else None)
+
+
 def status_table(site: Site, clock: ScaledClock) -> Table:
-    """EVSE, phase, status, power, session kWh and token, at site time."""
+    """EVSE, phase, status, power, session kWh, token and allocated current."""
     table = Table(
         title=f"site time {clock.utcnow():%Y-%m-%d %H:%M:%S} UTC  (x{clock.speed:g})"
     )
-    for col in ("EVSE", "state", "OCPI status", "power kW", "session kWh", "token"):
+    cols = ["EVSE", "state", "OCPI status", "power kW", "session kWh", "token"]
+    if site.load is not None:
+        cols.append("allocated")
+    for col in cols:
         table.add_column(col)
     for uid, ctl in site.controllers.items():
         s = ctl.state
@@ -43,6 +74,7 @@ def status_table(site: Site, clock: ScaledClock) -> Table:
             f"{ctl.power_w / 1000:.1f}",
             kwh,
             (s.session.token_uid or "-") if s.session else "-",
+            *([_allocated(site, uid)] if site.load is not None else []),
         )
     for uid, port in site.evses.items():  # the OCPP chargers' connectors
         if uid in site.controllers:
@@ -58,6 +90,7 @@ def status_table(site: Site, clock: ScaledClock) -> Table:
             if session is None or session.energy_wh is None
             else f"{session.energy_wh / 1000:.3f}",
             (session.token_uid or "-") if session else "-",
+            *([_allocated(site, uid)] if site.load is not None else []),
         )
     return table
 
@@ -81,7 +114,7 @@ def run_sim(config: SiteConfig, args: argparse.Namespace) -> int:
     def on_tick(site: Site, clock: ScaledClock) -> None:
         meters.update(meter_figures(site))
         if live is not None:
-            live.update(status_table(site, clock), refresh=True)
+            live.update(live_view(site, clock), refresh=True)
 
     truth = Path(args.truth) if args.truth else None
     if live is not None:

@@ -7,8 +7,12 @@ through the boards' setpoints; hal_sim's main breaker would trip if it did not.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+from rich.console import Console  # noqa: TID251
+
+from edge.cli.sim_live import live_view
 from edge.load.allocator import Why
 from edge.store.sessions import list_sessions
 from hal_sim.schedule import Visit
@@ -52,6 +56,13 @@ async def test_a_step_overload_throttles_and_a_silent_grid_meter_fails_safe(
         await until(lambda: board.current_limit_a == 11)  # 40 - 1 - 28
         assert rig.clock.monotonic() - stepped < 5.0
         assert grid.trips == 0
+        # edge sim's live view shows the circuit against its limit and the setpoint
+        console = Console(record=True, width=160, file=io.StringIO())
+        console.print(live_view(rig.site, rig.clock))
+        shown = console.export_text()
+        assert "11.0 A share" in shown
+        assert "/40" in shown
+        assert "circuits: load / limit (A)" in shown
         # The grid meter goes silent: within its 5 s the failsafe's 8 A
         meter = rig.world.site.buses["gw"].devices[GRID_UNIT]
         meter.faults.no_answer = True
