@@ -1,0 +1,105 @@
+"""kill -9 of ``edge run`` right after StartTransaction's answer keeps the session.
+
+The controller runs ``config/demo-ocpp.toml`` as a real process; hal_sim's 1.6J
+charge point starts a transaction, the controller is killed with SIGKILL as
+soon as the answer arrives, and a new controller on the same SQLite file takes
+the charger's MeterValues and StopTransaction for that transactionId: one
+session, completed with the exact energy, its CDR queued once and buildable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from edge.config.loader import load_config
+from edge.config.schema import OcpiSection
+from edge.store.db import open_sync
+from edge.store.sessions import get_session
+from edge.uplink.ocpi.push.objects import session_cdr
+from edge.uplink.ocpi.site_context import site_context
+from hal_sim.ocpp.charge_point import SimChargePoint, energy
+from hal_sim.ocpp.link import open_link
+from tests.integration.processes import query, start, stop, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = ROOT / "config" / "demo-ocpp.toml"
+URL = "ws://127.0.0.1:9000/CP001"
+CARD = "04A1B2C3000001"
+
+
+def _controller(db: Path, log: Path):
+    proc = start(["edge", "-v", "run", "--config", str(CONFIG), "--db", str(db)], log)
+    mark = log.read_text().count("OCPP central system on ws://127.0.0.1:9000/")
+    wait_for(
+        "the OCPP server on :9000",
+        lambda: (
+            log.read_text().count("OCPP central system on ws://127.0.0.1:9000/") > mark
+            or proc.poll() is not None
+        ),
+        timeout=60,
+    )
+    assert proc.poll() is None, log.read_text()
+    return proc
+
+
+async def _charger():
+    link = await open_link(URL, "CP001")
+    return SimChargePoint("CP001", link, _Wall())
+
+
+class _Wall:
+    """The charger's own clock: wall time (it is not the controller's)."""
+
+    def utcnow(self) -> datetime:
+        return datetime.now(UTC)
+
+    def to_wall(self, seconds: float) -> float:
+        return seconds
+
+
+async def test_kill_9_after_the_start_answer_keeps_the_session(tmp_path):
+    db, log = tmp_path / "edge.db", tmp_path / "edge.log"
+    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+    proc = _controller(db, log)
+    try:
+        cp = await _charger()
+        run = asyncio.create_task(cp.run())
+        started = await cp.start_transaction(1, CARD, 5_000, t0)
+        proc.send_signal(signal.SIGKILL)  # the moment the answer is in
+        proc.wait()
+        await run  # the link is lost
+    finally:
+        stop(proc)
+    tid = started.transaction_id
+    assert started.id_tag_info.status == "Accepted"
+    rows = query(db, f"SELECT session_id FROM ocpp_transactions WHERE id = {tid}")
+    (sid,) = rows[0]
+    assert query(db, f"SELECT status FROM sessions WHERE id = '{sid}'") == [("ACTIVE",)]
+
+    proc = _controller(db, log)
+    try:
+        cp = await _charger()
+        run = asyncio.create_task(cp.run())
+        await cp.meter_values(1, tid, [energy(t0 + timedelta(minutes=10), 7_000)])
+        await cp.stop_transaction(tid, 8_000, t0 + timedelta(minutes=20))
+        await cp.link.close()
+        await run
+    finally:
+        stop(proc)
+    assert proc.returncode == 0, log.read_text()
+
+    assert "1 transactions still running, followed on" in log.read_text()
+    store = open_sync(db)
+    s = get_session(store, sid)
+    assert s is not None
+    assert (s.status.value, s.energy_wh) == ("COMPLETED", 3_000)
+    assert (s.start, s.end) == (t0, t0 + timedelta(minutes=20))
+    keys = [k for (k,) in query(db, "SELECT key FROM outbox WHERE key LIKE 'cdrs:%'")]
+    assert keys == [f"cdrs:{sid}"]
+    assert len(query(db, "SELECT id FROM sessions")) == 1
+    cdr = session_cdr(store, site_context(load_config(CONFIG), OcpiSection()), s, None)
+    assert cdr.total_energy == 3
+    assert cdr.cdr_location.evse_uid == "CP001-1"
