@@ -2,10 +2,10 @@
 
 An OCPP charger owns its contactor and its transactions: what we show of it is
 what it reported (StatusNotification, mapped by :mod:`edge.ocpp.status`), and
-UNKNOWN while it is not connected. In this slice the view carries the status
-and phase only: no meter reading, draw or session yet (MeterValues and
-Start/StopTransaction come next), and ``set_current_limit`` answers
-NOT_SUPPORTED, saying so, until SetChargingProfile is built.
+UNKNOWN while it is not connected; its meter reading, draw and running
+session come from its transactions (:mod:`edge.ocpp.ledger`).
+``set_current_limit`` answers NOT_SUPPORTED, saying so, until SetChargingProfile
+is built.
 
 ``start`` is RemoteStartTransaction for the token's uid on this connector,
 ``stop`` RemoteStopTransaction of the transaction running on it, ``unlock``
@@ -22,7 +22,13 @@ from collections.abc import Awaitable, Callable
 
 from edge.config.ocpp import OcppCharger, OcppConnector
 from edge.evse.limits import MIN_CURRENT_A
-from edge.evse.port import Connector, EvseIdentity, EvseKind, EvseView
+from edge.evse.port import (
+    Connector,
+    EvseIdentity,
+    EvseKind,
+    EvseView,
+    RunningSession,
+)
 from edge.model.commands import CommandOutcome, CommandResult, CommandToken
 from edge.ocpp.calls import v16
 from edge.ocpp.calls.outgoing import BadAnswer, CallFailed, NotConnected, TimedOut
@@ -110,17 +116,36 @@ class OcppEvse:
         return self._identity
 
     def view(self) -> EvseView:
-        """What the charger last reported of this connector."""
-        state = self._central.status[self._charger.identity].evse(self._connector_id)
+        """What the charger last reported of this connector.
+
+        ``meter_wh`` is its register's last believed reading, ``draw`` the power
+        and phase currents of its last MeterValues (taken within a minute of
+        their time), ``session`` the transaction running on it.
+        """
+        identity = self._charger.identity
+        state = self._central.status[identity].evse(self._connector_id)
+        ledger = self._central.ledgers[identity]
+        meter = ledger.meters.get(self._connector_id)
+        running = ledger.running_on(self._connector_id)
+        session = None
+        if running is not None:
+            session = RunningSession(
+                id=running.session_id,
+                token_uid=running.id_tag,
+                group_id=running.group_id,
+                start_utc=running.start,
+                meter_start_wh=running.meter_start_wh,
+                energy_wh=running.meter_wh - running.meter_start_wh,
+            )
         return EvseView(
             status=state.status,
             phase=state.phase,
             fault=None,
-            meter_wh=None,
-            draw=None,
+            meter_wh=None if meter is None else meter.meter_wh,
+            draw=None if meter is None else meter.draw,
             limit_a=self._identity.max_current_a,
             offered_a=None,
-            session=None,
+            session=session,
         )
 
     def on_change(self, callback: Callable[[str], None]) -> None:
@@ -202,12 +227,15 @@ class OcppEvse:
 
 
 def ocpp_evses(
-    central: CentralSystem,
-    transaction_of: TransactionOf = lambda _identity, _connector: None,
+    central: CentralSystem, transaction_of: TransactionOf | None = None
 ) -> dict[str, OcppEvse]:
-    """Every declared connector's EVSE port, by EVSE uid."""
+    """Every declared connector's EVSE port, by EVSE uid.
+
+    ``transaction_of`` defaults to the central system's own ledger.
+    """
+    running = transaction_of or central.transaction_of
     return {
-        conn.evse_uid: OcppEvse(central, charger, conn, transaction_of)
+        conn.evse_uid: OcppEvse(central, charger, conn, running)
         for charger in central.section.charger
         for conn in charger.connector
     }

@@ -17,6 +17,7 @@ from pathlib import Path
 from edge.config.loader import load_config
 from edge.config.schema import OcpiSection
 from edge.store.db import open_sync
+from edge.store.ocpp_transactions import find
 from edge.store.sessions import get_session
 from edge.uplink.ocpi.push.objects import session_cdr
 from edge.uplink.ocpi.site_context import site_context
@@ -75,9 +76,15 @@ async def test_kill_9_after_the_start_answer_keeps_the_session(tmp_path):
         stop(proc)
     tid = started.transaction_id
     assert started.id_tag_info.status == "Accepted"
-    rows = query(db, f"SELECT session_id FROM ocpp_transactions WHERE id = {tid}")
-    (sid,) = rows[0]
-    assert query(db, f"SELECT status FROM sessions WHERE id = '{sid}'") == [("ACTIVE",)]
+    store = open_sync(db)
+    tx = find(store, "CP001", tid)
+    assert tx is not None
+    assert tx.session_id is not None
+    sid = tx.session_id
+    active = get_session(store, sid)
+    assert active is not None
+    assert active.status.value == "ACTIVE"
+    store.conn.close()
 
     proc = _controller(db, log)
     try:

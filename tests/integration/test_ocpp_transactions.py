@@ -17,6 +17,7 @@ import pytest
 
 from edge.model.clock import SystemClock
 from edge.model.session import SessionStatus
+from edge.ocpp.evse import ocpp_evses
 from edge.store import ocpp_transactions as tx_repo
 from edge.store import sessions as sessions_repo
 from hal_sim.ocpp.charge_point import IdTagAnswer, SimChargePoint, energy
@@ -269,3 +270,33 @@ async def test_readings_that_cannot_bill_are_logged_and_bill_nothing(tmp_path, c
     assert "only Energy.Active.Import.Register is billed" in text
     assert "at the Inlet" in text
     assert "reads -5" in text
+
+
+async def test_the_evse_view_shows_meter_draw_and_session(tmp_path):
+    t0 = datetime.now(UTC) - timedelta(seconds=30)
+    async with central_system(section(tmp_path)) as (central, srv):
+        port = ocpp_evses(central)["CP002-1"]
+        seen: list[str] = []
+        port.on_change(seen.append)
+        assert (port.view().meter_wh, port.view().session) == (None, None)
+        cp, run = await _sim(srv)
+        tid = (await cp.start_transaction(1, CARD, 4_000, t0)).transaction_id
+        assert seen
+        await cp.meter_values(1, tid, [
+            energy(t0 + timedelta(seconds=20), 4_050, power_w=7_000,
+                   currents_a=(10.0, 10.5, 9.5)),
+        ])  # fmt: skip
+        view = port.view()
+        assert view.meter_wh == 4_050
+        assert view.draw is not None
+        assert view.draw.power_w == 7_000
+        assert view.draw.currents_a == (10.0, 10.5, 9.5)
+        assert view.session is not None
+        assert view.session.token_uid == CARD
+        assert view.session.group_id == GROUP
+        assert (view.session.meter_start_wh, view.session.energy_wh) == (4_000, 50)
+        assert central.transaction_of("CP002", 1) == tid
+        await cp.stop_transaction(tid, 4_060, t0 + timedelta(seconds=25))
+        assert port.view().session is None
+        assert port.view().meter_wh == 4_060
+        await _close(cp, run)

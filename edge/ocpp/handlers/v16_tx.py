@@ -431,6 +431,7 @@ class V16Transactions:
             lambda db: repo.finish(db, tid, end, final, reason, period, now)
         )
         self._ledger.drop(tid)
+        self._ledger.show(followed.connector_id, final, None)
         log.info(
             "OCPP %s connector %d: transaction %d stopped (%s), %d Wh",
             self.identity,
