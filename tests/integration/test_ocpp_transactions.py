@@ -300,3 +300,50 @@ async def test_the_evse_view_shows_meter_draw_and_session(tmp_path):
         assert port.view().session is None
         assert port.view().meter_wh == 4_060
         await _close(cp, run)
+
+
+async def test_twenty_chargers_at_once_each_session_once_in_the_outbox(tmp_path):
+    from edge.config.ocpp import OcppSection
+
+    n = 20
+    cfg = OcppSection.model_validate({
+        "listen_port": 0,
+        "charger": [
+            {"identity": f"CP{100 + i}",
+             "connector": [{"id": 1, "evse_uid": f"CP{100 + i}-1"}]}
+            for i in range(n)
+        ],
+    })  # fmt: skip
+    db_path = tmp_path / "edge.db"
+    t0 = _ago(minutes=30)
+
+    async def charge(i: int) -> int:
+        cp, run = await _sim(srv, f"CP{100 + i}")
+        assert (await cp.boot()).status == "Accepted"
+        start_wh = 1_000 * i
+        tid = (await cp.start_transaction(1, CARD, start_wh, t0)).transaction_id
+        for k in range(1, 6):
+            at = t0 + timedelta(minutes=2 * k)
+            wh = start_wh + 300 * k + i
+            await cp.meter_values(1, tid, [energy(at, wh, power_w=9_000)])
+        await cp.stop_transaction(tid, start_wh + 2_000 + i, t0 + timedelta(minutes=15))
+        await _close(cp, run)
+        return tid
+
+    async with central_system(cfg, db_path=db_path) as (_, srv):
+        tids = await asyncio.gather(*(charge(i) for i in range(n)))
+    assert len(set(tids)) == n
+    db = _sync(db_path)
+    sessions = sessions_repo.list_sessions(db)
+    assert len(sessions) == n
+    for s in sessions:
+        i = int(s.evse_uid[2:5]) - 100
+        assert s.status is SessionStatus.COMPLETED
+        assert s.energy_wh == 2_000 + i
+    outbox = _outbox(db_path)
+    cdrs = {k: v for k, v in outbox.items() if k.startswith("cdrs:")}
+    assert set(cdrs) == {f"cdrs:{s.id}" for s in sessions}
+    assert set(cdrs.values()) == {1}
+    assert {k for k in outbox if k.startswith("sessions:")} == {
+        f"sessions:{s.id}" for s in sessions
+    }
