@@ -15,7 +15,7 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -106,6 +106,7 @@ class Authorizer:
         self._version: int | None = None
         self._start_lock = asyncio.Lock()
         self._started = False
+        self._listeners: list[Callable[[], None]] = []
 
     # ---- life cycle ---------------------------------------------------------------
     async def start(self) -> None:
@@ -143,6 +144,31 @@ class Authorizer:
         """Rebuild the index from the database."""
         self._version, self._index = await self._db.run(_load_index)
         log.info("token cache: %d tokens", len(self._index))
+        self._changed()
+
+    # ---- change notification (the chargers' local lists follow the cache) --------
+    def on_change(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` after every change of the tokens or the block list.
+
+        Called on the event loop once the change is in the database and in the
+        index; it must not block (set an event, and read :meth:`tokens` later).
+        """
+        self._listeners.append(callback)
+
+    def _changed(self) -> None:
+        for callback in self._listeners:
+            try:
+                callback()
+            except Exception:  # a listener's bug must not fail a token write
+                log.exception("a token change listener failed")
+
+    def tokens(self) -> list[CachedToken]:
+        """Every cached token, from memory (one per uid and type)."""
+        return self._index.tokens()
+
+    def blocked(self) -> frozenset[str]:
+        """The upper-case uids the site operator blocked, from memory."""
+        return self._index.blocked()
 
     async def refresh(self) -> bool:
         """Reload if another connection changed the database; True if it did."""
@@ -233,6 +259,8 @@ class Authorizer:
         rows = [cached_from_ocpi(t, TokenSource.OCPI) for t in tokens]
         result = await self._db.run(lambda db: repo.upsert_tokens(db, rows))
         self._index.apply((t.uid for t in rows), result.current)
+        if result.applied:
+            self._changed()
         log.info(
             "tokens: %d stored, %d older than cached", result.applied, result.skipped
         )
@@ -261,4 +289,6 @@ class Authorizer:
         now = self._clock.utcnow()
         changed = await self._db.run(lambda db: repo.set_blocked(db, uid, blocked, now))
         self._index.set_blocked(uid, blocked)
+        if changed:
+            self._changed()
         return changed

@@ -29,6 +29,14 @@ class TokenIndex:
         """The token for ``uid``; of several issuers, the most recently updated."""
         return self._tokens.get((uid.upper(), token_type.value))
 
+    def tokens(self) -> list[CachedToken]:
+        """Every token held (one per uid and type)."""
+        return list(self._tokens.values())
+
+    def blocked(self) -> frozenset[str]:
+        """The upper-case uids the site operator blocked."""
+        return frozenset(self._blocked)
+
     def is_blocked(self, uid: str) -> bool:
         """Whether the site operator blocked ``uid``."""
         return uid.upper() in self._blocked

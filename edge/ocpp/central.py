@@ -14,6 +14,12 @@ version's schemas and error codes.
 
 A second connection for an identity replaces the first, which is closed: a
 charger that lost its link without a close frame reconnects at once.
+
+Workers (:meth:`CentralSystem.add_worker`) run beside each connection's reader,
+one task each, for as long as the connection is open: they wait for
+``connection.ready`` (the charger's first CALL answered; ``booted`` says
+whether it was an accepted BootNotification) and then call the charger, e.g.
+to send its local list or install its charging profiles.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,6 +118,10 @@ class ChargerConnection:
         self.calls = OutgoingCalls(
             ctx.charger.identity, self.protocol, link.send, ctx.clock
         )
+        self.ready = asyncio.Event()
+        """Set once the charger's first CALL is answered: we may call it now."""
+        self.booted = False
+        """Whether this connection began with an accepted BootNotification."""
 
     @property
     def identity(self) -> str:
@@ -211,6 +221,11 @@ class ChargerConnection:
             )
             return
         await self._reply(call, reply)
+        if not self.ready.is_set():
+            self.booted = (
+                call.action == "BootNotification" and reply.get("status") == "Accepted"
+            )
+            self.ready.set()
 
     async def _reply(self, call: frames.IncomingCall, reply: dict[str, Any]) -> None:
         bad = frames.check(self.protocol, call.action, reply, result=True)
@@ -241,6 +256,17 @@ class ChargerConnection:
             log.info("OCPP %s: closed before our answer was sent", self.identity)
 
 
+Worker = Callable[[ChargerConnection], Awaitable[None]]
+"""A task beside one open connection (cancelled when it closes); never raises."""
+
+
+async def _guarded(worker: Worker, connection: ChargerConnection) -> None:
+    try:
+        await worker(connection)
+    except Exception:  # a worker's bug must not end the connection (logged)
+        log.exception("OCPP %s: a connection worker failed", connection.identity)
+
+
 class CentralSystem:
     """The chargers declared in ``[ocpp]`` and those connected now."""
 
@@ -256,6 +282,7 @@ class CentralSystem:
         self.clock = clock
         self.site = site
         self._listeners: list[Callable[[str], None]] = []
+        self._workers: list[Worker] = []
         self.status = {
             c.identity: ChargerStatus(
                 c.identity,
@@ -293,6 +320,10 @@ class CentralSystem:
     def on_change(self, callback: Callable[[str], None]) -> None:
         """Call ``callback(evse uid)`` after each change of what an EVSE shows."""
         self._listeners.append(callback)
+
+    def add_worker(self, worker: Worker) -> None:
+        """Run ``worker(connection)`` beside every connection from now on."""
+        self._workers.append(worker)
 
     def _changed(self, uid: str) -> None:
         for callback in self._listeners:
@@ -360,7 +391,14 @@ class CentralSystem:
                     tasks.create_task(
                         old.link.close(CLOSE_REPLACED, "replaced by a new connection")
                     )
-                await connection.run()
+                workers = [
+                    tasks.create_task(_guarded(w, connection)) for w in self._workers
+                ]
+                try:
+                    await connection.run()
+                finally:
+                    for worker in workers:
+                        worker.cancel()
         finally:
             if self.connections.get(charger.identity) is connection:
                 del self.connections[charger.identity]

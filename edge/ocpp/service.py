@@ -9,6 +9,9 @@ TLS pair at once (so that ``edge run`` fails at start, naming the file), and
 as it changes, :mod:`edge.ocpp.evse_status`), then closes every charger's
 connection;
 ``reload_tls()`` (for SIGHUP) renews the certificate without a restart.
+
+With ``tokens`` (the authorizer) every charger's local authorization list
+follows the token cache, its versions kept in ``db`` (:mod:`edge.ocpp.local_list`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from edge.ocpp.central import CentralSystem
 from edge.ocpp.declared import declared
 from edge.ocpp.evse_status import StatusRecorder
 from edge.ocpp.handlers.backing import SiteBacking
+from edge.ocpp.local_list import LocalLists, TokenSource
 from edge.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -38,12 +42,17 @@ class OcppService:
         clock: Clock,
         db: Database,
         authorization: Authorization,
+        tokens: TokenSource | None = None,
     ) -> None:
         self.central = CentralSystem(
             section, declared(section), clock, SiteBacking(db, authorization)
         )
         self.statuses = StatusRecorder(self.central, db, clock)
         """Each connector's status into the store and the OCPI outbox."""
+        self.local_lists: LocalLists | None = None
+        if tokens is not None:
+            self.local_lists = LocalLists(tokens, db, clock, section.call_timeout_s)
+            self.central.add_worker(self.local_lists.serve)
         cert, key = section.tls_cert_file, section.tls_key_file
         self.tls = None if cert is None or key is None else server.ServerTls(cert, key)
 

@@ -5,7 +5,8 @@ The client side of the ``ocpp`` package (``ocpp.v16.ChargePoint``) over a
 as a real charger sends them. A CALLERROR from the central system is raised as
 :class:`CallRefused` with its code; ``run`` reads the central system's frames
 until the link closes, and answers its calls with the package's ``@on``
-handlers (GetLocalListVersion, ChangeAvailability; the package answers the rest
+handlers (GetLocalListVersion, SendLocalList and GetConfiguration, its list
+in :mod:`hal_sim.ocpp.local_list`; ChangeAvailability; the package answers the rest
 with a CALLERROR). Fault injection: ``hold_answers()`` keeps every answer back
 until ``release_answers()``, as a charger that answers too late.
 """
@@ -27,6 +28,7 @@ from ocpp.v16.enums import Action
 
 from edge.model.clock import Clock
 from hal_sim.ocpp.link import LinkLost, RawLink
+from hal_sim.ocpp.local_list import SimLocalList
 from hal_sim.ocpp.remote import REMOTE_ACTIONS, RemoteControl
 
 log = logging.getLogger(__name__)
@@ -77,7 +79,7 @@ def _time(text: str) -> datetime:
 class ChargerState:
     """What the central system set on the simulated charger."""
 
-    local_list_version: int = 0
+    local_list: SimLocalList = field(default_factory=SimLocalList)
     inoperative: set[int] = field(default_factory=set)
     """Connectors (0: all) made Inoperative by ChangeAvailability."""
     gate: asyncio.Event = field(default_factory=asyncio.Event)
@@ -116,7 +118,41 @@ class _Client(ChargePoint):  # type: ignore[misc]  # the package is untyped
     async def _list_version(self) -> object:
         await self.state.gate.wait()
         return call_result.GetLocalListVersion(
-            list_version=self.state.local_list_version
+            list_version=self.state.local_list.version
+        )
+
+    @_handles(Action.send_local_list)
+    async def _send_local_list(
+        self,
+        list_version: int,
+        update_type: str,
+        local_authorization_list: list[dict[str, Any]] | None = None,
+    ) -> object:
+        await self.state.gate.wait()
+        items = [  # the package hands the payload over in snake_case
+            {"idTag": i["id_tag"]}
+            if "id_tag_info" not in i
+            else {
+                "idTag": i["id_tag"],
+                "idTagInfo": {"status": i["id_tag_info"]["status"]},
+            }
+            for i in local_authorization_list or []
+        ]
+        status = self.state.local_list.send_local_list(list_version, update_type, items)
+        return call_result.SendLocalList(status=status)
+
+    @_handles(Action.get_configuration)
+    async def _get_configuration(self, key: list[str] | None = None) -> object:
+        await self.state.gate.wait()
+        config = self.state.local_list.configuration()
+        wanted = key or list(config)
+        return call_result.GetConfiguration(
+            configuration_key=[
+                {"key": k, "readonly": True, "value": config[k]}
+                for k in wanted
+                if k in config
+            ],
+            unknown_key=[k for k in wanted if k not in config] or None,
         )
 
     @_handles(Action.change_availability)
@@ -177,6 +213,14 @@ class SimChargePoint:
     def release_answers(self) -> None:
         """Send the answers held back, and answer at once again."""
         self.state.gate.set()
+
+    def authorize_offline(self, id_tag: str) -> str:
+        """What the charger decides for ``id_tag`` while it cannot reach us.
+
+        From its local list (``Invalid`` for a card not on it: the simulated
+        charger does not set ``AllowOfflineTxForUnknownId``).
+        """
+        return self.state.local_list.authorize(id_tag) or "Invalid"
 
     async def keep_alive(
         self, interval_s: float, beat: Callable[[datetime], None] = lambda _: None

@@ -50,7 +50,7 @@ async def test_the_charger_answers_our_calls_and_a_late_answer_is_dropped(
     assert service.central.evses()["CP001-2"].status is EvseStatus.CHARGING
 
     calls = service.central.connections["CP001"].calls
-    cp.state.local_list_version = 4
+    cp.state.local_list.version = 4
     assert await calls.call("GetLocalListVersion", {}, 30) == Answered(
         {"listVersion": 4}
     )
@@ -60,7 +60,7 @@ async def test_the_charger_answers_our_calls_and_a_late_answer_is_dropped(
         "ChangeAvailability", {"connectorId": 1, "type": "Inoperative"}, 0.05
     )
     assert late == TimedOut(0.05, sent=True)
-    cp.state.local_list_version = 5
+    cp.state.local_list.version = 5
     pending = asyncio.create_task(calls.call("GetLocalListVersion", {}, 30))
     cp.release_answers()  # the late ChangeAvailability answer goes first
     assert await pending == Answered({"listVersion": 5})
