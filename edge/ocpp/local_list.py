@@ -40,6 +40,7 @@ from edge.model.clock import Clock
 from edge.model.tokens import CachedToken
 from edge.ocpp import list_plan
 from edge.ocpp.calls.outgoing import Answered, CallFailed, NotConnected, Outcome
+from edge.ocpp.calls.v16 import Configuration, V16Calls
 from edge.ocpp.central import ChargerConnection
 from edge.ocpp.list_plan import IdStatus, ListUpdate
 from edge.store import ocpp_local_lists as repo
@@ -89,13 +90,14 @@ class _Next(Enum):
     STOP = "stop"
 
 
-def _int_value(keys: list[object], name: str) -> int | None:
-    for item in keys:
-        if isinstance(item, dict) and item.get("key") == name:
-            value = item.get("value")
-            with contextlib.suppress(TypeError, ValueError):
-                return int(str(value))
-    return None
+def _int_value(found: Configuration | None, name: str) -> int | None:
+    value = None if found is None else found.value(name)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
 
 
 class LocalLists:
@@ -123,6 +125,9 @@ class LocalLists:
         """Keep ``connection``'s charger's list in step until it closes."""
         await connection.ready.wait()
         ident = connection.identity
+        if connection.protocol != "ocpp1.6":
+            log.info("OCPP %s: no local list for %s yet", ident, connection.protocol)
+            return
         limits = await self._limits(connection)
         if limits is None:
             return
@@ -256,20 +261,15 @@ class LocalLists:
         )
 
     async def _limits(self, connection: ChargerConnection) -> ListLimits | None:
-        outcome = await connection.calls.call(
-            "GetConfiguration",
-            {"key": [LOCAL_MAX_KEY, SEND_MAX_KEY]},
-            self._timeout_s,
+        outcome = await V16Calls(connection.calls).get_configuration(
+            [LOCAL_MAX_KEY, SEND_MAX_KEY], self._timeout_s
         )
         if isinstance(outcome, NotConnected):
             return None
-        keys = (
-            list(outcome.payload.get("configurationKey", []))
-            if isinstance(outcome, Answered)
-            else []  # no answer, or a refusal: the defaults
-        )
-        local_max = _int_value(keys, LOCAL_MAX_KEY)
-        send_max = _int_value(keys, SEND_MAX_KEY)
+        # No answer, or a refusal: the defaults.
+        found = outcome if isinstance(outcome, Configuration) else None
+        local_max = _int_value(found, LOCAL_MAX_KEY)
+        send_max = _int_value(found, SEND_MAX_KEY)
         if local_max is None or send_max is None:
             log.info(
                 "OCPP %s does not report %s; taken as %d",

@@ -5,8 +5,8 @@ The client side of the ``ocpp`` package (``ocpp.v16.ChargePoint``) over a
 as a real charger sends them. A CALLERROR from the central system is raised as
 :class:`CallRefused` with its code; ``run`` reads the central system's frames
 until the link closes, and answers its calls with the package's ``@on``
-handlers (GetLocalListVersion, SendLocalList and GetConfiguration, its list
-in :mod:`hal_sim.ocpp.local_list`; ChangeAvailability; the package answers the rest
+handlers (GetLocalListVersion and SendLocalList, its list in
+:mod:`hal_sim.ocpp.local_list`; ChangeAvailability; the package answers the rest
 with a CALLERROR). Fault injection: ``hold_answers()`` keeps every answer back
 until ``release_answers()``, as a charger that answers too late.
 """
@@ -29,7 +29,7 @@ from ocpp.v16.enums import Action
 from edge.model.clock import Clock
 from hal_sim.ocpp.link import LinkLost, RawLink
 from hal_sim.ocpp.local_list import SimLocalList
-from hal_sim.ocpp.remote import REMOTE_ACTIONS, RemoteControl
+from hal_sim.ocpp.remote import REMOTE_ACTIONS, ConfigValue, RemoteControl
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,17 @@ class ChargerState:
 
     def __post_init__(self) -> None:
         self.gate.set()
+        self.list_limits(self.local_list.local_max, self.local_list.send_max)
+
+    def list_limits(self, local_max: int, send_max: int) -> None:
+        """Set ``LocalAuthListMaxLength`` and ``SendLocalListMaxLength``."""
+        self.local_list.local_max = local_max
+        self.local_list.send_max = send_max
+        for key, value in (
+            ("LocalAuthListMaxLength", local_max),
+            ("SendLocalListMaxLength", send_max),
+        ):
+            self.remote.configuration[key] = ConfigValue(str(value), readonly=True)
 
 
 _F = TypeVar("_F", bound=Callable[..., Awaitable[object]])
@@ -140,20 +151,6 @@ class _Client(ChargePoint):  # type: ignore[misc]  # the package is untyped
         ]
         status = self.state.local_list.send_local_list(list_version, update_type, items)
         return call_result.SendLocalList(status=status)
-
-    @_handles(Action.get_configuration)
-    async def _get_configuration(self, key: list[str] | None = None) -> object:
-        await self.state.gate.wait()
-        config = self.state.local_list.configuration()
-        wanted = key or list(config)
-        return call_result.GetConfiguration(
-            configuration_key=[
-                {"key": k, "readonly": True, "value": config[k]}
-                for k in wanted
-                if k in config
-            ],
-            unknown_key=[k for k in wanted if k not in config] or None,
-        )
 
     @_handles(Action.change_availability)
     async def _availability(self, connector_id: int, type: str) -> object:

@@ -37,14 +37,6 @@ class SimLocalList:
         """Answer the next SendLocalLists with these statuses, one each."""
         self._forced.extend(statuses)
 
-    def configuration(self) -> dict[str, str]:
-        """Its configuration keys, as GetConfiguration reports them."""
-        return {
-            "LocalAuthListEnabled": "true",
-            "LocalAuthListMaxLength": str(self.local_max),
-            "SendLocalListMaxLength": str(self.send_max),
-        }
-
     def send_local_list(
         self, list_version: int, update_type: str, items: list[dict[str, Any]]
     ) -> str:

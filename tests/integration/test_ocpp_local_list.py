@@ -57,8 +57,8 @@ async def _charger(srv, clock, identity="CP002", **limits):
     password = PASSWORD.encode() if identity == "CP001" else None
     link = await open_link(srv.url("127.0.0.1", identity), identity, password)
     cp = SimChargePoint(identity, link, clock)
-    for name, value in limits.items():
-        setattr(cp.state.local_list, name, value)
+    if limits:
+        cp.state.list_limits(limits.get("local_max", 1000), limits.get("send_max", 100))
     return cp, asyncio.create_task(cp.run())
 
 
