@@ -123,3 +123,17 @@ def taken(
             (charger, transaction_id, seq_no, event_type, iso(received)),
         )
         return bool(cur.rowcount)
+
+
+def station_transaction_id(
+    db: sqlite_utils.Database, charger: str, tx: int
+) -> str | None:
+    """The station's own transactionId of our transaction ``tx`` (None: none).
+
+    What RequestStopTransaction names (a 2.0.1 station knows no other id).
+    """
+    row = db.conn.execute(
+        "SELECT transaction_id FROM ocpp201_transactions WHERE charger = ? AND tx = ?",
+        (charger, tx),
+    ).fetchone()
+    return None if row is None else str(row[0])

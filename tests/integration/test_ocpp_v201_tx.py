@@ -14,7 +14,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from edge.evse.states import Phase
-from edge.store import sessions
+from edge.store import ocpp201_transactions, sessions
 from edge.store.outbox import all_items
 from hal_sim.ocpp.charge_point_201 import Transaction
 from tests.integration.ocpp201_rig import booted, mixed
@@ -42,6 +42,12 @@ async def test_one_transaction_is_one_session_however_often_it_comes(tmp_path, c
         [s] = await _sessions(central)
         assert (s.token_uid, s.meter_start_wh, s.start) == (CARD, 10_000, _at(0))
         assert central.status["CS201"].evse(2).phase is Phase.CHARGING
+        ours = central.transaction_of("CS201", 2)
+        assert ours is not None
+        mapped = await central.site.db.run(
+            lambda d: ocpp201_transactions.station_transaction_id(d, "CS201", ours)
+        )
+        assert mapped == tx.transaction_id  # what RequestStopTransaction names
 
         await cs.meter(tx, 12_000.0, timestamp=_at(10), offline=True)
         again = await cs.transaction_event(
@@ -128,3 +134,20 @@ async def test_a_transaction_never_authorized_bills_nothing():
         assert await _sessions(central, "CS201-1") == []
         await cs.link.close()
         await asyncio.wait_for(run, 5)
+
+
+async def test_a_card_charging_elsewhere_is_concurrent_tx():
+    async with central_system(mixed()) as (central, srv):
+        cs, run = await booted(srv, central)
+        other, run2 = await booted(srv, central, "CS202")
+        await cs.start_transaction(1, CARD, 0.0)
+        tx = Transaction("SECOND-1", 1)
+        answer = await other.transaction_event(
+            tx, "Started", "Authorized", id_token=CARD, energy_wh=0.0
+        )
+        assert answer["id_token_info"]["status"] == "ConcurrentTx"
+        assert await _sessions(central, "CS202-1") == []
+        assert len(await _sessions(central, "CS201-1")) == 1
+        for station, task in ((cs, run), (other, run2)):
+            await station.link.close()
+            await task
