@@ -4,7 +4,9 @@ A 2.0.1 station's transaction is billed as any OCPP transaction, through
 :mod:`edge.store.ocpp_transactions` (its ``tx`` row); this module keeps what
 2.0.1 adds: the station's own ``transactionId`` mapped to that row, the start
 it was first seen with (so that a replayed start finds the same row), and
-every ``seqNo`` taken of it.
+every ``seqNo`` taken of it while it runs. Once its Ended event is taken,
+only that one is kept (any later event of it is a replay): a station's
+transactions leave one row each, however many events they had.
 
 These functions run on the database thread (see :class:`edge.store.db.Database`).
 """
@@ -34,7 +36,9 @@ class Tx201:
     tx: int | None
     """Its row in ``ocpp_transactions`` (None: not authorized yet)."""
     seqs: frozenset[int]
-    """The seqNos taken."""
+    """The seqNos taken (once ended: the Ended one's)."""
+    ended: bool = False
+    """Its Ended event was taken."""
 
 
 def find(db: sqlite_utils.Database, charger: str, transaction_id: str) -> Tx201 | None:
@@ -46,14 +50,13 @@ def find(db: sqlite_utils.Database, charger: str, transaction_id: str) -> Tx201 
     ).fetchone()
     if row is None:
         return None
-    seqs = frozenset(
-        int(r[0])
-        for r in db.conn.execute(
-            "SELECT seq_no FROM ocpp201_events WHERE charger = ? AND "
-            "transaction_id = ?",
-            (charger, transaction_id),
-        )
-    )
+    events = db.conn.execute(
+        "SELECT seq_no, event_type FROM ocpp201_events WHERE charger = ? AND "
+        "transaction_id = ?",
+        (charger, transaction_id),
+    ).fetchall()
+    seqs = frozenset(int(r[0]) for r in events)
+    ended = any(r[1] == "Ended" for r in events)
     evse, started, meter, tx = row
     return Tx201(
         charger,
@@ -63,6 +66,7 @@ def find(db: sqlite_utils.Database, charger: str, transaction_id: str) -> Tx201 
         None if meter is None else int(meter),
         None if tx is None else int(tx),
         seqs,
+        ended,
     )
 
 
@@ -115,13 +119,22 @@ def taken(
     event_type: str,
     received: datetime,
 ) -> bool:
-    """Keep that event ``seq_no`` was taken; False if it was already."""
+    """Keep that event ``seq_no`` was taken; False if it was already.
+
+    An Ended event is kept alone: the others of its transaction are dropped.
+    """
     with transaction(db) as conn:
         cur = conn.execute(
             "INSERT OR IGNORE INTO ocpp201_events (charger, transaction_id, seq_no, "
             "event_type, received) VALUES (?, ?, ?, ?, ?)",
             (charger, transaction_id, seq_no, event_type, iso(received)),
         )
+        if event_type == "Ended":
+            conn.execute(
+                "DELETE FROM ocpp201_events WHERE charger = ? AND transaction_id = ? "
+                "AND seq_no != ?",
+                (charger, transaction_id, seq_no),
+            )
         return bool(cur.rowcount)
 
 

@@ -72,6 +72,15 @@ async def test_one_transaction_is_one_session_however_often_it_comes(tmp_path, c
             tx, "Ended", "StopAuthorized", energy_wh=16_000.0, timestamp=_at(40),
             stopped_reason="EVDisconnected", seq_no=5,
         )  # fmt: skip
+        late = await cs.transaction_event(
+            tx,
+            "Updated",
+            "MeterValuePeriodic",
+            energy_wh=14_000.0,
+            timestamp=_at(25),
+            seq_no=3,
+        )  # fmt: skip  (after Ended: a replay, whatever its seqNo)
+        assert late == {"id_token_info": None, "total_cost": None}
         [s] = await _sessions(central)
         assert s.end == _at(40)
         assert s.energy_wh == 6_000
@@ -99,6 +108,7 @@ async def test_one_transaction_is_one_session_however_often_it_comes(tmp_path, c
     text = caplog.text
     assert "TransactionEvent Updated seqNo 1 of transaction" in text
     assert "Ended seqNo 5 of transaction" in text  # the repeat, and the replay
+    assert "Updated seqNo 3 of transaction" in text
     assert "seqNo 4 taken with 2 before it missing (first 2, 3)" in text
 
 

@@ -13,9 +13,10 @@ repeated rules), with the station's ``evseId`` as the connector:
   StopTransaction (the event's register, else the last believed reading; its
   ``stoppedReason``, Local by default);
 * **seqNo** (:mod:`edge.ocpp.transaction_event`): an event whose
-  (transactionId, seqNo) was taken before changes nothing and is answered; a
-  gap is logged with how many are missing; ``offline`` events are taken on
-  their own timestamps (up to 7 days old, as 1.6's). What was taken is kept in
+  (transactionId, seqNo) was taken before, or any event of a transaction
+  whose Ended was taken, changes nothing and is answered; a gap is logged
+  with how many are missing; ``offline`` events are taken on their own
+  timestamps (up to 7 days old, as 1.6's). What was taken is kept in
   the store (:mod:`edge.store.ocpp201_transactions`), so this holds across
   reconnects and restarts, and a kill between two writes replays into the
   same rows (the 1.6 path finds a repeated start by its time and meterStart);
@@ -107,7 +108,9 @@ class V201Transactions:
                 evse_uid,
             )
             answer["idTokenInfo"] = info.payload()
-        match verdict(() if known is None else known.seqs, ev.seq_no):
+        seen = () if known is None else known.seqs
+        ended = known is not None and known.ended
+        match Repeat() if ended else verdict(seen, ev.seq_no):
             case Repeat():
                 log.info(
                     "OCPP %s: TransactionEvent %s seqNo %d of transaction %s "
