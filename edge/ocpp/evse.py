@@ -102,13 +102,14 @@ class OcppEvse:
         central: CentralSystem,
         charger: OcppCharger,
         connector: OcppConnector,
-        transaction_of: TransactionOf = lambda _identity, _connector: None,
+        transaction_of: TransactionOf | None = None,
     ) -> None:
         self._central = central
         self._charger = charger
         self._connector_id = connector.id
         self._identity = ocpp_identity(connector)
-        self._transaction_of = transaction_of
+        self._transaction_of = transaction_of or central.transaction_of
+        """The transactionId running on a connector (default: the central's)."""
 
     @property
     def identity(self) -> EvseIdentity:

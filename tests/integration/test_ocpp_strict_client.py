@@ -89,20 +89,22 @@ def test_a_strict_client_boots_authorizes_and_charges(demo):
     assert steps["status"] == {"answer": {}}
     assert steps["authorize"]["answer"]["idTagInfo"]["status"] == "Accepted"
     assert steps["authorize_unknown"]["answer"]["idTagInfo"]["status"] == "Invalid"
-    start_tx = steps["start"]
-    if "error" in start_tx:  # transactions are not served yet (issue 13, ocpptx)
-        assert start_tx["error"] == "NotSupported", start_tx
-    else:
-        assert start_tx["answer"]["idTagInfo"]["status"] == "Accepted"
-        assert start_tx["answer"]["transactionId"] > 0
-        for name in ("meter_values_1", "meter_values_2"):
-            assert steps[name] == {"answer": {}}
-        assert "answer" in steps["stop"], steps["stop"]
-        rows = wait_for(
-            "the charger's session in the store",
-            lambda: query(db, "SELECT evse_uid, status FROM sessions"),
-        )
-        assert ("CP001-1", "COMPLETED") in rows
+    start_tx = steps["start"]["answer"]
+    assert start_tx["idTagInfo"]["status"] == "Accepted"
+    assert start_tx["transactionId"] > 0
+    for name in ("charging", "meter_values_1", "meter_values_2", "finishing"):
+        assert steps[name] == {"answer": {}}
+    assert steps["stop"]["answer"]["idTagInfo"]["status"] == "Accepted"
+    rows = wait_for(
+        "the charger's session in the store",
+        lambda: query(
+            db,
+            "SELECT evse_uid, status, token_uid, meter_start_wh, meter_stop_wh "
+            "FROM sessions",
+        ),
+    )
+    # billed on the charger's own readings: 1000 -> 1500 -> 2500 -> 3000 Wh
+    assert rows == [("CP001-1", "COMPLETED", CARD, 1000, 3000)]
     stored = wait_for(
         "CP001-1's status in the store",
         lambda: query(db, "SELECT status FROM evse_status WHERE evse_uid = 'CP001-1'"),

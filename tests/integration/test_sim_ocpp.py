@@ -63,17 +63,16 @@ async def test_a_mixed_site_delivers_every_visit(tmp_path: Path) -> None:
 
     sessions = _rows(db, "SELECT evse_uid, status FROM sessions ORDER BY evse_uid")
     assert ("E1", "COMPLETED") in sessions
-    refused = [t for t in at_charger if t["event"] == "no_charge"]
-    if refused and "StartTransaction refused with NotSupported" in str(
-        refused[0]["reason"]
-    ):
-        # StartTransaction is not served yet (issue 13, in progress): the EV
-        # took nothing, and says why; the board EVSE's session is delivered
-        assert at_charger[-1]["energy_wh"] == 0
-        assert outcome.delivered["sessions"] == 1
-    else:
-        assert refused == []
-        assert at_charger[-1]["energy_wh"] > 0
-        assert ("CP001-1", "COMPLETED") in sessions
-        assert outcome.delivered["sessions"] == 2
-        assert outcome.delivered["cdrs"] == 2
+    assert [t for t in at_charger if t["event"] == "no_charge"] == []
+    # the EV charged through the charger's own transaction, billed and delivered
+    assert at_charger[-1]["energy_wh"] > 0
+    assert ("CP001-1", "COMPLETED") in sessions
+    assert outcome.delivered["sessions"] == 2
+    assert outcome.delivered["cdrs"] == 2
+    [(start, stop)] = _rows(
+        db,
+        "SELECT meter_start_wh, meter_stop_wh FROM sessions WHERE evse_uid='CP001-1'",
+    )
+    billed = stop - start
+    taken = float(at_charger[-1]["energy_wh"])
+    assert abs(billed - taken) <= 1.0  # the charger's register: what the EV took

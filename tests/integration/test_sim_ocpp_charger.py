@@ -41,13 +41,18 @@ async def test_it_boots_reports_and_acts_on_a_remote_start(tmp_path):
             assert call.payload["id_tag"] == CARD
             outlet = sim.outlets["CP002-1"]
             # the charger went on to StartTransaction for the remote idTag
-            await until(
-                lambda: outlet.transaction_id is not None or outlet.refused is not None
-            )
-            if outlet.transaction_id is None:  # not served yet (issue 13, ocpptx)
-                assert outlet.refused == "StartTransaction refused with NotSupported"
-            else:
-                assert outlet.id_tag == CARD
+            await until(lambda: outlet.transaction_id is not None)
+            assert outlet.id_tag == CARD
+            assert outlet.refused is None
+            running = outlet.transaction_id
+            # and the central system's RemoteStop stops it
+            stopped = await port.stop(None, 5)
+            assert stopped.outcome is CommandOutcome.ACCEPTED
+            [stop] = sim.cp.state.remote.calls("RemoteStopTransaction")
+            assert stop.payload == {"transaction_id": running}
+            # the charger sent StopTransaction: the site follows it no more
+            await until(lambda: central.transaction_of("CP002", 1) is None)
+            assert outlet.transaction_id is None
 
             await sim.unplug(visit)
             await until(lambda: port.view().status.value == "AVAILABLE")

@@ -16,8 +16,8 @@ const { RPCClient } = require('ocpp-rpc');
 const [endpoint, identity, card, password] = process.argv.slice(2);
 const report = { steps: {}, received: [], failures: [] };
 
-function stamp() {
-    return new Date().toISOString();
+function stamp(minutesAgo = 0) {
+    return new Date(Date.now() - minutesAgo * 60000).toISOString();
 }
 
 async function step(name, method, params) {
@@ -82,19 +82,20 @@ async function main() {
         connectorId: 1, errorCode: 'NoError', status: 'Preparing', timestamp: stamp(),
     });
     const start = await step('start', 'StartTransaction', {
-        connectorId: 1, idTag: card, meterStart: 1000, timestamp: stamp(),
+        // the transaction's own times span half an hour (a plausible 3-6 kW)
+        connectorId: 1, idTag: card, meterStart: 1000, timestamp: stamp(30),
     });
     if (start.answer) {
         const transactionId = start.answer.transactionId;
         await step('charging', 'StatusNotification', {
             connectorId: 1, errorCode: 'NoError', status: 'Charging', timestamp: stamp(),
         });
-        for (const [n, wh] of [[1, 1500], [2, 2500]]) {
+        for (const [n, wh, ago] of [[1, 1500, 20], [2, 2500, 10]]) {
             await step(`meter_values_${n}`, 'MeterValues', {
                 connectorId: 1,
                 transactionId,
                 meterValue: [{
-                    timestamp: stamp(),
+                    timestamp: stamp(ago),
                     sampledValue: [
                         { value: String(wh), measurand: 'Energy.Active.Import.Register', unit: 'Wh', context: 'Sample.Periodic' },
                         { value: '7400', measurand: 'Power.Active.Import', unit: 'W', context: 'Sample.Periodic' },
