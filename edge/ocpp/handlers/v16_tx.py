@@ -28,6 +28,7 @@ Rules (issue 13 items 2 and 4):
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Callable
@@ -68,6 +69,8 @@ MAX_AGE = timedelta(days=7)
 """A transaction that started longer ago than this is acknowledged, not billed."""
 FUTURE_SLACK = timedelta(minutes=5)
 """A charger time this far ahead of ours is taken as ours."""
+CHECKPOINT_HOLD_S = 10.0
+"""Site seconds a believed reading's write may wait for group commit."""
 LIVE = timedelta(seconds=60)
 """A start this recent is live (ConcurrentTx is answered to live starts only)."""
 OCPP_SESSIONS = uuid.UUID("1f6f2a4e-61c2-4b8e-9d0a-3c5e7b9d2f40")
@@ -368,8 +371,9 @@ class V16Transactions:
                 now = self._clock.utcnow()
                 tx_id, at = f.tx_id, r.at
                 self._ledger.show(f.connector_id, wh, None)
-                await self._site.db.run(
-                    lambda db: repo.progress(db, tx_id, wh, at, now, period, closed)
+                self._checkpoint(
+                    lambda db: repo.progress(db, tx_id, wh, at, now, period, closed),
+                    tx_id,
                 )
             case Disbelieved(why=why):
                 self._quiet.log(
@@ -384,6 +388,27 @@ class V16Transactions:
                 )
             case _:
                 pass
+
+    def _checkpoint(self, write: Callable[[Any], object], tx_id: int) -> None:
+        """Hold a reading's write for group commit, as a board's checkpoint is.
+
+        A power cut within :data:`CHECKPOINT_HOLD_S` loses that checkpoint only:
+        the charger's StopTransaction carries its meterStop, and the next
+        write (any StartTransaction or StopTransaction) commits it first.
+        """
+        done = self._site.db.write_later(write, self._clock.to_wall(CHECKPOINT_HOLD_S))
+        identity = self.identity
+
+        def failed(f: asyncio.Future[None]) -> None:
+            if not f.cancelled() and f.exception() is not None:
+                log.error(
+                    "OCPP %s: checkpoint of transaction %d not stored: %s",
+                    identity,
+                    tx_id,
+                    f.exception(),
+                )
+
+        done.add_done_callback(failed)
 
     # ---- StopTransaction ----------------------------------------------------------
     async def stop(self, p: dict[str, Any]) -> dict[str, Any]:
