@@ -262,6 +262,7 @@ class Site:
                 contactor_tests={
                     uid: ContactorTester(ctl) for uid, ctl in self.controllers.items()
                 },
+                load=self.load,
             )
             self.web = WebServer(config.web, context)
 

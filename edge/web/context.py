@@ -17,6 +17,7 @@ from edge.config.schema import SiteConfig
 from edge.evse.contactor_test import ContactorTester
 from edge.evse.local_commands import LocalCommands
 from edge.evse.port import EvsePort
+from edge.load.manager import LoadManager
 from edge.model.clock import Clock
 from edge.readiness import Readiness
 from edge.store.db import Database
@@ -48,6 +49,8 @@ class WebContext:
     """The uplink's registration now; None where the site has no OCPI uplink."""
     contactor_tests: Mapping[str, ContactorTester] = field(default_factory=dict)
     """The commissioning page's contactor test, per EVSE uid (board EVSEs)."""
+    load: LoadManager | None = None
+    """Load management, where the site has a ``[load]`` section."""
 
 
 def context_of(request: Request) -> WebContext:

@@ -91,7 +91,14 @@ async def page_site(tmp_path: Path, speed: float = 10.0) -> AsyncIterator[PageSi
         async with asyncio.timeout(GUARD_S):
             await site.ready.wait()
         assert site.web.bound is not None
-        live = PageSite(site, world, clock, site.web.bound.base_url, relay, channel)
+        live = PageSite(
+            site,
+            world,
+            clock,
+            site.web.bound.base_url,
+            relay,
+            channel,
+        )
         tasks.append(asyncio.create_task(live.watch_coil(), name="coil watch"))
         yield live
     finally:

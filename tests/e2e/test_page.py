@@ -17,14 +17,25 @@ from pathlib import Path
 
 import pytest
 
+from hal_sim.devices.relay import SimRelay
 from tests.e2e.browser import SCREENSHOTS, Browser, Page, chromium
 from tests.e2e.rig import page_site
+from tests.integration.modbus_rig import LIB, rtu_line, sim_board, sim_meter
 
 pytestmark = pytest.mark.timeout(90)
 PASSWORD = "cabinet-2026"
 ACCENT = (0x1F, 0x5F, 0xA8)  # page.css --accent: the header
 OK = (0x1B, 0x7F, 0x3B)  # --ok: an AVAILABLE card's edge
 BLUE_EDGE = ACCENT  # a CHARGING card's edge
+
+
+def rs485_bus():
+    """A meter on 3, a board on 5, a relay module on 7 (as tests/integration)."""
+    relay = SimRelay(LIB.get("waveshare_modbus_rtu_io_8ch"), 7)
+    devices = {3: sim_meter(3), 5: sim_board(5), 7: relay}
+    for d in devices.values():
+        d.turnaround_ms = 3
+    return devices
 
 
 async def until(what: str, check, timeout: float = 20.0) -> None:
@@ -169,10 +180,13 @@ async def test_commissioning_page_in_chromium(
 
         # ---- refused while an EV is connected at E1 ------------------------------
         live.plug_in("E1")
-        await until("E1's test refused", lambda: button.is_disabled())
-        assert "an EV is connected" in await text(
-            page, '.evse[data-evse="E1"] .refusal'
+        await until(
+            "E1's refusal shown",
+            lambda: _has_text(
+                page, '.evse[data-evse="E1"] .refusal', "an EV is connected"
+            ),
         )
+        assert await button.is_disabled()
         seen_before = len(live.coil_closed_seen)
         forced = await page.evaluate(
             """async () => { const r = await fetch('/page/api/contactors/E1/test', {
@@ -194,6 +208,60 @@ async def test_commissioning_page_in_chromium(
         )
         assert no_csrf == 403
 
+        # ---- the boot-time check of site.toml, shown when it rejected a file ----
+        check = tmp_path / "site-check.txt"
+        check.write_text(
+            "rejected /boot/site.toml\n/boot/site.toml:3: evse[0].max_current_a: "
+            "must be at most 80\nkept the last good /etc/edge/site.toml\n"
+        )
+        assert live.site.web is not None
+        live.site.web.app.state.page_site_check = check
+        await page.reload()
+        await until(
+            "the rejection shown",
+            lambda: _has_text(page, "#config-boot-note", "REJECTED"),
+        )
+        assert "max_current_a" in await text(page, "#config-boot")
+        assert await page.locator("#load").is_hidden()  # no [load]: no load table
+
+        # ---- a bus scan with its progress ----------------------------------
+        await page.select_option("#scan-transport", "tcp")
+        own = live.site.config.bus[0]
+        await page.fill("#scan-host", str(own.host))
+        await page.fill("#scan-port", str(own.port))
+        await page.click("#scan-start")
+        await until(
+            "the site's own bus refused",
+            lambda: _has_text(page, "#scan-status", "is the site's own"),
+        )
+        progress: set[float] = set()
+        async with rtu_line(rs485_bus()) as line:  # an RS-485 line on a pty
+            await page.select_option("#scan-transport", "rtu")
+            await page.fill("#scan-device", line.path)
+            await page.select_option("#scan-baud", "38400")
+            await page.fill("#scan-first", "1")
+            await page.fill("#scan-last", "16")
+            await page.click("#scan-start")
+
+            async def scanned() -> bool:
+                progress.add(
+                    await page.eval_on_selector("#scan-progress", "e => e.value")
+                )
+                return "done" in await text(page, "#scan-status")
+
+            await until("the scan done", scanned, timeout=40)
+        assert any(0 < v < 16 for v in progress), progress  # seen moving
+        found = await text(page, "#scan-found tbody")
+        assert "eastron_sdm630" in found
+        assert "evse_wb" in found
+        assert "16 of 16 unit(s) probed (unit 16), 3 found" in await text(
+            page, "#scan-status"
+        )
+        assert 'model = "evse_wb"' in await text(page, "#scan-snippet")
+        await page.locator("#scan").scroll_into_view_if_needed()
+        png = await shot(page, "05-scan-and-site-file")
+        assert (await pixels(browser, png, []))["colours"] > 30
+
         # ---- sessions, tokens, uplink ------------------------------------------
         await until(
             "sessions listed",
@@ -209,7 +277,7 @@ async def test_commissioning_page_in_chromium(
         assert "62E3086CED" not in tokens
         assert "sessions:seed-000" in await text(page, "#dead tbody")
         await page.locator("#sessions").scroll_into_view_if_needed()
-        png = await shot(page, "05-tables")
+        png = await shot(page, "06-tables")
         assert (await pixels(browser, png, []))["colours"] > 30
 
         # ---- log out; the page's API is closed; a wrong password refused --------

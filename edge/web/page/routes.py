@@ -14,6 +14,8 @@ from edge.web.api import evses, sessions, site, sync, tokens
 from edge.web.context import WebContext, context_of
 from edge.web.errors import ApiProblem
 from edge.web.login import COOKIE, CSRF_HEADER, Login, LoginError, PageSession
+from edge.web.page.scan import ScanBody, Scanner
+from edge.web.page.site_info import SITE_CHECK, load_doc, site_check
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +188,50 @@ async def contactor_test(
     return {"evse_uid": uid, "done": True, "message": result.message}
 
 
+def _scanner(request: Request) -> Scanner:
+    scanner = getattr(request.app.state, "page_scanner", None)
+    if not isinstance(scanner, Scanner):
+        raise ApiProblem(503, "this server runs without a site behind it")
+    return scanner
+
+
+ScannerDep = Annotated[Scanner, Depends(_scanner)]
+
+
+@page_api.get("/scan")
+def scan_progress(scanner: ScannerDep) -> dict[str, object]:
+    """The running or last scan: progress, devices found, snippet."""
+    return scanner.state.doc()
+
+
+@page_api.post("/scan")
+async def scan(body: ScanBody, request: Request, scanner: ScannerDep) -> object:
+    """Scan a bus (not one the site polls); answers when done."""
+    who = f"page login from {request.client.host if request.client else '?'}"
+    return (await scanner.run(body, who)).doc()
+
+
+@page_api.get("/config")
+def config_check(request: Request, context: Context) -> dict[str, object]:
+    """The site file the controller runs, and the boot-time check's report."""
+    path = getattr(request.app.state, "page_site_check", SITE_CHECK)
+    return {
+        "running": {
+            "evses": len(context.config.evse),
+            "buses": [b.id for b in context.config.bus],
+            "note": "the controller checked its site file at start "
+            "(it does not start with errors)",
+        },
+        "boot_check": site_check(path),
+    }
+
+
+@page_api.get("/load")
+def load(context: Context) -> dict[str, object]:
+    """Load per circuit, where the site has load management."""
+    return load_doc(context.load, context.clock.monotonic())
+
+
 def _page_asset_routes(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
     def root() -> Response:
@@ -217,6 +263,7 @@ def include(app: FastAPI) -> None:
         )
         login.ensure_setup_code()
         app.state.page_login = login
+        app.state.page_scanner = Scanner(context.config)
     _page_asset_routes(app)
     app.include_router(auth, include_in_schema=False)
     app.include_router(page_api, include_in_schema=False)

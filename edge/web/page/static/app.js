@@ -51,7 +51,7 @@ function showAuth(state) {
 
 function showApp() {
   $("#auth").hidden = true; $("#app").hidden = false; $("#logout").hidden = false;
-  refreshLive(); refreshTables();
+  refreshLive(); refreshTables(); refreshConfig(); refreshScan();
   timers.push(setInterval(refreshLive, 1000));
   timers.push(setInterval(refreshTables, 5000));
 }
@@ -86,6 +86,7 @@ async function refreshLive() {
     $("#pending").textContent = "Not up yet: " + siteDoc.pending.join(", ");
     contactors = Object.fromEntries(tests.map(t => [t.evse_uid, t]));
     renderEvses(evses);
+    await refreshLoad();
   } catch (e) { /* shown by the next refresh or the login form */ }
 }
 
@@ -159,7 +160,72 @@ async function refreshTables() {
   } catch (e) { /* next round */ }
 }
 
+async function refreshConfig() {
+  try {
+    const c = await call("GET", API + "/config");
+    $("#config-running").textContent = "Running: " + c.running.evses + " EVSE(s) on bus(es) "
+      + c.running.buses.join(", ") + "; " + c.running.note + ".";
+    const boot = c.boot_check;
+    $("#config-boot-note").textContent = boot.text === null
+      ? "Boot-time check (" + boot.path + "): " + boot.note
+      : "Boot-time check of site.toml (" + boot.path + ")"
+        + (boot.rejected ? ": REJECTED, the last good file is running" : ":");
+    $("#config-boot-note").className = boot.rejected ? "error" : "";
+    $("#config-boot").textContent = boot.text || "";
+  } catch (e) { /* next time */ }
+}
+
+async function refreshLoad() {
+  const l = await call("GET", API + "/load");
+  $("#load").hidden = !l.enabled;
+  if (!l.enabled) return;
+  const amps = v => v ? v.map(a => Number(a).toFixed(1)).join(" / ") : "–";
+  fillTable("#circuits", l.circuits.map(c => [c.id + (c.metered ? " (metered)" : ""),
+    amps(c.limit_a), amps(c.measured_a), amps(c.load_a), c.evses.join(", ")]));
+  $("#setpoints").textContent = "Setpoints: " + (l.setpoints.map(
+    s => s.evse_uid + " " + s.current_a.toFixed(1) + " A (" + s.why + ")").join("; ") || "none")
+    + (l.failsafe.length ? "; FAILSAFE on " + l.failsafe.join(", ") : "");
+}
+
+let scanPoll = null;
+
+function renderScan(s) {
+  const bar = $("#scan-progress");
+  bar.max = Math.max(1, s.total); bar.value = s.probed;
+  const what = { idle: "no scan yet", probing: "probing", identifying: "identifying",
+    done: "done", failed: "failed" }[s.phase] || s.phase;
+  $("#scan-status").textContent = s.phase === "idle" ? what
+    : s.where + ": " + what + ", " + s.probed + " of " + s.total + " unit(s) probed"
+      + (s.unit ? " (unit " + s.unit + ")" : "") + ", " + s.found.length + " found"
+      + (s.error ? ": " + s.error : "");
+  fillTable("#scan-found", s.found.map(f => [f.unit,
+    f.profile || (f.garbled ? "(garbled answers)" : "?"), f.kind || "", f.model || "",
+    f.others.join(", ")]));
+  $("#scan-snippet").textContent = s.snippet;
+  $("#scan-start").disabled = s.running;
+}
+
+async function refreshScan() {
+  try { renderScan(await call("GET", API + "/scan")); } catch (e) { /* next time */ }
+}
+
+async function startScan(ev) {
+  ev.preventDefault();
+  const transport = $("#scan-transport").value;
+  const body = { transport, first_unit: Number($("#scan-first").value),
+    last_unit: Number($("#scan-last").value) };
+  if (transport === "rtu") {
+    body.device = $("#scan-device").value; body.baud = Number($("#scan-baud").value);
+  } else { body.host = $("#scan-host").value; body.port = Number($("#scan-port").value); }
+  $("#scan-start").disabled = true;
+  scanPoll = setInterval(refreshScan, 250);
+  try { renderScan(await call("POST", API + "/scan", body)); }
+  catch (e) { $("#scan-status").textContent = "scan refused: " + e.message; }
+  finally { clearInterval(scanPoll); $("#scan-start").disabled = false; }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  $("#scan-form").addEventListener("submit", startScan);
   $("#setup-form").addEventListener("submit", ev => submitAuth(ev, "/setup",
     () => ({ code: $("#setup-code").value, password: $("#setup-password").value })));
   $("#login-form").addEventListener("submit", ev => submitAuth(ev, "/login",
