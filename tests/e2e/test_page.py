@@ -100,7 +100,10 @@ async def test_commissioning_page_in_chromium(
         page = await context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("requestfailed", lambda r: errors.append(f"failed {r.url}"))
+        page.on(
+            "requestfailed",
+            lambda r: errors.append(f"failed {r.method} {r.url}: {r.failure}"),
+        )
         await page.goto(live.url + "/")
         assert page.url.endswith("/page/")
 
@@ -202,11 +205,12 @@ async def test_commissioning_page_in_chromium(
 
         # ---- CSRF: a POST without the page's token is refused ----------------
         no_csrf = await page.evaluate(
-            """async () => (await fetch('/page/api/contactors/E1/test', {
+            """async () => { const r = await fetch('/page/api/contactors/E1/test', {
                  method: 'POST', headers: {'Content-Type': 'application/json'},
-                 body: JSON.stringify({confirm: true})})).status"""
+                 body: JSON.stringify({confirm: true})});
+               return [r.status, (await r.json()).field]; }"""
         )
-        assert no_csrf == 403
+        assert no_csrf == [403, "header.X-CSRF-Token"]
 
         # ---- the boot-time check of site.toml, shown when it rejected a file ----
         check = tmp_path / "site-check.txt"
