@@ -9,6 +9,13 @@ handlers (GetLocalListVersion and SendLocalList, its list in
 :mod:`hal_sim.ocpp.local_list`; ChangeAvailability; the package answers the rest
 with a CALLERROR). Fault injection: ``hold_answers()`` keeps every answer back
 until ``release_answers()``, as a charger that answers too late.
+
+Transactions: Authorize, StartTransaction, MeterValues (:func:`energy` writes
+one MeterValue) and StopTransaction. While ``offline`` (``go_offline()``, or a
+lost link) they are queued with their own timestamps, a queued start under a
+local (negative) id; after ``reconnect(link)`` and ``run``, ``replay()`` (or
+``reboot()``: BootNotification, then the replay) sends them in order with the
+central system's transactionIds in place of the local ones (OCPP 1.6 4.7).
 """
 
 from __future__ import annotations
@@ -186,14 +193,34 @@ class SimChargePoint:
         self.central_ids: dict[int, int] = {}
         """Local transaction ids (queued starts) to the central system's."""
         self._local_ids = 0
+        self._timeout_s = response_timeout_s
         self.state = ChargerState()
-        self._cp = _Client(
+        self._cp = self._client(link)
+
+    def _client(self, link: RawLink) -> _Client:
+        return _Client(
             self.state,
-            identity,
+            self.identity,
             link,
-            response_timeout=clock.to_wall(response_timeout_s),
+            response_timeout=self._clock.to_wall(self._timeout_s),
             logger=log,
         )
+
+    def reconnect(self, link: RawLink) -> None:
+        """Go on over a new link (after a lost one, or a reboot): ``run`` it again.
+
+        What the charger holds survives: its configuration, its local list and
+        the queue of transaction messages (kept as a charger keeps them, in
+        memory that survives a reboot); :meth:`replay` sends them.
+        """
+        self.link = link
+        self._cp = self._client(link)
+
+    async def reboot(self) -> Boot:
+        """Boot again (after :meth:`reconnect` and ``run``), then replay the queue."""
+        boot = await self.boot()
+        await self.replay()
+        return boot
 
     async def run(self) -> LinkLost:
         """Answer the central system's frames until the link closes; how it did."""

@@ -169,6 +169,7 @@ async def test_queued_transactions_replay_on_their_own_times(tmp_path):
     async with central_system(section(tmp_path), db_path=db_path) as (_, srv):
         cp, run = await _sim(srv)
         cp.go_offline()
+        await _close(cp, run)  # the link is lost; the charger goes on charging
         stale = await cp.start_transaction(1, CARD, 100, old)
         await cp.stop_transaction(stale.transaction_id, 900, old + timedelta(hours=1))
         late = await cp.start_transaction(1, CARD, 1_000, t0)
@@ -177,8 +178,11 @@ async def test_queued_transactions_replay_on_their_own_times(tmp_path):
         ])  # fmt: skip
         await cp.stop_transaction(late.transaction_id, 11_000, t0 + timedelta(hours=1))
         assert len(cp.queue) == 5
-        answers = await cp.replay()
-        assert len(answers) == 5
+        cp.reconnect(await open_link(srv.url("127.0.0.1", "CP002"), "CP002"))
+        run = asyncio.create_task(cp.run())
+        assert (await cp.reboot()).status == "Accepted"  # and replays the queue
+        assert cp.queue == []
+        assert set(cp.central_ids) == {stale.transaction_id, late.transaction_id}
         await _close(cp, run)
     db = _sync(db_path)
     (s,) = sessions_repo.list_sessions(db)
