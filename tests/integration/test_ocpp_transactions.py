@@ -351,3 +351,45 @@ async def test_twenty_chargers_at_once_each_session_once_in_the_outbox(tmp_path)
     assert {k for k in outbox if k.startswith("sessions:")} == {
         f"sessions:{s.id}" for s in sessions
     }
+
+
+async def test_concurrent_undeclared_future_and_transaction_data(tmp_path, caplog):
+    from tests.integration.ocpp_rig import PASSWORD
+
+    db_path = tmp_path / "edge.db"
+    now = _ago(seconds=50)  # a live start
+    async with central_system(section(tmp_path), db_path=db_path) as (central, srv):
+        cp, run = await _sim(srv)
+        tid = (await cp.start_transaction(1, CARD, 0, now)).transaction_id
+        url = srv.url("127.0.0.1", "CP001")
+        link = await open_link(url, "CP001", PASSWORD.encode())
+        other = SimChargePoint("CP001", link, SystemClock())
+        other_run = asyncio.create_task(other.run())
+        busy = await other.start_transaction(1, CARD, 0, now)
+        assert busy.id_tag_info.status == "ConcurrentTx"
+        nowhere = await other.start_transaction(5, CARD, 0, now)
+        assert nowhere.id_tag_info.status == "Accepted"  # the card is fine
+        await _close(other, other_run)
+
+        await cp.meter_values(1, None, [energy(now, 123_456)])  # no transaction
+        port = ocpp_evses(central)["CP002-1"]
+        assert port.view().meter_wh == 123_456
+        ahead = now + timedelta(hours=1)  # the charger's clock is off
+        await cp.stop_transaction(tid, 40, ahead, transaction_data=[
+            energy(now + timedelta(seconds=1), 10),
+            energy(now + timedelta(seconds=2), 99_999),  # refused: too fast
+            energy(now + timedelta(seconds=3), 30),
+        ])  # fmt: skip
+        await _close(cp, run)
+    db = _sync(db_path)
+    (s,) = sessions_repo.list_sessions(db)
+    assert s.energy_wh == 40
+    assert s.end is not None
+    assert s.end < ahead - timedelta(minutes=50)  # taken as ours
+    cp001 = {t.id: t for t in tx_repo.of_charger(db, "CP001")}
+    assert "ConcurrentTx" in (cp001[busy.transaction_id].refused or "")
+    assert "connector 5 is not declared" in (
+        cp001[nowhere.transaction_id].refused or ""
+    )
+    assert "ahead of ours is taken as ours" in caplog.text
+    assert "TOO_FAST" in caplog.text
