@@ -50,9 +50,9 @@ def speed_factor(text: str) -> float:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the controller until SIGINT or SIGTERM."""
     from edge.app import Site
+    from edge.config.server_tls import TlsFileError
     from edge.model.clock import Clock, ScaledClock, SystemClock
     from edge.ocpp.declared import OcppConfigError
-    from edge.ocpp.server import OcppTlsError
     from edge.store.db import Database, StoreError
     from edge.uplink.ocpi.site_context import UplinkConfigError
     from edge.web.token import WebConfigError
@@ -83,7 +83,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         except (
             UplinkConfigError,
             OcppConfigError,
-            OcppTlsError,
+            TlsFileError,
             WebConfigError,
         ) as exc:
             print(f"{args.config}: {exc}", file=sys.stderr)

@@ -31,53 +31,6 @@ from edge.ocpp.link import LinkClosed
 log = logging.getLogger(__name__)
 
 
-class OcppTlsError(Exception):
-    """The server's certificate or key cannot be used; the message names it."""
-
-
-def _load(ctx: ssl.SSLContext, cert_file: str, key_file: str) -> None:
-    try:
-        ctx.load_cert_chain(cert_file, key_file)
-    except (OSError, ssl.SSLError) as exc:
-        raise OcppTlsError(
-            f"ocpp.tls_cert_file/tls_key_file: cannot load {cert_file} with "
-            f"{key_file}: {exc}; give a PEM certificate chain and its private key"
-        ) from exc
-
-
-def _context() -> ssl.SSLContext:
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    return ctx
-
-
-class ServerTls:
-    """The server's context with this PEM pair (TLS 1.2 or newer), renewable.
-
-    The same rules as the OCPI server's (``edge/uplink/ocpi/registration/
-    peer_policy.py``, which this floor may not import): :meth:`reload` reads the
-    files into the live context, so new connections get a renewed certificate
-    and open ones keep theirs; a pair that does not load leaves the old one.
-    """
-
-    def __init__(self, cert_file: str, key_file: str) -> None:
-        self.cert_file = cert_file
-        self.key_file = key_file
-        self.context = _context()
-        _load(self.context, cert_file, key_file)
-
-    def reload(self) -> None:
-        """Load the files again; OcppTlsError (and the old pair kept) if they fail."""
-        _load(_context(), self.cert_file, self.key_file)
-        _load(self.context, self.cert_file, self.key_file)
-        log.info("OCPP server certificate reloaded from %s", self.cert_file)
-
-
-def server_tls(cert_file: str, key_file: str) -> ssl.SSLContext:
-    """A server context with this PEM pair, TLS 1.2 or newer."""
-    return ServerTls(cert_file, key_file).context
-
-
 class _WsLink:
     """A websockets connection as a :class:`edge.ocpp.link.Link`."""
 

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable
 
 from edge.config.ocpp import OcppSection
+from edge.config.server_tls import ServerTls, TlsFileError
 from edge.model.authorization import Authorization
 from edge.model.clock import Clock
 from edge.ocpp import server
@@ -54,7 +55,7 @@ class OcppService:
             self.local_lists = LocalLists(tokens, db, clock, section.call_timeout_s)
             self.central.add_worker(self.local_lists.serve)
         cert, key = section.tls_cert_file, section.tls_key_file
-        self.tls = None if cert is None or key is None else server.ServerTls(cert, key)
+        self.tls = None if cert is None or key is None else ServerTls("ocpp", cert, key)
 
     async def run(
         self, listening: Callable[[server.OcppServer], None] | None = None
@@ -81,5 +82,5 @@ class OcppService:
             return
         try:
             self.tls.reload()
-        except server.OcppTlsError as exc:
+        except TlsFileError as exc:
             log.error("%s; the previous certificate stays in use", exc)

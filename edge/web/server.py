@@ -26,12 +26,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import ssl
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
 
+from edge.config.server_tls import ServerTls, TlsFileError
 from edge.config.web import WebSection
 from edge.uplink.ocpi.serve import Bound, Limits, serving
 from edge.web import api, errors, page
@@ -84,22 +84,6 @@ def openapi_text() -> str:
     return json.dumps(openapi_document(), indent=2, sort_keys=True) + "\n"
 
 
-def _tls_context() -> ssl.SSLContext:
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    return ctx
-
-
-def _load_pair(ctx: ssl.SSLContext, cert_file: str, key_file: str) -> None:
-    try:
-        ctx.load_cert_chain(cert_file, key_file)
-    except (OSError, ssl.SSLError) as exc:
-        raise WebConfigError(
-            f"web.tls_cert_file/tls_key_file: cannot load {cert_file} with "
-            f"{key_file}: {exc}; give a PEM certificate chain and its private key"
-        ) from exc
-
-
 class WebServer:
     """The app on its address; run :meth:`run` as a task."""
 
@@ -109,10 +93,13 @@ class WebServer:
         self.token = ApiToken.from_file(section.token_file)
         if not self.token.configured:
             log.warning("[web] has no token_file: the API answers every request 401")
-        self.tls: ssl.SSLContext | None = None
-        if section.tls_cert_file is not None and section.tls_key_file is not None:
-            self.tls = _tls_context()
-            _load_pair(self.tls, section.tls_cert_file, section.tls_key_file)
+        self.tls: ServerTls | None = None
+        cert, key = section.tls_cert_file, section.tls_key_file
+        if cert is not None and key is not None:
+            try:
+                self.tls = ServerTls("web", cert, key)
+            except TlsFileError as exc:
+                raise WebConfigError(str(exc)) from None
         self.app = build_app(context, self.token)
         self.bound: Bound | None = None
         """Where it listens, once :attr:`listening` is set."""
@@ -126,7 +113,7 @@ class WebServer:
             self.app,
             s.listen_host,
             s.listen_port,
-            ssl_context=self.tls,
+            ssl_context=None if self.tls is None else self.tls.context,
             limits=limits,
             refusal=errors.error_bytes,
         ) as bound:
@@ -137,14 +124,10 @@ class WebServer:
 
     def reload_tls(self) -> None:
         """SIGHUP: a renewed certificate for new connections; on error keep the old."""
-        s = self.section
-        if self.tls is None or s.tls_cert_file is None or s.tls_key_file is None:
+        if self.tls is None:
             log.info("SIGHUP: no [web] tls_cert_file configured, nothing to reload")
             return
         try:
-            _load_pair(_tls_context(), s.tls_cert_file, s.tls_key_file)
-            _load_pair(self.tls, s.tls_cert_file, s.tls_key_file)
-        except WebConfigError as exc:
+            self.tls.reload()
+        except TlsFileError as exc:
             log.error("SIGHUP: %s; the web server keeps its certificate", exc)
-            return
-        log.info("web server certificate reloaded from %s", s.tls_cert_file)

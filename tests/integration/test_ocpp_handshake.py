@@ -8,7 +8,7 @@ import ssl
 import pytest
 import trustme
 
-from edge.ocpp import server
+from edge.config.server_tls import ServerTls
 from hal_sim.ocpp.link import HandshakeRefused, basic_auth, open_link
 from tests.integration.ocpp_rig import PASSWORD, central_system, section
 
@@ -108,7 +108,7 @@ async def test_wss_with_the_servers_certificate(tmp_path):
     client = ssl.create_default_context()
     ca.configure_trust(client)
     cfg = section(tmp_path)
-    tls = server.server_tls(str(cert_file), str(key_file))
+    tls = ServerTls("ocpp", str(cert_file), str(key_file)).context
     async with central_system(cfg, tls) as (_, srv):
         url = srv.url("127.0.0.1", "CP001")
         assert url.startswith("wss://")

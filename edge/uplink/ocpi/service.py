@@ -16,6 +16,7 @@ import random
 from typing import Any
 
 from edge.config.schema import OcpiSection, SiteConfig
+from edge.config.server_tls import TlsFileError
 from edge.model.clock import Clock
 from edge.model.commands import SiteCommands
 from edge.model.redact import redact_uid
@@ -58,7 +59,6 @@ from edge.uplink.ocpi.registration import (
     Handshake,
     OcpiCredentials,
     ServerTokens,
-    TlsConfigError,
     security,
 )
 from edge.uplink.ocpi.serve import (
@@ -109,7 +109,7 @@ class OcpiUplink:
             raise UplinkConfigError("; ".join(f"{k}: {msg}" for k, msg in problems))
         try:
             sec = security(s, lambda: self.creds)
-        except TlsConfigError as exc:
+        except TlsFileError as exc:
             raise UplinkConfigError(str(exc)) from exc
         self.tls, self.destinations = sec.tls, sec.destinations
         self.client = OcpiClient(
@@ -236,7 +236,7 @@ class OcpiUplink:
             return
         try:
             self.tls.reload()
-        except TlsConfigError as exc:
+        except TlsFileError as exc:
             log.error("%s; still serving the previous certificate", exc)
 
     def peer(self) -> Peer | None:

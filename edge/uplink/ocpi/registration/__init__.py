@@ -16,7 +16,6 @@ from edge.uplink.ocpi.registration.handshake import Handshake, ServerTokens, dis
 from edge.uplink.ocpi.registration.peer_policy import (
     Destinations,
     Security,
-    ServerTls,
     TlsConfigError,
     security,
 )
@@ -30,7 +29,6 @@ __all__ = [
     "PeerEndpoint",
     "PeerRole",
     "Security",
-    "ServerTls",
     "ServerTokens",
     "TlsConfigError",
     "discover",

@@ -11,10 +11,10 @@ Rules (issue 11, "safe to put on a network"):
   when it arrives, and nothing is called (:class:`Destinations`).
 * Redirects are never followed (:mod:`.client`), so the token cannot be bounced
   to another host.
-* Our server presents ``tls_cert_file``/``tls_key_file``; :meth:`ServerTls.reload`
-  loads a renewed pair into the live context (new connections get it, open ones
-  keep theirs). The backoffice's certificate must chain to ``tls_ca_file``, or to
-  the system trust store by default (:func:`client_context`).
+* Our server presents ``tls_cert_file``/``tls_key_file``
+  (:class:`edge.config.server_tls.ServerTls`, renewable in place on SIGHUP).
+  The backoffice's certificate must chain to ``tls_ca_file``, or to the system
+  trust store by default (:func:`client_context`).
 """
 
 from __future__ import annotations
@@ -25,14 +25,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from edge.config.schema import OcpiSection
+from edge.config.server_tls import ServerTls, TlsFileError
 from edge.model.origins import Origin, OriginError, origin_of, plain_http_problem
 from edge.uplink.ocpi.registration.credentials import OcpiCredentials
 
 log = logging.getLogger(__name__)
 
 
-class TlsConfigError(Exception):
-    """A certificate, key or CA file cannot be used; the message names it."""
+class TlsConfigError(TlsFileError):
+    """The ``[ocpi]`` CA file cannot be used; the message names it.
+
+    A :class:`TlsFileError`, as the server's own pair's errors are: whoever
+    catches that catches both.
+    """
 
 
 def client_context(ca_file: str | None) -> ssl.SSLContext:
@@ -44,42 +49,6 @@ def client_context(ca_file: str | None) -> ssl.SSLContext:
             f"ocpi.tls_ca_file: cannot load {ca_file}: {exc}; give a PEM file of "
             "the CA certificates that issued the backoffice's certificate"
         ) from exc
-
-
-def _load_pair(ctx: ssl.SSLContext, cert_file: str, key_file: str) -> None:
-    try:
-        ctx.load_cert_chain(cert_file, key_file)
-    except (OSError, ssl.SSLError) as exc:
-        raise TlsConfigError(
-            f"ocpi.tls_cert_file/tls_key_file: cannot load {cert_file} with "
-            f"{key_file}: {exc}; give a PEM certificate chain and its private key"
-        ) from exc
-
-
-class ServerTls:
-    """The SSLContext our server uses, renewable in place."""
-
-    def __init__(self, cert_file: str, key_file: str) -> None:
-        self.cert_file = cert_file
-        self.key_file = key_file
-        self.context = self._new()
-        _load_pair(self.context, cert_file, key_file)
-
-    @staticmethod
-    def _new() -> ssl.SSLContext:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-        return ctx
-
-    def reload(self) -> None:
-        """Read the files again into the live context; keep the old pair on error.
-
-        The pair is tried on a scratch context first: loading a certificate whose
-        key does not match straight into the live one would leave it half-changed.
-        """
-        _load_pair(self._new(), self.cert_file, self.key_file)
-        _load_pair(self.context, self.cert_file, self.key_file)
-        log.info("OCPI server certificate reloaded from %s", self.cert_file)
 
 
 class Destinations:
@@ -165,6 +134,6 @@ def security(
     cert, key = section.tls_cert_file, section.tls_key_file
     return Security(
         client_context(section.tls_ca_file),
-        ServerTls(cert, key) if cert and key else None,
+        ServerTls("ocpi", cert, key) if cert and key else None,
         Destinations(creds, section.allowed_origins, insecure=section.insecure),
     )
