@@ -20,7 +20,7 @@ from pathlib import Path
 
 from drivers.modbus.client import Endpoint
 from drivers.modbus.wire import LineTiming
-from edge.config.schema import BusSection, SiteConfig
+from edge.config.schema import BusSection, SimSection, SiteConfig
 from edge.model.clock import Clock
 from hal_sim.devices.rfid import SimRfidReader
 from hal_sim.modbus.framing import Framing
@@ -28,7 +28,7 @@ from hal_sim.modbus.rtu import RtuLineSim
 from hal_sim.modbus.server import ModbusTcpSim
 from hal_sim.ocpp.sim_charger import SimOcppCharger, UrlFor
 from hal_sim.pty import PtyPair, open_pty_pair
-from hal_sim.schedule import build_schedule
+from hal_sim.schedule import Visit, build_schedule
 from hal_sim.site import SimSite
 
 log = logging.getLogger(__name__)
@@ -84,9 +84,7 @@ class SimWorld:
                 if c.protocol == "ocpp1.6"
             ]
         uids = [uid for c in self.chargers for uid in c.outlets]
-        self.ocpp_schedule = [
-            v for v in (build_schedule(sim, uids) if sim else []) if v.evse_uid in uids
-        ]
+        self.ocpp_schedule = [] if sim is None else ocpp_schedule(sim, uids)
         """The EV visits at the OCPP chargers' connectors."""
 
     async def start(self) -> Endpoints:
@@ -261,6 +259,20 @@ class SimWorld:
         for link in self._links:
             with contextlib.suppress(FileNotFoundError):
                 link.unlink()
+
+
+def ocpp_schedule(sim: SimSection, uids: list[str]) -> list[Visit]:
+    """The visits at the OCPP connectors ``uids``: each its own card if given."""
+    gen = sim.generate
+    if gen is None or not gen.ocpp_cards:
+        return [v for v in build_schedule(sim, uids) if v.evse_uid in uids]
+    visits = [v for v in build_schedule(sim, []) if v.evse_uid in uids]  # arrivals
+    for n, uid in enumerate(uids):
+        card = gen.ocpp_cards[n % len(gen.ocpp_cards)]
+        own = gen.model_copy(update={"seed": gen.seed + n + 1, "cards": [card]})
+        alone = sim.model_copy(update={"generate": own, "arrival": []})
+        visits += build_schedule(alone, [uid])
+    return sorted(visits, key=lambda v: v.arrive_s)
 
 
 def _timing(bus: BusSection) -> LineTiming:

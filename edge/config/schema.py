@@ -175,6 +175,10 @@ class GenerateSection(_Model):
     visits_per_evse: Annotated[int, Field(ge=0, le=1000)] = 3
     window_min: Annotated[float, Field(gt=0)] = 240.0
     cards: list[str] = []
+    ocpp_cards: list[Annotated[str, Field(min_length=1, max_length=20)]] = []
+    """The cards of the drivers at the OCPP chargers' connectors, one per
+    connector in site-file order (repeated when fewer): a card in use at one EVSE
+    is refused at another (ConcurrentTx). Default: ``cards``, drawn at random."""
 
 
 class SimGridSection(_Model):

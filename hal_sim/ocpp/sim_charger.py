@@ -37,6 +37,8 @@ from hal_sim.schedule import CARD_DELAY_S, Visit
 
 log = logging.getLogger(__name__)
 
+ANSWER_WALL_S = 10.0
+"""The least wall time the charger waits for an answer (30 site s otherwise)."""
 RECONNECT_S = 10.0
 """Site seconds between connection attempts (never less than a wall second)."""
 
@@ -142,7 +144,11 @@ class SimOcppCharger:
                 log.info("sim OCPP %s: cannot connect (%s)", self.identity, exc)
                 await self.clock.sleep(pause)
                 continue
-            cp = SimChargePoint(self.identity, link, self.clock)
+            # a fast site clock does not make the central system's store faster
+            answer_s = max(30.0, self.clock.from_wall(ANSWER_WALL_S))
+            cp = SimChargePoint(
+                self.identity, link, self.clock, response_timeout_s=answer_s
+            )
             try:
                 async with asyncio.TaskGroup() as tg:
                     reader = tg.create_task(cp.run(), name=f"sim ocpp {self.identity}")

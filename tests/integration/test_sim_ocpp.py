@@ -9,7 +9,10 @@ messages; the OCPI uplink delivers everything to the simulated backoffice.
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 from drivers.modbus.profile import ProfileLibrary
@@ -76,3 +79,47 @@ async def test_a_mixed_site_delivers_every_visit(tmp_path: Path) -> None:
     billed = stop - start
     taken = float(at_charger[-1]["energy_wh"])
     assert abs(billed - taken) <= 1.0  # the charger's register: what the EV took
+
+
+def test_edge_sim_runs_the_ocpp_demo_and_delivers_every_session(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    db = tmp_path / "demo.db"
+    truth = tmp_path / "truth.jsonl"
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "edge"),
+            "sim",
+            "--config",
+            str(root / "config" / "demo-ocpp.toml"),
+            "--speed",
+            "600",
+            "--duration",
+            "4h",
+            "--quiet",
+            "--json",
+            "--db",
+            str(db),
+            "--truth",
+            str(truth),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    sessions = _rows(db, "SELECT evse_uid, status FROM sessions")
+    at_chargers = [s for s in sessions if s[0].startswith("CP00")]
+    assert {uid for uid, _ in at_chargers} == {"CP001-1", "CP002-1"}
+    assert all(status == "COMPLETED" for _, status in sessions)
+    uplink = figures["uplink"]
+    assert uplink["backlog"] == 0
+    assert uplink["dead_letters"] == 0
+    assert uplink["delivered"]["sessions"] == len(sessions)
+    assert uplink["delivered"]["cdrs"] == len(sessions)
+    lines = [json.loads(line) for line in truth.read_text().splitlines()]
+    charged = [t for t in lines if t["event"] == "unplug" and t["energy_wh"] > 0]
+    assert len(charged) == len(sessions)  # every EV that took energy was billed
+    assert not [t for t in lines if t["event"] == "no_charge"]

@@ -37,6 +37,12 @@ def test_the_ocpp_demo_is_the_demo_plus_two_loopback_chargers():
     card = next(t for t in site.token if t.uid == "04A1B2C3000001")
     assert card.whitelist == "ALLOWED"
     assert card.valid
+    # under edge sim the chargers' drivers show the demo cards, one per connector
+    assert site.sim is not None
+    assert site.sim.generate is not None
+    ocpp_cards = site.sim.generate.ocpp_cards
+    assert ocpp_cards[0] == "04A1B2C3000001"
+    assert set(ocpp_cards) <= {t.uid for t in site.token}
 
 
 def test_config_check_accepts_the_ocpp_demo(capsys):
