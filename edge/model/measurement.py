@@ -29,6 +29,13 @@ class Measurement(StrEnum):
     ENERGY_IMPORT_L1 = "energy_import_l1"
     ENERGY_IMPORT_L2 = "energy_import_l2"
     ENERGY_IMPORT_L3 = "energy_import_l3"
+    ENERGY_EXPORT_L1 = "energy_export_l1"
+    ENERGY_EXPORT_L2 = "energy_export_l2"
+    ENERGY_EXPORT_L3 = "energy_export_l3"
+    ENERGY_TOTAL_L1 = "energy_total_l1"
+    """A phase's import plus export (Eastron "L1 total kWh", 0x0166)."""
+    ENERGY_TOTAL_L2 = "energy_total_l2"
+    ENERGY_TOTAL_L3 = "energy_total_l3"
     REACTIVE_POWER = "reactive_power"
     FREQUENCY = "frequency"
     POWER_FACTOR = "power_factor"
@@ -85,6 +92,12 @@ UNIT: dict[Measurement, str] = {
     Measurement.ENERGY_IMPORT_L1: "Wh",
     Measurement.ENERGY_IMPORT_L2: "Wh",
     Measurement.ENERGY_IMPORT_L3: "Wh",
+    Measurement.ENERGY_EXPORT_L1: "Wh",
+    Measurement.ENERGY_EXPORT_L2: "Wh",
+    Measurement.ENERGY_EXPORT_L3: "Wh",
+    Measurement.ENERGY_TOTAL_L1: "Wh",
+    Measurement.ENERGY_TOTAL_L2: "Wh",
+    Measurement.ENERGY_TOTAL_L3: "Wh",
     Measurement.REACTIVE_POWER: "var",
     Measurement.FREQUENCY: "Hz",
     Measurement.POWER_FACTOR: "",

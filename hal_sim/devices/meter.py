@@ -149,6 +149,7 @@ class SimMeter(ProfileDevice):
         i1, i2, i3 = self.currents
         p1, p2, p3 = (i * NOMINAL_V for i in self.currents)
         e1, e2, e3 = self.energy_import_phase_wh
+        x1 = x2 = x3 = self.energy_export_wh / 3  # no export flows in the sim
         energy = self.served_energy_wh()
         return {
             M.VOLTAGE_L1: NOMINAL_V,
@@ -167,6 +168,13 @@ class SimMeter(ProfileDevice):
             M.ENERGY_IMPORT_L2: e2,
             M.ENERGY_IMPORT_L3: e3,
             M.ENERGY_EXPORT: self.energy_export_wh,
+            M.ENERGY_EXPORT_L1: x1,
+            M.ENERGY_EXPORT_L2: x2,
+            M.ENERGY_EXPORT_L3: x3,
+            # a phase's total, as the vendor's: its import plus its export
+            M.ENERGY_TOTAL_L1: e1 + x1,
+            M.ENERGY_TOTAL_L2: e2 + x2,
+            M.ENERGY_TOTAL_L3: e3 + x3,
             # the vendor's "total": import plus export, as the meter adds them
             M.ENERGY_TOTAL: energy + self.energy_export_wh,
             M.REACTIVE_POWER: 0.0,

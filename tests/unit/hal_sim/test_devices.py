@@ -53,8 +53,8 @@ async def test_a_simulated_device_is_identified_as_its_own_model(profile_id):
 def test_reads_stay_inside_the_served_segments():
     meter = SimMeter(LIB.get("eastron_sdm630"), 1, 1000)
     assert meter.read(4, 0, 80) != ILLEGAL_ADDRESS  # gaps inside the span read 0
-    assert meter.read(4, 340, 12) != ILLEGAL_ADDRESS
-    assert meter.read(4, 352, 2) == ILLEGAL_ADDRESS
+    assert meter.read(4, 340, 24) != ILLEGAL_ADDRESS  # up to L3 total, 0x016A
+    assert meter.read(4, 364, 2) == ILLEGAL_ADDRESS  # 0x016C: not in the profile
     assert meter.read(4, 0, 81) == ILLEGAL_VALUE  # over the profile's cap
     assert meter.read(3, 64512, 2) != ILLEGAL_ADDRESS  # identity
     assert meter.read(3, 64512, 3) == ILLEGAL_ADDRESS
