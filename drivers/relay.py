@@ -104,7 +104,16 @@ class RelayChannel:
             if isinstance(item, DeviceSilent):
                 sink(item)
             else:
-                sink(ContactorReading(self.name, item.mono, self.welded()))
+                check = self.relay.check(self.channel)
+                known = check is not ContactorCheck.UNKNOWN
+                sink(
+                    ContactorReading(
+                        self.name,
+                        item.mono,
+                        check is ContactorCheck.WELDED if known else None,
+                        check is ContactorCheck.NOT_CLOSED if known else None,
+                    )
+                )
 
         self.relay.subscribe(typed)
 

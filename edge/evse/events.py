@@ -23,9 +23,14 @@ class BoardRead:
 
 @dataclass(frozen=True)
 class MirrorRead:
-    """The contactor's mirror contact was read: whether the main contacts welded."""
+    """The contactor's mirror contact was read: whether the main contacts welded.
+
+    ``not_closed``: its relay module says the main contacts stayed open while
+    the coil was on (after the module's settle time).
+    """
 
     welded: bool
+    not_closed: bool = False
 
 
 @dataclass(frozen=True)

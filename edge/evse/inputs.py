@@ -26,7 +26,13 @@ def board_event(item: BoardReading | DeviceSilent, latch: bool) -> BoardRead | N
 def mirror_event(
     item: ContactorReading | DeviceSilent, welded_before: bool
 ) -> MirrorRead | None:
-    """A mirror contact's verdict, when it tells the machine something new."""
+    """A mirror contact's verdict, when it tells the machine something new.
+
+    A contactor that did not close is told on every poll that sees it: the
+    machine takes it only while it commands the contactor closed.
+    """
     if isinstance(item, DeviceSilent) or item.welded is None:
         return None
+    if item.not_closed:
+        return MirrorRead(item.welded, not_closed=True)
     return None if item.welded == welded_before else MirrorRead(item.welded)

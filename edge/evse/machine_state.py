@@ -147,6 +147,9 @@ class EvseState:
     """The board's reported relay against the command (boards that report it)."""
     relay_retry_at: float | None = None
     """A relay that did not close holds the EVSE faulted until then."""
+    contactor_retry_at: float | None = None
+    """A contactor whose mirror contact said it did not close holds the EVSE
+    faulted until then (CONTACTOR_NOT_CLOSED)."""
     current_limit_a: float | None = None
     """A command's limit below ``max_current_a`` (None: no limit but that)."""
     offered_a: float | None = None

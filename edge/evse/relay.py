@@ -8,7 +8,12 @@ commanded closed and the EV asks for current (CP C or D) is RELAY_NOT_CLOSED,
 held for ``relay_retry_s``; then closing is tried again (the EV that stops
 asking ends the hold too). A new command restarts the settle time.
 
-Both are OUTOFORDER: a welded relay cannot cut the power, and a relay that does
+An external contactor's relay module (coil and mirror contact) says the same of
+the contactor: welded is WELDED_CONTACTOR (the state machine's ``welded``); open
+with its coil on is CONTACTOR_NOT_CLOSED, held for ``relay_retry_s`` from the
+verdict (the module has waited its own settle time), then tried again.
+
+All are OUTOFORDER: a welded relay cannot cut the power, and a relay that does
 not close cannot deliver it, so the next driver should not be offered the EVSE
 (a card is refused rather than starting a session that gets nothing). The
 retry lets a passing cause (the board's own error recovery, an RCD that
@@ -39,8 +44,17 @@ def read(s: EvseState, cp: CpState, relay_closed: bool | None, now: float) -> Ev
     return replace(s, relay_mismatch=RelayMismatch(kind, now))
 
 
+def contactor_not_closed(s: EvseState, now: float, cfg: EvseSettings) -> EvseState:
+    """The contactor's mirror contact: it stayed open while its coil was on."""
+    if s.contactor is not True or s.contactor_retry_at is not None:
+        return s  # a verdict on an older command, or held already
+    return replace(s, contactor_retry_at=now + cfg.relay_retry_s)
+
+
 def hold(s: EvseState, now: float, cfg: EvseSettings) -> EvseState:
     """A relay that did not close holds the EVSE until the retry (or no EV asks)."""
+    if s.contactor_retry_at is not None and now >= s.contactor_retry_at:
+        s = replace(s, contactor_retry_at=None)
     m = s.relay_mismatch
     if (
         m is not None
@@ -55,6 +69,8 @@ def hold(s: EvseState, now: float, cfg: EvseSettings) -> EvseState:
 
 def fault(s: EvseState, now: float, cfg: EvseSettings) -> FaultKind | None:
     """The relay fault that holds now, if any."""
+    if s.contactor_retry_at is not None:
+        return FaultKind.CONTACTOR_NOT_CLOSED
     m = s.relay_mismatch
     if (
         m is not None

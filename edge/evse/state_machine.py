@@ -11,6 +11,9 @@ It alone decides the contactor. Safety rules, checked after every event:
   open that long while commanded closed and the EV asks for current (C, D) is
   RELAY_NOT_CLOSED, held for ``relay_retry_s`` before closing is tried again
   (or until the EV stops asking); both OUTOFORDER;
+- a contactor whose relay module says it stayed open while its coil was on
+  (mirror contact) is CONTACTOR_NOT_CLOSED, OUTOFORDER for ``relay_retry_s``,
+  then closing is tried again;
 - a session is closed with a meter reading taken after the stop was decided, so
   that the energy that flowed until the contactor opened is counted;
 - a limit of 0 A pauses a session: the contactor opens and the session stays
@@ -86,6 +89,8 @@ def step(
         s = observations.board(s, event, now, actions)
     elif isinstance(event, MirrorRead):
         s = replace(s, welded=event.welded)
+        if event.not_closed:
+            s = relay.contactor_not_closed(s, now, cfg)
     elif isinstance(event, MeterRead):
         s = observations.meter(s, event, now)
     elif isinstance(event, MeterReset):

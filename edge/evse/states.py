@@ -44,6 +44,10 @@ class FaultKind(StrEnum):
     BOARD_SILENT = "BOARD_SILENT"
     CP_ERROR = "CP_ERROR"
     WELDED_CONTACTOR = "WELDED_CONTACTOR"
+    """The contactor's mirror contact says its main contacts stayed closed."""
+    CONTACTOR_NOT_CLOSED = "CONTACTOR_NOT_CLOSED"
+    """The contactor's mirror contact says its main contacts stayed open although
+    its coil was switched on (a burnt coil, a contactor that no longer pulls in)."""
     RELAY_WELDED = "RELAY_WELDED"
     """The board reports its relay closed although it is commanded open."""
     RELAY_NOT_CLOSED = "RELAY_NOT_CLOSED"

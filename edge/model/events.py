@@ -114,13 +114,15 @@ class BoardReading:
 class ContactorReading:
     """One poll of a contactor's relay module, with its mirror contact's verdict.
 
-    ``welded``: the main contacts stayed closed while commanded open; None while
+    ``welded``: the main contacts stayed closed while commanded open;
+    ``not_closed``: they stayed open while commanded closed. Each None while
     unknown (not read yet, or a command still settling).
     """
 
     device: str
     mono: float
     welded: bool | None
+    not_closed: bool | None = None
 
 
 MeterSink = Callable[[MeterReading | DeviceSilent], None]

@@ -3,7 +3,9 @@
 Each channel has a coil (read with FC01, written with FC05 or FC15) and a
 discrete input wired to the contactor's normally-closed mirror contact (FC02):
 closed (1) while the main contacts are open. A channel set ``welded`` keeps its
-main contacts closed whatever the coil says, so its mirror contact stays open.
+main contacts closed whatever the coil says, so its mirror contact stays open;
+one set ``stuck_open`` (a coil that burnt out, a contactor that no longer pulls
+in) keeps them open, so its mirror contact stays closed with the coil on.
 Rows marked ``inverted`` in the profile (inputs wired the other way round) are
 encoded inverted by the shared codec, as the real module would read them.
 """
@@ -31,10 +33,14 @@ class SimRelay(ProfileDevice):
         self.coils: dict[int, bool] = dict.fromkeys(self._coil_channel.values(), False)
         self.welded: set[int] = set()
         """Channels whose main contacts no longer open."""
+        self.stuck_open: set[int] = set()
+        """Channels whose main contacts no longer close."""
 
     def main_closed(self, channel: int) -> bool:
         """Whether the main contacts of ``channel`` are closed."""
-        return self.coils.get(channel, False) or channel in self.welded
+        if channel in self.welded:
+            return True
+        return self.coils.get(channel, False) and channel not in self.stuck_open
 
     def values(self) -> Mapping[M, Value | None]:
         """No single values: every row belongs to a channel."""

@@ -1,10 +1,22 @@
-"""The board's own relay held to the command: welded, not closing, recovering."""
+"""Relays held to the command: welded, not closing, recovering.
+
+The board's own relay (its feedback row) and an external contactor (its relay
+module's mirror contact).
+"""
 
 from __future__ import annotations
 
-from edge.evse.actions import Rejected, SetContactor, StartSession, StopSession
-from edge.evse.events import BoardRead, MeterRead, TokenPresented
+from edge.evse.actions import (
+    Rejected,
+    SetContactor,
+    SetStatus,
+    StartSession,
+    StopSession,
+)
+from edge.evse.events import BoardRead, MeterRead, MirrorRead, TokenPresented
+from edge.evse.inputs import mirror_event
 from edge.evse.states import CpState, EvseStatus, FaultKind, Phase
+from edge.model.events import ContactorReading
 
 from .harness import Harness
 
@@ -108,3 +120,54 @@ def test_a_board_without_relay_feedback_is_not_checked() -> None:
     for _ in range(30):
         poll(h, A, None, 1100)
     assert h.state.fault is None
+
+
+def test_a_contactor_whose_mirror_says_not_closed_faults_then_is_retried() -> None:
+    h = Harness()
+    charging(h)
+    sid = h.state.session.id
+    h.send(MirrorRead(welded=False, not_closed=True))
+    assert h.state.fault is FaultKind.CONTACTOR_NOT_CLOSED
+    assert h.state.status is EvseStatus.OUTOFORDER
+    assert h.of(SetStatus)[-1] == SetStatus(
+        EvseStatus.OUTOFORDER, "CONTACTOR_NOT_CLOSED"
+    )
+    assert h.of(SetContactor)[-1] == SetContactor(False, 0.0)
+    # commanded open now: the module's mirror agrees, nothing clears the hold
+    h.send(MirrorRead(welded=False))
+    for _ in range(58):
+        poll(h, C, None, 1100)
+    assert h.state.fault is FaultKind.CONTACTOR_NOT_CLOSED
+    assert h.state.session is not None
+    assert h.state.session.id == sid
+    poll(h, C, None, 1100)
+    poll(h, C, None, 1100)
+    assert h.state.fault is None  # retried after relay_retry_s
+    assert h.of(SetContactor)[-1] == SetContactor(True, 16.0)
+    poll(h, C, None, 1200)
+    assert h.state.phase is Phase.CHARGING
+
+
+def test_a_not_closed_verdict_on_an_open_contactor_is_no_fault() -> None:
+    h = Harness()
+    poll(h, A, None, 1000)
+    poll(h, B, None, 1000)
+    assert h.state.contactor is False
+    h.send(MirrorRead(welded=False, not_closed=True))  # an older command's verdict
+    poll(h, B, None, 1000)
+    assert h.state.fault is None
+    assert h.state.status is not EvseStatus.OUTOFORDER
+
+
+def test_the_relay_module_tells_welded_and_not_closed_apart() -> None:
+    fresh = ContactorReading("r#1", 5.0, welded=False, not_closed=True)
+    assert mirror_event(fresh, welded_before=False) == MirrorRead(False, True)
+    # told on every poll that sees it (the machine ignores a repeat)
+    assert mirror_event(fresh, welded_before=False) == MirrorRead(False, True)
+    ok = ContactorReading("r#1", 6.0, welded=False, not_closed=False)
+    assert mirror_event(ok, welded_before=False) is None
+    unknown = ContactorReading("r#1", 7.0, welded=None, not_closed=None)
+    assert mirror_event(unknown, welded_before=True) is None
+    assert mirror_event(
+        ContactorReading("r#1", 8.0, welded=True, not_closed=False), False
+    ) == MirrorRead(True)
