@@ -88,13 +88,19 @@ def run_one(kind: str, tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
             server.wait()
         log.close()
     rows = json.loads(timings.read_text())
-    answer = [ms for _, _, ms, _ in rows]
+    answer = [r[2] for r in rows]
     durable = [
         ms
-        for action, in_tx, ms, refused in rows
+        for action, in_tx, ms, refused, _ in rows
         if not refused and (action in DURABLE or (action == "MeterValues" and in_tx))
     ]
-    start_stop = [ms for action, _, ms, _ in rows if action in DURABLE]
+    start_stop = [r[2] for r in rows if r[0] in DURABLE]
+    storm0 = client["storm_at"]
+    storm1 = storm0 + (client["reconnect_max_s"] or 0.0)
+    storm = [r[2] for r in rows if storm0 <= r[4] <= storm1]
+    actions: dict[str, list[float]] = {}
+    for r in rows:
+        actions.setdefault(r[0], []).append(r[2])
     sessions = None
     if kind == "ours":
         with sqlite3.connect(work / "edge.db") as db:
@@ -110,6 +116,9 @@ def run_one(kind: str, tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
         "durable_p50_ms": pct(durable, 0.5),
         "durable_p99_ms": pct(durable, 0.99),
         "start_stop_p99_ms": pct(start_stop, 0.99),
+        "storm_messages": len(storm),
+        "storm_p99_ms": pct(storm, 0.99),
+        "per_action": {a: (len(v), pct(v, 0.99)) for a, v in sorted(actions.items())},
         "cpu_s": cpu1 - cpu0,
         "cpu_s_per_1000": (cpu1 - cpu0) * 1000 / max(1, len(rows)),
         "sessions": sessions,
@@ -150,11 +159,17 @@ def main() -> None:
         ("durable p99", "durable_p99_ms", " ms"),
         ("  (of which durable msgs)", "durable_messages", ""),
         ("Start/Stop answer p99", "start_stop_p99_ms", " ms"),
+        ("storm answer p99", "storm_p99_ms", " ms"),
+        ("  (CALLs in the storm)", "storm_messages", ""),
         ("server CPU", "cpu_s", " s"),
         ("CPU s per 1000 msgs", "cpu_s_per_1000", " s"),
     ):
         b = None if key.startswith("durable") else bare[key]
         print(f"{name:<26}{fmt(ours[key], unit):>14}{fmt(b, unit):>14}")
+    for action, (n, p99) in ours["per_action"].items():
+        b = bare["per_action"].get(action, (0, None))[1]
+        name = f"  {action} p99 ({n})"
+        print(f"{name:<26}{fmt(p99, ' ms'):>14}{fmt(b, ' ms'):>14}")
     for kind, r in (("ours", ours), ("bare", bare)):
         c = r["client"]
         assert isinstance(c, dict)
@@ -178,6 +193,7 @@ def main() -> None:
             "messages": ours["messages"],
             "answer_p50_ms": ours["answer_p50_ms"],
             "answer_p99_ms": ours["answer_p99_ms"],
+            "storm_answer_p99_ms": ours["storm_p99_ms"],
             "durable_p50_ms": ours["durable_p50_ms"],
             "durable_p99_ms": ours["durable_p99_ms"],
             "cpu_s_per_1000": ours["cpu_s_per_1000"],

@@ -172,6 +172,7 @@ async def main(args: argparse.Namespace) -> None:
         asyncio.create_task(guarded(c, stats, end_wall, storm, rng)) for c in chargers
     ]
     await asyncio.sleep(args.storm_at)
+    storm_at = time.monotonic()
     storm.set()
     await asyncio.gather(*tasks)
     rtt = sorted(stats.rtt_ms)
@@ -181,6 +182,7 @@ async def main(args: argparse.Namespace) -> None:
                 "calls": len(rtt),
                 "rtt_p50_ms": statistics.median(rtt) if rtt else None,
                 "rtt_p99_ms": rtt[int(0.99 * (len(rtt) - 1))] if rtt else None,
+                "storm_at": storm_at,
                 "reconnected": len(stats.reconnect_s),
                 "reconnect_max_s": max(stats.reconnect_s, default=None),
                 "starts": stats.starts,

@@ -17,11 +17,15 @@ _HEAD = re.compile(r'\s*\[\s*(\d)\s*,\s*"([^"]*)"(?:\s*,\s*"([^"]*)")?')
 
 
 class Timings:
-    """Every answered CALL: (action, in a transaction, ms, refused)."""
+    """Every answered CALL: (action, in a transaction, ms, refused, arrival).
+
+    The arrival is ``time.monotonic()`` (CLOCK_MONOTONIC, the same in every
+    process of the machine: the chargers' reconnect storm is placed with it).
+    """
 
     def __init__(self) -> None:
         self._pending: dict[tuple[int, str], tuple[float, str, bool]] = {}
-        self.rows: list[tuple[str, bool, float, bool]] = []
+        self.rows: list[tuple[str, bool, float, bool, float]] = []
 
     def arrived(self, link: int, text: str | bytes) -> None:
         if not isinstance(text, str):
@@ -30,7 +34,7 @@ class Timings:
         if m is None or m.group(1) != "2" or m.group(3) is None:
             return
         in_tx = '"transactionId"' in text
-        self._pending[(link, m.group(2))] = (time.perf_counter(), m.group(3), in_tx)
+        self._pending[(link, m.group(2))] = (time.monotonic(), m.group(3), in_tx)
 
     def answered(self, link: int, text: str) -> None:
         m = _HEAD.match(text)
@@ -38,8 +42,8 @@ class Timings:
             return
         p = self._pending.pop((link, m.group(2)), None)
         if p is not None:
-            ms = (time.perf_counter() - p[0]) * 1000
-            self.rows.append((p[1], p[2], ms, m.group(1) == "4"))
+            ms = (time.monotonic() - p[0]) * 1000
+            self.rows.append((p[1], p[2], ms, m.group(1) == "4", p[0]))
 
     def dump(self, path: Path) -> None:
         path.write_text(json.dumps(self.rows))
