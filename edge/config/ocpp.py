@@ -71,6 +71,10 @@ class OcppCharger(_Model):
     password_file: str | None = None
     """A file (mode 0600) holding its Basic-auth password; required off loopback."""
     password_format: PasswordFormat = "text"
+    failsafe_current_a: Annotated[float, Field(ge=0, le=80)] = 6.0
+    """Per phase, what the whole charger may draw once our charging profiles
+    lapse (a permanent ChargePointMaxProfile): the controller is dead or cut off.
+    6 A keeps one car charging at the IEC 61851 minimum; 0 stops them all."""
     connector: Annotated[list[OcppConnector], Field(min_length=1)]
 
     @model_validator(mode="after")
@@ -97,6 +101,10 @@ class OcppSection(_Model):
     """The interval a charger is given in BootNotification's answer."""
     call_timeout_s: Annotated[float, Field(gt=0, le=300)] = 30.0
     """How long a charger has to answer one of our calls (site seconds)."""
+    profile_lease_s: Annotated[int, Field(ge=30, le=3600)] = 120
+    """How long the charging profile above each charger's failsafe lasts unless
+    renewed (site seconds; renewed every third of it): a dead controller leaves
+    the charger at its ``failsafe_current_a`` this long after its last word."""
     max_message_bytes: Annotated[int, Field(ge=4096, le=16 << 20)] = 1 << 20
     tls_cert_file: str | None = None
     """PEM certificate chain our server presents (wss://); with tls_key_file."""

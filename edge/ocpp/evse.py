@@ -4,8 +4,9 @@ An OCPP charger owns its contactor and its transactions: what we show of it is
 what it reported (StatusNotification, mapped by :mod:`edge.ocpp.status`), and
 UNKNOWN while it is not connected; its meter reading, draw and running
 session come from its transactions (:mod:`edge.ocpp.ledger`).
-``set_current_limit`` answers NOT_SUPPORTED, saying so, until SetChargingProfile
-is built.
+``set_current_limit`` is a TxProfile (a transaction runs) or TxDefaultProfile
+on the connector, in A per phase (:mod:`edge.ocpp.charging_profiles`),
+ACCEPTED or REJECTED as the charger answered.
 
 ``start`` is RemoteStartTransaction for the token's uid on this connector,
 ``stop`` RemoteStopTransaction of the transaction running on it, ``unlock``
@@ -32,7 +33,9 @@ from edge.evse.port import (
 from edge.model.commands import CommandOutcome, CommandResult, CommandToken
 from edge.ocpp.calls import v16
 from edge.ocpp.calls.outgoing import BadAnswer, CallFailed, NotConnected, TimedOut
+from edge.ocpp.calls.profiles import ProfileStatus
 from edge.ocpp.central import CentralSystem
+from edge.ocpp.charging_profiles import ChargingProfiles
 
 TransactionOf = Callable[[str, int], int | None]
 """(charger identity, connector id) -> the OCPP transactionId running there."""
@@ -103,6 +106,7 @@ class OcppEvse:
         charger: OcppCharger,
         connector: OcppConnector,
         transaction_of: TransactionOf | None = None,
+        profiles: ChargingProfiles | None = None,
     ) -> None:
         self._central = central
         self._charger = charger
@@ -110,6 +114,7 @@ class OcppEvse:
         self._identity = ocpp_identity(connector)
         self._transaction_of = transaction_of or central.transaction_of
         """The transactionId running on a connector (default: the central's)."""
+        self._profiles = profiles
 
     @property
     def identity(self) -> EvseIdentity:
@@ -223,20 +228,50 @@ class OcppEvse:
     async def set_current_limit(
         self, current_a: float | None, timeout_s: float
     ) -> CommandResult:
-        """NOT_SUPPORTED until SetChargingProfile is built."""
-        return self._not_yet("a current limit")
+        """A charging profile at ``current_a`` per phase (None: ``max_current_a``).
+
+        REJECTED outside ``min_current_a`` .. ``max_current_a`` (nothing sent)
+        or when the charger rejected the profile.
+        """
+        me = self._identity
+        if self._profiles is None or self._charger.protocol != "ocpp1.6":
+            return self._not_yet("a current limit")
+        limit = me.max_current_a if current_a is None else current_a
+        if not me.min_current_a <= limit <= me.max_current_a:
+            return CommandResult(
+                CommandOutcome.REJECTED,
+                f"{limit:g} A is outside {me.min_current_a:g} .. "
+                f"{me.max_current_a:g} A for EVSE {me.uid}",
+            )
+        identity = self._charger.identity
+        reply = await self._profiles.set_limit(
+            identity, self._connector_id, limit, timeout_s
+        )
+        match reply:
+            case ProfileStatus.ACCEPTED:
+                return CommandResult(CommandOutcome.ACCEPTED)
+            case ProfileStatus.REJECTED:
+                why = f"charger {identity} rejected the charging profile"
+                return CommandResult(CommandOutcome.REJECTED, why)
+            case ProfileStatus.NOT_SUPPORTED:
+                why = f"charger {identity} does not support charging profiles"
+                return CommandResult(CommandOutcome.NOT_SUPPORTED, why)
+        return command_result(identity, "SetChargingProfile", reply)
 
 
 def ocpp_evses(
-    central: CentralSystem, transaction_of: TransactionOf | None = None
+    central: CentralSystem,
+    transaction_of: TransactionOf | None = None,
+    profiles: ChargingProfiles | None = None,
 ) -> dict[str, OcppEvse]:
     """Every declared connector's EVSE port, by EVSE uid.
 
-    ``transaction_of`` defaults to the central system's own ledger.
+    ``transaction_of`` defaults to the central system's own ledger; without
+    ``profiles`` (the service's) ``set_current_limit`` is NOT_SUPPORTED.
     """
     running = transaction_of or central.transaction_of
     return {
-        conn.evse_uid: OcppEvse(central, charger, conn, running)
+        conn.evse_uid: OcppEvse(central, charger, conn, running, profiles)
         for charger in central.section.charger
         for conn in charger.connector
     }

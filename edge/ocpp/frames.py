@@ -30,12 +30,14 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import cache
 from typing import Any
 
 import jsonschema
 import jsonschema.exceptions
+import jsonschema.validators
 from ocpp import exceptions as ocpp_exceptions
 from ocpp import messages
 from ocpp.v16 import enums as v16_enums
@@ -260,6 +262,32 @@ def _describe(error: jsonschema.exceptions.ValidationError) -> str:
             return f"{where}: breaks the schema's {rule}"
 
 
+def _multiple_of(
+    validator: Any, step: object, instance: object, _schema: object
+) -> Any:
+    """``multipleOf`` in decimal: 21.4 is a multiple of 0.1 (as a float it is not).
+
+    The package parses these schemas with Decimal only in its own validation,
+    and caches one validator per action whichever way it was parsed first, so
+    the schema's step may be a float or a Decimal here; the instance's too.
+    """
+    if not validator.is_type(instance, "number") or isinstance(instance, bool):
+        return
+    try:
+        quotient = Decimal(str(instance)) / Decimal(str(step))
+    except (InvalidOperation, ArithmeticError):
+        quotient = Decimal("0.5")
+    if quotient != quotient.to_integral_value():
+        yield jsonschema.exceptions.ValidationError(
+            f"{instance!r} is not a multiple of {step}"
+        )
+
+
+_Draft4 = jsonschema.validators.extend(
+    jsonschema.Draft4Validator, {"multipleOf": _multiple_of}
+)
+
+
 @cache
 def _validator(protocol: OcppProtocol, action: str, result: bool) -> Any | None:
     kind = messages.MessageType.CallResult if result else messages.MessageType.Call
@@ -267,7 +295,7 @@ def _validator(protocol: OcppProtocol, action: str, result: bool) -> Any | None:
         base = messages.get_validator(kind, action, _LIBRARY_VERSION[protocol])
     except OSError:
         return None
-    return base.evolve(format_checker=_FORMATS)
+    return _Draft4(base.schema, format_checker=_FORMATS)
 
 
 def has_schema(protocol: OcppProtocol, action: str) -> bool:

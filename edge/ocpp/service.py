@@ -10,6 +10,8 @@ as it changes, :mod:`edge.ocpp.evse_status`), then closes every charger's
 connection;
 ``reload_tls()`` (for SIGHUP) renews the certificate without a restart.
 
+Every 1.6J charger gets its charging profiles (a failsafe, a lease renewed
+while we run, each connector's limit: :mod:`edge.ocpp.charging_profiles`).
 With ``tokens`` (the authorizer) every charger's local authorization list
 follows the token cache, its versions kept in ``db`` (:mod:`edge.ocpp.local_list`).
 """
@@ -25,6 +27,7 @@ from edge.model.authorization import Authorization
 from edge.model.clock import Clock
 from edge.ocpp import server
 from edge.ocpp.central import CentralSystem
+from edge.ocpp.charging_profiles import ChargingProfiles
 from edge.ocpp.declared import declared
 from edge.ocpp.evse_status import StatusRecorder
 from edge.ocpp.handlers.backing import SiteBacking
@@ -50,6 +53,9 @@ class OcppService:
         )
         self.statuses = StatusRecorder(self.central, db, clock)
         """Each connector's status into the store and the OCPI outbox."""
+        self.profiles = ChargingProfiles(self.central, clock, section)
+        """Each charger's failsafe, lease and connector limits."""
+        self.central.add_worker(self.profiles.serve)
         self.local_lists: LocalLists | None = None
         if tokens is not None:
             self.local_lists = LocalLists(tokens, db, clock, section.call_timeout_s)

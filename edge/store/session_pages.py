@@ -41,8 +41,7 @@ def _ids(
         args,
     ).fetchone()
     rows = db.conn.execute(
-        f"SELECT id FROM sessions WHERE {where} ORDER BY {order} "
-        "LIMIT ? OFFSET ?",
+        f"SELECT id FROM sessions WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
         [*args, limit, offset],
     ).fetchall()
     return [str(r[0]) for r in rows], int(total)

@@ -36,6 +36,7 @@ from ocpp.v16.enums import Action
 from edge.model.clock import Clock
 from hal_sim.ocpp.link import LinkLost, RawLink
 from hal_sim.ocpp.local_list import SimLocalList
+from hal_sim.ocpp.profiles import SimProfiles
 from hal_sim.ocpp.remote import REMOTE_ACTIONS, ConfigValue, RemoteControl
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,8 @@ class ChargerState:
     """What the central system set on the simulated charger."""
 
     local_list: SimLocalList = field(default_factory=SimLocalList)
+    profiles: SimProfiles = field(default_factory=SimProfiles)
+    """Its charging profiles (:mod:`hal_sim.ocpp.profiles`)."""
     inoperative: set[int] = field(default_factory=set)
     """Connectors (0: all) made Inoperative by ChangeAvailability."""
     gate: asyncio.Event = field(default_factory=asyncio.Event)
@@ -111,16 +114,26 @@ class ChargerState:
 _F = TypeVar("_F", bound=Callable[..., Awaitable[object]])
 
 
-def _handles(action: str) -> Callable[[_F], _F]:
-    """The package's ``@on``, typed."""
-    decorator: Callable[[_F], _F] = on(action)
+def _handles(action: str, *, validate: bool = True) -> Callable[[_F], _F]:
+    """The package's ``@on``, typed.
+
+    ``validate=False`` for the actions with decimal limits: the package parses
+    their schema with Decimal only in its own validation but caches one
+    validator per action whichever way it was parsed first, so in a process
+    where the central system validated the action first the charger's check
+    fails on ``Decimal / float`` (the central system checks them anyway).
+    """
+    decorator: Callable[[_F], _F] = on(action, skip_schema_validation=not validate)
     return decorator
 
 
 class _Client(ChargePoint):  # type: ignore[misc]  # the package is untyped
-    def __init__(self, state: ChargerState, *args: object, **kwargs: object) -> None:
+    def __init__(
+        self, state: ChargerState, clock: Clock, *args: object, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.state = state
+        self.clock = clock
         for action in REMOTE_ACTIONS:  # answered by hal_sim.ocpp.remote
             self.route_map.setdefault(action, {"_on_action": self._remote(action)})
 
@@ -159,6 +172,45 @@ class _Client(ChargePoint):  # type: ignore[misc]  # the package is untyped
         status = self.state.local_list.send_local_list(list_version, update_type, items)
         return call_result.SendLocalList(status=status)
 
+    @_handles(Action.set_charging_profile, validate=False)
+    async def _set_profile(
+        self, connector_id: int, cs_charging_profiles: dict[str, Any]
+    ) -> object:
+        await self.state.gate.wait()
+        status = self.state.profiles.set_profile(connector_id, cs_charging_profiles)
+        return call_result.SetChargingProfile(status=status)
+
+    @_handles(Action.clear_charging_profile)
+    async def _clear_profile(
+        self,
+        id: int | None = None,  # the package passes it by this name
+        connector_id: int | None = None,
+        charging_profile_purpose: str | None = None,
+        stack_level: int | None = None,
+    ) -> object:
+        await self.state.gate.wait()
+        status = self.state.profiles.clear(
+            id, connector_id, charging_profile_purpose, stack_level
+        )
+        return call_result.ClearChargingProfile(status=status)
+
+    @_handles(Action.get_composite_schedule, validate=False)
+    async def _composite(
+        self, connector_id: int, duration: int, charging_rate_unit: str | None = None
+    ) -> object:
+        await self.state.gate.wait()
+        schedule = self.state.profiles.composite(
+            connector_id, duration, self.clock.utcnow()
+        )
+        if schedule is None or charging_rate_unit not in (None, "A"):
+            return call_result.GetCompositeSchedule(status="Rejected")
+        return call_result.GetCompositeSchedule(
+            status="Accepted",
+            connector_id=connector_id,
+            schedule_start=schedule["start_schedule"],
+            charging_schedule=schedule,
+        )
+
     @_handles(Action.change_availability)
     async def _availability(self, connector_id: int, type: str) -> object:
         await self.state.gate.wait()
@@ -181,7 +233,9 @@ class SimChargePoint:
         vendor: str = "hal_sim",
         model: str = "SimCharger",
         response_timeout_s: float = 30.0,
+        state: ChargerState | None = None,
     ) -> None:
+        """``state``: what it keeps across connections (None: a new one)."""
         self.identity = identity
         self.link = link
         self._clock = clock
@@ -194,12 +248,13 @@ class SimChargePoint:
         """Local transaction ids (queued starts) to the central system's."""
         self._local_ids = 0
         self._timeout_s = response_timeout_s
-        self.state = ChargerState()
+        self.state = state or ChargerState()
         self._cp = self._client(link)
 
     def _client(self, link: RawLink) -> _Client:
         return _Client(
             self.state,
+            self._clock,
             self.identity,
             link,
             response_timeout=self._clock.to_wall(self._timeout_s),

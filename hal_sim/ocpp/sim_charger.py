@@ -30,7 +30,7 @@ from edge.config.ocpp import OcppCharger
 from edge.config.secret_file import read_secret_file
 from edge.model.clock import Clock
 from hal_sim.ev import SimEv
-from hal_sim.ocpp.charge_point import CallRefused, SimChargePoint
+from hal_sim.ocpp.charge_point import CallRefused, ChargerState, SimChargePoint
 from hal_sim.ocpp.link import HandshakeRefused, LinkLost, open_link
 from hal_sim.ocpp.remote import Received
 from hal_sim.schedule import CARD_DELAY_S, Visit
@@ -113,6 +113,12 @@ class SimOcppCharger:
         }
         self.cp: SimChargePoint | None = None
         """The charge point while connected and booted."""
+        self.state = ChargerState()
+        """What the charger keeps across connections (local list, profiles)."""
+        by_id = {o.connector_id: o for o in self.outlets.values()}
+        self.state.profiles.has_transaction = lambda c: (
+            None if c not in by_id else by_id[c].transaction_id
+        )
         self.connected = asyncio.Event()
         self._last = clock.monotonic()
         self._no_charge: set[str] = set()
@@ -128,8 +134,12 @@ class SimOcppCharger:
         self._last = now
         for outlet in self.outlets.values():
             if outlet.ev is not None:
+                limit = self.state.profiles.limit_a(
+                    outlet.connector_id, self.clock.utcnow()
+                )  # its charging profiles
+                offered = outlet.max_current_a if limit is None else limit
                 outlet.meter_wh += outlet.ev.step(
-                    dt, outlet.max_current_a, outlet.closed
+                    dt, min(outlet.max_current_a, offered), outlet.closed
                 )
 
     # ---- the link -------------------------------------------------------------
@@ -147,7 +157,11 @@ class SimOcppCharger:
             # a fast site clock does not make the central system's store faster
             answer_s = max(30.0, self.clock.from_wall(ANSWER_WALL_S))
             cp = SimChargePoint(
-                self.identity, link, self.clock, response_timeout_s=answer_s
+                self.identity,
+                link,
+                self.clock,
+                response_timeout_s=answer_s,
+                state=self.state,
             )
             try:
                 async with asyncio.TaskGroup() as tg:

@@ -377,4 +377,3 @@ class Sender:
         finally:
             self._buffer.clear()
             await self.db.run(lambda db: release_all(db, self.owner))
-

@@ -54,9 +54,7 @@ def token_issuer(
     return m.TokenRef(peer.country_code, peer.party_id) if peer else None
 
 
-def current_location(
-    db: StoreHandle, ctx: m.SiteContext, now: datetime
-) -> Location:
+def current_location(db: StoreHandle, ctx: m.SiteContext, now: datetime) -> Location:
     """The site's Location as pushed, with the EVSE statuses from the store.
 
     Its ``last_updated`` is no older than the site-file version that was queued.

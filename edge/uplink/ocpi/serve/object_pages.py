@@ -63,9 +63,7 @@ def sessions(
     return Page(out, total)
 
 
-def cdrs(
-    db: StoreHandle, ctx: m.SiteContext, peer: Party | None, q: PageQuery
-) -> Page:
+def cdrs(db: StoreHandle, ctx: m.SiteContext, peer: Party | None, q: PageQuery) -> Page:
     """A page of CDRs (of COMPLETED sessions) whose ``last_updated`` is in the window.
 
     A CDR that cannot be built (its EVSE left the site file, the tariff fails) is
@@ -92,9 +90,7 @@ def tariffs(ctx: m.SiteContext, q: PageQuery) -> Page:
     return Page([t.model_dump_ocpi() for t in found[q.offset :][: q.limit]], len(found))
 
 
-def locations(
-    db: StoreHandle, ctx: m.SiteContext, q: PageQuery, now: datetime
-) -> Page:
+def locations(db: StoreHandle, ctx: m.SiteContext, q: PageQuery, now: datetime) -> Page:
     """The site's Location, if it is in the window."""
     loc = location(db, ctx, now)
     found = [loc] if q.matches(loc.last_updated) else []

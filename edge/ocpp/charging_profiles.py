@@ -1,0 +1,206 @@
+"""Charging profiles: each OCPP charger held at the current we allow, failing safe.
+
+One worker per 1.6J connection (:meth:`ChargingProfiles.serve`), once the
+charger is ready (after every boot and every reconnect: a charger may have
+dropped its profiles, as go-eCharger #217 does), installs:
+
+* **the failsafe**: a ChargePointMaxProfile at stack level 0 (id
+  :data:`FAILSAFE_ID`) without an end, at the charger's ``failsafe_current_a``
+  per phase: what the whole charger may draw once nothing above it is valid;
+* **the lease**: a ChargePointMaxProfile at stack level 1 (id :data:`LEASE_ID`)
+  at the sum of the connectors' ``max_current_a``, valid for ``[ocpp]
+  profile_lease_s`` and renewed every third of it. While we run, it lifts the
+  charger above its failsafe; when we die (or the link does), it lapses within
+  ``profile_lease_s`` and the failsafe applies again;
+* **each connector's limit**, the last :meth:`ChargingProfiles.set_limit`
+  asked for (load management, issue 14): a TxProfile (stack level 1) for the
+  transaction running on the connector, or a TxDefaultProfile on the
+  connector when none runs.
+
+Why the lease sits on the ChargePointMaxProfile and not on the TxProfile: a
+charger obeys the minimum of its ChargePointMaxProfile and its Tx(Default)
+profile (OCPP 1.6, 3.13.2), so a permanent maximum at the failsafe level would
+cap every TxProfile at the failsafe too; the lease above it is what a living
+controller renews. Every limit is in A per phase, with one decimal.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from edge.config.ocpp import OcppCharger, OcppSection
+from edge.model.clock import Clock
+from edge.ocpp.calls.outgoing import NotConnected
+from edge.ocpp.calls.profiles import (
+    CurrentProfile,
+    ProfileCalls,
+    ProfilePurpose,
+    ProfileStatus,
+)
+from edge.ocpp.calls.v16 import Failure
+from edge.ocpp.central import CentralSystem, ChargerConnection
+
+log = logging.getLogger(__name__)
+
+FAILSAFE_ID = 1
+LEASE_ID = 2
+TX_DEFAULT_ID_BASE = 100
+"""A connector's TxDefaultProfile is id 100 + connector id; its TxProfile 200 +."""
+TX_ID_BASE = 200
+
+
+@dataclass(frozen=True)
+class Installed:
+    """What one install of a charger's profiles got back (for logs and tests)."""
+
+    failsafe: ProfileStatus | Failure
+    lease: ProfileStatus | Failure
+
+
+class ChargingProfiles:
+    """The charging profiles of every declared 1.6J charger."""
+
+    def __init__(
+        self, central: CentralSystem, clock: Clock, section: OcppSection
+    ) -> None:
+        self._central = central
+        self._clock = clock
+        self._section = section
+        self._chargers = {c.identity: c for c in section.charger}
+        self._wanted: dict[tuple[str, int], float] = {}
+        """(identity, connector id) -> the limit last asked for, per phase."""
+        self.installs: dict[str, Installed] = {}
+
+    def _timeout(self) -> float:
+        return self._section.call_timeout_s
+
+    async def serve(self, connection: ChargerConnection) -> None:
+        """Install ``connection``'s profiles, then keep its lease renewed."""
+        if connection.protocol != "ocpp1.6":
+            return
+        await connection.ready.wait()
+        charger = self._chargers[connection.identity]
+        calls = ProfileCalls(connection.calls)
+        failsafe = await calls.set_profile(0, self._failsafe(charger), self._timeout())
+        lease = await calls.set_profile(0, self._lease(charger), self._timeout())
+        self.installs[charger.identity] = Installed(failsafe, lease)
+        self._log_install(charger, failsafe, lease)
+        for connector in charger.connector:
+            wanted = self._wanted.get((charger.identity, connector.id))
+            if wanted is not None:
+                await self._connector(charger, connector.id, wanted, self._timeout())
+        every = self._section.profile_lease_s / 3
+        while True:
+            await self._clock.sleep(every)
+            renewed = await calls.set_profile(0, self._lease(charger), self._timeout())
+            if renewed is not ProfileStatus.ACCEPTED:
+                log.warning(
+                    "OCPP %s: renewing the charging profile lease got %s; the "
+                    "charger falls back to %.1f A within %d s unless the next works",
+                    charger.identity,
+                    _shown(renewed),
+                    charger.failsafe_current_a,
+                    self._section.profile_lease_s,
+                )
+
+    def _failsafe(self, charger: OcppCharger) -> CurrentProfile:
+        return CurrentProfile(
+            FAILSAFE_ID,
+            0,
+            ProfilePurpose.CHARGE_POINT_MAX,
+            charger.failsafe_current_a,
+            self._clock.utcnow(),
+        )
+
+    def _lease(self, charger: OcppCharger) -> CurrentProfile:
+        now = self._clock.utcnow()
+        return CurrentProfile(
+            LEASE_ID,
+            1,
+            ProfilePurpose.CHARGE_POINT_MAX,
+            float(sum(c.max_current_a for c in charger.connector)),
+            now,
+            valid_to=now + timedelta(seconds=self._section.profile_lease_s),
+        )
+
+    def _log_install(
+        self,
+        charger: OcppCharger,
+        failsafe: ProfileStatus | Failure,
+        lease: ProfileStatus | Failure,
+    ) -> None:
+        if failsafe is ProfileStatus.ACCEPTED and lease is ProfileStatus.ACCEPTED:
+            log.info(
+                "OCPP %s: charging profiles installed (failsafe %.1f A, lease %d s)",
+                charger.identity,
+                charger.failsafe_current_a,
+                self._section.profile_lease_s,
+            )
+            return
+        log.warning(
+            "OCPP %s: charging profiles not installed (failsafe: %s, lease: %s); "
+            "the charger is not held at a failsafe current if we go silent",
+            charger.identity,
+            _shown(failsafe),
+            _shown(lease),
+        )
+
+    async def set_limit(
+        self, identity: str, connector_id: int, current_a: float, timeout_s: float
+    ) -> ProfileStatus | Failure:
+        """Hold ``connector_id`` of charger ``identity`` at ``current_a`` per phase.
+
+        Remembered (and reinstalled after a reconnect) whatever the answer.
+        """
+        self._wanted[(identity, connector_id)] = current_a
+        return await self._connector(
+            self._chargers[identity], connector_id, current_a, timeout_s
+        )
+
+    async def _connector(
+        self,
+        charger: OcppCharger,
+        connector_id: int,
+        current_a: float,
+        timeout_s: float,
+    ) -> ProfileStatus | Failure:
+        connection = self._central.connections.get(charger.identity)
+        if connection is None:
+            return NotConnected()
+        transaction = self._central.transaction_of(charger.identity, connector_id)
+        now = self._clock.utcnow()
+        if transaction is None:
+            profile = CurrentProfile(
+                TX_DEFAULT_ID_BASE + connector_id,
+                1,
+                ProfilePurpose.TX_DEFAULT,
+                current_a,
+                now,
+            )
+        else:
+            profile = CurrentProfile(
+                TX_ID_BASE + connector_id,
+                1,
+                ProfilePurpose.TX,
+                current_a,
+                now,
+                transaction_id=transaction,
+            )
+        status = await ProfileCalls(connection.calls).set_profile(
+            connector_id, profile, timeout_s
+        )
+        log.info(
+            "OCPP %s connector %d: %s at %.1f A: %s",
+            charger.identity,
+            connector_id,
+            profile.purpose,
+            current_a,
+            _shown(status),
+        )
+        return status
+
+
+def _shown(answer: object) -> str:
+    return answer.value if isinstance(answer, ProfileStatus) else type(answer).__name__
