@@ -217,3 +217,52 @@ async def test_versions_survive_a_restart_and_the_list_the_controller_down(
         await link.close()
         await run
     await db.close()
+
+
+async def test_a_charger_without_lists_or_answers(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="edge.ocpp")
+    clock = _clock()
+    async with _controller(tmp_path, clock) as (auth, srv, _):
+        # It reports no limits (the defaults) and answers NotSupported.
+        cp, run = await _charger(srv, clock)
+        del cp.state.remote.configuration["SendLocalListMaxLength"]
+        cp.state.local_list.answer_next("NotSupported")
+        await cp.boot()
+        await _until(lambda: "no local list" in caplog.text, "NotSupported")
+        await auth.set_blocked("CARD0001", True)
+        await asyncio.sleep(0.2)  # 4 site seconds: more than SETTLE_S
+        assert len(cp.state.local_list.received) == 1  # nothing more was sent
+        assert "does not report SendLocalListMaxLength; taken as 100" in caplog.text
+        await cp.link.close()
+        await run
+
+
+async def test_a_charger_that_does_not_answer_gets_a_full_list_later(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="edge.ocpp")
+    clock = _clock()
+    db = await Database.open(tmp_path / "edge.db")
+    auth = Authorizer(db, clock, SITE_CARDS)
+    await auth.start()
+    service = OcppService(
+        section(tmp_path, call_timeout_s=2), clock, db, auth, tokens=auth
+    )
+    bound: asyncio.Future = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(service.run(bound.set_result))
+    srv = await bound
+    cp, run = await _charger(srv, clock)
+    await cp.boot()
+    held = cp.state.local_list
+    await _until(lambda: held.version == 1, "the first Full list")
+    cp.hold_answers()
+    await auth.set_blocked("CARD0001", True)
+    await _until(lambda: "no answer to SendLocalList" in caplog.text, "a timeout")
+    cp.release_answers()  # too late: taken as unknown, so a Full list follows
+    await _until(lambda: len(held.received) >= 3, "the retry")
+    assert held.received[2]["updateType"] == "Full"
+    assert held.entries["CARD0001"] == "Blocked"
+    await cp.link.close()
+    await run
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await db.close()

@@ -116,10 +116,8 @@ def prepare(workdir: Path, targets: list[Target], properties: bool) -> None:
         "[mutmut]",
         "source_paths =\n    edge\n    drivers\n    hal_sim",
         "only_mutate =\n" + "\n".join(f"    {t.path}" for t in targets),
-        "pytest_add_cli_args_test_selection =\n"
-        + "\n".join(f"    {t}" for t in tests),
-        "pytest_add_cli_args =\n"
-        + "\n".join(f"    {a}" for a in args),
+        "pytest_add_cli_args_test_selection =\n" + "\n".join(f"    {t}" for t in tests),
+        "pytest_add_cli_args =\n" + "\n".join(f"    {a}" for a in args),
         "use_git_change_detection = false",
         "",
     ]

@@ -275,8 +275,7 @@ def test_power_cuts_lose_no_committed_session(
             # Token A is good for one handshake: cut only once it is done.
             wait_for(
                 "registration",
-                lambda: site.running(pid)
-                and (site.layer.mount / "ocpi.json").exists(),
+                lambda: site.running(pid) and (site.layer.mount / "ocpi.json").exists(),
             )
             loop_began = time.monotonic()
             while site.figures.cuts < CUTS:
@@ -284,14 +283,16 @@ def test_power_cuts_lose_no_committed_session(
             site.figures.cut_loop_s = time.monotonic() - loop_began
             wait_for(
                 "every EV gone",
-                lambda: sum(t["event"] == "unplug" for t in truth(site.truth))
-                == EVSES * VISITS,
+                lambda: (
+                    sum(t["event"] == "unplug" for t in truth(site.truth))
+                    == EVSES * VISITS
+                ),
                 timeout=240,
             )
             wait_for(
                 "every session closed",
-                lambda: not query(
-                    site.db, "SELECT id FROM sessions WHERE status='ACTIVE'"
+                lambda: (
+                    not query(site.db, "SELECT id FROM sessions WHERE status='ACTIVE'")
                 ),
                 timeout=60,
             )

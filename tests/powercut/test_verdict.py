@@ -24,8 +24,15 @@ def test_one_session_per_visit_with_its_energy_is_clean() -> None:
         TRUTH,
         [
             ("s1", "E1", "2026-03-02T08:01:00Z", "2026-03-02T08:30:00Z", 0, 1000, "EV"),
-            ("s2", "E1", "2026-03-02T09:01:00Z", "2026-03-02T09:30:00Z", 1000, 1501,
-             "EV"),
+            (
+                "s2",
+                "E1",
+                "2026-03-02T09:01:00Z",
+                "2026-03-02T09:30:00Z",
+                1000,
+                1501,
+                "EV",
+            ),
         ],
     )
     assert (v.duplicated, v.unbilled, v.wrong_energy, v.merged) == ({}, [], [], [])
@@ -37,8 +44,15 @@ def test_a_lost_session_a_duplicate_and_invented_energy_are_caught() -> None:
         TRUTH,
         [
             ("s1", "E1", "2026-03-02T08:01:00Z", "2026-03-02T08:10:00Z", 0, 400, "EV"),
-            ("s1b", "E1", "2026-03-02T08:11:00Z", "2026-03-02T08:30:00Z", 400, 1100,
-             "EV"),
+            (
+                "s1b",
+                "E1",
+                "2026-03-02T08:11:00Z",
+                "2026-03-02T08:30:00Z",
+                400,
+                1100,
+                "EV",
+            ),
         ],
     )
     assert v.unbilled == ["b"]

@@ -157,15 +157,11 @@ async def test_reservation_survives_a_restart_and_any_free_evse(db: Database):
     try:
         rig.feed("E1", CpState.B, 1000)  # occupied
         rig.feed("E2", CpState.A, 2000)
-        await until(
-            lambda: rig.controllers["E2"].state.status is EvseStatus.AVAILABLE
-        )
+        await until(lambda: rig.controllers["E2"].state.status is EvseStatus.AVAILABLE)
         result = await rig.commands.reserve_now("RES-1", None, TOKEN, expiry, None, 10)
         assert result.outcome is CommandOutcome.ACCEPTED
         assert rig.commands.reservation_evse("RES-1") == "E2"
-        await until(
-            lambda: rig.controllers["E2"].state.status is EvseStatus.RESERVED
-        )
+        await until(lambda: rig.controllers["E2"].state.status is EvseStatus.RESERVED)
     finally:
         await stop_all(tasks)
     held = await db.run(lambda h: reservations.held_by(h, "E2"))

@@ -23,9 +23,7 @@ def reading(t, energy=None, power=None, read_at=None, unavailable=()):
     if power is not None:
         values[M.POWER] = power
     return meter_reading(
-        DeviceReading(
-            "m", values, t, UTC0, dict(read_at or {}), frozenset(unavailable)
-        )
+        DeviceReading("m", values, t, UTC0, dict(read_at or {}), frozenset(unavailable))
     )
 
 

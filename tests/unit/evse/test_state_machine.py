@@ -248,9 +248,7 @@ def test_welded_contactor_is_out_of_order_until_the_mirror_clears() -> None:
     h.send(MirrorRead(welded=True))
     assert h.state.fault is FaultKind.WELDED_CONTACTOR
     assert h.of(SetContactor)[-1].closed is False  # the board stops offering current
-    assert h.of(SetStatus)[-1] == SetStatus(
-        EvseStatus.OUTOFORDER, "WELDED_CONTACTOR"
-    )
+    assert h.of(SetStatus)[-1] == SetStatus(EvseStatus.OUTOFORDER, "WELDED_CONTACTOR")
     h.both(C, 1200)
     assert h.state.fault is FaultKind.WELDED_CONTACTOR  # board reads do not clear it
     h.send(MirrorRead(welded=False))

@@ -83,9 +83,7 @@ def test_priorities_weight_the_share_above_the_minimums() -> None:
 
 def test_single_phase_cars_count_on_the_grid_phase_of_their_wiring() -> None:
     # Three 1-phase EVSEs; two wired with their L1 on grid L1, one on grid L2.
-    site = one_circuit(
-        leaf("a", 1), leaf("b", 1), leaf("c", 1, L2L3L1), limit=16.0
-    )
+    site = one_circuit(leaf("a", 1), leaf("b", 1), leaf("c", 1, L2L3L1), limit=16.0)
     out = allocate(site, {u: charging() for u in "abc"}, {}, NOW)
     assert amps(out.setpoints["a"]) == 7.5
     assert amps(out.setpoints["b"]) == 7.5
@@ -222,9 +220,7 @@ def test_a_subcircuit_limit_holds_under_a_larger_parent() -> None:
         "carport", (20.0, 20.0, 20.0), Static(), evses=(leaf("a"), leaf("b"))
     )
     root = Circuit("main", (63.0, 63.0, 63.0), Static(), (carport,), (leaf("c"),))
-    out = allocate(
-        Site((root,), LoadRules()), {u: charging() for u in "abc"}, {}, NOW
-    )
+    out = allocate(Site((root,), LoadRules()), {u: charging() for u in "abc"}, {}, NOW)
     assert out.setpoints == {
         "a": Charge(9.5, Why.SHARE),
         "b": Charge(9.5, Why.SHARE),

@@ -85,9 +85,7 @@ def sites(draw: st.DrawFn, metered: bool | None = None) -> Site:
                 priority=draw(st.integers(1, 3)),
             )
         )
-    sources = [
-        draw(st.booleans()) if metered is None else metered for _ in range(n)
-    ]
+    sources = [draw(st.booleans()) if metered is None else metered for _ in range(n)]
     per_phase = [(draw(limits), draw(limits), draw(limits)) for _ in range(n)]
 
     def build(i: int) -> Circuit:
@@ -318,9 +316,7 @@ def test_at_most_one_pause_and_one_resume_per_car_per_ten_minutes(
 
 def test_noise_does_pause_and_resume_cars() -> None:
     """Guard for the bound above: the same kind of run does pause and resume."""
-    leaves = tuple(
-        EvseLeaf(f"e{i}", 3, ROTATIONS[0], 6.0, 16.0, 1) for i in range(4)
-    )
+    leaves = tuple(EvseLeaf(f"e{i}", 3, ROTATIONS[0], 6.0, 16.0, 1) for i in range(4))
     root = Circuit("main", (40.0, 40.0, 40.0), Metered(), evses=leaves)
     site = Site((root,), LoadRules(margin_a=1.0))
     rng = random.Random(7)
