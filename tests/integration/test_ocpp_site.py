@@ -120,3 +120,27 @@ async def test_ocpi_commands_reach_the_charger(tmp_path):
         assert results[away.command_id][0].result.value == "FAILED"
         await cp.link.close()
         await run
+
+
+async def test_ocpi_stop_session_stops_the_chargers_transaction(tmp_path):
+    async with live_site(tmp_path) as live:
+        cp, run = await live.charger("CP001")
+        await cp.boot()
+        await cp.status(1, "Preparing")
+        started = await cp.start_transaction(1, "04A23B1C00", 1000)
+        assert started.id_tag_info.status == "Accepted"
+        port = live.site.evses["CP001-1"]
+        await until(lambda: port.view().session is not None)
+        session = port.view().session
+        assert session is not None
+        results = live.bo.state.command_results
+        stop = await live.peer.command(
+            CommandType.STOP_SESSION, {"session_id": session.id}
+        )
+        assert stop.response.result.value == "ACCEPTED"
+        await until(lambda: bool(results.get(stop.command_id)))
+        assert results[stop.command_id][0].result.value == "ACCEPTED"
+        [call] = cp.state.remote.calls("RemoteStopTransaction")
+        assert call.payload == {"transaction_id": started.transaction_id}
+        await cp.link.close()
+        await run
