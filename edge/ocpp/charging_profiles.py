@@ -11,7 +11,8 @@ dropped its profiles, as go-eCharger #217 does), installs:
   at the sum of the connectors' ``max_current_a``, valid for ``[ocpp]
   profile_lease_s`` and renewed every third of it. While we run, it lifts the
   charger above its failsafe; when we die (or the link does), it lapses within
-  ``profile_lease_s`` and the failsafe applies again;
+  ``profile_lease_s`` and the failsafe applies again. A charger that refuses
+  it (or has no SmartCharging) is left alone, with one warning;
 * **each connector's limit**, the last :meth:`ChargingProfiles.set_limit`
   asked for (load management, issue 14): a TxProfile (stack level 1) for the
   transaction running on the connector, or a TxDefaultProfile on the
@@ -32,7 +33,7 @@ from datetime import timedelta
 
 from edge.config.ocpp import OcppCharger, OcppSection
 from edge.model.clock import Clock
-from edge.ocpp.calls.outgoing import NotConnected
+from edge.ocpp.calls.outgoing import NotConnected, TimedOut
 from edge.ocpp.calls.profiles import (
     CurrentProfile,
     ProfileCalls,
@@ -87,6 +88,8 @@ class ChargingProfiles:
         lease = await calls.set_profile(0, self._lease(charger), self._timeout())
         self.installs[charger.identity] = Installed(failsafe, lease)
         self._log_install(charger, failsafe, lease)
+        if lease is not ProfileStatus.ACCEPTED and not isinstance(lease, TimedOut):
+            return  # it takes no profiles (refused, or no SmartCharging): no renewals
         for connector in charger.connector:
             wanted = self._wanted.get((charger.identity, connector.id))
             if wanted is not None:

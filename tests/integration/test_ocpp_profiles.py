@@ -197,3 +197,18 @@ async def test_profiles_are_reinstalled_after_a_reconnect(tmp_path):
         assert _limit(again, clock) == 11.0
         await again.link.close()
         await run
+
+
+async def test_a_charger_refusing_profiles_is_told_once(tmp_path, caplog):
+    clock = _clock()
+    async with _controller(tmp_path, clock) as (service, _ports, srv):
+        state = ChargerState()
+        state.profiles.answer = "NotSupported"
+        cp, run = await _charger(srv, clock, state)
+        await cp.boot()
+        await _until(lambda: "CP002" in service.profiles.installs, "the install")
+        await asyncio.sleep(0.2 * 3)  # 36 site seconds: past a renewal's time
+        assert len(state.profiles.received) == 2  # failsafe and lease, no renewal
+        assert "charging profiles not installed (failsafe: NotSupported" in caplog.text
+        await cp.link.close()
+        await run
