@@ -71,6 +71,12 @@ SATISFIED_AFTER_S = 60.0
 """A car offered current that has not asked for it this long is satisfied."""
 PROBE_S = 900.0
 """A satisfied car is offered its minimum again after this long (it may ask)."""
+FOLLOW_S = 5.0
+"""An EV follows a raised offer within this long (IEC 61851-1: 5 s)."""
+SETTLE_FROM_A = 1.0
+"""A change of the limit this large makes a car settle (a board offers whole A)."""
+HOLD_S = 5.0
+"""The house load known before cars settle is held at most this long."""
 LEARN_FROM_A = 1.0
 """A car is learned to draw on the phases that carry more than this."""
 CURRENTS = (Measurement.CURRENT_L1, Measurement.CURRENT_L2, Measurement.CURRENT_L3)
@@ -98,6 +104,10 @@ class _Evse:
     session: str | None = None
     phases: frozenset[Phase] = frozenset()
     retry_at: float = -math.inf
+    read_a: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    """Its meter's last currents as read (not cut at its limit)."""
+    changed_at: float = -math.inf
+    """When its limit last changed (the car follows over seconds)."""
     idle_since: float | None = None
     """Since when the car has been offered current without asking for it."""
     satisfied_at: float | None = None
@@ -128,6 +138,9 @@ class LoadManager:
         """Called after each allocation's commands are done, with the time the
         allocation was made (for benchmarks and the live view)."""
         self._evses = {uid: _Evse() for uid in self.ports}
+        self._house: dict[str, tuple[tuple[float, float, float], float]] = {}
+        """Per metered circuit: the last house load known with no car settling,
+        and when its reading was taken."""
         self._wake = asyncio.Event()
         for port in self.ports.values():
             port.on_change(self._changed)
@@ -171,13 +184,13 @@ class LoadManager:
         now = self.clock.monotonic()
         views = {uid: port.view() for uid, port in self.ports.items()}
         states = {uid: self._state(uid, views[uid]) for uid in self.ports}
-        allocation = allocate(self.site, states, self.grid, now)
+        allocation = allocate(self.site, states, self._grid(states, views), now)
         self.allocation = allocation
         self.allocations += 1
         if allocation.failsafe:
             log.debug("load: failsafe for %s", ", ".join(sorted(allocation.failsafe)))
-        lower: list[tuple[str, Setpoint, float]] = []
-        raise_: list[tuple[str, Setpoint, float]] = []
+        lower: list[tuple[str, Setpoint, float, float]] = []
+        raise_: list[tuple[str, Setpoint, float, float]] = []
         for uid, setpoint in allocation.setpoints.items():
             ev = self._evses[uid]
             amps = setpoint.current_a if isinstance(setpoint, Charge) else PAUSE_A
@@ -185,15 +198,77 @@ class LoadManager:
             if abs(shown - amps) < SAME_A:
                 ev.last = next_last(ev.last, setpoint, now)
             elif now >= ev.retry_at:
-                (lower if amps < shown else raise_).append((uid, setpoint, amps))
-        for batch in (lower, raise_):
-            if batch:
+                batch = lower if amps < shown else raise_
+                batch.append((uid, setpoint, amps, shown))
+        for todo in (lower, raise_):
+            if todo:
                 async with asyncio.TaskGroup() as tg:
-                    for uid, setpoint, amps in batch:
-                        tg.create_task(self._apply(uid, setpoint, amps, now))
+                    for uid, setpoint, amps, shown in todo:
+                        tg.create_task(self._apply(uid, setpoint, amps, shown, now))
         if self.on_applied is not None:
             self.on_applied(allocation, now)
         return allocation
+
+    def _settling(self, uid: str, view: EvseView) -> bool:
+        """Its limit changed and its meter has not read it since the car followed."""
+        changed = self._evses[uid].changed_at
+        if changed == -math.inf or view.session is None:
+            return False
+        return view.draw is None or view.draw.read_at < changed + FOLLOW_S
+
+    def _grid(
+        self, states: Mapping[str, EvseState], views: Mapping[str, EvseView]
+    ) -> dict[str, GridSample]:
+        """The circuit readings, with what our settling cars do held out.
+
+        A car whose limit just changed shows it on the circuit meter before its
+        own meter's next poll does: the reading less our last draws would count
+        its ramp up as house load (and pause the cars just given current), or
+        its ramp down as less house load. While cars below a circuit settle,
+        each draws anything between its last reading and its new limit: the
+        house load is within the interval that leaves, and is taken as the last
+        one known with no car settling (at most ``HOLD_S`` old) moved into it,
+        or, without one, its top (the safe side).
+        """
+        out: dict[str, GridSample] = {}
+        now = self.clock.monotonic()
+        for circuit in self.site.circuits():
+            sample = self.grid.get(circuit.id)
+            if sample is None:
+                continue
+            lo = [0.0, 0.0, 0.0]  # ours as the allocator counts it
+            hi = [0.0, 0.0, 0.0]  # ours if every settling car is at its new limit
+            settling = False
+            for leaf in circuit.leaves():
+                drawn = states[leaf.uid].drawn_a
+                view = views[leaf.uid]
+                car = leaf.grid_phases(states[leaf.uid].phases)
+                moving = self._settling(leaf.uid, view)
+                settling = settling or moving
+                for own in range(leaf.wired_phases):
+                    grid_p = leaf.rotation[own]
+                    lo[grid_p] += max(0.0, drawn[own])
+                    top = view.limit_a if moving and grid_p in car else 0.0
+                    last = self._evses[leaf.uid].read_a[own] if moving else 0.0
+                    hi[grid_p] += max(drawn[own], last, top, 0.0)
+            top_house = [max(0.0, sample.currents_a[p] - lo[p]) for p in range(3)]
+            low_house = [max(0.0, sample.currents_a[p] - hi[p]) for p in range(3)]
+            house = top_house
+            held = self._house.get(circuit.id)
+            if not settling:
+                self._house[circuit.id] = (
+                    (house[0], house[1], house[2]),
+                    sample.read_at,
+                )
+            elif held is not None and now - held[1] <= HOLD_S:
+                house = [
+                    min(top_house[p], max(low_house[p], held[0][p])) for p in range(3)
+                ]
+            amps = [house[p] + lo[p] for p in range(3)]
+            if not all(math.isfinite(a) for a in sample.currents_a):
+                amps = list(sample.currents_a)  # implausible: the allocator says so
+            out[circuit.id] = GridSample((amps[0], amps[1], amps[2]), sample.read_at)
+        return out
 
     def _state(self, uid: str, view: EvseView) -> EvseState:
         ev = self._evses[uid]
@@ -228,6 +303,7 @@ class LoadManager:
             # lowered or paused has left the grid reading before its own
             # meter's next poll shows it, and counting its old draw as ours
             # would hide that much house load (what is left counts as house).
+            ev.read_a = drawn
             cap = view.limit_a
             drawn = (min(c[0], cap), min(c[1], cap), min(c[2], cap))
         wants = (
@@ -236,11 +312,13 @@ class LoadManager:
         return EvseState(wants, ev.last, drawn, ev.phases)
 
     async def _apply(
-        self, uid: str, setpoint: Setpoint, amps: float, now: float
+        self, uid: str, setpoint: Setpoint, amps: float, shown: float, now: float
     ) -> None:
         ev = self._evses[uid]
         result = await self.ports[uid].set_current_limit(amps, COMMAND_TIMEOUT_S)
         if result.outcome is CommandOutcome.ACCEPTED:
+            if abs(amps - shown) >= SETTLE_FROM_A:
+                ev.changed_at = self.clock.monotonic()
             ev.last = next_last(ev.last, setpoint, now)
             ev.retry_at = -math.inf
             return

@@ -18,6 +18,7 @@ from edge.evse.port import (
 from edge.evse.states import EvseStatus, Phase
 from edge.load.allocator import Why
 from edge.load.manager import (
+    FOLLOW_S,
     PROBE_S,
     RETRY_S,
     SATISFIED_AFTER_S,
@@ -304,7 +305,30 @@ async def test_a_lowered_cars_stale_draw_is_not_subtracted_from_the_grid() -> No
     mgr.grid_sink("grid")(reading(clock, (16.0, 16.0, 16.0)))
     ports["A"].drawn = (16.0, 16.0, 16.0)
     await mgr.step()
-    ports["A"].limit_a = 6.0  # lowered; its meter still shows 16 A
+    assert ports["A"].limit_a == 6.0  # its first setpoint; its meter shows 16 A
+    clock.advance(FOLLOW_S)  # settled: the car had its time to follow
+    mgr.grid_sink("grid")(reading(clock, (16.0, 16.0, 16.0)))
     alloc = await mgr.step()
     # ours is at most the 6 A it holds: 10 A of the reading counts as house
     assert alloc.house_a["grid"] == (10.0, 10.0, 10.0)
+
+
+async def test_a_ramp_of_our_own_cars_is_not_taken_for_house_load() -> None:
+    mgr, ports, clock = rig("A", "B", limit=40.0)
+    mgr.grid_sink("grid")(reading(clock, (10.0, 10.0, 10.0)))  # the house: 10 A
+    await mgr.step()
+    for u in "AB":
+        ports[u].session = session(f"s{u}")
+        ports[u].drawn = (0.0, 0.0, 0.0)
+    await mgr.step()  # first setpoints: 6 A each
+    clock.advance(1.0)
+    # both ramp up; the grid meter sees it before their own meters do
+    mgr.grid_sink("grid")(reading(clock, (22.0, 22.0, 22.0)))
+    alloc = await mgr.step()
+    assert alloc.house_a["grid"] == (10.0, 10.0, 10.0)  # not 22
+    assert {p.limit_a for p in ports.values()} == {14.5}  # (39 - 10) / 2
+    # a real rise of the house load beyond what the cars may draw still shows
+    clock.advance(1.0)
+    mgr.grid_sink("grid")(reading(clock, (60.0, 60.0, 60.0)))
+    alloc = await mgr.step()
+    assert min(alloc.house_a["grid"]) >= 60.0 - 2 * 14.5 - 0.01
