@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from edge.evse.actions import Checkpoint
+from edge.evse.actions import Checkpoint, NewPeriod
 from edge.evse.events import BoardRead, MeterRead
 from edge.evse.machine_state import ActiveSession
 from edge.evse.state_machine import initial_state
@@ -49,3 +49,20 @@ def test_a_resumed_session_checkpoints_from_the_next_boundary_on() -> None:
         poll(h, 3300 + t - 1800, 7000.0, float(t))
     poll(h, 4300, 7000.0, 2700.0)
     assert [p.meter_wh for p in h.of(Checkpoint)] == [3300, 4300]
+
+
+def test_an_ev_drawing_only_idle_power_is_parking_after_the_hold() -> None:
+    resumed = ActiveSession("S-2", 1000, "AA11", None, 0.0)
+    h = Harness(state=initial_state(0.0, resumed=resumed))
+    for t in range(1, 30):
+        poll(h, 1000 + t, 7000.0, float(t))
+    assert h.of(NewPeriod) == []
+    idle = h.cfg.idle_power_w  # exactly at the threshold: not drawing
+    for t in range(30, 100):
+        poll(h, 1029, idle, float(t))
+    [switch] = h.of(NewPeriod)
+    assert (switch.session_id, switch.meter_wh) == ("S-2", 1029)
+    assert (switch.closed.kind, switch.closed.energy_wh) == (PeriodKind.CHARGING, 28)
+    assert (switch.opened.seq, switch.opened.kind) == (1, PeriodKind.PARKING)
+    assert switch.opened.meter_start_wh == 1029
+    assert switch.closed.end == switch.opened.start
