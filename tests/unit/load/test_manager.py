@@ -25,7 +25,7 @@ from edge.load.manager import (
     LoadManager,
     grid_sample,
 )
-from edge.load.site import Circuit, EvseLeaf, LoadRules, Metered, Site
+from edge.load.site import Circuit, EvseLeaf, LoadRules, Metered, Site, Static
 from edge.load.site import Phase as GridPhase
 from edge.model.clock import ManualClock
 from edge.model.commands import CommandOutcome, CommandResult
@@ -332,3 +332,22 @@ async def test_a_ramp_of_our_own_cars_is_not_taken_for_house_load() -> None:
     mgr.grid_sink("grid")(reading(clock, (60.0, 60.0, 60.0)))
     alloc = await mgr.step()
     assert min(alloc.house_a["grid"]) >= 60.0 - 2 * 14.5 - 0.01
+
+
+async def test_without_a_grid_meter_the_static_limit_is_shared() -> None:
+    clock = ManualClock(UTC0)
+    leaves = tuple(EvseLeaf(u, 3, ROT, 6.0, 16.0, 1) for u in "AB")
+    tree = Site(
+        (Circuit("carport", (20.0, 20.0, 20.0), Static(), evses=leaves),),
+        LoadRules(margin_a=1.0),
+    )
+    ports = {u: FakePort(u, clock) for u in "AB"}
+    log: list[tuple[str, float]] = []
+    for p in ports.values():
+        p.log = log
+        p.session = session(f"s{p.identity.uid}")
+    mgr = LoadManager(tree, ports, clock)
+    await mgr.step()
+    alloc = await mgr.step()  # no meter, never silent: (20 - 1) / 2 each
+    assert not alloc.failsafe
+    assert {p.limit_a for p in ports.values()} == {9.5}
