@@ -177,8 +177,11 @@ class Site:
         """The listening OCPP server, once it listens (its port, for port 0)."""
         ocpp_ports: dict[str, OcppEvse] = {}
         if config.ocpp is not None and config.ocpp.enabled:
-            self.ocpp = OcppService(config.ocpp, clock, db, self.authorizer)
-            ocpp_ports = ocpp_evses(self.ocpp.central)
+            # The authorizer is also the token source of the chargers' local lists.
+            self.ocpp = OcppService(
+                config.ocpp, clock, db, self.authorizer, tokens=self.authorizer
+            )
+            ocpp_ports = ocpp_evses(self.ocpp.central, profiles=self.ocpp.profiles)
             self.evses.update(ocpp_ports)
         # Remote commands (OCPI Commands) routed to the EVSEs' state machines.
         self.commands = EvseCommands(

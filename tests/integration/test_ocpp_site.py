@@ -144,3 +144,26 @@ async def test_ocpi_stop_session_stops_the_chargers_transaction(tmp_path):
         assert call.payload == {"transaction_id": started.transaction_id}
         await cp.link.close()
         await run
+
+
+async def test_a_booted_charger_gets_the_sites_cards_and_takes_a_limit(tmp_path):
+    """edge run's wiring: the local list from the site's tokens, limits as profiles."""
+    async with live_site(tmp_path) as live:
+        cp, run = await live.charger("CP001")
+        await cp.boot()
+        await cp.status(1, "Available")
+        held = cp.state.local_list
+        await until(lambda: {"04A23B1C00", "62E3086CED"} <= held.entries.keys())
+        assert held.entries["04A23B1C00"] == "Accepted"
+        assert held.received[0]["updateType"] == "Full"
+
+        port = live.site.evses["CP001-1"]
+        result = await port.set_current_limit(10.0, timeout_s=30.0)
+        assert result.outcome.value == "ACCEPTED", result
+        now = live.clock.utcnow()
+        assert cp.state.profiles.limit_a(1, now) == 10.0
+        refused = await port.set_current_limit(3.0, timeout_s=30.0)
+        assert refused.outcome.value == "REJECTED"
+        assert cp.state.profiles.limit_a(1, live.clock.utcnow()) == 10.0
+        await cp.link.close()
+        await run
