@@ -181,3 +181,19 @@ def test_a_backwards_rejection_says_by_how_much():
     base = primed(Sample(1000.0, 0.0, 0.0))
     _, [v] = run([Sample(993.0, 1.0, 0.0)], STILL, base)
     assert v == Reject(Reason.BACKWARDS, "went back 7 Wh", first=True)
+
+
+def test_a_new_episode_after_a_recovery_is_logged_again():
+    base = primed(Sample(1000.0, 0.0, 0.0))
+    samples = [
+        Sample(math.nan, 1.0, 0.0),
+        Sample(1000.0, 2.0, 0.0),
+        Sample(math.nan, 3.0, 0.0),
+        Sample(1000.0, 4.0, 0.0),
+        Sample(1000.0, 5.0, 0.0),
+    ]
+    _, verdicts = run(samples, STILL, base)
+    assert [v.first for v in verdicts[::2][:2]] == [True, True]
+    assert verdicts[1] == Accept(Sample(1000.0, 2.0, 0.0), Reason.NOT_FINITE)
+    assert verdicts[3] == Accept(Sample(1000.0, 4.0, 0.0), Reason.NOT_FINITE)
+    assert verdicts[4] == Accept(Sample(1000.0, 5.0, 0.0), recovered=None)
