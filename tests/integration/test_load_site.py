@@ -8,6 +8,7 @@ through the boards' setpoints; hal_sim's main breaker would trip if it did not.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 from rich.console import Console  # noqa: TID251
@@ -70,7 +71,10 @@ async def test_a_step_overload_throttles_and_a_silent_grid_meter_fails_safe(
         console = Console(record=True, width=160, file=io.StringIO())
         console.print(live_view(rig.site, rig.clock))
         shown = console.export_text()
-        assert "11.0 A share" in shown
+        # the allocation is taken again at every poll (the house estimate moves
+        # by tenths of an amp); the board holds whole amps: 11 A
+        [shown_a] = re.findall(r"│ E1 .*?(\d+\.\d) A share", shown)
+        assert abs(float(shown_a) - 11.0) < 1.0, shown
         assert "/40" in shown
         assert "circuits: load / limit (A)" in shown
         # The grid meter goes silent: within its 5 s the failsafe's 8 A
