@@ -13,79 +13,25 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import signal
-import socket
 import ssl
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import trustme
 from cryptography import x509
 
 from edge.cli import main
 from edge.uplink.ocpi.client import HandshakeError, OcpiClient, TransportError
 from edge.uplink.ocpi.registration import discover
 from hal_sim.backoffice.cpo import CpoPeer
-from tests.integration import processes
 from tests.integration.ocpi_rig import rig
-
-HOST = "127.0.0.1"
-
-
-@dataclass(frozen=True)
-class Pki:
-    """A test CA and files for one server certificate issued by it."""
-
-    ca: trustme.CA
-    ca_file: Path
-    cert_file: Path
-    key_file: Path
-
-    def issue(self) -> int:
-        """Write a fresh certificate for 127.0.0.1 and its key; return its serial."""
-        cert = self.ca.issue_cert(HOST, "localhost")
-        cert.cert_chain_pems[0].write_to_path(str(self.cert_file))
-        for extra in cert.cert_chain_pems[1:]:
-            extra.write_to_path(str(self.cert_file), append=True)
-        cert.private_key_pem.write_to_path(str(self.key_file))
-        return serial_of_pem(cert.cert_chain_pems[0].bytes())
-
-    def client(self) -> ssl.SSLContext:
-        """A client context trusting only this CA."""
-        return ssl.create_default_context(cafile=str(self.ca_file))
-
-
-def serial_of_pem(pem: bytes) -> int:
-    return x509.load_pem_x509_certificate(pem).serial_number
-
-
-def pki(tmp_path: Path, name: str) -> Pki:
-    ca = trustme.CA(organization_name=f"edge test CA {name}")
-    p = Pki(ca, tmp_path / f"{name}-ca.pem", tmp_path / f"{name}-cert.pem",
-            tmp_path / f"{name}-key.pem")  # fmt: skip
-    ca.cert_pem.write_to_path(str(p.ca_file))
-    return p
-
-
-async def served_serial(port: int, trust: ssl.SSLContext) -> int:
-    """Open a new TLS connection and read the serial of the certificate presented."""
-    _, writer = await asyncio.open_connection(
-        HOST, port, ssl=trust, server_hostname=HOST
-    )
-    try:
-        der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
-        return x509.load_der_x509_certificate(der).serial_number
-    finally:
-        await closed(writer)
-
-
-async def closed(writer: asyncio.StreamWriter) -> None:
-    writer.close()
-    with contextlib.suppress(OSError, ssl.SSLError):
-        await writer.wait_closed()
+from tests.integration.tls_rig import (
+    HOST,
+    closed,
+    free_port,
+    pki,
+    served_serial,
+    sighup_renews_the_certificate,
+)
 
 
 async def test_backoffice_registers_with_our_tls_server(tmp_path: Path) -> None:
@@ -186,42 +132,17 @@ async def test_reload_swaps_the_certificate_without_dropping_the_server(
         assert not r.task.done()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
 def test_sighup_to_edge_run_reloads_the_certificate(tmp_path: Path) -> None:
     ours = pki(tmp_path, "cpo")
-    first = ours.issue()
     port = free_port()
-    site = tmp_path / "site.toml"
-    site.write_text(
+    sighup_renews_the_certificate(
+        tmp_path,
         f'[site]\nname = "t"\n[store]\npath = "{tmp_path}/edge.db"\n'
         f'[ocpi]\ncredentials_path = "{tmp_path}/c.json"\nlisten_port = {port}\n'
-        f'tls_cert_file = "{ours.cert_file}"\ntls_key_file = "{ours.key_file}"\n'
+        f'tls_cert_file = "{ours.cert_file}"\ntls_key_file = "{ours.key_file}"\n',
+        port,
+        ours,
     )
-    log = tmp_path / "edge.log"
-    proc = processes.start(["edge", "run", "--config", str(site)], log)
-    try:
-
-        def serial() -> int | None:
-            if proc.poll() is not None:
-                raise AssertionError(f"edge run ended: {log.read_text()}")
-            try:
-                return asyncio.run(served_serial(port, ours.client()))
-            except OSError:
-                return None
-
-        assert processes.wait_for("the TLS server", serial) == first
-        second = ours.issue()
-        os.kill(proc.pid, signal.SIGHUP)
-        processes.wait_for("the new certificate", lambda: serial() == second)
-        assert proc.poll() is None
-    finally:
-        processes.stop(proc)
-    assert proc.returncode in (0, -signal.SIGTERM), log.read_text()
 
 
 def test_edge_run_names_a_missing_certificate(

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
 import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,9 +19,15 @@ from edge.config.schema import SiteConfig
 from edge.model.clock import SystemClock
 from edge.store.db import Database
 from edge.web.token import WebConfigError
-from tests.integration import processes
 from tests.integration.raw_http import head, read_reply
-from tests.integration.test_ocpi_tls import HOST, Pki, free_port, pki, served_serial
+from tests.integration.tls_rig import (
+    HOST,
+    Pki,
+    free_port,
+    pki,
+    served_serial,
+    sighup_renews_the_certificate,
+)
 from tests.integration.web_rig import TOKEN, web_table
 
 
@@ -109,38 +113,23 @@ async def test_a_pair_that_does_not_load_is_a_config_error(tmp_path: Path):
 
 def test_edge_run_serves_the_api_and_sighup_renews_its_certificate(tmp_path: Path):
     ours = pki(tmp_path, "web")
-    first = ours.issue()
     web_table(tmp_path)  # the token file
     port = free_port()
-    site = tmp_path / "site.toml"
-    site.write_text(
-        f'[site]\nname = "t"\n[store]\npath = "{tmp_path}/edge.db"\n'
-        f'[web]\nlisten_port = {port}\ntoken_file = "{tmp_path}/api-token"\n'
-        f'tls_cert_file = "{ours.cert_file}"\ntls_key_file = "{ours.key_file}"\n'
-    )
-    log = tmp_path / "edge.log"
-    proc = processes.start(["edge", "run", "--config", str(site)], log)
-    try:
 
-        def serial() -> int | None:
-            if proc.poll() is not None:
-                raise AssertionError(f"edge run ended: {log.read_text()}")
-            try:
-                return asyncio.run(served_serial(port, ours.client()))
-            except OSError:
-                return None
-
-        assert processes.wait_for("the web server", serial) == first
+    def the_api_answers() -> None:
         status = asyncio.run(get_over_tls(port, ours.client(), b"/api/v1/site"))
         assert status == 200
-        second = ours.issue()
-        os.kill(proc.pid, signal.SIGHUP)
-        processes.wait_for("the new certificate", lambda: serial() == second)
-        assert proc.poll() is None
-    finally:
-        processes.stop(proc)
-    assert proc.returncode in (0, -signal.SIGTERM), log.read_text()
-    assert TOKEN not in log.read_text()
+
+    log = sighup_renews_the_certificate(
+        tmp_path,
+        f'[site]\nname = "t"\n[store]\npath = "{tmp_path}/edge.db"\n'
+        f'[web]\nlisten_port = {port}\ntoken_file = "{tmp_path}/api-token"\n'
+        f'tls_cert_file = "{ours.cert_file}"\ntls_key_file = "{ours.key_file}"\n',
+        port,
+        ours,
+        the_api_answers,
+    )
+    assert TOKEN not in log
 
 
 def test_edge_run_names_a_token_file_others_can_read(tmp_path: Path, capsys):
