@@ -93,11 +93,11 @@ def _v201(ctx: ChargerContext) -> Routes:
     interval = ctx.section.heartbeat_interval_s
     station = V201Handlers(ctx.status, ctx.clock, interval)
     routes = station.routes
-    routes["Authorize"] = V201Authorize(ctx.charger, ctx.site).authorize
     billing = V16Transactions(ctx.charger, ctx.site, ctx.clock, ctx.ledger, ctx.quiet)
     tx = V201Transactions(
         ctx.charger, ctx.site, ctx.clock, billing, ctx.ledger, station, ctx.quiet
     )
+    routes["Authorize"] = V201Authorize(ctx.charger, ctx.site, tx.swipes).authorize
     routes["TransactionEvent"] = tx.transaction_event
     routes["MeterValues"] = tx.meter_values
     return Routes(routes, V201_UNSUPPORTED - routes.keys())

@@ -10,15 +10,19 @@ ACCEPTED or REJECTED as the charger answered.
 
 ``start`` is RemoteStartTransaction for the token's uid on this connector,
 ``stop`` RemoteStopTransaction of the transaction running on it, ``unlock``
-UnlockConnector (:mod:`edge.ocpp.calls.v16`). Each answers once the charger
-did: ACCEPTED when it accepted (OCPP 1.6 says no more: the transaction itself
-begins when the charger sends StartTransaction), REJECTED when it refused,
+UnlockConnector (:mod:`edge.ocpp.calls.v16`). A 2.0.1 station's EVSE gets
+RequestStartTransaction (the token as ISO14443 if it is an RFID card, else
+Central, with a fresh ``remoteStartId``) and RequestStopTransaction of the
+station's own transactionId (:mod:`edge.ocpp.calls.v201`). Each answers once
+the charger did: ACCEPTED when it accepted (OCPP says no more: the transaction
+itself begins when the charger tells it), REJECTED when it refused,
 TIMEOUT without an answer in time, FAILED when the charger is not connected
 or answered with an error; never an exception.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Awaitable, Callable
 
 from edge.config.ocpp import OcppCharger, OcppConnector
@@ -31,11 +35,12 @@ from edge.evse.port import (
     RunningSession,
 )
 from edge.model.commands import CommandOutcome, CommandResult, CommandToken
-from edge.ocpp.calls import v16
+from edge.ocpp.calls import v16, v201
 from edge.ocpp.calls.outgoing import BadAnswer, CallFailed, NotConnected, TimedOut
 from edge.ocpp.calls.profiles import ProfileStatus
 from edge.ocpp.central import CentralSystem
 from edge.ocpp.charging_profiles import ChargingProfiles
+from edge.store.ocpp201_transactions import station_transaction_id
 
 TransactionOf = Callable[[str, int], int | None]
 """(charger identity, connector id) -> the OCPP transactionId running there."""
@@ -43,8 +48,14 @@ TransactionOf = Callable[[str, int], int | None]
 
 def command_result(identity: str, action: str, reply: object) -> CommandResult:
     """What a typed call's reply means as a command's result."""
+    if isinstance(reply, v201.StartAnswer):
+        reply = reply.status
     match reply:
-        case v16.RemoteStartStopStatus.ACCEPTED | v16.UnlockStatus.UNLOCKED:
+        case (
+            v16.RemoteStartStopStatus.ACCEPTED
+            | v201.RequestStartStopStatus.ACCEPTED
+            | v16.UnlockStatus.UNLOCKED
+        ):
             return CommandResult(CommandOutcome.ACCEPTED)
         case v16.UnlockStatus.NOT_SUPPORTED:
             why = f"charger {identity} has no cable lock on this connector"
@@ -52,7 +63,7 @@ def command_result(identity: str, action: str, reply: object) -> CommandResult:
         case v16.UnlockStatus.UNLOCK_FAILED:
             why = f"charger {identity} could not release the cable"
             return CommandResult(CommandOutcome.FAILED, why)
-        case v16.RemoteStartStopStatus.REJECTED:
+        case v16.RemoteStartStopStatus.REJECTED | v201.RequestStartStopStatus.REJECTED:
             why = f"charger {identity} rejected {action}"
             return CommandResult(CommandOutcome.REJECTED, why)
         case TimedOut(timeout_s=limit):
@@ -107,8 +118,11 @@ class OcppEvse:
         connector: OcppConnector,
         transaction_of: TransactionOf | None = None,
         profiles: ChargingProfiles | None = None,
+        remote_start_ids: Callable[[], int] | None = None,
     ) -> None:
         self._central = central
+        self._remote_start_ids = remote_start_ids or _remote_start_ids(central)
+        """The next ``remoteStartId`` (2.0.1), shared by a site's connectors."""
         self._charger = charger
         self._connector_id = connector.id
         self._identity = ocpp_identity(connector)
@@ -187,6 +201,19 @@ class OcppEvse:
         reply = NotConnected() if calls is None else await send(calls)
         return command_result(self._charger.identity, action, reply)
 
+    async def _ask201(
+        self,
+        action: str,
+        send: Callable[[v201.V201Calls], Awaitable[object]],
+    ) -> CommandResult:
+        connection = self._central.connections.get(self._charger.identity)
+        reply = (
+            NotConnected()
+            if connection is None
+            else await send(v201.V201Calls(connection.calls))
+        )
+        return command_result(self._charger.identity, action, reply)
+
     async def start(
         self,
         token: CommandToken,
@@ -195,6 +222,19 @@ class OcppEvse:
     ) -> CommandResult:
         """RemoteStartTransaction for ``token``'s uid on this connector."""
         connector = self._connector_id
+        if self._charger.protocol == "ocpp2.0.1":
+            kind = (
+                v201.IdTokenKind.ISO14443
+                if token.type == "RFID"
+                else v201.IdTokenKind.CENTRAL
+            )
+            remote_id = self._remote_start_ids()
+            return await self._ask201(
+                "RequestStartTransaction",
+                lambda calls: calls.request_start(
+                    token.uid, kind, remote_id, connector, timeout_s
+                ),
+            )
         return await self._ask(
             "RemoteStartTransaction",
             timeout_s,
@@ -210,10 +250,27 @@ class OcppEvse:
                 f"no transaction of charger {self._charger.identity} is running on "
                 f"connector {self._connector_id}",
             )
+        if self._charger.protocol == "ocpp2.0.1":
+            return await self._stop201(transaction, timeout_s)
         return await self._ask(
             "RemoteStopTransaction",
             timeout_s,
             lambda calls: calls.remote_stop(transaction, timeout_s),
+        )
+
+    async def _stop201(self, transaction: int, timeout_s: float) -> CommandResult:
+        identity = self._charger.identity
+        station_tx = await self._central.site.db.run(
+            lambda db: station_transaction_id(db, identity, transaction)
+        )
+        if station_tx is None:
+            return CommandResult(
+                CommandOutcome.FAILED,
+                f"station {identity} did not say its id of transaction {transaction}",
+            )
+        return await self._ask201(
+            "RequestStopTransaction",
+            lambda calls: calls.request_stop(station_tx, timeout_s),
         )
 
     async def unlock(self, timeout_s: float) -> CommandResult:
@@ -270,8 +327,20 @@ def ocpp_evses(
     ``profiles`` (the service's) ``set_current_limit`` is NOT_SUPPORTED.
     """
     running = transaction_of or central.transaction_of
+    ids = _remote_start_ids(central)
     return {
-        conn.evse_uid: OcppEvse(central, charger, conn, running, profiles)
+        conn.evse_uid: OcppEvse(central, charger, conn, running, profiles, ids)
         for charger in central.section.charger
         for conn in charger.connector
     }
+
+
+def _remote_start_ids(central: CentralSystem) -> Callable[[], int]:
+    """``remoteStartId``s counting up from the site's time in seconds.
+
+    So that a restarted controller does not give a station an id it gave
+    before (a 32-bit integer until 2038; the id only relates the station's
+    TransactionEvent to our request).
+    """
+    counter = itertools.count(int(central.clock.utcnow().timestamp()))
+    return lambda: next(counter)

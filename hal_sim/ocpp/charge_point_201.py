@@ -325,6 +325,8 @@ class SimChargingStation:
         offline: bool = False,
         timestamp: datetime | None = None,
         seq_no: int | None = None,
+        remote_start_id: int | None = None,
+        token_type: str = "ISO14443",  # noqa: S107  (an IdTokenEnumType)
     ) -> dict[str, Any]:
         """Send one TransactionEvent of ``tx`` with its next seqNo; the answer.
 
@@ -337,6 +339,8 @@ class SimChargingStation:
             info["charging_state"] = charging_state
         if stopped_reason is not None:
             info["stopped_reason"] = stopped_reason
+        if remote_start_id is not None:
+            info["remote_start_id"] = remote_start_id
         meter = None
         if energy_wh is not None:
             meter = [
@@ -365,7 +369,7 @@ class SimChargingStation:
             evse={"id": tx.evse_id, "connector_id": 1},
             id_token=None
             if id_token is None
-            else {"id_token": id_token, "type": "ISO14443"},
+            else {"id_token": id_token, "type": token_type},
         )
         if self.offline:
             self.queue.append(event)
@@ -377,7 +381,12 @@ class SimChargingStation:
         }
 
     async def start_transaction(
-        self, evse_id: int, id_token: str, meter_wh: float, **kw: Any
+        self,
+        evse_id: int,
+        id_token: str,
+        meter_wh: float,
+        trigger: str = "Authorized",
+        **kw: Any,
     ) -> Transaction:
         """Begin a transaction on ``evse_id``: TransactionEvent Started."""
         tx = Transaction(str(uuid.uuid4()), evse_id)
@@ -385,7 +394,7 @@ class SimChargingStation:
         await self.transaction_event(
             tx,
             "Started",
-            "Authorized",
+            trigger,
             energy_wh=meter_wh,
             charging_state="Charging",
             id_token=id_token,

@@ -175,7 +175,7 @@ async def test_a_201_charger_is_not_sent_16_commands(tmp_path):
     )
     async with central_system(cfg) as (central, _):
         port = ocpp_evses(central)["CS201-1"]
-        result = await port.start(TOKEN, None, 5)
-        assert result.outcome is CommandOutcome.NOT_SUPPORTED
-        assert "RemoteStartTransaction (OCPP 2.0.1)" in result.message
+        result = await port.start(TOKEN, None, 5)  # RequestStartTransaction
+        assert result.outcome is CommandOutcome.FAILED
+        assert "not connected" in result.message
         assert (await port.unlock(5)).outcome is CommandOutcome.NOT_SUPPORTED

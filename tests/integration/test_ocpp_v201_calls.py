@@ -3,15 +3,11 @@
 GetVariables, SetVariables, RequestStartTransaction and RequestStopTransaction,
 each checked against the 2.0.1 schemas both ways; a request that cannot fit
 them is refused before it is sent; a station that is away is a clear result.
-The EVSE port of a 2.0.1 station says its remote start is not wired yet,
-rather than sending 1.6 calls.
+(The EVSE port's start and stop through them: test_ocpp_v201_port.py.)
 """
 
 from __future__ import annotations
 
-import asyncio
-
-from edge.model.commands import CommandOutcome, CommandToken
 from edge.ocpp.calls.outgoing import NotConnected
 from edge.ocpp.calls.v16 import NotSendable
 from edge.ocpp.calls.v201 import (
@@ -25,7 +21,6 @@ from edge.ocpp.calls.v201 import (
     V201Calls,
     Variable,
 )
-from edge.ocpp.evse import ocpp_evses
 from hal_sim.ocpp.charge_point_201 import Transaction
 from tests.integration.ocpp201_rig import booted, mixed
 from tests.integration.ocpp_rig import CARD, central_system
@@ -86,17 +81,3 @@ async def test_request_start_and_stop():
         assert len(cs.state.remote_starts) == 1
         await cs.link.close()
         await run
-
-
-async def test_a_201_station_port_says_its_remote_start_is_not_wired():
-    token = CommandToken("APP-USER-0042", "APP_USER", "BE-EMS-C00000042-Z", "BE", "EMS")
-    async with central_system(mixed()) as (central, srv):
-        cs, run = await booted(srv, central)
-        port = ocpp_evses(central)["CS201-1"]
-        result = await port.start(token, None, 5)
-        assert result.outcome is CommandOutcome.NOT_SUPPORTED
-        assert "OCPP 2.0.1" in result.message
-        assert cs.state.remote_starts == []
-        assert "CS201" in central.connections  # nothing broke the link
-        await cs.link.close()
-        await asyncio.wait_for(run, 5)

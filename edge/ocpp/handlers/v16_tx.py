@@ -176,14 +176,19 @@ class V16Transactions:
         return decision
 
     # ---- StartTransaction ---------------------------------------------------------
-    async def start(self, p: dict[str, Any]) -> dict[str, Any]:
-        """StartTransaction.req: store it (durably) and answer its id."""
+    async def start(
+        self, p: dict[str, Any], decided: AuthDecision | None = None
+    ) -> dict[str, Any]:
+        """StartTransaction.req: store it (durably) and answer its id.
+
+        ``decided``: the idTag's decision already taken (2.0.1: one per swipe).
+        """
         req = StartRequest.of(p)
         now = self._clock.utcnow()
         at = self._time(req.timestamp)
         connector = self._connectors.get(req.connector_id)
         evse = None if connector is None else connector.evse_uid
-        decision = await self._decide(req.id_tag, evse)
+        decision = decided or await self._decide(req.id_tag, evse)
         info = id_tag_info(decision)
         refused: str | None = None
         if connector is None:

@@ -34,14 +34,15 @@ from typing import Any
 
 from edge.config.ocpp import OcppCharger
 from edge.logthrottle import Throttle
+from edge.model.authorization import AuthDecision
 from edge.model.clock import Clock
 from edge.ocpp.frames import shown
 from edge.ocpp.handlers.backing import SiteBacking
 from edge.ocpp.handlers.refusal import PayloadRefused
 from edge.ocpp.handlers.v16_tx import V16Transactions
 from edge.ocpp.handlers.v201 import V201Handlers
-from edge.ocpp.handlers.v201_auth import decide_token
-from edge.ocpp.id_token import TokenStatus
+from edge.ocpp.handlers.v201_auth import Swipes, decide_token
+from edge.ocpp.id_token import TokenStatus, id_token_info
 from edge.ocpp.ledger import ChargerLedger
 from edge.ocpp.meter_values import MeterValue, reading
 from edge.ocpp.transaction_event import (
@@ -80,6 +81,11 @@ class V201Transactions:
         self._ledger = ledger
         self._status = status
         self._quiet = quiet
+        self.swipes = Swipes(clock)
+        """Authorize's decisions, each taken by the TransactionEvent it leads to."""
+        self._decided: dict[str, AuthDecision] = {}
+        """transactionId -> the decision its idToken got (a repeat is not asked
+        again); dropped at its Ended."""
 
     @property
     def identity(self) -> str:
@@ -99,15 +105,10 @@ class V201Transactions:
         if evse_id is None and known is not None:
             evse_id = known.evse_id
         answer: dict[str, Any] = {}
+        decision = None
         if ev.id_token is not None:
-            evse_uid = self._evse_uid(evse_id)
-            info = await decide_token(
-                self._site,
-                self._charger,
-                {"idToken": ev.id_token, "type": ev.id_token_type or "ISO14443"},
-                evse_uid,
-            )
-            answer["idTokenInfo"] = info.payload()
+            decision = await self._decision(ev, evse_id)
+            answer["idTokenInfo"] = id_token_info(decision).payload()
         seen = () if known is None else known.seqs
         ended = known is not None and known.ended
         match Repeat() if ended else verdict(seen, ev.seq_no):
@@ -153,8 +154,8 @@ class V201Transactions:
             evse_id, "Ended" if ev.event_type is EventType.ENDED else ev.charging_state
         )
         tx = known.tx
-        if tx is None and ev.id_token is not None:
-            tx, concurrent = await self._begin(ev, known, evse_id)
+        if tx is None and decision is not None:
+            tx, concurrent = await self._begin(ev, known, evse_id, decision)
             if concurrent:  # the site's rule: one token charges at one EVSE
                 answer["idTokenInfo"] = {"status": TokenStatus.CONCURRENT_TX.value}
         if tx is not None:
@@ -169,7 +170,23 @@ class V201Transactions:
                 shown(tid),
             )
         await self._taken(ev)
+        if ev.event_type is EventType.ENDED:
+            self._decided.pop(tid, None)
         return answer
+
+    async def _decision(self, ev: TxEvent, evse_id: int | None) -> AuthDecision:
+        """The one decision about the event's idToken (see :class:`Swipes`)."""
+        token = {"idToken": ev.id_token, "type": ev.id_token_type or "ISO14443"}
+        tid = ev.transaction_id
+        before = self._decided.get(tid)
+        if before is not None and before.uid == str(ev.id_token).upper():
+            return before  # the same event again, or the same token in a later one
+        evse_uid = self._evse_uid(evse_id)
+        decision = self.swipes.take(token, evse_uid)
+        if decision is None:
+            decision = await decide_token(self._site, self._charger, token, evse_uid)
+        self._decided[tid] = decision
+        return decision
 
     async def meter_values(self, p: dict[str, Any]) -> dict[str, Any]:
         """MeterValuesRequest (outside a transaction): the EVSE's meter and draw."""
@@ -193,7 +210,7 @@ class V201Transactions:
         return None
 
     async def _begin(
-        self, ev: TxEvent, known: repo.Tx201, evse_id: int
+        self, ev: TxEvent, known: repo.Tx201, evse_id: int, decision: AuthDecision
     ) -> tuple[int, bool]:
         """Its StartTransaction; (its ``ocpp_transactions`` id, ConcurrentTx)."""
         meter_start = known.meter_start_wh
@@ -215,7 +232,8 @@ class V201Transactions:
                 "idTag": ev.id_token,
                 "meterStart": meter_start,
                 "timestamp": _wire(known.started_at),
-            }
+            },
+            decision,
         )
         tx = int(started["transactionId"])
         identity, tid = self.identity, ev.transaction_id
