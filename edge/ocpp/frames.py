@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import cache
@@ -44,6 +43,7 @@ from ocpp.v16 import enums as v16_enums
 from ocpp.v201 import enums as v201_enums
 
 from edge.config.ocpp import OcppProtocol
+from edge.ocpp.times import is_date_time
 
 _LIBRARY_VERSION: dict[OcppProtocol, str] = {"ocpp1.6": "1.6", "ocpp2.0.1": "2.0.1"}
 
@@ -194,17 +194,9 @@ def parse(text: str, protocol: OcppProtocol = "ocpp1.6") -> Frame:
 
 def _date_time(value: object) -> bool:
     """RFC 3339 date-time (what OCPP-J's ``date-time`` means); non-strings pass."""
-    if not isinstance(value, str):
-        return True
-    if _RFC3339.fullmatch(value) is None:
-        return False
-    datetime.fromisoformat(value.upper().replace("Z", "+00:00"))  # ValueError
-    return True
+    return not isinstance(value, str) or is_date_time(value)
 
 
-_RFC3339 = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
-)
 _FORMATS = jsonschema.FormatChecker(formats=())
 _FORMATS.checks("date-time", raises=ValueError)(_date_time)
 

@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from edge.ocpp.frames import shown
+from edge.ocpp.times import charger_time
 
 REGISTER = "Energy.Active.Import.Register"
 POWER = "Power.Active.Import"
@@ -34,11 +35,6 @@ CURRENT = "Current.Import"
 _ENERGY_SCALE = {"Wh": 1.0, "kWh": 1000.0}
 _POWER_SCALE = {"W": 1.0, "kW": 1000.0}
 _PHASES = {"L1": 0, "L2": 1, "L3": 2, "L1-N": 0, "L2-N": 1, "L3-N": 2}
-
-
-def charger_time(text: str) -> datetime:
-    """An OCPP-J date-time (validated by the schema) as an aware datetime."""
-    return datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from edge.ocpp.times import charger_time
+
 
 class EventType(StrEnum):
     """``TransactionEventEnumType``."""
@@ -34,10 +36,6 @@ class EventType(StrEnum):
     STARTED = "Started"
     UPDATED = "Updated"
     ENDED = "Ended"
-
-
-def _time(text: str) -> datetime:
-    return datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
 
 
 @dataclass(frozen=True)
@@ -67,7 +65,7 @@ class TxEvent:
         token = p.get("idToken") or {}
         return cls(
             event_type=EventType(p["eventType"]),
-            timestamp=_time(p["timestamp"]),
+            timestamp=charger_time(p["timestamp"]),
             trigger=str(p["triggerReason"]),
             seq_no=int(p["seqNo"]),
             transaction_id=str(info["transactionId"]),

@@ -17,15 +17,7 @@ from typing import Any
 
 from edge.ocpp.calls.outgoing import Answered, OutgoingCalls
 from edge.ocpp.calls.v16 import Failure, NotSendable
-
-
-def wire_time(moment: datetime) -> str:
-    """A UTC datetime as OCPP-J writes it."""
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _time(text: str) -> datetime:
-    return datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+from edge.ocpp.times import charger_time, wire_time
 
 
 class ProfilePurpose(StrEnum):
@@ -77,7 +69,7 @@ class CurrentProfile:
             "chargingProfilePurpose": self.purpose.value,
             "chargingProfileKind": "Absolute",
             "chargingSchedule": {
-                "startSchedule": wire_time(self.start),
+                "startSchedule": wire_time(self.start, timespec="seconds"),
                 "chargingRateUnit": "A",
                 "chargingSchedulePeriod": [
                     {"startPeriod": 0, "limit": round(self.limit_a, 1)}
@@ -87,7 +79,7 @@ class CurrentProfile:
         if self.transaction_id is not None:
             profile["transactionId"] = self.transaction_id
         if self.valid_to is not None:
-            profile["validTo"] = wire_time(self.valid_to)
+            profile["validTo"] = wire_time(self.valid_to, timespec="seconds")
         return profile
 
 
@@ -190,7 +182,7 @@ class ProfileCalls:
         start = p.get("scheduleStart") or schedule.get("startSchedule")
         return CompositeSchedule(
             connector_id=int(p.get("connectorId", connector_id)),
-            start=None if start is None else _time(start),
+            start=None if start is None else charger_time(start),
             duration_s=schedule.get("duration"),
             unit=str(schedule.get("chargingRateUnit", "A")),
             periods=tuple(

@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from edge.model.clock import Clock
 from edge.ocpp.handlers.refusal import PayloadRefused
 from edge.ocpp.status import ChargerStatus, ConnectorStatus, StatusReport
+from edge.ocpp.times import charger_time, wire_time
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +29,6 @@ KNOWN_UNSUPPORTED = frozenset({
     "DiagnosticsStatusNotification", "FirmwareStatusNotification",
 })  # fmt: skip
 """1.6 requests of a charger that this slice does not answer yet (NotSupported)."""
-
-
-def wire_time(moment: datetime) -> str:
-    """A UTC datetime as OCPP-J writes it: ``2026-03-02T06:04:27.123Z``."""
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _time(text: str) -> datetime:
-    return datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
 
 
 @dataclass(frozen=True)
@@ -98,7 +89,7 @@ class V16Handlers:
             connector_id=p["connectorId"],
             status=ConnectorStatus(p["status"]),
             error_code=p["errorCode"],
-            timestamp=None if stamp is None else _time(stamp),
+            timestamp=None if stamp is None else charger_time(stamp),
             received_at=self._clock.utcnow(),
             info=p.get("info"),
             vendor_error_code=p.get("vendorErrorCode"),

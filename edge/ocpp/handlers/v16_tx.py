@@ -57,9 +57,9 @@ from edge.ocpp.meter_values import (
     MeterValue,
     Reading,
     Register,
-    charger_time,
     reading,
 )
+from edge.ocpp.times import charger_time
 from edge.store import ocpp_transactions as repo
 from edge.store import sessions as sessions_repo
 

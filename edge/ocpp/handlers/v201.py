@@ -35,8 +35,9 @@ from typing import Any
 
 from edge.model.clock import Clock
 from edge.ocpp import frames
-from edge.ocpp.handlers.v16 import Handler, wire_time
+from edge.ocpp.handlers.v16 import Handler
 from edge.ocpp.status import ChargerStatus, ConnectorStatus, StatusReport
+from edge.ocpp.times import charger_time, wire_time
 
 log = logging.getLogger(__name__)
 
@@ -104,11 +105,6 @@ def fold(statuses: dict[int, Connector201]) -> Connector201 | None:
         if status in present:
             return status
     return whole
-
-
-def charger_time(text: str) -> datetime:
-    """An OCPP-J date-time (already checked as RFC 3339) as an aware datetime."""
-    return datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
 
 
 @dataclass(frozen=True)
