@@ -16,13 +16,13 @@ from datetime import UTC
 from pathlib import Path
 
 from drivers.modbus.profile import ProfileLibrary
-from edge.app import Overrides, Site
+from edge.app import Site
 from edge.config.loader import load_config
 from edge.model.clock import ScaledClock
-from edge.store.db import Database
 from hal_sim.devices.relay import SimRelay
 from hal_sim.schedule import Visit
 from hal_sim.world import SimWorld
+from tests.integration.sim_site import simulated
 from tests.integration.sites import site_file
 from tests.integration.web_rig import seed_sessions, web_table
 
@@ -71,22 +71,10 @@ async def page_site(tmp_path: Path, speed: float = 10.0) -> AsyncIterator[PageSi
     assert config.sim is not None
     assert config.sim.start is not None
     clock = ScaledClock(speed, config.sim.start.astimezone(UTC))
-    world = SimWorld(config, clock)
-    endpoints = await world.start()
-    db = await Database.open(tmp_path / "edge.db")
-    site = Site(
-        config,
-        clock,
-        db,
-        Overrides(endpoints=dict(endpoints.modbus), rfid_ports=dict(endpoints.rfid)),
-    )
-    relay, channel = world.site.channels["E1"].contactor  # type: ignore[misc]
-    assert isinstance(relay, SimRelay)
-    tasks = [
-        asyncio.create_task(world.run(), name="sim world"),
-        asyncio.create_task(site.run(), name="site"),
-    ]
-    try:
+    async with simulated(config, clock, tmp_path / "edge.db") as sim:
+        site, world = sim.site, sim.world
+        relay, channel = world.site.channels["E1"].contactor  # type: ignore[misc]
+        assert isinstance(relay, SimRelay)
         assert site.web is not None
         async with asyncio.timeout(GUARD_S):
             await site.ready.wait()
@@ -99,11 +87,9 @@ async def page_site(tmp_path: Path, speed: float = 10.0) -> AsyncIterator[PageSi
             relay,
             channel,
         )
-        tasks.append(asyncio.create_task(live.watch_coil(), name="coil watch"))
-        yield live
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await db.close()
-        await world.close()
+        watch = asyncio.create_task(live.watch_coil(), name="coil watch")
+        try:
+            yield live
+        finally:
+            watch.cancel()
+            await asyncio.gather(watch, return_exceptions=True)

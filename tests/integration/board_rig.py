@@ -10,7 +10,7 @@ from datetime import UTC
 from pathlib import Path
 
 from drivers.modbus.profile import ProfileLibrary
-from edge.app import Overrides, Site
+from edge.app import Site
 from edge.config.loader import load_config
 from edge.config.schema import SiteConfig
 from edge.model.clock import StallFreeClock
@@ -18,6 +18,7 @@ from edge.store.db import Database
 from hal_sim.devices.evse_board import SimEvseBoard
 from hal_sim.world import SimWorld
 
+from .sim_site import simulated
 from .sites import site_file
 
 
@@ -75,28 +76,8 @@ async def _running(
     db_path: Path,
     profiles: ProfileLibrary | None,
 ) -> AsyncIterator[Rig]:
-    world = SimWorld(config, clock)
-    endpoints = await world.start()
-    db = await Database.open(db_path)
-    site = Site(
-        config,
-        clock,
-        db,
-        Overrides(endpoints=dict(endpoints.modbus), rfid_ports=dict(endpoints.rfid)),
-        profiles,
-    )
-    world_task = asyncio.create_task(
-        world.run(start_when=site.ready.wait), name="sim world"
-    )  # the visits begin once the controller is READY (readers open, buses polled)
-    site_task = asyncio.create_task(site.run(), name="controller")
-    try:
-        yield Rig(world, site, clock, db, site_task)
-    finally:
-        for task in (site_task, world_task):
-            task.cancel()
-        await asyncio.gather(site_task, world_task, return_exceptions=True)
-        await world.close()
-        await db.close()
+    async with simulated(config, clock, db_path, profiles=profiles) as sim:
+        yield Rig(sim.world, sim.site, clock, sim.db, sim.site_task)
 
 
 async def until(check: Callable[[], bool], timeout_s: float = 30.0) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from drivers.modbus.profile import ProfileLibrary
-from edge.app import Overrides, Site
+from edge.app import Site
 from edge.config.loader import load_config
 from edge.evse.controller import EvseController
 from edge.evse.states import Phase
@@ -25,6 +25,7 @@ from edge.store.sessions import list_sessions
 from hal_sim.devices.meter import SimMeter
 from hal_sim.schedule import Visit
 from hal_sim.world import SimWorld
+from tests.integration.sim_site import simulated
 
 CARD = "04A23B1C00"
 DEVICE_TIMEOUT_S = 20.0
@@ -138,25 +139,7 @@ async def meter_site(tmp_path: Path, transport: str) -> AsyncIterator[MeterRig]:
     world = SimWorld(config, clock)
     for ch in world.site.channels.values():  # quick answers: a fast line
         ch.meter.turnaround_ms = ch.board.turnaround_ms = 2
-    endpoints = await world.start()
-    db = await Database.open(tmp_path / "edge.db")
-    site = Site(
-        config,
-        clock,
-        db,
-        Overrides(endpoints=dict(endpoints.modbus), rfid_ports=dict(endpoints.rfid)),
-    )
-    tasks = [
-        asyncio.create_task(world.run(), name="sim"),
-        asyncio.create_task(site.run(), name="site"),
-    ]
-    rig = MeterRig(world, site, db, clock)
-    try:
+    async with simulated(config, clock, tmp_path / "edge.db", world=world) as sim:
+        rig = MeterRig(world, sim.site, sim.db, clock)
         await until(lambda: rig.ctl.state.phase is Phase.AVAILABLE, "available")
         yield rig
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await world.close()
-        await db.close()

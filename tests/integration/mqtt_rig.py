@@ -28,13 +28,13 @@ import aiomqtt  # noqa: TID251 (the test side's own client)
 import pytest
 
 from drivers.modbus.profile import ProfileLibrary
-from edge.app import Overrides, Site
+from edge.app import Site
 from edge.config.loader import load_config
 from edge.model.clock import ScaledClock
-from edge.store.db import Database
 from hal_sim.schedule import Visit
 from hal_sim.site import SimChannel
 from hal_sim.world import SimWorld
+from tests.integration.sim_site import simulated
 from tests.integration.sites import free_port, site_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -304,29 +304,11 @@ async def live_site(
     assert config.sim is not None
     assert config.sim.start is not None
     clock = ScaledClock(speed, config.sim.start.astimezone(UTC))
-    world = SimWorld(config, clock)
-    endpoints = await world.start()
-    db = await Database.open(tmp_path / "edge.db")
-    site = Site(
-        config,
-        clock,
-        db,
-        Overrides(endpoints=dict(endpoints.modbus), rfid_ports=dict(endpoints.rfid)),
-    )
-    tasks = [
-        asyncio.create_task(world.run(), name="sim world"),
-        asyncio.create_task(site.run(), name="site"),
-    ]
-    try:
+    async with simulated(config, clock, tmp_path / "edge.db") as sim:
+        site = sim.site
         assert site.mqtt is not None
         async with asyncio.timeout(GUARD_S):
             await site.ready.wait()
             if password is None and connects:
                 await site.mqtt.connected.wait()
-        yield Live(site, world, clock)
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await db.close()
-        await world.close()
+        yield Live(site, sim.world, clock)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from drivers.modbus.profile import ProfileLibrary
-from edge.app import Overrides, Site
+from edge.app import Site
 from edge.config.loader import load_config
 from edge.model.clock import ScaledClock
 from edge.model.session import Session, SessionStatus
@@ -27,6 +27,7 @@ from hal_sim.schedule import Visit
 from hal_sim.world import SimWorld
 from tests.integration import raw_http
 from tests.integration.raw_http import Reply
+from tests.integration.sim_site import simulated
 from tests.integration.sites import site_file
 
 TOKEN = "api-token-0123456789abcdef"
@@ -105,31 +106,13 @@ async def live_site(
     assert config.sim is not None
     assert config.sim.start is not None
     clock = ScaledClock(speed, config.sim.start.astimezone(UTC))
-    world = SimWorld(config, clock)
-    endpoints = await world.start()
-    db = await Database.open(tmp_path / "edge.db")
-    site = Site(
-        config,
-        clock,
-        db,
-        Overrides(endpoints=dict(endpoints.modbus), rfid_ports=dict(endpoints.rfid)),
-    )
-    tasks = [
-        asyncio.create_task(world.run(), name="sim world"),
-        asyncio.create_task(site.run(), name="site"),
-    ]
-    try:
+    async with simulated(config, clock, tmp_path / "edge.db") as sim:
+        site = sim.site
         assert site.web is not None
         async with asyncio.timeout(GUARD_S):
             await site.ready.wait()
         assert site.web.bound is not None
-        yield Live(site, world, clock, site.web.bound.port, db)
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await db.close()
-        await world.close()
+        yield Live(site, sim.world, clock, site.web.bound.port, sim.db)
 
 
 CARDS = ("04A23B1C00", "62E3086CED")
