@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from edge.model.clock import Clock
+from edge.ocpp.handlers.greeting import Greeting
 from edge.ocpp.handlers.refusal import PayloadRefused
 from edge.ocpp.status import ChargerStatus, ConnectorStatus, StatusReport
-from edge.ocpp.times import charger_time, wire_time
+from edge.ocpp.times import charger_time
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +50,11 @@ class V16Handlers:
     ) -> None:
         self.status = status
         self._clock = clock
-        self._interval = heartbeat_interval_s
+        self._greeting = Greeting(status.identity, clock, heartbeat_interval_s)
         self.boot: BootInfo | None = None
         self.routes: dict[str, Handler] = {
             "BootNotification": self._boot,
-            "Heartbeat": self._heartbeat,
+            "Heartbeat": self._greeting.heartbeat,
             "StatusNotification": self._status,
         }
 
@@ -64,22 +65,7 @@ class V16Handlers:
             p.get("chargePointSerialNumber"),
             p.get("firmwareVersion"),
         )
-        log.info(
-            "OCPP %s booted: %s %s, firmware %s; Accepted, heartbeat every %d s",
-            self.status.identity,
-            self.boot.vendor,
-            self.boot.model,
-            self.boot.firmware_version or "?",
-            self._interval,
-        )
-        return {
-            "status": "Accepted",
-            "currentTime": wire_time(self._clock.utcnow()),
-            "interval": self._interval,
-        }
-
-    def _heartbeat(self, _: dict[str, Any]) -> dict[str, Any]:
-        return {"currentTime": wire_time(self._clock.utcnow())}
+        return self._greeting.accept(self.boot)
 
     def _status(self, p: dict[str, Any]) -> dict[str, Any]:
         if p["connectorId"] < 0:  # the 1.6 schema has no minimum; the text has

@@ -35,9 +35,10 @@ from typing import Any
 
 from edge.model.clock import Clock
 from edge.ocpp import frames
+from edge.ocpp.handlers.greeting import Greeting
 from edge.ocpp.handlers.v16 import Handler
 from edge.ocpp.status import ChargerStatus, ConnectorStatus, StatusReport
-from edge.ocpp.times import charger_time, wire_time
+from edge.ocpp.times import charger_time
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +127,7 @@ class V201Handlers:
     ) -> None:
         self.status = status
         self._clock = clock
-        self._interval = heartbeat_interval_s
+        self._greeting = Greeting(status.identity, clock, heartbeat_interval_s)
         self.boot: StationInfo | None = None
         self.connectors: dict[int, dict[int, Connector201]] = {}
         """evseId -> connectorId (0: the EVSE itself) -> its last status; evseId
@@ -137,7 +138,7 @@ class V201Handlers:
         variable)."""
         self.routes: dict[str, Handler] = {
             "BootNotification": self._boot,
-            "Heartbeat": self._heartbeat,
+            "Heartbeat": self._greeting.heartbeat,
             "StatusNotification": self._status,
             "NotifyEvent": self._notify_event,
         }
@@ -151,23 +152,7 @@ class V201Handlers:
             station.get("firmwareVersion"),
             p["reason"],
         )
-        log.info(
-            "OCPP %s booted (%s): %s %s, firmware %s; Accepted, heartbeat every %d s",
-            self.status.identity,
-            self.boot.reason,
-            self.boot.vendor,
-            self.boot.model,
-            self.boot.firmware_version or "?",
-            self._interval,
-        )
-        return {
-            "status": "Accepted",
-            "currentTime": wire_time(self._clock.utcnow()),
-            "interval": self._interval,
-        }
-
-    def _heartbeat(self, _: dict[str, Any]) -> dict[str, Any]:
-        return {"currentTime": wire_time(self._clock.utcnow())}
+        return self._greeting.accept(self.boot, self.boot.reason)
 
     def _status(self, p: dict[str, Any]) -> dict[str, Any]:
         self.report(
