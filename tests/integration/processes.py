@@ -27,6 +27,21 @@ def start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
         )
 
 
+def start_sim(
+    site: Path,
+    speed: float | str,
+    truth_log: Path,
+    start_when: Path,
+    log: Path,
+    *extra: str,
+) -> subprocess.Popen[bytes]:
+    """``hal-sim serve`` for ``site``: its EVs arrive once ``start_when`` (the
+    controller's ready file) exists, so none comes before the controller sees it."""
+    args = ["hal-sim", "serve", str(site), "--speed", str(speed)]
+    args += ["--truth", str(truth_log), *extra, "--start-when", str(start_when)]
+    return start(args, log)
+
+
 def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
     """Signal the process and wait for it."""
     if proc.poll() is None:

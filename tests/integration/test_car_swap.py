@@ -11,7 +11,7 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from .processes import query, ready, start, stop, truth, wait_for
+from .processes import query, ready, start, start_sim, stop, truth, wait_for
 from .sites import arrival, site_file
 
 SPEED = "100"
@@ -31,20 +31,7 @@ def test_car_swapped_while_controller_down(tmp_path: Path) -> None:
     db, truth_log = tmp_path / "edge.db", tmp_path / "truth.jsonl"
     log = tmp_path / "log"
     run = ["edge", "run", "--config", str(site), "--db", str(db), "--speed", SPEED]
-    sim = start(
-        [
-            "hal-sim",
-            "serve",
-            str(site),
-            "--speed",
-            SPEED,
-            "--truth",
-            str(truth_log),
-            "--start-when",
-            str(tmp_path / "ready-1"),
-        ],
-        log,
-    )
+    sim = start_sim(site, SPEED, truth_log, tmp_path / "ready-1", log)
     edge = start([*run, "--ready-file", str(tmp_path / "ready-1")], log)
     try:
         ready(tmp_path / "ready-1")

@@ -39,7 +39,7 @@ from edge.model.clock import ScaledClock
 from tests.powercut.rig import Zygote
 
 from .meter_step import f32_step_wh
-from .processes import query, ready, start, stop, truth, wait_for
+from .processes import query, ready, start_sim, stop, truth, wait_for
 from .sites import arrival, site_file
 
 SPEED = 300
@@ -122,22 +122,10 @@ def test_fifty_kills_lose_and_duplicate_nothing(tmp_path: Path) -> None:
     clock_file = tmp_path / "clock.json"
     run = ["-v", "run", "--config", str(site), "--db", str(db)]
     run += ["--clock-file", str(clock_file)]
-    sim = start(
-        [
-            "hal-sim",
-            "serve",
-            str(site),
-            "--speed",
-            str(SPEED),
-            "--truth",
-            str(truth_log),
-            "--clock-file",
-            str(clock_file),
-            "--start-when",
-            str(tmp_path / "ready-0"),
-        ],
-        log,
-    )
+    sim = start_sim(
+        site, SPEED, truth_log, tmp_path / "ready-0", log,
+        "--clock-file", str(clock_file),
+    )  # fmt: skip
     lives: list[Life] = []
     edge = None
     zygote = Zygote(tmp_path / "zygote.log")

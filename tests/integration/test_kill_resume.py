@@ -6,7 +6,7 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from .processes import query, ready, start, stop, truth, wait_for
+from .processes import query, ready, start, start_sim, stop, truth, wait_for
 from .sites import arrival, site_file
 
 SPEED = "400"
@@ -27,20 +27,7 @@ def test_killed_controller_resumes_the_session(tmp_path: Path) -> None:
     run = ["edge", "run", "--config", str(site), "--db", str(db), "--speed", SPEED]
     # The simulated EV arrives only once the controller is READY (its card
     # reader open, its devices polled): the simulator waits for the ready file.
-    sim = start(
-        [
-            "hal-sim",
-            "serve",
-            str(site),
-            "--speed",
-            SPEED,
-            "--truth",
-            str(truth_log),
-            "--start-when",
-            str(tmp_path / "ready-1"),
-        ],
-        log,
-    )
+    sim = start_sim(site, SPEED, truth_log, tmp_path / "ready-1", log)
     edge = start([*run, "--ready-file", str(tmp_path / "ready-1")], log)
     try:
         ready(tmp_path / "ready-1")
