@@ -5,7 +5,8 @@ Pure functions, no IO (:mod:`edge.ocpp.local_list` runs them against a charger).
 **What goes on the list** (:func:`select`), from the token cache under the OCPI
 whitelist rules (reference ``ocpp-1.6j.md``, local list): RFID tokens only (an
 idTag is what a card reader reads), their uid upper-cased (a CiString), at most
-20 characters (1.6's ``IdToken``; longer ones cannot be listed and are counted):
+20 characters (1.6's ``IdToken``, 36 for 2.0.1; longer ones cannot be listed
+and are counted):
 
 * ``Blocked``: every uid the site operator blocked;
 * ``Accepted``: valid tokens whose whitelist is ``ALWAYS`` or ``ALLOWED``;
@@ -37,7 +38,9 @@ from enum import StrEnum
 from edge.model.tokens import CachedToken, TokenSource, TokenType, WhitelistType
 
 MAX_ID_TAG = 20
-"""Characters of a 1.6 ``IdToken``."""
+"""Characters of a 1.6 ``IdToken`` (2.0.1's ``idToken`` has 36)."""
+DEFAULT_MAX = 100
+"""Entries per list and per message for a charger that does not report its own."""
 
 _LISTED = frozenset({WhitelistType.ALWAYS, WhitelistType.ALLOWED})
 
@@ -49,6 +52,14 @@ class IdStatus(StrEnum):
     BLOCKED = "Blocked"
     EXPIRED = "Expired"
     INVALID = "Invalid"
+
+
+@dataclass(frozen=True)
+class ListLimits:
+    """How much a charger's list holds, and how much one SendLocalList may carry."""
+
+    local_max: int
+    send_max: int
 
 
 @dataclass(frozen=True)
@@ -73,14 +84,20 @@ def _rank(t: CachedToken) -> tuple[int, float, str]:
 
 
 def select(
-    tokens: Iterable[CachedToken], blocked: Iterable[str], capacity: int
+    tokens: Iterable[CachedToken],
+    blocked: Iterable[str],
+    capacity: int,
+    max_len: int = MAX_ID_TAG,
 ) -> Selection:
-    """The entries a charger holding at most ``capacity`` should have."""
+    """The entries a charger holding at most ``capacity`` should have.
+
+    ``max_len``: the longest idTag the charger's protocol can carry.
+    """
     candidates: list[tuple[tuple[int, float, str], str, IdStatus]] = []
     blocks = {b.upper() for b in blocked}
     too_long = 0
     for uid in blocks:
-        if len(uid) > MAX_ID_TAG:
+        if len(uid) > max_len:
             too_long += 1
         else:
             candidates.append(((0, 0.0, uid), uid, IdStatus.BLOCKED))
@@ -94,7 +111,7 @@ def select(
             status = IdStatus.ACCEPTED
         else:
             continue
-        if len(uid) > MAX_ID_TAG:
+        if len(uid) > max_len:
             too_long += 1
             continue
         candidates.append((_rank(t), uid, status))

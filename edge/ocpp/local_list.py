@@ -1,13 +1,17 @@
 """Each charger's local authorization list, kept in step with the token cache.
 
 So that a charger authorizes our cards while it cannot reach us (or we are
-down), it holds a list of them (1.6 LocalAuthListManagement). One worker per
-connection (:meth:`LocalLists.serve`, run by the central system beside the
-connection's reader):
+down), it holds a list of them (1.6 LocalAuthListManagement, 2.0.1 Local
+Authorization List Management). One worker per connection
+(:meth:`LocalLists.serve`, run by the central system beside the connection's
+reader), the same for both versions; what differs is the charger's
+:class:`ListPort` (:data:`PORTS`: :mod:`edge.ocpp.calls.local_list_v16`,
+:mod:`edge.ocpp.calls.local_list_v201`), which says the calls in its words:
 
-1. once the charger is ready (its first CALL answered), GetConfiguration reads
-   ``LocalAuthListMaxLength`` and ``SendLocalListMaxLength`` (a charger that
-   reports neither is taken to hold :data:`DEFAULT_MAX` per message and list);
+1. once the charger is ready (its first CALL answered), the port reads its
+   limits (1.6: ``LocalAuthListMaxLength`` and ``SendLocalListMaxLength`` by
+   GetConfiguration; 2.0.1: ``LocalAuthListCtrlr`` by GetVariables); one that
+   reports none is taken to hold :data:`DEFAULT_MAX` per message and list;
 2. after a BootNotification, a Full list; after a reconnect without one,
    GetLocalListVersion: if the charger holds the version we last sent (the
    store keeps it and its entries across restarts) only the changes follow,
@@ -19,8 +23,9 @@ connection's reader):
 4. a Differential answered ``VersionMismatch`` or ``Failed`` (or not answered
    at all: we cannot know what the charger did) is followed by a Full list; a
    Full list that fails is retried with a backoff, as is a charger that does
-   not answer. ``NotSupported`` (or a list version of -1, or a CALLERROR) ends
-   the worker for this connection, with a log line.
+   not answer. ``NotSupported`` (or a list version of -1, or a CALLERROR, or a
+   2.0.1 station whose list is not enabled) ends the worker for this
+   connection, with a log line.
 
 What goes on the list, and what is kept when it does not fit, is
 :mod:`edge.ocpp.list_plan`'s choice; each list that does not fit is logged.
@@ -32,31 +37,30 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
+from edge.config.ocpp import OcppProtocol
 from edge.model.clock import Clock
 from edge.model.tokens import CachedToken
 from edge.ocpp import list_plan
-from edge.ocpp.calls.outgoing import Answered, CallFailed, NotConnected, Outcome
-from edge.ocpp.calls.v16 import Configuration, V16Calls
+from edge.ocpp.calls.local_list_v16 import V16ListPort
+from edge.ocpp.calls.local_list_v201 import V201ListPort
+from edge.ocpp.calls.outgoing import CallFailed, NotConnected, OutgoingCalls
+from edge.ocpp.calls.v16 import Failure
 from edge.ocpp.central import ChargerConnection
-from edge.ocpp.list_plan import IdStatus, ListUpdate
+from edge.ocpp.list_plan import DEFAULT_MAX, IdStatus, ListLimits, ListUpdate
 from edge.store import ocpp_local_lists as repo
 from edge.store.db import Database
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX = 100
-"""Entries per list and per message for a charger that does not report its own."""
+__all__ = ["DEFAULT_MAX", "PORTS", "ListPort", "LocalLists", "TokenSource"]
+
 SETTLE_S = 1.0
 """Site seconds to wait after a token change for the changes that follow it."""
 BACKOFF_S = (10.0, 30.0, 60.0, 120.0, 300.0)
 """Site seconds before retrying after the 1st, 2nd, ... failure in a row."""
-
-LOCAL_MAX_KEY = "LocalAuthListMaxLength"
-SEND_MAX_KEY = "SendLocalListMaxLength"
 
 
 class TokenSource(Protocol):
@@ -75,12 +79,30 @@ class TokenSource(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class ListLimits:
-    """How much a charger's list holds, and how much one SendLocalList may carry."""
+class ListPort(Protocol):
+    """One connected charger's local list calls, in its protocol's words."""
 
-    local_max: int
-    send_max: int
+    id_max: int
+    """The longest idTag (idToken) its list may hold."""
+
+    async def limits(self, timeout_s: float) -> ListLimits | None:
+        """How much it holds and takes per message (None: no list, logged)."""
+        ...
+
+    async def version(self, timeout_s: float) -> int | Failure:
+        """GetLocalListVersion: the version it holds (-1: no list support)."""
+        ...
+
+    async def send(self, update: ListUpdate, timeout_s: float) -> str | Failure:
+        """SendLocalList: its status (Accepted, Failed, VersionMismatch, ...)."""
+        ...
+
+
+PORTS: dict[OcppProtocol, Callable[[OutgoingCalls], ListPort]] = {
+    "ocpp1.6": V16ListPort,
+    "ocpp2.0.1": V201ListPort,
+}
+"""The list port of each served protocol."""
 
 
 class _Next(Enum):
@@ -88,16 +110,6 @@ class _Next(Enum):
     RESYNC = "resync"
     RETRY = "retry"
     STOP = "stop"
-
-
-def _int_value(found: Configuration | None, name: str) -> int | None:
-    value = None if found is None else found.value(name)
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        return None
 
 
 class LocalLists:
@@ -125,27 +137,20 @@ class LocalLists:
         """Keep ``connection``'s charger's list in step until it closes."""
         await connection.ready.wait()
         ident = connection.identity
-        if connection.protocol != "ocpp1.6":
-            log.info("OCPP %s: no local list for %s yet", ident, connection.protocol)
-            return
-        limits = await self._limits(connection)
+        port = PORTS[connection.protocol](connection.calls)
+        limits = await port.limits(self._timeout_s)
         if limits is None:
             return
         stored = await self._db.run(lambda db: repo.load(db, ident))
         version = 0 if stored is None else stored.version
         held: dict[str, IdStatus] | None = None
         if not connection.booted and stored is not None:
-            outcome = await connection.calls.call(
-                "GetLocalListVersion", {}, self._timeout_s
-            )
+            outcome = await port.version(self._timeout_s)
             if isinstance(outcome, NotConnected | CallFailed):
                 self._stopped(ident, "GetLocalListVersion", outcome)
                 return
-            theirs = (
-                int(outcome.payload["listVersion"])
-                if isinstance(outcome, Answered)
-                else -2  # no answer: what it holds is not known
-            )
+            # no answer: what it holds is not known
+            theirs = outcome if isinstance(outcome, int) else -2
             if theirs == -1:
                 log.info("OCPP %s: no local list support (version -1)", ident)
                 return
@@ -167,7 +172,10 @@ class LocalLists:
             while True:
                 wake.clear()
                 selection = list_plan.select(
-                    self._tokens.tokens(), self._tokens.blocked(), limits.local_max
+                    self._tokens.tokens(),
+                    self._tokens.blocked(),
+                    limits.local_max,
+                    port.id_max,
                 )
                 if selection.left_out != left_out and selection.left_out:
                     log.warning(
@@ -180,7 +188,7 @@ class LocalLists:
                     held, selection.entries, limits.send_max, version
                 )
                 step, held, version = await self._send(
-                    connection, updates, held, version
+                    ident, port, updates, held, version
                 )
                 match step:
                     case _Next.STOP:
@@ -202,23 +210,20 @@ class LocalLists:
 
     async def _send(
         self,
-        connection: ChargerConnection,
+        ident: str,
+        port: ListPort,
         updates: list[ListUpdate],
         held: dict[str, IdStatus] | None,
         version: int,
     ) -> tuple[_Next, dict[str, IdStatus] | None, int]:
         """Send ``updates`` in order; what to do next, what it holds, its version."""
-        ident = connection.identity
         for update in updates:
-            outcome = await connection.calls.call(
-                "SendLocalList", update.payload(), self._timeout_s
-            )
-            if not isinstance(outcome, Answered):
-                if isinstance(outcome, NotConnected | CallFailed):
-                    self._stopped(ident, "SendLocalList", outcome)
+            status = await port.send(update, self._timeout_s)
+            if not isinstance(status, str):
+                if isinstance(status, NotConnected | CallFailed):
+                    self._stopped(ident, "SendLocalList", status)
                     return _Next.STOP, held, version
                 return _Next.RETRY, None, version  # it may or may not have applied it
-            status = outcome.payload["status"]
             if status == "Accepted":
                 held = list_plan.apply(held, update)
                 version = update.version
@@ -260,34 +265,8 @@ class LocalLists:
             )
         )
 
-    async def _limits(self, connection: ChargerConnection) -> ListLimits | None:
-        outcome = await V16Calls(connection.calls).get_configuration(
-            [LOCAL_MAX_KEY, SEND_MAX_KEY], self._timeout_s
-        )
-        if isinstance(outcome, NotConnected):
-            return None
-        # No answer, or a refusal: the defaults.
-        found = outcome if isinstance(outcome, Configuration) else None
-        local_max = _int_value(found, LOCAL_MAX_KEY)
-        send_max = _int_value(found, SEND_MAX_KEY)
-        if local_max is None or send_max is None:
-            log.info(
-                "OCPP %s does not report %s; taken as %d",
-                connection.identity,
-                " and ".join(
-                    k
-                    for k, v in ((LOCAL_MAX_KEY, local_max), (SEND_MAX_KEY, send_max))
-                    if v is None
-                ),
-                DEFAULT_MAX,
-            )
-        return ListLimits(
-            DEFAULT_MAX if local_max is None else max(0, local_max),
-            DEFAULT_MAX if send_max is None else max(1, send_max),
-        )
-
     @staticmethod
-    def _stopped(identity: str, action: str, outcome: Outcome) -> None:
+    def _stopped(identity: str, action: str, outcome: Failure) -> None:
         if isinstance(outcome, NotConnected):
             return
         log.warning(

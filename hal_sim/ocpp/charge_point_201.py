@@ -10,39 +10,33 @@ by :meth:`SimChargingStation.replay` once :meth:`SimChargingStation.reconnect`
 gave it a new link; a refused one stays queued. A CALLERROR from the central system
 is raised as :class:`hal_sim.ocpp.charge_point.CallRefused`.
 
-``run`` answers the central system's calls with the package's ``@on``
-handlers: GetVariables and SetVariables from a table of (component, variable)
--> value (an unknown pair is UnknownVariable, a read-only one Rejected), and
-RequestStartTransaction/RequestStopTransaction (recorded; a stop of a
-transaction it does not run is Rejected).
+``run`` answers the central system's calls (:mod:`hal_sim.ocpp.
+station_201_answers`) from its :class:`StationState` (device model, local
+list, charging profiles), kept across reconnects. :meth:`SimChargingStation.
+swipe` is a card shown at an EVSE: Authorize while the link is up, the
+station's own decision from its local list while it is down (a transaction
+it accepts offline is queued like every event then).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from ocpp.exceptions import OCPPError
-from ocpp.routing import on
-from ocpp.v201 import ChargePoint, call, call_result
+from ocpp.v201 import call
 
 from edge.model.clock import Clock
 from hal_sim.ocpp.charge_point import Boot, CallRefused
 from hal_sim.ocpp.link import LinkLost, RawLink
+from hal_sim.ocpp.station_201_answers import StationClient
+from hal_sim.ocpp.station_201_state import StationState, TokenAnswer, Transaction
+
+__all__ = ["SimChargingStation", "StationState", "TokenAnswer", "Transaction"]
 
 log = logging.getLogger(__name__)
-
-_F = TypeVar("_F", bound=Callable[..., Awaitable[object]])
-
-
-def _handles(action: str) -> Callable[[_F], _F]:
-    """The package's ``@on``, typed."""
-    decorator: Callable[[_F], _F] = on(action)
-    return decorator
 
 
 def _time(text: str) -> datetime:
@@ -51,108 +45,6 @@ def _time(text: str) -> datetime:
 
 def _wire(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-@dataclass(frozen=True)
-class TokenAnswer:
-    """The central system's ``idTokenInfo``."""
-
-    status: str
-    group: str | None = None
-
-
-@dataclass
-class Transaction:
-    """A transaction the station runs (its id is the station's own)."""
-
-    transaction_id: str
-    evse_id: int
-    seq_no: int = 0
-    """The seqNo the next event of it carries."""
-
-
-@dataclass
-class StationState:
-    """What the central system set or asked of the simulated station."""
-
-    variables: dict[tuple[str, str], str] = field(
-        default_factory=lambda: {
-            ("OCPPCommCtrlr", "HeartbeatInterval"): "300",
-            ("AuthCtrlr", "LocalAuthorizeOffline"): "true",
-            ("SecurityCtrlr", "Identity"): "",
-        }
-    )
-    read_only: set[tuple[str, str]] = field(
-        default_factory=lambda: {("SecurityCtrlr", "Identity")}
-    )
-    remote_starts: list[tuple[int, str, int | None]] = field(default_factory=list)
-    """(remoteStartId, idToken, evseId) of each RequestStartTransaction."""
-    remote_stops: list[str] = field(default_factory=list)
-    running: dict[str, Transaction] = field(default_factory=dict)
-
-
-class _Client(ChargePoint):  # type: ignore[misc]  # the package is untyped
-    def __init__(self, state: StationState, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.state = state
-
-    @_handles("GetVariables")
-    async def _get_variables(self, get_variable_data: list[dict[str, Any]]) -> object:
-        results = []
-        for item in get_variable_data:
-            component, variable = item["component"], item["variable"]
-            key = (component["name"], variable["name"])
-            value = self.state.variables.get(key)
-            result: dict[str, Any] = {
-                "attribute_status": "UnknownVariable" if value is None else "Accepted",
-                "component": component,
-                "variable": variable,
-            }
-            if value is not None:
-                result["attribute_value"] = value
-            results.append(result)
-        return call_result.GetVariables(get_variable_result=results)
-
-    @_handles("SetVariables")
-    async def _set_variables(self, set_variable_data: list[dict[str, Any]]) -> object:
-        results = []
-        for item in set_variable_data:
-            component, variable = item["component"], item["variable"]
-            key = (component["name"], variable["name"])
-            if key not in self.state.variables:
-                status = "UnknownVariable"
-            elif key in self.state.read_only:
-                status = "Rejected"
-            else:
-                self.state.variables[key] = str(item["attribute_value"])
-                status = "Accepted"
-            results.append(
-                {
-                    "attribute_status": status,
-                    "component": component,
-                    "variable": variable,
-                }
-            )
-        return call_result.SetVariables(set_variable_result=results)
-
-    @_handles("RequestStartTransaction")
-    async def _request_start(
-        self,
-        id_token: dict[str, Any],
-        remote_start_id: int,
-        evse_id: int | None = None,
-        **_: object,
-    ) -> object:
-        start = (remote_start_id, str(id_token["id_token"]), evse_id)
-        self.state.remote_starts.append(start)
-        return call_result.RequestStartTransaction(status="Accepted")
-
-    @_handles("RequestStopTransaction")
-    async def _request_stop(self, transaction_id: str, **_: object) -> object:
-        if transaction_id not in self.state.running:
-            return call_result.RequestStopTransaction(status="Rejected")
-        self.state.remote_stops.append(transaction_id)
-        return call_result.RequestStopTransaction(status="Accepted")
 
 
 class SimChargingStation:
@@ -182,8 +74,8 @@ class SimChargingStation:
         """TransactionEvents waiting for the link, oldest first."""
         self._cp = self._client(link)
 
-    def _client(self, link: RawLink) -> _Client:
-        return _Client(
+    def _client(self, link: RawLink) -> StationClient:
+        return StationClient(
             self.state,
             self.identity,
             link,
@@ -311,6 +203,27 @@ class SimChargingStation:
         return TokenAnswer(
             str(info["status"]), None if group is None else str(group["id_token"])
         )
+
+    def authorize_offline(self, id_token: str) -> str:
+        """What the station decides for ``id_token`` from its local list alone."""
+        return self.state.authorize_offline(id_token)
+
+    async def swipe(
+        self, evse_id: int, id_token: str, meter_wh: float, **kw: Any
+    ) -> Transaction | None:
+        """A card at ``evse_id``: its transaction if authorized (None: refused).
+
+        Online: Authorize, then TransactionEvent Started (the central system
+        takes the one decision for both). Offline: the local list decides, and
+        the Started event is queued for :meth:`replay`.
+        """
+        if self.offline:
+            status = self.authorize_offline(id_token)
+        else:
+            status = (await self.authorize(id_token)).status
+        if status != "Accepted":
+            return None
+        return await self.start_transaction(evse_id, id_token, meter_wh, **kw)
 
     async def transaction_event(
         self,

@@ -37,7 +37,7 @@ async def test_get_and_set_variables():
         got = await calls.get_variables([HEARTBEAT, NOPE], 5)
         assert got == (
             GotVariable(HEARTBEAT, GetVariableStatus.ACCEPTED, "300"),
-            GotVariable(NOPE, GetVariableStatus.UNKNOWN_VARIABLE, None),
+            GotVariable(NOPE, GetVariableStatus.UNKNOWN_COMPONENT, None),
         )
         done = await calls.set_variables([(HEARTBEAT, "60"), (IDENTITY, "x")], 5)
         assert done == (
