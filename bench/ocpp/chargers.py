@@ -30,8 +30,9 @@ from typing import TypeVar
 from serve import card, identity
 
 from edge.model.clock import ScaledClock
-from hal_sim.ocpp.charge_point import SimChargePoint, energy
+from hal_sim.ocpp.charge_point import SimChargePoint
 from hal_sim.ocpp.link import open_link
+from hal_sim.ocpp.messages import energy
 
 METER_S = 10.0
 HOUR_S = 3600.0

@@ -1,16 +1,8 @@
-"""The central system: declared chargers, their connections, their frames.
+"""The central system: the declared chargers and their connections.
 
-One :class:`ChargerConnection` per open websocket reads the charger's frames in
-order: a CALL is validated against its schema (formats included), answered by
-the handlers of the connection's subprotocol, and its answer validated too; a
-CALLRESULT or CALLERROR goes to our call in flight (:mod:`.calls.outgoing`). A
-frame that breaks the rules gets the CALLERROR the version names, with a log
-line; nothing a charger sends ends the connection or the site.
-
-Routing by subprotocol: :data:`HANDLERS` maps each served OCPP-J version to the
-factory of its handlers (``"ocpp1.6"`` and ``"ocpp2.0.1"``); the charger's
-declared ``protocol`` picks it, and its frames are checked and answered in that
-version's schemas and error codes.
+Each open websocket of a declared charger is served by a
+:class:`~edge.ocpp.connection.ChargerConnection` (frames read, checked and
+answered in the charger's version, :mod:`.routes`).
 
 A second connection for an identity replaces the first, which is closed: a
 charger that lost its link without a close frame reconnects at once.
@@ -25,235 +17,25 @@ to send its local list or install its charging profiles.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
 
 from edge.config.ocpp import OcppCharger, OcppProtocol, OcppSection
 from edge.logthrottle import Throttle
 from edge.model.clock import Clock
 from edge.ocpp import frames, handshake
-from edge.ocpp.calls.outgoing import OutgoingCalls
+from edge.ocpp.connection import ChargerConnection
 from edge.ocpp.handlers.backing import SiteBacking
-from edge.ocpp.handlers.refusal import PayloadRefused
-from edge.ocpp.handlers.v16 import KNOWN_UNSUPPORTED, Handler, V16Handlers
-from edge.ocpp.handlers.v16_auth import V16Authorize
-from edge.ocpp.handlers.v16_tx import V16Transactions, resumable
-from edge.ocpp.handlers.v201 import KNOWN_UNSUPPORTED as V201_UNSUPPORTED
-from edge.ocpp.handlers.v201 import V201Handlers
-from edge.ocpp.handlers.v201_auth import V201Authorize
-from edge.ocpp.handlers.v201_tx import V201Transactions
+from edge.ocpp.handlers.v16_billing import resumable
 from edge.ocpp.ledger import ChargerLedger
-from edge.ocpp.link import Link, LinkClosed
+from edge.ocpp.link import Link
+from edge.ocpp.routes import ChargerContext
 from edge.ocpp.status import ChargerStatus, EvseState
 
 log = logging.getLogger(__name__)
 
 CLOSE_REPLACED = 1000
 CLOSE_PROTOCOL = 1002
-
-
-@dataclass(frozen=True)
-class Routes:
-    """What one version answers: its handlers, and the requests it knows but skips."""
-
-    handlers: dict[str, Handler]
-    unsupported: frozenset[str]
-
-
-@dataclass(frozen=True)
-class ChargerContext:
-    """What the handlers of one charger's connection work with."""
-
-    charger: OcppCharger
-    status: ChargerStatus
-    clock: Clock
-    section: OcppSection
-    site: SiteBacking
-    ledger: ChargerLedger
-    quiet: Throttle
-
-
-RouteFactory = Callable[[ChargerContext], Routes]
-
-
-def _v16(ctx: ChargerContext) -> Routes:
-    routes = V16Handlers(ctx.status, ctx.clock, ctx.section.heartbeat_interval_s).routes
-    routes["Authorize"] = V16Authorize(ctx.charger, ctx.site).authorize
-    tx = V16Transactions(ctx.charger, ctx.site, ctx.clock, ctx.ledger, ctx.quiet)
-    routes["StartTransaction"] = tx.start
-    routes["MeterValues"] = tx.meter_values
-    routes["StopTransaction"] = tx.stop
-    return Routes(routes, KNOWN_UNSUPPORTED - routes.keys())
-
-
-def _v201(ctx: ChargerContext) -> Routes:
-    interval = ctx.section.heartbeat_interval_s
-    station = V201Handlers(ctx.status, ctx.clock, interval)
-    routes = station.routes
-    billing = V16Transactions(ctx.charger, ctx.site, ctx.clock, ctx.ledger, ctx.quiet)
-    tx = V201Transactions(
-        ctx.charger, ctx.site, ctx.clock, billing, ctx.ledger, station, ctx.quiet
-    )
-    routes["Authorize"] = V201Authorize(ctx.charger, ctx.site, tx.swipes).authorize
-    routes["TransactionEvent"] = tx.transaction_event
-    routes["MeterValues"] = tx.meter_values
-    return Routes(routes, V201_UNSUPPORTED - routes.keys())
-
-
-HANDLERS: dict[OcppProtocol, RouteFactory] = {"ocpp1.6": _v16, "ocpp2.0.1": _v201}
-
-
-class ChargerConnection:
-    """One open websocket of one charger."""
-
-    def __init__(self, ctx: ChargerContext, link: Link, quiet: Throttle) -> None:
-        self.charger = ctx.charger
-        self._quiet = quiet
-        self.protocol: OcppProtocol = ctx.charger.protocol
-        self.link = link
-        self.routes = HANDLERS[self.protocol](ctx)
-        self.calls = OutgoingCalls(
-            ctx.charger.identity, self.protocol, link.send, ctx.clock
-        )
-        self.ready = asyncio.Event()
-        """Set once the charger's first CALL is answered: we may call it now."""
-        self.booted = False
-        """Whether this connection began with an accepted BootNotification."""
-
-    @property
-    def identity(self) -> str:
-        """The charge point identity."""
-        return self.charger.identity
-
-    async def run(self) -> None:
-        """Read and answer frames until the websocket closes."""
-        try:
-            while True:
-                frame = await self.link.recv()
-                if isinstance(frame, bytes):
-                    self._quiet.log(
-                        logging.WARNING,
-                        (self.identity, "binary"),
-                        "OCPP %s: binary frame of %d bytes ignored (OCPP-J is text)",
-                        self.identity,
-                        len(frame),
-                    )
-                    continue
-                await self._on_text(frame)
-        except LinkClosed:
-            pass
-        finally:
-            self.calls.close()
-
-    async def _on_text(self, text: str) -> None:
-        match frames.parse(text, self.protocol):
-            case frames.IncomingCall() as call:
-                await self._answer(call)
-            case frames.IncomingResult() | frames.IncomingError() as answer:
-                self.calls.take(answer)
-            case frames.Garbled(unique_id, code, reason):
-                self._quiet.log(
-                    logging.WARNING,
-                    (self.identity, "garbled", reason),
-                    "OCPP %s: malformed frame (%s: %s)%s",
-                    self.identity,
-                    code,
-                    reason,
-                    "" if unique_id else "; no uniqueId to answer, ignored",
-                )
-                if unique_id is not None:
-                    await self._send_error(unique_id, code, reason)
-
-    async def _answer(self, call: frames.IncomingCall) -> None:
-        violation = frames.check(self.protocol, call.action, call.payload, result=False)
-        if violation is not None:
-            self._quiet.log(
-                logging.WARNING,
-                (self.identity, frames.shown(call.action), violation.code),
-                "OCPP %s: %s refused with %s: %s",
-                self.identity,
-                frames.shown(call.action),
-                violation.code,
-                violation.reason,
-            )
-            await self._send_error(call.unique_id, violation.code, violation.reason)
-            return
-        handler = self.routes.handlers.get(call.action)
-        if handler is None:
-            self._quiet.log(
-                logging.INFO,
-                (self.identity, call.action, "unsupported"),
-                "OCPP %s: %s is not supported (yet)",
-                self.identity,
-                call.action,
-            )
-            await self._send_error(
-                call.unique_id,
-                frames.ErrorCode.NOT_SUPPORTED,
-                f"{call.action} is not supported by this central system",
-            )
-            return
-        try:
-            answer = handler(call.payload)
-            reply = await answer if inspect.isawaitable(answer) else answer
-        except PayloadRefused as refused:
-            v = refused.violation
-            self._quiet.log(
-                logging.WARNING,
-                (self.identity, call.action, v.code),
-                "OCPP %s: %s refused with %s: %s",
-                self.identity,
-                call.action,
-                v.code,
-                v.reason,
-            )
-            await self._send_error(call.unique_id, v.code, v.reason)
-            return
-        except Exception:  # a handler's bug must not end the link (logged)
-            log.exception("OCPP %s: answering %s failed", self.identity, call.action)
-            await self._send_error(
-                call.unique_id,
-                frames.ErrorCode.INTERNAL_ERROR,
-                "the central system failed",
-            )
-            return
-        await self._reply(call, reply)
-        if not self.ready.is_set():
-            self.booted = (
-                call.action == "BootNotification" and reply.get("status") == "Accepted"
-            )
-            self.ready.set()
-
-    async def _reply(self, call: frames.IncomingCall, reply: dict[str, Any]) -> None:
-        bad = frames.check(self.protocol, call.action, reply, result=True)
-        if bad is not None:
-            log.error(
-                "OCPP %s: our answer to %s breaks its schema: %s",
-                self.identity,
-                call.action,
-                bad.reason,
-            )
-            await self._send_error(
-                call.unique_id,
-                frames.ErrorCode.INTERNAL_ERROR,
-                "the central system failed",
-            )
-            return
-        await self._send(frames.result_frame(call.unique_id, reply))
-
-    async def _send_error(
-        self, unique_id: str, code: frames.ErrorCode, description: str
-    ) -> None:
-        await self._send(frames.error_frame(unique_id, code, description))
-
-    async def _send(self, text: str) -> None:
-        try:
-            await self.link.send(text)
-        except LinkClosed:
-            log.info("OCPP %s: closed before our answer was sent", self.identity)
 
 
 Worker = Callable[[ChargerConnection], Awaitable[None]]

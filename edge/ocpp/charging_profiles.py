@@ -41,7 +41,8 @@ from edge.ocpp.calls.profiles import (
     ProfileStatus,
 )
 from edge.ocpp.calls.v16 import Failure
-from edge.ocpp.central import CentralSystem, ChargerConnection
+from edge.ocpp.central import CentralSystem
+from edge.ocpp.connection import ChargerConnection
 
 log = logging.getLogger(__name__)
 

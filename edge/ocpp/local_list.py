@@ -48,7 +48,7 @@ from edge.ocpp.calls.local_list_v16 import V16ListPort
 from edge.ocpp.calls.local_list_v201 import V201ListPort
 from edge.ocpp.calls.outgoing import CallFailed, NotConnected, OutgoingCalls
 from edge.ocpp.calls.v16 import Failure
-from edge.ocpp.central import ChargerConnection
+from edge.ocpp.connection import ChargerConnection
 from edge.ocpp.list_plan import DEFAULT_MAX, IdStatus, ListLimits, ListUpdate
 from edge.store import ocpp_local_lists as repo
 from edge.store.db import Database

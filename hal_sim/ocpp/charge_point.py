@@ -1,224 +1,52 @@
-"""A simulated OCPP 1.6J charge point: the simulator's importer of ``ocpp``.
+"""A simulated OCPP 1.6J charge point, on the client side of ``ocpp``.
 
 The client side of the ``ocpp`` package (``ocpp.v16.ChargePoint``) over a
 :class:`hal_sim.ocpp.link.RawLink`: boot, heartbeat and status notifications,
 as a real charger sends them. A CALLERROR from the central system is raised as
 :class:`CallRefused` with its code; ``run`` reads the central system's frames
 until the link closes, and answers its calls with the package's ``@on``
-handlers (GetLocalListVersion and SendLocalList, its list in
-:mod:`hal_sim.ocpp.local_list`; ChangeAvailability; the package answers the rest
-with a CALLERROR). Fault injection: ``hold_answers()`` keeps every answer back
-until ``release_answers()``, as a charger that answers too late.
+handlers (:mod:`hal_sim.ocpp.charge_point_answers`: GetLocalListVersion and
+SendLocalList, ChangeAvailability, the charging profiles; the package answers
+the rest with a CALLERROR). Fault injection: ``hold_answers()`` keeps every
+answer back until ``release_answers()``, as a charger that answers too late.
 
-Transactions: Authorize, StartTransaction, MeterValues (:func:`energy` writes
-one MeterValue) and StopTransaction. While ``offline`` (``go_offline()``, or a
-lost link) they are queued with their own timestamps, a queued start under a
-local (negative) id; after ``reconnect(link)`` and ``run``, ``replay()`` (or
-``reboot()``: BootNotification, then the replay) sends them in order with the
-central system's transactionIds in place of the local ones (OCPP 1.6 4.7).
+Transactions: Authorize, StartTransaction, MeterValues
+(:func:`hal_sim.ocpp.messages.energy` writes one MeterValue) and
+StopTransaction. While ``offline`` (``go_offline()``, or a lost link) they are
+queued with their own timestamps, a queued start under a local (negative) id;
+after ``reconnect(link)`` and ``run``, ``replay()`` (or ``reboot()``:
+BootNotification, then the replay) sends them in order with the central
+system's transactionIds in place of the local ones (OCPP 1.6 4.7).
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 from ocpp.exceptions import OCPPError
-from ocpp.routing import on
-from ocpp.v16 import ChargePoint, call, call_result
-from ocpp.v16.enums import Action
+from ocpp.v16 import call
 
 from edge.model.clock import Clock
+from hal_sim.ocpp.charge_point_answers import ChargerState, Client
 from hal_sim.ocpp.link import LinkLost, RawLink
-from hal_sim.ocpp.local_list import SimLocalList
-from hal_sim.ocpp.profiles import SimProfiles
-from hal_sim.ocpp.remote import REMOTE_ACTIONS, ConfigValue, RemoteControl
+from hal_sim.ocpp.messages import (
+    Boot,
+    CallRefused,
+    IdTagAnswer,
+    Queued,
+    StartAnswer,
+    id_tag_info,
+)
+from hal_sim.ocpp.times import central_time, wire
+
+__all__ = ["Boot", "CallRefused", "ChargerState", "IdTagAnswer", "SimChargePoint"]
+"""What the 1.6J and 2.0.1 simulated charge points and their tests import here."""
 
 log = logging.getLogger(__name__)
-
-
-class CallRefused(Exception):
-    """The central system answered a call with a CALLERROR."""
-
-    def __init__(self, code: str, description: str) -> None:
-        super().__init__(f"{code}: {description}")
-        self.code = code
-        self.description = description
-
-
-@dataclass(frozen=True)
-class Boot:
-    """The central system's answer to BootNotification."""
-
-    status: str
-    interval_s: int
-    current_time: datetime
-
-
-@dataclass(frozen=True)
-class IdTagAnswer:
-    """The central system's ``idTagInfo``."""
-
-    status: str
-    parent_id_tag: str | None = None
-    expiry_date: datetime | None = None
-
-
-def _id_tag_info(raw: object) -> IdTagAnswer:
-    info = raw if isinstance(raw, dict) else {}
-    expiry = info.get("expiry_date")
-    return IdTagAnswer(
-        str(info.get("status")),
-        info.get("parent_id_tag"),
-        None if expiry is None else _time(str(expiry)),
-    )
-
-
-def _time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-@dataclass
-class ChargerState:
-    """What the central system set on the simulated charger."""
-
-    local_list: SimLocalList = field(default_factory=SimLocalList)
-    profiles: SimProfiles = field(default_factory=SimProfiles)
-    """Its charging profiles (:mod:`hal_sim.ocpp.profiles`)."""
-    inoperative: set[int] = field(default_factory=set)
-    """Connectors (0: all) made Inoperative by ChangeAvailability."""
-    gate: asyncio.Event = field(default_factory=asyncio.Event)
-    remote: RemoteControl = field(default_factory=RemoteControl)
-    """How it answers RemoteStart/Stop, Unlock, Reset, configuration, triggers."""
-
-    def __post_init__(self) -> None:
-        self.gate.set()
-        self.list_limits(self.local_list.local_max, self.local_list.send_max)
-
-    def list_limits(self, local_max: int, send_max: int) -> None:
-        """Set ``LocalAuthListMaxLength`` and ``SendLocalListMaxLength``."""
-        self.local_list.local_max = local_max
-        self.local_list.send_max = send_max
-        for key, value in (
-            ("LocalAuthListMaxLength", local_max),
-            ("SendLocalListMaxLength", send_max),
-        ):
-            self.remote.configuration[key] = ConfigValue(str(value), readonly=True)
-
-
-_F = TypeVar("_F", bound=Callable[..., Awaitable[object]])
-
-
-def _handles(action: str, *, validate: bool = True) -> Callable[[_F], _F]:
-    """The package's ``@on``, typed.
-
-    ``validate=False`` for the actions with decimal limits: the package parses
-    their schema with Decimal only in its own validation but caches one
-    validator per action whichever way it was parsed first, so in a process
-    where the central system validated the action first the charger's check
-    fails on ``Decimal / float`` (the central system checks them anyway).
-    """
-    decorator: Callable[[_F], _F] = on(action, skip_schema_validation=not validate)
-    return decorator
-
-
-class _Client(ChargePoint):  # type: ignore[misc]  # the package is untyped
-    def __init__(
-        self, state: ChargerState, clock: Clock, *args: object, **kwargs: object
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.state = state
-        self.clock = clock
-        for action in REMOTE_ACTIONS:  # answered by hal_sim.ocpp.remote
-            self.route_map.setdefault(action, {"_on_action": self._remote(action)})
-
-    def _remote(self, action: str) -> Callable[..., Awaitable[object]]:
-        async def answer(**payload: object) -> object:
-            await self.state.gate.wait()
-            reply = self.state.remote.answer(action, payload)
-            return getattr(call_result, action)(**reply)
-
-        return answer
-
-    @_handles(Action.get_local_list_version)
-    async def _list_version(self) -> object:
-        await self.state.gate.wait()
-        return call_result.GetLocalListVersion(
-            list_version=self.state.local_list.version
-        )
-
-    @_handles(Action.send_local_list)
-    async def _send_local_list(
-        self,
-        list_version: int,
-        update_type: str,
-        local_authorization_list: list[dict[str, Any]] | None = None,
-    ) -> object:
-        await self.state.gate.wait()
-        items = [  # the package hands the payload over in snake_case
-            {"idTag": i["id_tag"]}
-            if "id_tag_info" not in i
-            else {
-                "idTag": i["id_tag"],
-                "idTagInfo": {"status": i["id_tag_info"]["status"]},
-            }
-            for i in local_authorization_list or []
-        ]
-        status = self.state.local_list.send_local_list(list_version, update_type, items)
-        return call_result.SendLocalList(status=status)
-
-    @_handles(Action.set_charging_profile, validate=False)
-    async def _set_profile(
-        self, connector_id: int, cs_charging_profiles: dict[str, Any]
-    ) -> object:
-        await self.state.gate.wait()
-        status = self.state.profiles.set_profile(connector_id, cs_charging_profiles)
-        return call_result.SetChargingProfile(status=status)
-
-    @_handles(Action.clear_charging_profile)
-    async def _clear_profile(
-        self,
-        id: int | None = None,  # the package passes it by this name
-        connector_id: int | None = None,
-        charging_profile_purpose: str | None = None,
-        stack_level: int | None = None,
-    ) -> object:
-        await self.state.gate.wait()
-        status = self.state.profiles.clear(
-            id, connector_id, charging_profile_purpose, stack_level
-        )
-        return call_result.ClearChargingProfile(status=status)
-
-    @_handles(Action.get_composite_schedule, validate=False)
-    async def _composite(
-        self, connector_id: int, duration: int, charging_rate_unit: str | None = None
-    ) -> object:
-        await self.state.gate.wait()
-        schedule = self.state.profiles.composite(
-            connector_id, duration, self.clock.utcnow()
-        )
-        if schedule is None or charging_rate_unit not in (None, "A"):
-            return call_result.GetCompositeSchedule(status="Rejected")
-        return call_result.GetCompositeSchedule(
-            status="Accepted",
-            connector_id=connector_id,
-            schedule_start=schedule["start_schedule"],
-            charging_schedule=schedule,
-        )
-
-    @_handles(Action.change_availability)
-    async def _availability(self, connector_id: int, type: str) -> object:
-        await self.state.gate.wait()
-        if type == "Inoperative":
-            self.state.inoperative.add(connector_id)
-        else:
-            self.state.inoperative.discard(connector_id)
-        return call_result.ChangeAvailability(status="Accepted")
 
 
 class SimChargePoint:
@@ -251,8 +79,8 @@ class SimChargePoint:
         self.state = state or ChargerState()
         self._cp = self._client(link)
 
-    def _client(self, link: RawLink) -> _Client:
-        return _Client(
+    def _client(self, link: RawLink) -> Client:
+        return Client(
             self.state,
             self._clock,
             self.identity,
@@ -342,12 +170,12 @@ class SimChargePoint:
             getattr(answer, "interval"),  # noqa: B009
             getattr(answer, "current_time"),  # noqa: B009
         )
-        return Boot(str(status), int(interval), _time(str(now)))
+        return Boot(str(status), int(interval), central_time(str(now)))
 
     async def heartbeat(self) -> datetime:
         """Send Heartbeat; the central system's time."""
         answer: object = await self._call(call.Heartbeat())
-        return _time(str(getattr(answer, "current_time")))  # noqa: B009
+        return central_time(str(getattr(answer, "current_time")))  # noqa: B009
 
     async def status(
         self,
@@ -363,14 +191,14 @@ class SimChargePoint:
                 connector_id=connector_id,
                 error_code=error_code,
                 status=status,
-                timestamp=moment.isoformat(timespec="seconds").replace("+00:00", "Z"),
+                timestamp=wire(moment),
             )
         )
 
     async def authorize(self, id_tag: str) -> IdTagAnswer:
         """Send Authorize; the central system's idTagInfo."""
         answer: object = await self._call(call.Authorize(id_tag=id_tag))
-        return _id_tag_info(getattr(answer, "id_tag_info"))  # noqa: B009
+        return id_tag_info(getattr(answer, "id_tag_info"))  # noqa: B009
 
     # ---- transactions (queued while offline, replayed with their own times) ------
     def go_offline(self) -> None:
@@ -401,7 +229,7 @@ class SimChargePoint:
             return StartAnswer(self._local_ids, IdTagAnswer("Accepted"))
         answer = await self.send("StartTransaction", **fields)
         return StartAnswer(
-            int(answer["transaction_id"]), _id_tag_info(answer["id_tag_info"])
+            int(answer["transaction_id"]), id_tag_info(answer["id_tag_info"])
         )
 
     async def meter_values(
@@ -449,7 +277,7 @@ class SimChargePoint:
             return None
         answer = await self.send("StopTransaction", **fields)
         info = answer.get("id_tag_info")
-        return None if info is None else _id_tag_info(info)
+        return None if info is None else id_tag_info(info)
 
     async def replay(self) -> list[dict[str, Any]]:
         """Online again: send the queued messages in order; their answers."""
@@ -467,60 +295,3 @@ class SimChargePoint:
             self.queue.pop(0)
             answers.append(answer)
         return answers
-
-
-@dataclass(frozen=True)
-class StartAnswer:
-    """The central system's answer to StartTransaction."""
-
-    transaction_id: int
-    id_tag_info: IdTagAnswer
-
-
-@dataclass(frozen=True)
-class Queued:
-    """A transaction message kept while the link is down (1.6 section 4.7)."""
-
-    action: str
-    fields: dict[str, object]
-    local_id: int | None = None
-    """A queued StartTransaction's local id, for the messages that follow it."""
-
-
-def wire(moment: datetime) -> str:
-    """A datetime as a charger writes it: ``2026-03-02T06:04:27Z`` (UTC)."""
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def energy(
-    at: datetime,
-    energy_wh: float,
-    unit: str = "Wh",
-    power_w: float | None = None,
-    currents_a: tuple[float, ...] = (),
-    context: str = "Sample.Periodic",
-) -> dict[str, object]:
-    """One 1.6 MeterValue: the energy register, with power and currents if given."""
-    value = f"{energy_wh / 1000:.3f}" if unit == "kWh" else str(round(energy_wh))
-    sampled: list[dict[str, object]] = [
-        {
-            "value": value,
-            "context": context,
-            "measurand": "Energy.Active.Import.Register",
-            "unit": unit,
-        }
-    ]
-    if power_w is not None:
-        sampled.append(
-            {"value": f"{power_w:.0f}", "measurand": "Power.Active.Import", "unit": "W"}
-        )
-    for phase, amps in zip(("L1", "L2", "L3"), currents_a, strict=False):
-        sampled.append(
-            {
-                "value": f"{amps:.1f}",
-                "measurand": "Current.Import",
-                "phase": phase,
-                "unit": "A",
-            }
-        )
-    return {"timestamp": wire(at), "sampled_value": sampled}

@@ -22,13 +22,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from hal_sim.ocpp.times import central_time, wire
+
 CP_MAX = "ChargePointMaxProfile"
 TX_DEFAULT = "TxDefaultProfile"
 TX = "TxProfile"
-
-
-def _time(text: str) -> datetime:
-    return datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
 
 
 @dataclass(frozen=True)
@@ -98,14 +96,14 @@ class SimProfiles:
             profile_id=int(p["charging_profile_id"]),
             stack_level=int(p["stack_level"]),
             purpose=purpose,
-            start=None if start is None else _time(start),
+            start=None if start is None else central_time(start),
             duration_s=schedule.get("duration"),
             periods=tuple(
                 (int(q["start_period"]), float(q["limit"]))
                 for q in schedule["charging_schedule_period"]
             ),
-            valid_from=None if "valid_from" not in p else _time(p["valid_from"]),
-            valid_to=None if "valid_to" not in p else _time(p["valid_to"]),
+            valid_from=None if "valid_from" not in p else central_time(p["valid_from"]),
+            valid_to=None if "valid_to" not in p else central_time(p["valid_to"]),
             transaction_id=p.get("transaction_id", tx if purpose == TX else None),
         )
         self.held = {
@@ -180,7 +178,7 @@ class SimProfiles:
             return None
         return {
             "duration": duration_s,
-            "start_schedule": now.isoformat().replace("+00:00", "Z"),
+            "start_schedule": wire(now),
             "charging_rate_unit": "A",
             "charging_schedule_period": periods,
         }

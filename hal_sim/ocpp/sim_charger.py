@@ -1,8 +1,9 @@
 """A simulated OCPP 1.6J charger with EVs at its connectors, for ``edge sim``.
 
 One :class:`SimOcppCharger` per charger the site file declares: it connects to
-the controller's central system as that charger (reconnecting when the link is
-lost), boots, reports every connector's status, and keeps its heartbeat. The
+the controller's central system as that charger (:mod:`hal_sim.ocpp.sim_link`:
+reconnecting when the link is lost, boot, heartbeat), and reports every
+connector's status. The
 EVs of its visits (:mod:`hal_sim.schedule`) plug in (Preparing), show their
 card (Authorize, then StartTransaction; or the central system's accepted
 RemoteStartTransaction starts it), charge while the transaction runs
@@ -19,28 +20,18 @@ leaves the EV uncharged, with the reason in its ``no_charge`` line.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Protocol
 
 from edge.config.ocpp import OcppCharger
-from edge.config.secret_file import read_secret_file
 from edge.model.clock import Clock
 from hal_sim.ev import SimEv
-from hal_sim.ocpp.charge_point import CallRefused, ChargerState, SimChargePoint
-from hal_sim.ocpp.link import HandshakeRefused, LinkLost, open_link
+from hal_sim.ocpp.charge_point import ChargerState, SimChargePoint
 from hal_sim.ocpp.remote import Received
+from hal_sim.ocpp.sim_link import SimLink
+from hal_sim.ocpp.times import wire
 from hal_sim.schedule import CARD_DELAY_S, Visit
-
-log = logging.getLogger(__name__)
-
-ANSWER_WALL_S = 10.0
-"""The least wall time the charger waits for an answer (30 site s otherwise)."""
-RECONNECT_S = 10.0
-"""Site seconds between connection attempts (never less than a wall second)."""
 
 
 class Recorder(Protocol):
@@ -51,19 +42,6 @@ class Recorder(Protocol):
     ) -> None:
         """Record one line."""
         ...
-
-
-def _wire(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def charger_password(charger: OcppCharger) -> bytes | None:
-    """The Basic-auth password the site file gives the charger (None: none)."""
-    if charger.password_file is None:
-        return None
-    raw = read_secret_file(charger.password_file, "a simulated charger's password")
-    raw = raw.rstrip(b"\r\n")
-    return raw if charger.password_format == "text" else bytes.fromhex(raw.decode())
 
 
 @dataclass
@@ -111,15 +89,13 @@ class SimOcppCharger:
             c.evse_uid: Outlet(c.id, c.evse_uid, float(c.max_current_a), meter_start_wh)
             for c in charger.connector
         }
-        self.cp: SimChargePoint | None = None
-        """The charge point while connected and booted."""
         self.state = ChargerState()
         """What the charger keeps across connections (local list, profiles)."""
         by_id = {o.connector_id: o for o in self.outlets.values()}
         self.state.profiles.has_transaction = lambda c: (
             None if c not in by_id else by_id[c].transaction_id
         )
-        self.connected = asyncio.Event()
+        self.link = SimLink(charger, clock, self.state, self._greet, self._meter_values)
         self._last = clock.monotonic()
         self._no_charge: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -143,54 +119,26 @@ class SimOcppCharger:
                 )
 
     # ---- the link -------------------------------------------------------------
+    @property
+    def cp(self) -> SimChargePoint | None:
+        """The charge point while connected and booted."""
+        return self.link.cp
+
+    @property
+    def connected(self) -> asyncio.Event:
+        """Set while connected and booted."""
+        return self.link.connected
+
     async def run(self, url: str) -> None:
         """Stay connected to the central system at ``url`` until cancelled."""
-        password = charger_password(self.charger)
-        pause = max(RECONNECT_S, self.clock.from_wall(1.0))
-        while True:
-            try:
-                link = await open_link(url, self.identity, password)
-            except (OSError, HandshakeRefused) as exc:
-                log.info("sim OCPP %s: cannot connect (%s)", self.identity, exc)
-                await self.clock.sleep(pause)
-                continue
-            # a fast site clock does not make the central system's store faster
-            answer_s = max(30.0, self.clock.from_wall(ANSWER_WALL_S))
-            cp = SimChargePoint(
-                self.identity,
-                link,
-                self.clock,
-                response_timeout_s=answer_s,
-                state=self.state,
-            )
-            try:
-                async with asyncio.TaskGroup() as tg:
-                    reader = tg.create_task(cp.run(), name=f"sim ocpp {self.identity}")
-                    alive = tg.create_task(self._session(cp))
-                    lost = await reader
-                    alive.cancel()
-                log.info("sim OCPP %s: link lost (%s)", self.identity, lost)
-            finally:
-                self.cp = None
-                self.connected.clear()
-                with contextlib.suppress(Exception):
-                    await link.close()
-            await self.clock.sleep(pause)
+        await self.link.run(url)
 
-    async def _session(self, cp: SimChargePoint) -> None:
-        boot = await cp.boot()
-        if boot.status != "Accepted":
-            log.warning("sim OCPP %s: boot %s", self.identity, boot.status)
-            return
+    async def _greet(self, cp: SimChargePoint) -> None:
+        """Booted: every connector's status, and our ears for remote calls."""
         await cp.status(0, "Available")
         for outlet in self.outlets.values():
             await cp.status(outlet.connector_id, outlet.status)
         cp.state.remote.on_call.append(self._on_remote)
-        self.cp = cp
-        self.connected.set()
-        async with asyncio.TaskGroup() as tg:
-            tg.create_task(cp.keep_alive(boot.interval_s))
-            tg.create_task(self._meter_values(cp))
 
     async def _meter_values(self, cp: SimChargePoint) -> None:
         while True:
@@ -199,13 +147,13 @@ class SimOcppCharger:
             for outlet in list(self.outlets.values()):
                 if outlet.transaction_id is None:
                     continue
-                await self._try(
+                await self.link.send(
                     "MeterValues",
                     connector_id=outlet.connector_id,
                     transaction_id=outlet.transaction_id,
                     meter_value=[
                         {
-                            "timestamp": _wire(self.clock.utcnow()),
+                            "timestamp": wire(self.clock.utcnow()),
                             "sampled_value": [
                                 {
                                     "value": str(int(outlet.meter_wh)),
@@ -218,27 +166,15 @@ class SimOcppCharger:
                     ],
                 )
 
-    async def _try(self, action: str, **fields: object) -> dict[str, Any] | str:
-        """The answer to ``action``, or why there is none (a short reason)."""
-        cp = self.cp
-        if cp is None:
-            return "the charger is not connected"
-        try:
-            return await cp.send(action, **fields)
-        except CallRefused as exc:
-            return f"{action} refused with {exc.code}"
-        except (LinkLost, TimeoutError) as exc:
-            return f"{action} unanswered ({exc.__class__.__name__})"
-
     async def _status(self, outlet: Outlet, status: str) -> None:
         outlet.status = status
         if self.cp is not None:
-            await self._try(
+            await self.link.send(
                 "StatusNotification",
                 connector_id=outlet.connector_id,
                 error_code="NoError",
                 status=status,
-                timestamp=_wire(self.clock.utcnow()),
+                timestamp=wire(self.clock.utcnow()),
             )
 
     # ---- visits ---------------------------------------------------------------
@@ -265,7 +201,7 @@ class SimOcppCharger:
         if outlet.visit is not visit or not visit.card:
             return
         self.record("card", visit, 0.0, attempt=1)
-        authorized = await self._try("Authorize", id_tag=visit.card)
+        authorized = await self.link.send("Authorize", id_tag=visit.card)
         if isinstance(authorized, str) or authorized["id_tag_info"]["status"] != (
             "Accepted"
         ):
@@ -280,12 +216,12 @@ class SimOcppCharger:
     async def _start(self, outlet: Outlet, visit: Visit, id_tag: str) -> None:
         """StartTransaction for ``id_tag``; the contactor closes once accepted."""
         self.step()
-        started = await self._try(
+        started = await self.link.send(
             "StartTransaction",
             connector_id=outlet.connector_id,
             id_tag=id_tag,
             meter_start=int(outlet.meter_wh),
-            timestamp=_wire(self.clock.utcnow()),
+            timestamp=wire(self.clock.utcnow()),
         )
         if isinstance(started, str):
             outlet.refused = started
@@ -343,11 +279,11 @@ class SimOcppCharger:
     ) -> None:
         self.step()
         outlet.transaction_id = None
-        await self._try(
+        await self.link.send(
             "StopTransaction",
             transaction_id=transaction_id,
             meter_stop=int(outlet.meter_wh),
-            timestamp=_wire(self.clock.utcnow()),
+            timestamp=wire(self.clock.utcnow()),
             id_tag=id_tag,
             reason=reason,
         )

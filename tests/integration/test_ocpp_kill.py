@@ -21,8 +21,9 @@ from edge.store.ocpp_transactions import find
 from edge.store.sessions import get_session
 from edge.uplink.ocpi.push.objects import session_cdr
 from edge.uplink.ocpi.site_context import site_context
-from hal_sim.ocpp.charge_point import SimChargePoint, energy
+from hal_sim.ocpp.charge_point import SimChargePoint
 from hal_sim.ocpp.link import open_link
+from hal_sim.ocpp.messages import energy
 from tests.integration.processes import query, start, stop, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]

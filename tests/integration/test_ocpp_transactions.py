@@ -20,8 +20,9 @@ from edge.model.session import SessionStatus
 from edge.ocpp.evse import ocpp_evses
 from edge.store import ocpp_transactions as tx_repo
 from edge.store import sessions as sessions_repo
-from hal_sim.ocpp.charge_point import IdTagAnswer, SimChargePoint, energy
+from hal_sim.ocpp.charge_point import IdTagAnswer, SimChargePoint
 from hal_sim.ocpp.link import open_link
+from hal_sim.ocpp.messages import energy
 from tests.integration.ocpp_rig import CARD, GROUP, central_system, section
 
 

@@ -14,12 +14,13 @@ Rules (issue 13 items 2 and 4):
   StopTransaction changes nothing and makes no second CDR.
 * **Late** (replayed after the charger was offline): a start up to
   :data:`MAX_AGE` old is billed on its own times; a time more than
-  :data:`FUTURE_SLACK` ahead of ours is taken as ours (a charger's clock that
-  is off must not make a session end before it starts).
+  :data:`~.v16_billing.FUTURE_SLACK` ahead of ours is taken as ours (a
+  charger's clock that is off must not make a session end before it starts).
 * **MeterValues** of a billed transaction are judged before they are believed
-  (:mod:`edge.ocpp.ledger`): a refused reading is logged with the charger,
-  connector and why, and bills nothing. The answer is always ``{}``: a charger
-  whose MeterValues is refused would retry it for ever.
+  (:mod:`.v16_billing`, :mod:`edge.ocpp.ledger`): a refused reading is
+  logged with the charger, connector and why, and bills nothing. The answer
+  is always ``{}``: a charger whose MeterValues is refused would retry it for
+  ever.
 * **StopTransaction** of a transaction we do not know is acknowledged and kept
   with its reason (``ocpp_orphan_stops``), never rejected: a rejection blocks
   the charger's next session. Its meterStop is judged like a reading; refused,
@@ -28,7 +29,6 @@ Rules (issue 13 items 2 and 4):
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Callable
@@ -37,7 +37,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from edge.config.ocpp import OcppCharger
-from edge.evse.port import Draw
 from edge.logthrottle import Throttle
 from edge.model.authorization import AuthDecision
 from edge.model.clock import Clock
@@ -45,19 +44,14 @@ from edge.model.redact import redact_uid
 from edge.model.session import Session, SessionStatus
 from edge.model.tokens import TokenType
 from edge.ocpp.handlers.backing import SiteBacking
+from edge.ocpp.handlers.v16_billing import Billing
 from edge.ocpp.id_tag import IdTagInfo, IdTagStatus, id_tag_info
 from edge.ocpp.ledger import (
-    Believed,
     ChargerLedger,
-    Disbelieved,
     Followed,
-    limits,
 )
 from edge.ocpp.meter_values import (
     MeterValue,
-    Reading,
-    Register,
-    reading,
 )
 from edge.ocpp.times import charger_time
 from edge.store import ocpp_transactions as repo
@@ -67,10 +61,6 @@ log = logging.getLogger(__name__)
 
 MAX_AGE = timedelta(days=7)
 """A transaction that started longer ago than this is acknowledged, not billed."""
-FUTURE_SLACK = timedelta(minutes=5)
-"""A charger time this far ahead of ours is taken as ours."""
-CHECKPOINT_HOLD_S = 10.0
-"""Site seconds a believed reading's write may wait for group commit."""
 LIVE = timedelta(seconds=60)
 """A start this recent is live (ConcurrentTx is answered to live starts only)."""
 OCPP_SESSIONS = uuid.UUID("1f6f2a4e-61c2-4b8e-9d0a-3c5e7b9d2f40")
@@ -143,24 +133,13 @@ class V16Transactions:
         self._site = site
         self._clock = clock
         self._ledger = ledger
-        self._quiet = quiet
         self._connectors = {c.id: c for c in charger.connector}
+        self._billing = Billing(charger, site, clock, ledger, quiet)
 
     @property
     def identity(self) -> str:
         """The charge point identity."""
         return self._charger.identity
-
-    def _time(self, at: datetime) -> datetime:
-        now = self._clock.utcnow()
-        if at - now > FUTURE_SLACK:
-            log.warning(
-                "OCPP %s: a time %s ahead of ours is taken as ours (its clock is off)",
-                self.identity,
-                at - now,
-            )
-            return now
-        return at
 
     async def _decide(self, id_tag: str, evse_uid: str | None) -> AuthDecision:
         decision = await self._site.authorization.authorize(
@@ -185,7 +164,7 @@ class V16Transactions:
         """
         req = StartRequest.of(p)
         now = self._clock.utcnow()
-        at = self._time(req.timestamp)
+        at = self._billing.on_our_clock(req.timestamp)
         connector = self._connectors.get(req.connector_id)
         evse = None if connector is None else connector.evse_uid
         decision = decided or await self._decide(req.id_tag, evse)
@@ -307,29 +286,14 @@ class V16Transactions:
             tx.session_id,
         )
 
-    async def _followed(self, tx_id: int) -> Followed | None:
-        """A running billed transaction (from the store after a restart)."""
-        f = self._ledger.followed.get(tx_id)
-        if f is not None:
-            return f
-        identity = self.identity
-
-        def load(db: Any) -> Followed | None:
-            tx = repo.find(db, identity, tx_id)
-            return None if tx is None else _followed_of(db, tx)
-
-        f = await self._site.db.run(load)
-        if f is not None:
-            self._ledger.follow(f)
-        return f
-
+    # ---- MeterValues --------------------------------------------------------------
     # ---- MeterValues --------------------------------------------------------------
     async def meter_values(self, p: dict[str, Any]) -> dict[str, Any]:
         """MeterValues.req: believed readings move the transaction's session on."""
         connector_id = int(p["connectorId"])
         tx_id = p.get("transactionId")
-        values = sorted((MeterValue.of(m) for m in p["meterValue"]), key=lambda m: m.at)
-        followed = None if tx_id is None else await self._followed(int(tx_id))
+        values = [MeterValue.of(m) for m in p["meterValue"]]
+        followed = None if tx_id is None else await self._billing.followed(int(tx_id))
         if tx_id is not None and followed is None:
             log.info(
                 "OCPP %s connector %d: MeterValues of transaction %s, which is not "
@@ -338,94 +302,20 @@ class V16Transactions:
                 connector_id,
                 tx_id,
             )
-        for mv in values:
-            r = reading(replace_at(mv, self._time(mv.at)))
-            self._refusals(connector_id, r.refused)
-            self._show(connector_id, r, followed is None)
-            if followed is not None:
-                await self._bill(followed, r)
+        await self._billing.take(connector_id, values, followed)
         return {}
-
-    def _refusals(self, connector_id: int, refused: tuple[str, ...]) -> None:
-        for why in refused:
-            self._quiet.log(
-                logging.WARNING,
-                (self.identity, connector_id, why),
-                "OCPP %s connector %d: reading refused for billing: %s",
-                self.identity,
-                connector_id,
-                why,
-            )
-
-    def _show(self, connector_id: int, r: Reading, meter_too: bool) -> None:
-        now = self._clock.utcnow()
-        recent = abs(now - r.at) <= LIVE
-        draw = None
-        if recent and (r.power_w is not None or any(r.currents_a)):
-            draw = Draw(r.power_w or 0.0, r.currents_a, self._clock.monotonic())
-        wh = None
-        if meter_too and r.register is not None:
-            wh = int(r.register.energy_wh)
-        if draw is not None or wh is not None:
-            self._ledger.show(connector_id, wh, draw)
-
-    async def _bill(self, f: Followed, r: Reading) -> None:
-        connector = self._connectors[f.connector_id]
-        match f.take(r, limits(connector)):
-            case Believed(meter_wh=wh, period=period, closed=closed):
-                now = self._clock.utcnow()
-                tx_id, at = f.tx_id, r.at
-                self._ledger.show(f.connector_id, wh, None)
-                self._checkpoint(
-                    lambda db: repo.progress(db, tx_id, wh, at, now, period, closed),
-                    tx_id,
-                )
-            case Disbelieved(why=why):
-                self._quiet.log(
-                    logging.WARNING,
-                    (self.identity, f.connector_id, "judge", why.split(":")[0]),
-                    "OCPP %s connector %d: reading of transaction %d refused for "
-                    "billing: %s",
-                    self.identity,
-                    f.connector_id,
-                    f.tx_id,
-                    why,
-                )
-            case _:
-                pass
-
-    def _checkpoint(self, write: Callable[[Any], object], tx_id: int) -> None:
-        """Hold a reading's write for group commit, as a board's checkpoint is.
-
-        A power cut within :data:`CHECKPOINT_HOLD_S` loses that checkpoint only:
-        the charger's StopTransaction carries its meterStop, and the next
-        write (any StartTransaction or StopTransaction) commits it first.
-        """
-        done = self._site.db.write_later(write, self._clock.to_wall(CHECKPOINT_HOLD_S))
-        identity = self.identity
-
-        def failed(f: asyncio.Future[None]) -> None:
-            if not f.cancelled() and f.exception() is not None:
-                log.error(
-                    "OCPP %s: checkpoint of transaction %d not stored: %s",
-                    identity,
-                    tx_id,
-                    f.exception(),
-                )
-
-        done.add_done_callback(failed)
 
     # ---- StopTransaction ----------------------------------------------------------
     async def stop(self, p: dict[str, Any]) -> dict[str, Any]:
         """StopTransaction.req: always acknowledged (a CALLRESULT)."""
         req = StopRequest.of(p)
         now = self._clock.utcnow()
-        at = self._time(req.timestamp)
+        at = self._billing.on_our_clock(req.timestamp)
         answer: dict[str, Any] = {}
         if req.id_tag is not None:
             decision = await self._decide(req.id_tag, None)
             answer["idTagInfo"] = id_tag_info(decision).payload()
-        followed = await self._followed(req.transaction_id)
+        followed = await self._billing.followed(req.transaction_id)
         identity = self.identity
         if followed is None:
             known = await self._site.db.run(
@@ -448,11 +338,10 @@ class V16Transactions:
                     known.id,
                 )
             return answer
-        for mv in sorted(req.transaction_data, key=lambda m: m.at):
-            r = reading(replace_at(mv, self._time(mv.at)))
-            self._refusals(followed.connector_id, r.refused)
-            await self._bill(followed, r)
-        final = self._final_reading(followed, req, at)
+        await self._billing.take(
+            followed.connector_id, req.transaction_data, followed, show=False
+        )
+        final = self._billing.final_reading(followed, req.meter_stop_wh, at)
         period = followed.final_period(max(at, followed.start), final)
         end = max(at, followed.start)
         tid = followed.tx_id
@@ -472,30 +361,6 @@ class V16Transactions:
         )
         return answer
 
-    def _final_reading(self, f: Followed, req: StopRequest, at: datetime) -> int:
-        """MeterStop if it is believed, else the last believed reading."""
-        connector = self._connectors[f.connector_id]
-        stop = Reading(
-            at,
-            _register(req.meter_stop_wh),
-            None,
-            (None, None, None),
-            (),
-        )
-        taken = f.take(stop, limits(connector))
-        if isinstance(taken, Disbelieved):
-            log.warning(
-                "OCPP %s connector %d: meterStop %d of transaction %d refused for "
-                "billing (%s); the session ends on %d Wh",
-                self.identity,
-                f.connector_id,
-                req.meter_stop_wh,
-                f.tx_id,
-                taken.why,
-                f.meter_wh,
-            )
-        return f.meter_wh
-
     async def _orphan(self, req: StopRequest, at: datetime, now: datetime) -> None:
         why = f"transaction {req.transaction_id} is not one we issued to this charger"
         orphan = repo.OrphanStop(
@@ -508,35 +373,3 @@ class V16Transactions:
             self.identity,
             why,
         )
-
-
-def _followed_of(db: Any, tx: repo.TxRecord) -> Followed | None:
-    """The ledger entry of a stored running billed transaction."""
-    if not tx.running or tx.session_id is None or tx.evse_uid is None:
-        return None
-    session = sessions_repo.get_session(db, tx.session_id)
-    return Followed.new(
-        tx.id, tx.session_id, tx.connector_id, tx.evse_uid, tx.id_tag,
-        None if session is None else session.group_id, tx.start,
-        tx.meter_start_wh, tx.meter_wh, tx.meter_at,
-        sessions_repo.open_period(db, tx.session_id),
-    )  # fmt: skip
-
-
-def resumable(db: Any) -> list[tuple[str, Followed]]:
-    """On the database thread: every running billed transaction, by charger."""
-    out = []
-    for tx in repo.running(db):
-        f = _followed_of(db, tx)
-        if f is not None:
-            out.append((tx.charger, f))
-    return out
-
-
-def replace_at(mv: MeterValue, at: datetime) -> MeterValue:
-    """The same MeterValue at another time (a clock that was off, taken as ours)."""
-    return mv if mv.at == at else MeterValue(at, mv.samples)
-
-
-def _register(meter_wh: int) -> Register:
-    return Register(float(meter_wh), 1.0, "Transaction.End")
