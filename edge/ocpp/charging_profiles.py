@@ -1,8 +1,11 @@
 """Charging profiles: each OCPP charger held at the current we allow, failing safe.
 
-One worker per 1.6J connection (:meth:`ChargingProfiles.serve`), once the
+One worker per connection (:meth:`ChargingProfiles.serve`), once the
 charger is ready (after every boot and every reconnect: a charger may have
-dropped its profiles, as go-eCharger #217 does), installs:
+dropped its profiles, as go-eCharger #217 does), installs (a 2.0.1 station
+the same, in 2.0.1's words: :mod:`edge.ocpp.calls.profiles_v201`, the
+ChargePointMaxProfiles as ChargingStationMaxProfiles on EVSE 0, a TxProfile
+naming the station's own transactionId):
 
 * **the failsafe**: a ChargePointMaxProfile at stack level 0 (id
   :data:`FAILSAFE_ID`) without an end, at the charger's ``failsafe_current_a``
@@ -30,6 +33,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from edge.config.ocpp import OcppCharger, OcppSection
 from edge.model.clock import Clock
@@ -40,9 +44,11 @@ from edge.ocpp.calls.profiles import (
     ProfilePurpose,
     ProfileStatus,
 )
+from edge.ocpp.calls.profiles_v201 import V201ProfileCalls
 from edge.ocpp.calls.v16 import Failure
 from edge.ocpp.central import CentralSystem
 from edge.ocpp.connection import ChargerConnection
+from edge.store.ocpp201_transactions import station_transaction_id
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +57,16 @@ LEASE_ID = 2
 TX_DEFAULT_ID_BASE = 100
 """A connector's TxDefaultProfile is id 100 + connector id; its TxProfile 200 +."""
 TX_ID_BASE = 200
+
+
+class ProfileSetter(Protocol):
+    """SetChargingProfile to one connected charger, in its protocol's words."""
+
+    async def set_profile(
+        self, connector_id: int, profile: CurrentProfile, timeout_s: float
+    ) -> ProfileStatus | Failure:
+        """Install ``profile`` on ``connector_id`` (0: the whole charger)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -62,7 +78,7 @@ class Installed:
 
 
 class ChargingProfiles:
-    """The charging profiles of every declared 1.6J charger."""
+    """The charging profiles of every declared charger."""
 
     def __init__(
         self, central: CentralSystem, clock: Clock, section: OcppSection
@@ -80,11 +96,9 @@ class ChargingProfiles:
 
     async def serve(self, connection: ChargerConnection) -> None:
         """Install ``connection``'s profiles, then keep its lease renewed."""
-        if connection.protocol != "ocpp1.6":
-            return
         await connection.ready.wait()
         charger = self._chargers[connection.identity]
-        calls = ProfileCalls(connection.calls)
+        calls = self._setter(connection)
         failsafe = await calls.set_profile(0, self._failsafe(charger), self._timeout())
         lease = await calls.set_profile(0, self._lease(charger), self._timeout())
         self.installs[charger.identity] = Installed(failsafe, lease)
@@ -108,6 +122,16 @@ class ChargingProfiles:
                     charger.failsafe_current_a,
                     self._section.profile_lease_s,
                 )
+
+    def _setter(self, connection: ChargerConnection) -> ProfileSetter:
+        if connection.protocol == "ocpp1.6":
+            return ProfileCalls(connection.calls)
+        identity, db = connection.identity, self._central.site.db
+
+        async def station_tx(tx: int) -> str | None:
+            return await db.run(lambda d: station_transaction_id(d, identity, tx))
+
+        return V201ProfileCalls(connection.calls, station_tx)
 
     def _failsafe(self, charger: OcppCharger) -> CurrentProfile:
         return CurrentProfile(
@@ -192,7 +216,7 @@ class ChargingProfiles:
                 now,
                 transaction_id=transaction,
             )
-        status = await ProfileCalls(connection.calls).set_profile(
+        status = await self._setter(connection).set_profile(
             connector_id, profile, timeout_s
         )
         log.info(

@@ -291,7 +291,7 @@ class OcppEvse:
         or when the charger rejected the profile.
         """
         me = self._identity
-        if self._profiles is None or self._charger.protocol != "ocpp1.6":
+        if self._profiles is None:
             return self._not_yet("a current limit")
         limit = me.max_current_a if current_a is None else current_a
         if not me.min_current_a <= limit <= me.max_current_a:

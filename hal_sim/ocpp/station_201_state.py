@@ -72,6 +72,8 @@ class StationState:
     running: dict[str, Transaction] = field(default_factory=dict)
     local_list: SimLocalList = field(default_factory=SimLocalList)
     profiles: SimProfiles = field(default_factory=SimProfiles)
+    profiles_received: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    """Every SetChargingProfile (evseId, chargingProfile) as sent, in order."""
 
     def __post_init__(self) -> None:
         self.profiles.has_transaction = self._running_on
@@ -139,6 +141,7 @@ class StationState:
     # ---- charging profiles --------------------------------------------------
     def set_profile(self, evse_id: int, p: dict[str, Any]) -> str:
         """SetChargingProfile (2.0.1 ``chargingProfile``); its status."""
+        self.profiles_received.append((evse_id, p))
         purpose = str(p["charging_profile_purpose"])
         if purpose not in (STATION_MAX, "TxDefaultProfile", "TxProfile"):
             return "Rejected"  # ChargingStationExternalConstraints: not ours to set
