@@ -14,14 +14,12 @@ import uuid
 from dataclasses import replace
 from datetime import datetime
 
-from edge.evse import remote_commands as remote
 from edge.evse.actions import (
     Action,
     Checkpoint,
     CommandDone,
     DropReservation,
     NewPeriod,
-    Rejected,
     StartSession,
     StopSession,
 )
@@ -41,7 +39,7 @@ def next_boundary(utc: datetime, interval_s: float) -> float:
     return (math.floor(utc.timestamp() / interval_s) + 1) * interval_s
 
 
-def session_id_for(evse_uid: str, start: datetime, seq: int = 0) -> str:
+def session_id_for(evse_uid: str, start: datetime, seq: int) -> str:
     """A unique, deterministic session id (36 characters, OCPI CiString(36)).
 
     ``seq`` counts the sessions this machine started, so that a session started
@@ -103,17 +101,11 @@ def run(
     if not cp.connected:
         return replace(s, phase=Phase.AVAILABLE)
     # EV connected, no session: start one if a card is accepted (or free vend).
+    # A decision the reservation would not admit never waits here: the card's
+    # answer (cards.decision), the remote start and a new reservation
+    # (remote_commands) each refuse or drop it first.
     p = s.pending
     decision = p.decision if p is not None and p.purpose == "start" else None
-    held = s.reservation
-    if (
-        decision is not None
-        and held
-        and not held.admits(decision.uid, decision.group_id)
-    ):
-        actions.append(Rejected(decision.uid, "EVSE reserved for another token"))
-        s = remote.drop_pending(s, actions, CommandOutcome.FAILED, "EVSE reserved")
-        p, decision = None, None
     ready = s.phase is not Phase.FINISHED or decision is not None
     free = cfg.free_vend and s.reservation is None
     if ready and (decision is not None or free):
@@ -175,8 +167,10 @@ def run(
             started_count=s.started_count + 1,
             phase=Phase.CHARGING if charging else Phase.SUSPENDED_EV,
         )
-    if s.phase in (Phase.FINISHED, Phase.FINISHING):
-        return replace(s, phase=Phase.FINISHED)
+    # FINISHING always has a session (above, it either stays FINISHING or ends
+    # as FINISHED or PREPARING): only FINISHED is left to keep.
+    if s.phase is Phase.FINISHED:
+        return s
     return replace(s, phase=Phase.PREPARING)
 
 
