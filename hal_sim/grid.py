@@ -7,7 +7,9 @@ L1 loads the grid phase that L1 is wired to); a grid connection (a circuit
 without parent) also carries the house load less the solar production
 (:mod:`hal_sim.grid_load`, seeded, as a function of site time of day). A
 circuit with a ``meter`` is served over Modbus with that meter's profile, like
-every simulated meter, reading what the circuit carries.
+every simulated meter, reading what the circuit carries: currents as
+magnitudes, active power signed (negative while solar exports), export energy
+counted apart from import.
 
 Every circuit has a type B breaker rated at its highest phase limit
 (:mod:`hal_sim.grid_fuse`). A breaker that trips cuts everything below it: its
@@ -26,7 +28,7 @@ from edge.config.schema import SimGridSection
 from hal_sim.devices.meter import SimMeter
 from hal_sim.ev import NOMINAL_V
 from hal_sim.grid_fuse import Breaker, BreakerState, Closed, Tripped
-from hal_sim.grid_load import HouseLoad, PerPhase, Solar, grid_current_a
+from hal_sim.grid_load import HouseLoad, PerPhase, Solar, net_current_a
 
 log = logging.getLogger(__name__)
 ZERO: PerPhase = (0.0, 0.0, 0.0)
@@ -44,7 +46,9 @@ class SimCircuit:
     bus: str | None = None
     state: BreakerState = field(default_factory=Closed)
     current_a: PerPhase = ZERO
-    """What it carries now, per grid phase (A)."""
+    """What it carries now, per grid phase (A, magnitude)."""
+    net_a: PerPhase = ZERO
+    """The same, signed: negative where the phase exports (solar)."""
     peak_over_s: float = 0.0
     """Site seconds it carried more than its limit on some phase."""
     max_over_a: float = 0.0
@@ -97,6 +101,8 @@ class SimGrid:
         self.solar = Solar(settings.seed, peak_a=settings.solar_peak_a)
         self.extra_house_a: PerPhase = ZERO
         """Added to the house load (a step overload in a test or benchmark)."""
+        self.extra_solar_a: PerPhase = ZERO
+        """Added to the solar production (a steady sun, a cloud, in a test)."""
         self.trips = 0
 
     def chain(self, circuit_id: str) -> list[SimCircuit]:
@@ -121,6 +127,12 @@ class SimGrid:
         x = self.extra_house_a
         return (h[0] + x[0], h[1] + x[1], h[2] + x[2])
 
+    def solar_a(self, t_s: float) -> PerPhase:
+        """The solar production at site second ``t_s``, the extra included."""
+        s = self.solar.current_a(t_s)
+        x = self.extra_solar_a
+        return (s[0] + x[0], s[1] + x[1], s[2] + x[2])
+
     def step(
         self, dt_s: float, t_s: float, now: float, evs: dict[str, PerPhase]
     ) -> None:
@@ -138,15 +150,14 @@ class SimGrid:
                 for p in range(3):
                     carried[c.id][leaf.rotation[p]] += own[p]
         for c in self.circuits.values():
-            amps: PerPhase = (carried[c.id][0], carried[c.id][1], carried[c.id][2])
+            net: PerPhase = (carried[c.id][0], carried[c.id][1], carried[c.id][2])
             if c.parent is None:
-                amps = grid_current_a(
-                    self.house_a(t_s), amps, self.solar.current_a(t_s)
-                )
+                net = net_current_a(self.house_a(t_s), net, self.solar_a(t_s))
             live = all(isinstance(x.state, Closed) for x in self.chain(c.id))
             if not live:
-                amps = ZERO
-            c.current_a = amps
+                net = ZERO
+            amps: PerPhase = (abs(net[0]), abs(net[1]), abs(net[2]))
+            c.current_a, c.net_a = amps, net
             over = max(a - lim for a, lim in zip(amps, c.limit_a, strict=True))
             if over > 1e-9:
                 c.peak_over_s += dt_s
@@ -161,10 +172,17 @@ class SimGrid:
                     c.state.element,
                     max(amps),
                 )
-                c.current_a = ZERO
+                c.current_a = c.net_a = ZERO
             if c.meter is not None:
-                wh = sum(c.current_a) * NOMINAL_V * dt_s / 3600.0
-                c.meter.add_energy(wh, c.current_a)
+                imported = sum(max(0.0, a) for a in c.net_a)
+                exported = sum(max(0.0, -a) for a in c.net_a)
+                c.meter.add_energy(imported * NOMINAL_V * dt_s / 3600.0, c.current_a)
+                c.meter.energy_export_wh += exported * NOMINAL_V * dt_s / 3600.0
+                c.meter.power_w = (
+                    c.net_a[0] * NOMINAL_V,
+                    c.net_a[1] * NOMINAL_V,
+                    c.net_a[2] * NOMINAL_V,
+                )
 
     def reset(self) -> None:
         """Close every breaker again (an installer at the cabinet)."""

@@ -10,8 +10,8 @@ of the first day.
 * Solar: a sine bell between sunrise and sunset, the same on every phase (a
   3-phase inverter), at most ``peak_a``; clouds scale each 5-minute slot.
 
-The grid meter of a simulated site reads house + EVs - solar per phase (its
-current magnitude); what serves it over a meter profile is not built yet.
+The grid meter of a simulated site reads house + EVs - solar per phase: its
+currents are the magnitude, its active power is signed (negative: exported).
 """
 
 from __future__ import annotations
@@ -78,5 +78,11 @@ class Solar:
 
 def grid_current_a(house: PerPhase, evs: PerPhase, solar: PerPhase) -> PerPhase:
     """What a grid meter reads per phase: the magnitude of house + EVs - solar."""
-    out = [abs(house[p] + evs[p] - solar[p]) for p in range(3)]
+    out = [abs(a) for a in net_current_a(house, evs, solar)]
+    return (out[0], out[1], out[2])
+
+
+def net_current_a(house: PerPhase, evs: PerPhase, solar: PerPhase) -> PerPhase:
+    """Per phase, house + EVs - solar: positive imported, negative exported."""
+    out = [house[p] + evs[p] - solar[p] for p in range(3)]
     return (out[0], out[1], out[2])

@@ -14,6 +14,7 @@ import sys
 
 from drivers.modbus.profile import ProfileLibrary
 from edge.cli.common import EXIT_CONFIG
+from edge.config.circuits import surplus_roots
 from edge.config.loader import ConfigError, MoreChecks, load_config
 from edge.config.runtime import runtime_problems
 from edge.config.schema import SiteConfig
@@ -24,6 +25,7 @@ PHASE_CURRENTS = (
     Measurement.CURRENT_L2,
     Measurement.CURRENT_L3,
 )
+PHASE_POWERS = (Measurement.POWER_L1, Measurement.POWER_L2, Measurement.POWER_L3)
 
 
 def tariff_problem(config: SiteConfig, path: str) -> str | None:
@@ -62,10 +64,15 @@ def site_checks(db: str | None, store: bool = True, listen: bool = False) -> Mor
 def grid_meter_problems(
     config: SiteConfig, library: ProfileLibrary
 ) -> list[tuple[str, str]]:
-    """A circuit meter of ``[load]`` must read the current of every phase."""
+    """A circuit meter of ``[load]`` must read the current of every phase.
+
+    The meter of a grid connection with cars charging from surplus must also
+    read the signed active power (the total, or every phase's).
+    """
     problems: list[tuple[str, str]] = []
     if config.load is None:
         return problems
+    solar = surplus_roots(config.load)
     for i, circuit in enumerate(config.load.circuit):
         ref = circuit.meter
         if ref is None or ref.model not in library.ids():
@@ -77,6 +84,15 @@ def grid_meter_problems(
                 f"load.circuit[{i}].meter.model",
                 f"meter model {ref.model!r} does not read {', '.join(missing)}: "
                 "a circuit meter needs the current of every phase (a 3-phase meter)",
+            ))  # fmt: skip
+        no_power = profile.register(Measurement.POWER) is None and any(
+            profile.register(m) is None for m in PHASE_POWERS
+        )
+        if circuit.id in solar and no_power:
+            problems.append((
+                f"load.circuit[{i}].meter.model",
+                f"meter model {ref.model!r} does not read the active power: "
+                "charging from surplus needs what the grid connection exports",
             ))  # fmt: skip
     return problems
 

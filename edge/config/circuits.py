@@ -39,6 +39,11 @@ Amps = Annotated[float, Field(gt=0, le=10_000)]
 """A fuse or breaker rating in A: positive and finite (a 10 kA fuse is not a site's)."""
 Rotation = Literal["L1L2L3", "L2L3L1", "L3L1L2", "L1L3L2", "L3L2L1", "L2L1L3"]
 """The grid phases an EVSE's L1, L2 and L3 are wired to, in that order."""
+Mode = Literal["fast", "surplus", "surplus_plus_min"]
+"""How an EVSE charges: as fast as the fuses allow; from the solar surplus only
+(paused while it is below the minimum current); or at least the minimum, more
+from the surplus. The fuse limits hold in every mode."""
+SURPLUS_MODES = ("surplus", "surplus_plus_min")
 
 
 class MeterRef(_Model):
@@ -85,6 +90,8 @@ class LoadEvseSection(_Model):
     """Its weight in the fair share of what is left above every car's minimum."""
     min_current_a: Annotated[float, Field(ge=6, le=80)] = 6.0
     """Below this the EVSE pauses the car rather than charge it (IEC 61851: 6 A)."""
+    mode: Mode | None = None
+    """How it charges; none: the site's ``load.mode``."""
 
 
 class LoadSection(_Model):
@@ -101,6 +108,10 @@ class LoadSection(_Model):
     """A paused car waits at least this long before it is resumed."""
     resume_margin_a: Annotated[float, Field(ge=0, le=32)] = 1.0
     """A paused car resumes only with this much more than its minimum free."""
+    mode: Mode = "fast"
+    """How every EVSE charges unless its ``[[load.evse]]`` says otherwise."""
+    surplus_margin_w: Annotated[float, Field(ge=0, le=100_000)] = 100.0
+    """Left exported at the grid connection by the cars charging from surplus."""
     circuit: Annotated[list[CircuitSection], Field(min_length=1)]
     evse: list[LoadEvseSection] = []
 
@@ -183,6 +194,49 @@ def load_problems(
             ))  # fmt: skip
     if not problems:
         problems += _failsafe_problems(load, wiring)
+        problems += _surplus_problems(load)
+    return problems
+
+
+def surplus_roots(load: LoadSection) -> dict[str, list[int]]:
+    """The grid connections with EVSEs in a surplus mode (their ``load.evse`` index).
+
+    Any tree: an EVSE on an unknown circuit, or below a loop, is left out (those
+    are :func:`load_problems`' to report).
+    """
+    parent = {c.id: c.parent for c in load.circuit}
+    roots: dict[str, list[int]] = {}
+    for i, leaf in enumerate(load.evse):
+        if (leaf.mode or load.mode) not in SURPLUS_MODES:
+            continue
+        chain = [leaf.circuit]
+        while chain[-1] in parent and (up := parent[chain[-1]]) is not None:
+            if up in chain:
+                break
+            chain.append(up)
+        root = chain[-1]
+        if root in parent and parent[root] is None:
+            roots.setdefault(root, []).append(i)
+    return roots
+
+
+def _surplus_problems(load: LoadSection) -> list[tuple[str, str]]:
+    """A car charging from surplus needs its grid connection metered."""
+    by_id = {c.id: c for c in load.circuit}
+    problems = []
+    for root, evses in surplus_roots(load).items():
+        i = evses[0]
+        leaf = load.evse[i]
+        mode = leaf.mode or load.mode
+        if by_id[root].meter is None:
+            key = f"load.evse[{i}].mode" if leaf.mode else "load.mode"
+            index = next(k for k, c in enumerate(load.circuit) if c.id == root)
+            problems.append((
+                key,
+                f"{mode!r} for EVSE {leaf.uid!r} needs a meter on its grid "
+                f"connection {root!r} (load.circuit[{index}]): the surplus is "
+                "what it exports",
+            ))  # fmt: skip
     return problems
 
 

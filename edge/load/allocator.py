@@ -26,6 +26,12 @@ The rules, in the order they are applied:
    charging car rises in proportion to its priority until it reaches its maximum
    or a phase of one of its circuits is full. A new session's first setpoint is
    its minimum (the share comes with the next allocation).
+5. **Caps.** The optional inputs (:mod:`edge.load.surplus`, the price plan)
+   give an EVSE an upper bound (:class:`Cap`): a car capped below its minimum
+   (plus the resume margin when paused) is paused as if it had no headroom
+   (a surplus pause starts the resume delay), one above it rises no higher in
+   the share. A cap never raises a car: every circuit's limit applies to what
+   the caps leave.
 
 Setpoints are rounded down to 0.1 A.
 """
@@ -83,6 +89,11 @@ class EvseState:
     """The EVSE meter's currents on the EVSE's own L1, L2, L3 (A)."""
     phases: frozenset[Phase] = frozenset()
     """The EVSE's own phases the car draws on (learned; empty: not yet known)."""
+    drawn_at: float = -math.inf
+    """When ``drawn_a`` was read (site clock)."""
+    steady_from: float = -math.inf
+    """Readings from this time on show the car at its present limit (its last
+    change followed)."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,9 @@ class GridSample:
 
     currents_a: PerPhase
     read_at: float
+    power_w: float | None = None
+    """Active power, signed: positive imported, negative exported (None: the
+    meter's profile has none)."""
 
 
 class Why(StrEnum):
@@ -106,6 +120,25 @@ class Why(StrEnum):
     """Paused: its minimum does not fit."""
     RESUME_DELAY = "resume_delay"
     """Paused: paused too recently to be resumed."""
+    SURPLUS = "surplus"
+    """Charging at what the grid connection's export allows (surplus modes)."""
+    NO_SURPLUS = "no_surplus"
+    """Paused: the export is below its minimum (charging from surplus only)."""
+    SURPLUS_UNKNOWN = "surplus_unknown"
+    """Paused: no fresh signed power from the grid meter (surplus only)."""
+
+
+@dataclass(frozen=True)
+class Cap:
+    """An upper bound on an EVSE's current from an optional input (never raises it).
+
+    Below the EVSE's minimum (plus the resume margin when paused) the EVSE is
+    paused with ``pause``; a car held at the cap charges with ``charge``.
+    """
+
+    current_a: float
+    charge: Why
+    pause: Why
 
 
 @dataclass(frozen=True)
@@ -174,12 +207,16 @@ def allocate(
     states: Mapping[str, EvseState],
     grid: Mapping[str, GridSample],
     now: float,
+    caps: Mapping[str, Cap] | None = None,
 ) -> Allocation:
     """Every EVSE's setpoint; ``grid`` holds the last reading of each metered circuit.
 
     An EVSE missing from ``states`` wants no current; a metered circuit missing
-    from ``grid`` has never been read (failsafe).
+    from ``grid`` has never been read (failsafe). ``caps`` (surplus, prices)
+    only lower a car's current: the circuits' limits are applied to whatever
+    they leave.
     """
+    caps = caps or {}
     rules = site.rules
     idle = EvseState(wants_current=False, last=NotStarted())
     leaves = {leaf.uid: leaf for leaf in site.leaves()}
@@ -215,6 +252,10 @@ def allocate(
             free = circuit.limit_a[p] - rules.margin_a - house_a[p]
             limits.append(_Limit(free, members))
 
+    def base(uid: str) -> float:
+        extra = rules.resume_margin_a if isinstance(state[uid].last, Paused) else 0.0
+        return leaves[uid].min_a + extra
+
     setpoints: dict[str, Setpoint] = {}
     candidates: list[str] = []
     for uid, leaf in leaves.items():
@@ -222,9 +263,13 @@ def allocate(
         if not st.wants_current:
             setpoints[uid] = Pause(Why.NO_DEMAND)
         elif uid in failsafe_evses:
-            setpoints[uid] = _failsafe(leaf, st.last, rules.failsafe_current_a)
+            setpoints[uid] = _capped(
+                _failsafe(leaf, st.last, rules.failsafe_current_a), caps.get(uid), leaf
+            )
         elif isinstance(st.last, Paused) and now - st.last.since < rules.resume_delay_s:
             setpoints[uid] = Pause(Why.RESUME_DELAY)
+        elif (c := caps.get(uid)) is not None and c.current_a < base(uid) - _EPS:
+            setpoints[uid] = Pause(c.pause)
         else:
             candidates.append(uid)
     for limit in limits:  # failsafe currents are a fixed load
@@ -234,10 +279,6 @@ def allocate(
                 limit.free_a -= sp.current_a
     for limit in limits:
         limit.members = [u for u in limit.members if u in candidates]
-
-    def base(uid: str) -> float:
-        extra = rules.resume_margin_a if isinstance(state[uid].last, Paused) else 0.0
-        return leaves[uid].min_a + extra
 
     def deserving(uid: str) -> tuple[int, int, float, str]:
         priority = leaves[uid].priority
@@ -254,19 +295,24 @@ def allocate(
         if uid not in active:
             setpoints[uid] = Pause(Why.NO_HEADROOM)
 
-    def cap(uid: str) -> float:
+    def top(uid: str) -> float:
         leaf = leaves[uid]
-        return leaf.min_a if isinstance(state[uid].last, NotStarted) else leaf.max_a
+        own = leaf.min_a if isinstance(state[uid].last, NotStarted) else leaf.max_a
+        c = caps.get(uid)
+        return own if c is None else max(leaf.min_a, min(own, c.current_a))
 
     extra, at_max = _water_fill(
-        active, limits, {u: leaves[u].min_a for u in active}, cap,
+        active, limits, {u: leaves[u].min_a for u in active}, top,
         {u: float(leaves[u].priority) for u in active},
     )  # fmt: skip
     for uid in sorted(active):
         leaf = leaves[uid]
         amps = _round(leaf.min_a + extra[uid], leaf.min_a)
+        c = caps.get(uid)
         if isinstance(state[uid].last, NotStarted):
             why = Why.FIRST_SETPOINT
+        elif uid in at_max and c is not None and c.current_a < leaf.max_a - _EPS:
+            why = c.charge
         else:
             why = Why.AT_MAXIMUM if uid in at_max else Why.SHARE
         setpoints[uid] = Charge(amps, why)
@@ -304,6 +350,17 @@ def _failsafe(leaf: EvseLeaf, last: Last, failsafe_a: float) -> Setpoint:
     return Charge(_round(amps, leaf.min_a), Why.FAILSAFE)
 
 
+def _capped(setpoint: Setpoint, cap: Cap | None, leaf: EvseLeaf) -> Setpoint:
+    """A setpoint under an input's cap (paused when the cap is below the minimum)."""
+    if cap is None or not isinstance(setpoint, Charge):
+        return setpoint
+    if cap.current_a < leaf.min_a - _EPS:
+        return Pause(cap.pause)
+    if cap.current_a < setpoint.current_a:
+        return Charge(_round(cap.current_a, leaf.min_a), setpoint.why)
+    return setpoint
+
+
 def next_last(last: Last, setpoint: Setpoint, now: float) -> Last:
     """An EVSE's :class:`Last` once ``setpoint`` is applied at ``now``."""
     match setpoint, last:
@@ -313,7 +370,7 @@ def next_last(last: Last, setpoint: Setpoint, now: float) -> Last:
             return Charging(amps, now)
         case Pause(), Paused():
             return last
-        case Pause(why=Why.NO_HEADROOM), Charging():
+        case Pause(why=Why.NO_HEADROOM | Why.NO_SURPLUS), Charging():
             return Paused(now)
         case _:
             return NotStarted()

@@ -51,6 +51,7 @@ from edge.load.allocator import (
     next_last,
 )
 from edge.load.site import Phase, Site
+from edge.load.surplus import surplus_caps
 from edge.model.clock import Clock
 from edge.model.commands import CommandOutcome
 from edge.model.events import DeviceReading, DeviceSilent
@@ -80,6 +81,7 @@ HOLD_S = 5.0
 LEARN_FROM_A = 1.0
 """A car is learned to draw on the phases that carry more than this."""
 CURRENTS = (Measurement.CURRENT_L1, Measurement.CURRENT_L2, Measurement.CURRENT_L3)
+POWERS = (Measurement.POWER_L1, Measurement.POWER_L2, Measurement.POWER_L3)
 
 
 def grid_sample(reading: DeviceReading) -> GridSample | None:
@@ -93,7 +95,23 @@ def grid_sample(reading: DeviceReading) -> GridSample | None:
     if any(a is None for a in amps) or any(t is None for t in times):
         return None
     a1, a2, a3 = (float(a) for a in amps if a is not None)
-    return GridSample((a1, a2, a3), min(t for t in times if t is not None))
+    return GridSample(
+        (a1, a2, a3), min(t for t in times if t is not None), _signed_power_w(reading)
+    )
+
+
+def _signed_power_w(reading: DeviceReading) -> float | None:
+    """The total active power (import positive), or the phases' sum; None if absent.
+
+    Only for the solar surplus: the fuse rules use the currents alone.
+    """
+    total = reading.number(Measurement.POWER)
+    if total is not None and math.isfinite(total):
+        return float(total)
+    phases = [reading.number(m) for m in POWERS]
+    if all(p is not None and math.isfinite(p) for p in phases):
+        return float(sum(p for p in phases if p is not None))
+    return None
 
 
 @dataclass
@@ -184,7 +202,8 @@ class LoadManager:
         now = self.clock.monotonic()
         views = {uid: port.view() for uid, port in self.ports.items()}
         states = {uid: self._state(uid, views[uid]) for uid in self.ports}
-        allocation = allocate(self.site, states, self._grid(states, views), now)
+        caps = surplus_caps(self.site, states, self.grid, now)
+        allocation = allocate(self.site, states, self._grid(states, views), now, caps)
         self.allocation = allocation
         self.allocations += 1
         if allocation.failsafe:
@@ -290,7 +309,9 @@ class LoadManager:
             if now - ev.idle_since >= SATISFIED_AFTER_S:
                 ev.satisfied_at = now
         drawn = (0.0, 0.0, 0.0)
+        drawn_at = -math.inf
         if view.draw is not None:
+            drawn_at = view.draw.read_at
             c = [
                 a if a is not None and math.isfinite(a) else 0.0
                 for a in view.draw.currents_a
@@ -309,7 +330,9 @@ class LoadManager:
         wants = (
             view.session is not None and view.fault is None and ev.satisfied_at is None
         )
-        return EvseState(wants, ev.last, drawn, ev.phases)
+        return EvseState(
+            wants, ev.last, drawn, ev.phases, drawn_at, ev.changed_at + FOLLOW_S
+        )
 
     async def _apply(
         self, uid: str, setpoint: Setpoint, amps: float, shown: float, now: float

@@ -8,7 +8,7 @@ a site file that :func:`edge.config.circuits.load_problems` has passed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 from edge.config.circuits import LoadSection
 from edge.config.schema import EvseSection
@@ -25,6 +25,17 @@ class Phase(IntEnum):
 PerPhase = tuple[float, float, float]
 """Currents (A) on L1, L2 and L3."""
 ALL_PHASES = frozenset(Phase)
+
+
+class Mode(StrEnum):
+    """How an EVSE charges (``mode`` in ``[load]``); every fuse limit holds in each."""
+
+    FAST = "fast"
+    """As fast as the circuits allow."""
+    SURPLUS = "surplus"
+    """From the grid connection's export only; paused below the minimum."""
+    SURPLUS_PLUS_MIN = "surplus_plus_min"
+    """At least the minimum, more from the export."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,7 @@ class EvseLeaf:
     max_a: float
     priority: int
     """Weight in the share above the minimum (1-10)."""
+    mode: Mode = Mode.FAST
 
     def grid_phases(self, drawn: frozenset[Phase]) -> frozenset[Phase]:
         """The grid phases a car drawing on the EVSE's own ``drawn`` phases loads.
@@ -99,6 +111,8 @@ class LoadRules:
     meter_timeout_s: float = 5.0
     resume_delay_s: float = 600.0
     resume_margin_a: float = 1.0
+    surplus_margin_w: float = 100.0
+    """Left exported at the grid connection by the cars charging from surplus."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +146,7 @@ def site_from_config(load: LoadSection, evses: list[EvseSection]) -> Site:
                 min_a=leaf.min_current_a,
                 max_a=float(evse.max_current_a),
                 priority=leaf.priority,
+                mode=Mode(leaf.mode or load.mode),
             )
         )
     children: dict[str | None, list[str]] = {}
@@ -155,5 +170,6 @@ def site_from_config(load: LoadSection, evses: list[EvseSection]) -> Site:
         meter_timeout_s=load.meter_timeout_s,
         resume_delay_s=load.resume_delay_s,
         resume_margin_a=load.resume_margin_a,
+        surplus_margin_w=load.surplus_margin_w,
     )
     return Site(roots=tuple(build(c) for c in children.get(None, [])), rules=rules)

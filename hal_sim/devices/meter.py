@@ -71,6 +71,9 @@ class SimMeter(ProfileDevice):
         self.energy_import_phase_wh = [self.energy_import_wh / 3] * 3
         self.energy_export_wh = 0.0
         self.currents: tuple[float, float, float] = (0.0, 0.0, 0.0)
+        self.power_w: tuple[float, float, float] | None = None
+        """Signed active power per phase where the line can export (a grid
+        connection with solar); None: the currents at nominal voltage."""
         self.energy_faults = MeterFaults()
         self._held_wh: float | None = None
         self._backwards_reads = 0
@@ -147,7 +150,7 @@ class SimMeter(ProfileDevice):
     def values(self) -> Mapping[M, Value | None]:
         """Engineering values at this instant."""
         i1, i2, i3 = self.currents
-        p1, p2, p3 = (i * NOMINAL_V for i in self.currents)
+        p1, p2, p3 = self.power_w or tuple(i * NOMINAL_V for i in self.currents)
         e1, e2, e3 = self.energy_import_phase_wh
         x1 = x2 = x3 = self.energy_export_wh / 3  # no export flows in the sim
         energy = self.served_energy_wh()
