@@ -5,13 +5,33 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tests.integration.processes import start, stop, wait_for
+
+FINE_S = 0.005
+"""Poll interval of the cut loop's waits: each cut waits on the controller's
+READY file and the layer's cut counter, cheap reads; at the 50 ms of
+``wait_for`` a cut would spend more time polling than cutting."""
+
+
+def wait_fine(what: str, check: Callable[[], Any], timeout: float = 30.0) -> Any:
+    """``wait_for`` at :data:`FINE_S` (test harness wall time)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(FINE_S)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def require_fuse() -> None:
@@ -79,7 +99,7 @@ class Layer:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGUSR2 if partial else signal.SIGUSR1)
         self.cuts += 1
-        wait_for("the cut", lambda: (self._cuts() or 0) >= self.cuts)
+        wait_fine("the cut", lambda: (self._cuts() or 0) >= self.cuts)
 
     def kill(self) -> None:
         """Power cut by killing the layer itself (the backing dir is what survives)."""
@@ -140,15 +160,32 @@ class Zygote:
         return True
 
     def stop(self, pid: int, sig: int = signal.SIGTERM) -> None:
-        """Signal the controller's process group and wait until it is gone."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, sig)
+        """Signal the controller's process group and wait until it has exited.
+
+        The wait is on a pidfd (readable once the process has exited, its files
+        closed), not a poll: a cut loop pays no polling interval per kill.
+        """
         try:
-            wait_for(f"pid {pid} to exit on signal {sig}", lambda: not self.alive(pid))
-        except AssertionError:
+            pidfd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            return  # gone already (the zygote reaps its children)
+        try:
+            # The process itself through its pidfd first: a kill right after the
+            # fork can come before the child's setsid(), when no group has its
+            # pid yet and killpg alone would miss it.
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGKILL)
-            raise
+                signal.pidfd_send_signal(pidfd, sig)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, sig)
+            exited = select.poll()
+            exited.register(pidfd, select.POLLIN)
+            if not exited.poll(30_000):
+                with contextlib.suppress(ProcessLookupError):
+                    signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+                    os.killpg(pid, signal.SIGKILL)
+                raise AssertionError(f"pid {pid} ignored signal {sig} for 30 s")
+        finally:
+            os.close(pidfd)
 
     def close(self) -> None:
         for pipe in (self.proc.stdin, self.proc.stdout):

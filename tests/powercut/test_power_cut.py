@@ -12,19 +12,25 @@ what its backing directory kept; three in ten cuts keep a random half of the
 unsynced pages, as a disk that had written part of its cache back), ``PRAGMA
 integrity_check`` runs on what survived, and the controller starts again on it.
 
-How many cuts: 60 by default, on a day of 6 visits per EVSE (24); the day is
-about as long as the cuts take (one visit slot per 10 cuts). 60 cuts still
-reach every phase of a session's life, each many times: ~12 during start-up
-(opening the file, recovering the WAL, re-sending the outbox), the rest at
-random instants of 4 EVSEs' visits (idle, card swiped and the start being
-committed, charging with checkpoints, the stop and its CDR being committed,
-delivery to the eMSP in flight); the figures line counts the cuts that found a
-session open in what survived and the controller lives that committed a start
-or a stop before they were cut; 2 cuts kill the layer itself, some 3 in 10 of
-the others keep half the unsynced pages. The long run (200 cuts, 20 visits per
-EVSE, about 4-5 minutes) is one command::
+How many cuts: 200 (issue 10), on a day of 6 visits per EVSE (24); the day is
+about as long as the cuts take (one visit slot per 33 cuts). 200 cuts reach
+every phase of a session's life, each many times: ~40 during start-up (opening
+the file, recovering the WAL, re-sending the outbox), the rest at random
+instants of 4 EVSEs' visits (idle, card swiped and the start being committed,
+charging, the stop and its CDR being committed, delivery to the eMSP in
+flight); the figures line counts the cuts that found a session open in what
+survived and the controller lives that committed a start or a stop before they
+were cut; 8 cuts kill the layer itself, some 3 in 10 of the others keep half
+the unsynced pages. ``EDGE_POWERCUT_CUTS=N`` runs N cuts (the day grows with
+them: one visit slot per 33 cuts)::
 
-    EDGE_POWERCUT_CUTS=200 .venv/bin/python -m pytest tests/powercut/test_power_cut.py
+    EDGE_POWERCUT_CUTS=1000 .venv/bin/python -m pytest tests/powercut/test_power_cut.py
+
+What a cut costs: the controller's start to READY (0.15-0.3 s on 2 cores), a
+life after READY of 0.02-0.3 s (up to 90 site seconds at x300: a fifth of the
+cuts fall in start-up instead, at a random instant up to the mean measured
+start), then the kill, the cut and the checks (~0.06 s, waited on a pidfd and
+5 ms polls, not 50 ms ones). The figures line gives each part's mean.
 
 "Committed" means the controller said so: it logs "session X started/stopped"
 after the transaction's COMMIT returned. After every cut, every session
@@ -58,26 +64,37 @@ from tests.integration.processes import query, start, stop, truth, wait_for
 from tests.integration.sites import arrival, site_file
 
 from .backoffice import BackofficeThread
-from .rig import Layer, Zygote
+from .rig import Layer, Zygote, wait_fine
 from .verdict import SESSIONS_SQL, judge
 
 SPEED = 300
-CUTS = int(os.environ.get("EDGE_POWERCUT_CUTS", "60"))
-"""60 in the default run; ``EDGE_POWERCUT_CUTS=200`` is the long run."""
+CUTS = int(os.environ.get("EDGE_POWERCUT_CUTS", "200"))
+"""200 in the default run (issue 10 asks for at least 200)."""
 LAYER_KILL_EVERY = 25
 PARTIAL = 0.3
 """Share of cuts after which half the unsynced pages survive, in no order."""
 DURING_START = 0.2
-"""Share of cuts at an instant of start-up (opening, recovering the WAL)."""
+"""Share of cuts at an instant of start-up (opening, recovering the WAL): drawn
+from fork to the mean measured start, so they fall in start-up on a fast or a
+slow machine alike."""
+START_GUESS_S = 0.3
+"""The start's length before one has been measured."""
+LIFE_S = 0.3
+"""A life after READY is uniform in 0.02 s to this (6-90 site seconds)."""
 EVSES = 4
-VISITS = max(1, round(CUTS / 10))
-"""Per EVSE, 58 site minutes apart (11.6 s of wall time at x300), one per 10
-cuts: a day about as long as the cuts take at 1.1 s a cut (0.85-1.0 s on a
+CUTS_PER_SLOT = 33
+VISITS = max(1, round(CUTS / CUTS_PER_SLOT))
+"""Per EVSE, 58 site minutes apart (11.6 s of wall time at x300), one per 33
+cuts: a day about as long as the cuts take at 0.35 s a cut (0.3-0.4 s on a
 quiet 2-core machine; on a busy one the last cuts fall after the day, on an
-idle site): 6 for 60 cuts, 20 for 200."""
+idle site): 6 for 200 cuts."""
 CHARGED_SHARE = 40 / 88
-"""At least this share of the visits took energy (40 of 88 for 200 cuts): the
+"""At least this share of the visits took energy (11 of 24 for 200 cuts): the
 cuts did not keep the day from charging, so the checks are about something."""
+REQUEST_TIMEOUT_S = 3.0
+"""[ocpi] request_timeout_s. An outbox row claimed by a controller that is cut
+stays leased for 3 request timeouts (wall time) before a later life sends it
+again: 9 s, not the default 30 s, after the last cut for the end's delivery."""
 CARDS = ["04A23B1C00", "62E3086CED"]
 STARTED = re.compile(r"EVSE \S+ session (\S+) started")
 STOPPED = re.compile(r"EVSE \S+ session (\S+) stopped \(")
@@ -140,6 +157,15 @@ class Figures:
     cut_loop_s: float = 0.0
     start_s: list[float] = field(default_factory=list)
     """Wall time from a (re)start to the controller's READY (--ready-file)."""
+    life_s: float = 0.0
+    """Wall time the controllers lived after READY (or in start-up), in all."""
+    check_s: float = 0.0
+    """Wall time of the kills, cuts, checks and restarts, in all."""
+
+    def start_estimate(self) -> float:
+        """How long a start takes here: the mean of the last ten measured."""
+        recent = self.start_s[-10:]
+        return sum(recent) / len(recent) if recent else START_GUESS_S
 
 
 class Site:
@@ -157,6 +183,7 @@ class Site:
         section = (
             f'[ocpi]\ncredentials_path = "{self.layer.mount}/ocpi.json"\n'
             "listen_port = 0\n"
+            f"request_timeout_s = {REQUEST_TIMEOUT_S}\n"
         )
         site = site_file(tmp_path, busy_day(rng), evses=EVSES, extra=section)
         self.run = ["-v", "run", "--config", str(site), "--db", str(self.db)]
@@ -194,12 +221,15 @@ class Site:
         assert pid is not None
         figures = self.figures
         if self.rng.random() < DURING_START:
-            time.sleep(self.rng.uniform(0.0, 1.2))
+            life = self.rng.uniform(0.0, figures.start_estimate())
         else:
             began = time.monotonic()
-            wait_for("controller up", lambda: self.up(pid))
+            wait_fine("controller up", lambda: self.up(pid))
             figures.start_s.append(time.monotonic() - began)
-            time.sleep(self.rng.uniform(0.02, 1.0))
+            life = self.rng.uniform(0.02, LIFE_S)
+        time.sleep(life)
+        figures.life_s += life
+        began = time.monotonic()
         self.zygote.stop(pid, signal.SIGKILL)
         self.edge = None
         figures.cuts += 1
@@ -216,22 +246,25 @@ class Site:
             if ok != [("ok",)]:
                 figures.integrity_failures.append((figures.cuts, ok))
         started, stopped = len(self.committed.started), len(self.committed.stopped)
-        self.check_committed(self.db)
+        status = self.check_committed(self.db)
         figures.lives_started += len(self.committed.started) > started
         figures.lives_stopped += len(self.committed.stopped) > stopped
-        figures.mid_session += bool(
-            query(self.db, "SELECT id FROM sessions WHERE status = 'ACTIVE'")
-        )
+        figures.mid_session += "ACTIVE" in status.values()
         self.start_edge()
+        figures.check_s += time.monotonic() - began
 
-    def check_committed(self, db: Path) -> None:
-        """Every session the controller reported is in what survived."""
+    def check_committed(self, db: Path) -> dict[str, str]:
+        """Every session the controller reported is in what survived.
+
+        Returns what survived: session id -> status.
+        """
         self.committed.read()
-        rows = dict(query(db, "SELECT id, status FROM sessions"))
+        rows: dict[str, str] = dict(query(db, "SELECT id, status FROM sessions"))
         self.figures.lost |= self.committed.started - rows.keys()
         self.figures.lost_stops |= {
             s for s in self.committed.stopped if rows.get(s) != "COMPLETED"
         }
+        return rows
 
     def close(self) -> None:
         try:
@@ -324,7 +357,9 @@ def test_power_cuts_lose_no_committed_session(
             f"restarted by swiping again {len(verdict.restarted)}; eMSP: "
             f"{len(delivered)} sessions, CDRs posted again {reposted}; wall "
             f"{time.monotonic() - began:.0f} s, {f.cut_loop_s / f.cuts:.2f} s a cut "
-            f"(controller start {sum(f.start_s) / len(f.start_s):.2f} s)\n"
+            f"(controller start {sum(f.start_s) / len(f.start_s):.2f} s, life "
+            f"{f.life_s / f.cuts:.2f} s, kill+cut+checks+fork "
+            f"{f.check_s / f.cuts:.3f} s)\n"
         )
     assert not f.integrity_failures, f.integrity_failures
     assert not f.lost, f"committed sessions lost: {sorted(f.lost)}"

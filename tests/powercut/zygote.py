@@ -2,11 +2,12 @@
 
 A power-cut loop restarts the controller hundreds of times; most of a start is
 Python importing the controller (pydantic models, httpx, uvicorn), which never
-touches the disk. This process imports once, then for each line on stdin
-(``{"argv": [...], "log": PATH}``) forks a child that runs ``edge.cli.main(argv)``
-exactly as the ``edge`` console script does, in its own session, with stdout and
-stderr appended to PATH, and prints the child's pid. Children are reaped here;
-a test knows one is gone when ``os.kill(pid, 0)`` fails.
+touches the disk. This process imports once (and builds the argument parser),
+then for each line on stdin (``{"argv": [...], "log": PATH}``) forks a child
+that runs ``edge.cli.main(argv)`` exactly as the ``edge`` console script does,
+in its own session, with stdout and stderr appended to PATH, and prints the
+child's pid. Children are reaped here; a test waits for one to be gone on a
+pidfd (``rig.Zygote.stop``) or sees it when ``os.kill(pid, 0)`` fails.
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ import edge.cli
 import edge.cli.run
 import edge.store.db
 import edge.uplink.ocpi.service
+
+# The argument parser too: building it (every subcommand's help text through
+# gettext, which looks for catalogues on disk) is a sixth of a start. Parsing
+# does not change a parser, so each child parses with the one built here.
+_PARSER = edge.cli.build_parser()
+edge.cli.build_parser = lambda: _PARSER  # type: ignore[assignment]
 
 
 def child(argv: list[str], log: str) -> None:
