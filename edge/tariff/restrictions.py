@@ -37,6 +37,7 @@ from edge.ocpi import (
 
 _WEEKDAYS = tuple(DayOfWeek)
 """Index 0 is MONDAY, as ``date.weekday()`` counts."""
+_MIDNIGHT = time()
 
 
 class Phase(StrEnum):
@@ -71,15 +72,16 @@ def _hhmm(text: str) -> time:
 
 
 def _in_window(now: time, start: str | None, end: str | None) -> bool:
-    begin = _hhmm(start) if start is not None else time(0, 0)
-    if end is None or end == "00:00":
-        return now >= begin
-    finish = _hhmm(end)
+    """Whether ``now`` is in [start, end), either bound absent meaning midnight.
+
+    An end at or before the start wraps past midnight; so an end of ``00:00``
+    (or none) is the end of the day, and equal bounds (or none) are the whole day.
+    """
+    begin = _hhmm(start) if start is not None else _MIDNIGHT
+    finish = _hhmm(end) if end is not None else _MIDNIGHT
     if begin < finish:
         return begin <= now < finish
-    if begin > finish:
-        return now >= begin or now < finish
-    return True
+    return now >= begin or now < finish
 
 
 def phase_matches(reservation: ReservationRestrictionType | None, phase: Phase) -> bool:
@@ -108,9 +110,7 @@ def restrictions_hold(r: TariffRestrictions | None, m: Moment) -> bool:
     local = m.at.astimezone(m.zone)
     today = local.date()
     checks = (
-        _in_window(local.time(), r.start_time, r.end_time)
-        if r.start_time is not None or r.end_time is not None
-        else True,
+        _in_window(local.time(), r.start_time, r.end_time),
         r.start_date is None or today >= date.fromisoformat(r.start_date),
         r.end_date is None or today < date.fromisoformat(r.end_date),
         not r.day_of_week or _WEEKDAYS[today.weekday()] in r.day_of_week,
@@ -167,7 +167,7 @@ def local_instants(
         r.day_of_week or r.start_date or r.end_date for r in restrictions
     ):
         clock_times.add("00:00")  # a window without end, or wrapping, flips here
-    if not clock_times or end <= start:
+    if not clock_times:
         return set()
     found = _offset_changes(zone, start, end)
     day = start.astimezone(zone).date() - timedelta(days=1)
