@@ -27,6 +27,7 @@ from hal_sim.modbus.framing import Framing
 from hal_sim.modbus.rtu import RtuLineSim
 from hal_sim.modbus.server import ModbusTcpSim
 from hal_sim.ocpp.sim_charger import SimOcppCharger, UrlFor
+from hal_sim.ocpp.sim_station_201 import SimOcppStation
 from hal_sim.pty import PtyPair, open_pty_pair
 from hal_sim.schedule import Visit, build_schedule
 from hal_sim.site import SimSite
@@ -73,15 +74,16 @@ class SimWorld:
         self.readers: dict[str, SimRfidReader] = {}
         self.endpoints = Endpoints()
         self._links: list[Path] = []
-        self.chargers: list[SimOcppCharger] = []
+        self.chargers: list[SimOcppCharger | SimOcppStation] = []
         """The site file's OCPP chargers, simulated (they connect in :meth:`run`)."""
         ocpp, sim = config.ocpp, config.sim
         if ocpp is not None and ocpp.enabled:
             start_wh = (sim.meter_start_wh if sim else 1_000_000) + 500_000
-            self.chargers = [  # the 1.6J ones: hal_sim's SimChargePoint
-                SimOcppCharger(c, clock, start_wh + n * 7_919, self.site.record)
+            self.chargers = [  # 1.6J: SimChargePoint; 2.0.1: SimChargingStation
+                (SimOcppCharger if c.protocol == "ocpp1.6" else SimOcppStation)(
+                    c, clock, start_wh + n * 7_919, self.site.record
+                )
                 for n, c in enumerate(ocpp.charger)
-                if c.protocol == "ocpp1.6"
             ]
         uids = [uid for c in self.chargers for uid in c.outlets]
         self.ocpp_schedule = [] if sim is None else ocpp_schedule(sim, uids)

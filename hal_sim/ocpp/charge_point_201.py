@@ -20,6 +20,7 @@ it accepts offline is queued like every event then).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from datetime import datetime
@@ -59,13 +60,15 @@ class SimChargingStation:
         vendor: str = "hal_sim",
         model: str = "SimStation201",
         response_timeout_s: float = 30.0,
+        state: StationState | None = None,
     ) -> None:
+        """``state``: what the station kept from an earlier link (a new one: none)."""
         self.identity = identity
         self.link = link
         self._clock = clock
         self._vendor = vendor
         self._model = model
-        self.state = StationState()
+        self.state = StationState() if state is None else state
         self._event_seq = 0
         self._timeout_s = response_timeout_s
         self.offline = False
@@ -131,6 +134,21 @@ class SimChargingStation:
         return Boot(
             str(answer.status), int(answer.interval), _time(str(answer.current_time))
         )
+
+    async def keep_alive(self, interval_s: float) -> None:
+        """Send a Heartbeat every ``interval_s`` site seconds (until cancelled)."""
+        while True:
+            await self._clock.sleep(interval_s)
+            await self.heartbeat()
+
+    async def send(self, action: str, **fields: object) -> dict[str, Any]:
+        """Send any 2.0.1 request by action name (snake_case fields); its answer.
+
+        A CALLERROR is :class:`CallRefused` (what :mod:`hal_sim.ocpp.sim_link`
+        turns into a short reason).
+        """
+        answer: Any = await self._call(getattr(call, action)(**fields))
+        return dict(dataclasses.asdict(answer))
 
     async def heartbeat(self) -> datetime:
         """Send Heartbeat; the central system's time."""

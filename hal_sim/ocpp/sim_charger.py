@@ -29,7 +29,7 @@ from edge.model.clock import Clock
 from hal_sim.ev import SimEv
 from hal_sim.ocpp.charge_point import ChargerState, SimChargePoint
 from hal_sim.ocpp.remote import Received
-from hal_sim.ocpp.sim_link import SimLink
+from hal_sim.ocpp.sim_link import SimLink, v16
 from hal_sim.ocpp.times import wire
 from hal_sim.schedule import CARD_DELAY_S, Visit
 
@@ -95,10 +95,21 @@ class SimOcppCharger:
         self.state.profiles.has_transaction = lambda c: (
             None if c not in by_id else by_id[c].transaction_id
         )
-        self.link = SimLink(charger, clock, self.state, self._greet, self._meter_values)
+        self.link = SimLink(
+            charger,
+            clock,
+            v16(charger.identity, clock, self.state),
+            self._greet,
+            self._meter_values,
+        )
         self._last = clock.monotonic()
         self._no_charge: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def plugged(self) -> dict[str, bool]:
+        """EVSE uid -> whether an EV is plugged in there."""
+        return {uid: o.ev is not None for uid, o in self.outlets.items()}
 
     # ---- physics --------------------------------------------------------------
     def step(self) -> None:
@@ -316,28 +327,58 @@ class SimOcppCharger:
 
     async def run_schedule(self, visits: list[Visit]) -> None:
         """Play this charger's visits in site time, timed from now."""
-        t0 = self.clock.monotonic()
-        events: list[tuple[float, int, Visit]] = []
-        for v in visits:
-            if v.evse_uid in self.outlets:
-                events += [
-                    (v.arrive_s, 0, v),
-                    (v.arrive_s + CARD_DELAY_S, 1, v),
-                    (v.depart_s, 2, v),
-                ]
-        events.sort(key=lambda e: (e[0], e[1]))
-        async with asyncio.TaskGroup() as tg:
-            for at, kind, visit in events:
-                wait = at - (self.clock.monotonic() - t0)
-                if wait > 0:
-                    await self.clock.sleep(wait)
-                if kind == 0:
-                    if self.outlets[visit.evse_uid].ev is None:
-                        await self.plug_in(visit)
-                elif kind == 1:
-                    tg.create_task(self.show_card(visit))
-                else:
-                    await self.unplug(visit)
+        await play_visits(self, visits)
+
+
+class VisitHost(Protocol):
+    """A simulated OCPP charger whose connectors EVs visit (1.6J or 2.0.1)."""
+
+    clock: Clock
+
+    @property
+    def plugged(self) -> dict[str, bool]:
+        """EVSE uid -> whether an EV is plugged in there."""
+        ...
+
+    async def plug_in(self, visit: Visit) -> None:
+        """The EV of ``visit`` plugs in."""
+        ...
+
+    async def show_card(self, visit: Visit) -> None:
+        """Its driver shows the card."""
+        ...
+
+    async def unplug(self, visit: Visit) -> None:
+        """It leaves."""
+        ...
+
+
+async def play_visits(host: VisitHost, visits: list[Visit]) -> None:
+    """Play ``host``'s visits (at its connectors) in site time, timed from now."""
+    clock = host.clock
+    t0 = clock.monotonic()
+    plugged = host.plugged
+    events: list[tuple[float, int, Visit]] = []
+    for v in visits:
+        if v.evse_uid in plugged:
+            events += [
+                (v.arrive_s, 0, v),
+                (v.arrive_s + CARD_DELAY_S, 1, v),
+                (v.depart_s, 2, v),
+            ]
+    events.sort(key=lambda e: (e[0], e[1]))
+    async with asyncio.TaskGroup() as tg:
+        for at, kind, visit in events:
+            wait = at - (clock.monotonic() - t0)
+            if wait > 0:
+                await clock.sleep(wait)
+            if kind == 0:
+                if not host.plugged[visit.evse_uid]:
+                    await host.plug_in(visit)
+            elif kind == 1:
+                tg.create_task(host.show_card(visit))
+            else:
+                await host.unplug(visit)
 
 
 def ocpp_visits(visits: list[Visit], chargers: list[SimOcppCharger]) -> list[Visit]:

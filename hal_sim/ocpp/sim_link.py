@@ -1,7 +1,9 @@
-"""The link of a simulated OCPP 1.6J charger of ``edge sim``: connect, boot, beat.
+"""The link of a simulated OCPP charger of ``edge sim``: connect, boot, beat.
 
 :class:`SimLink` connects to the controller's central system as the charger
-(Basic auth with the site file's password), and connects again
+(Basic auth with the site file's password, its protocol's subprotocol: a 1.6J
+charge point made by :func:`v16`, a 2.0.1 station by
+:mod:`hal_sim.ocpp.sim_station_201`), and connects again
 :data:`RECONNECT_S` site seconds after a lost link or a refused handshake. On
 each link it boots; accepted, it greets (the charger's statuses), keeps its
 heartbeat and runs the charger's work (its MeterValues) until the link is
@@ -16,13 +18,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from edge.config.ocpp import OcppCharger
 from edge.config.secret_file import read_secret_file
 from edge.model.clock import Clock
-from hal_sim.ocpp.charge_point import CallRefused, ChargerState, SimChargePoint
-from hal_sim.ocpp.link import HandshakeRefused, LinkLost, open_link
+from hal_sim.ocpp.charge_point import Boot, CallRefused, ChargerState, SimChargePoint
+from hal_sim.ocpp.link import HandshakeRefused, LinkLost, RawLink, open_link
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +34,40 @@ RECONNECT_S = 10.0
 """Site seconds between connection attempts (never less than a wall second)."""
 
 
-OnBoot = Callable[[SimChargePoint], Coroutine[Any, Any, None]]
-"""What the charger does on a booted link (its statuses; its periodic work)."""
+class Linked(Protocol):
+    """A simulated charger on one link: 1.6's SimChargePoint, 2.0.1's station."""
+
+    async def run(self) -> LinkLost:
+        """Answer the central system until the link closes."""
+        ...
+
+    async def boot(self) -> Boot:
+        """Send BootNotification."""
+        ...
+
+    async def keep_alive(self, interval_s: float) -> None:
+        """Heartbeat every ``interval_s`` site seconds."""
+        ...
+
+    async def send(self, action: str, **fields: object) -> dict[str, Any]:
+        """Any request by action name; its answer (CallRefused for a CALLERROR)."""
+        ...
+
+
+CP = TypeVar("CP", bound=Linked)
+MakeCp = Callable[[RawLink, float], CP]
+"""(the open link, the site seconds to wait for an answer) -> the charger on it."""
+
+
+def v16(identity: str, clock: Clock, state: ChargerState) -> MakeCp[SimChargePoint]:
+    """A 1.6J charge point keeping ``state`` across its links."""
+
+    def make(link: RawLink, answer_s: float) -> SimChargePoint:
+        return SimChargePoint(
+            identity, link, clock, response_timeout_s=answer_s, state=state
+        )
+
+    return make
 
 
 def charger_password(charger: OcppCharger) -> bytes | None:
@@ -45,25 +79,25 @@ def charger_password(charger: OcppCharger) -> bytes | None:
     return raw if charger.password_format == "text" else bytes.fromhex(raw.decode())
 
 
-class SimLink:
+class SimLink(Generic[CP]):
     """One simulated charger's connection to the central system."""
 
     def __init__(
         self,
         charger: OcppCharger,
         clock: Clock,
-        state: ChargerState,
-        greet: OnBoot,
-        work: OnBoot,
+        make: MakeCp[CP],
+        greet: Callable[[CP], Coroutine[Any, Any, None]],
+        work: Callable[[CP], Coroutine[Any, Any, None]],
     ) -> None:
         """``greet`` runs once booted; ``work`` beside the heartbeat after it."""
         self.charger = charger
         self.identity = charger.identity
         self.clock = clock
-        self.state = state
+        self._make = make
         self._greet = greet
         self._work = work
-        self.cp: SimChargePoint | None = None
+        self.cp: CP | None = None
         """The charge point while connected and booted."""
         self.connected = asyncio.Event()
 
@@ -73,20 +107,16 @@ class SimLink:
         pause = max(RECONNECT_S, self.clock.from_wall(1.0))
         while True:
             try:
-                link = await open_link(url, self.identity, password)
+                link = await open_link(
+                    url, self.identity, password, (self.charger.protocol,)
+                )
             except (OSError, HandshakeRefused) as exc:
                 log.info("sim OCPP %s: cannot connect (%s)", self.identity, exc)
                 await self.clock.sleep(pause)
                 continue
             # a fast site clock does not make the central system's store faster
             answer_s = max(30.0, self.clock.from_wall(ANSWER_WALL_S))
-            cp = SimChargePoint(
-                self.identity,
-                link,
-                self.clock,
-                response_timeout_s=answer_s,
-                state=self.state,
-            )
+            cp = self._make(link, answer_s)
             try:
                 async with asyncio.TaskGroup() as tg:
                     reader = tg.create_task(cp.run(), name=f"sim ocpp {self.identity}")
@@ -101,7 +131,7 @@ class SimLink:
                     await link.close()
             await self.clock.sleep(pause)
 
-    async def _session(self, cp: SimChargePoint) -> None:
+    async def _session(self, cp: CP) -> None:
         boot = await cp.boot()
         if boot.status != "Accepted":
             log.warning("sim OCPP %s: boot %s", self.identity, boot.status)

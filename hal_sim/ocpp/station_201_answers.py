@@ -103,6 +103,10 @@ class StationClient(ChargePoint):  # type: ignore[misc]  # the package is untype
     ) -> object:
         start = (remote_start_id, str(id_token["id_token"]), evse_id)
         self.state.remote_starts.append(start)
+        self._told("RequestStartTransaction", {
+            "id_token": id_token, "remote_start_id": remote_start_id,
+            "evse_id": evse_id,
+        })  # fmt: skip
         return call_result.RequestStartTransaction(status="Accepted")
 
     @_handles("RequestStopTransaction")
@@ -110,4 +114,9 @@ class StationClient(ChargePoint):  # type: ignore[misc]  # the package is untype
         if transaction_id not in self.state.running:
             return call_result.RequestStopTransaction(status="Rejected")
         self.state.remote_stops.append(transaction_id)
+        self._told("RequestStopTransaction", {"transaction_id": transaction_id})
         return call_result.RequestStopTransaction(status="Accepted")
+
+    def _told(self, action: str, payload: dict[str, Any]) -> None:
+        for listener in self.state.on_request:
+            listener(action, payload)

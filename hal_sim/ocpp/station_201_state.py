@@ -21,6 +21,7 @@ package's snake_case.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +71,10 @@ class StationState:
     """(remoteStartId, idToken, evseId) of each RequestStartTransaction."""
     remote_stops: list[str] = field(default_factory=list)
     running: dict[str, Transaction] = field(default_factory=dict)
+    on_request: list[Callable[[str, dict[str, Any]], None]] = field(
+        default_factory=list
+    )
+    """Called with (action, payload) after each accepted RequestStart/Stop."""
     local_list: SimLocalList = field(default_factory=SimLocalList)
     profiles: SimProfiles = field(default_factory=SimProfiles)
     profiles_received: list[tuple[int, dict[str, Any]]] = field(default_factory=list)

@@ -1,10 +1,11 @@
 """A mixed site under ``edge sim``: Modbus EVSEs and OCPP chargers, one backoffice.
 
-The simulate module (what ``edge sim`` runs) with a board EVSE and an OCPP
-1.6J charger of hal_sim: the charger connects to the controller's central
-system over a real websocket (on a port picked at run time), boots, reports
-its connector, and its EV's visit runs through Authorize and the transaction
-messages; the OCPI uplink delivers everything to the simulated backoffice.
+The simulate module (what ``edge sim`` runs) with a board EVSE, an OCPP 1.6J
+charger and an OCPP 2.0.1 station of hal_sim: each connects to the
+controller's central system over a real websocket (on a port picked at run
+time), boots, reports its connector, and its EV's visit runs through
+Authorize and the transaction messages (TransactionEvent for the station);
+the OCPI uplink delivers everything to the simulated backoffice.
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ listen_port = 9000
 [[ocpp.charger]]
 identity = "CP001"
 connector = [{ id = 1, evse_uid = "CP001-1" }]
+[[ocpp.charger]]
+identity = "CS201"
+protocol = "ocpp2.0.1"
+connector = [{ id = 1, evse_uid = "CS201-1" }]
+[[token]]
+uid = "11223344AA"
 """
 
 
@@ -41,8 +48,10 @@ def _rows(db: Path, sql: str) -> list[tuple]:
 
 
 async def test_a_mixed_site_delivers_every_visit(tmp_path: Path) -> None:
-    visits = arrival("ev-board", "E1", "04A23B1C00", 1, 20, 2000) + arrival(
-        "ev-ocpp", "CP001-1", "62E3086CED", 2, 25, 2000
+    visits = (
+        arrival("ev-board", "E1", "04A23B1C00", 1, 20, 2000)
+        + arrival("ev-ocpp", "CP001-1", "62E3086CED", 2, 25, 2000)
+        + arrival("ev-201", "CS201-1", "11223344AA", 2, 25, 2000)
     )
     path = site_file(
         tmp_path, visits, evses=1, extra=OCPP, device_timeout_s=SPEED * 1.5
@@ -70,15 +79,22 @@ async def test_a_mixed_site_delivers_every_visit(tmp_path: Path) -> None:
     # the EV charged through the charger's own transaction, billed and delivered
     assert at_charger[-1]["energy_wh"] > 0
     assert ("CP001-1", "COMPLETED") in sessions
-    assert outcome.delivered["sessions"] == 2
-    assert outcome.delivered["cdrs"] == 2
-    [(start, stop)] = _rows(
-        db,
-        "SELECT meter_start_wh, meter_stop_wh FROM sessions WHERE evse_uid='CP001-1'",
-    )
-    billed = stop - start
-    taken = float(at_charger[-1]["energy_wh"])
-    assert abs(billed - taken) <= 1.0  # the charger's register: what the EV took
+    assert ("CS201-1", "COMPLETED") in sessions  # the 2.0.1 station's too
+    assert outcome.delivered["sessions"] == 3
+    assert outcome.delivered["cdrs"] == 3
+    meters = {
+        uid: (start, stop)
+        for uid, start, stop in _rows(
+            db, "SELECT evse_uid, meter_start_wh, meter_stop_wh FROM sessions"
+        )
+    }
+    for uid in ("CP001-1", "CS201-1"):
+        at = [t for t in result.truth if t["evse_uid"] == uid]
+        assert [t["event"] for t in at] == ["plug_in", "card", "unplug"]
+        start, stop = meters[uid]
+        taken = float(at[-1]["energy_wh"])
+        assert taken > 0
+        assert abs(stop - start - taken) <= 1.0  # its register: what the EV took
 
 
 def test_edge_sim_runs_the_ocpp_demo_and_delivers_every_session(tmp_path: Path) -> None:
