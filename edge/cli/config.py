@@ -97,9 +97,24 @@ def grid_meter_problems(
     return problems
 
 
+def charger_model_problems(config: SiteConfig) -> list[tuple[str, str]]:
+    """An OCPP charger's ``model`` must name a valid charger model profile."""
+    from edge.ocpp import charger_models
+
+    problems: list[tuple[str, str]] = []
+    for i, charger in enumerate([] if config.ocpp is None else config.ocpp.charger):
+        if charger.model is None:
+            continue
+        try:
+            charger_models.load(charger.model)
+        except charger_models.ModelProfileError as exc:
+            problems.append((f"ocpp.charger[{i}].model", str(exc)))
+    return problems
+
+
 def _with_grid_meters(library: ProfileLibrary, more: MoreChecks | None) -> MoreChecks:
     def check(config: SiteConfig) -> list[tuple[str, str]]:
-        problems = grid_meter_problems(config, library)
+        problems = grid_meter_problems(config, library) + charger_model_problems(config)
         return problems + (more(config) if more is not None else [])
 
     return check

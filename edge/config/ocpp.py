@@ -71,6 +71,9 @@ class OcppCharger(_Model):
     password_file: str | None = None
     """A file (mode 0600) holding its Basic-auth password; required off loopback."""
     password_format: PasswordFormat = "text"
+    model: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,63}$")] | None = None
+    """Its model profile (``edge/ocpp/charger_models/<model>.toml``): the
+    model's known deviations from OCPP, tolerated and counted; None: none."""
     failsafe_current_a: Annotated[float, Field(ge=0, le=80)] = 6.0
     """Per phase, what the whole charger may draw once our charging profiles
     lapse (a permanent ChargePointMaxProfile): the controller is dead or cut off.

@@ -25,6 +25,7 @@ from edge.logthrottle import Throttle
 from edge.model.clock import Clock
 from edge.ocpp import frames, handshake
 from edge.ocpp.connection import ChargerConnection
+from edge.ocpp.deviations import Tolerances
 from edge.ocpp.handlers.backing import SiteBacking
 from edge.ocpp.handlers.v16_billing import resumable
 from edge.ocpp.ledger import ChargerLedger
@@ -80,6 +81,14 @@ class CentralSystem:
             for c in section.charger
         }
         """The transactions of each charger that we follow (1.6J)."""
+        self.tolerances = {
+            c.identity: Tolerances(
+                c.protocol,
+                None if c.identity not in declared else declared[c.identity].model,
+            )
+            for c in section.charger
+        }
+        """Each charger's model deviations, and how often each fired."""
         self.connections: dict[str, ChargerConnection] = {}
         self.quiet = Throttle(log)
         """A charger (or a stranger) repeating a fault logs it once a minute."""
@@ -158,7 +167,9 @@ class CentralSystem:
             self.ledgers[charger.identity],
             self.quiet,
         )
-        connection = ChargerConnection(ctx, link, self.quiet)
+        connection = ChargerConnection(
+            ctx, link, self.quiet, self.tolerances[charger.identity]
+        )
         old = self.connections.get(charger.identity)
         self.connections[charger.identity] = connection
         status.set_online(True)

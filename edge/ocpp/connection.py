@@ -19,6 +19,7 @@ from edge.config.ocpp import OcppProtocol
 from edge.logthrottle import Throttle
 from edge.ocpp import frames
 from edge.ocpp.calls.outgoing import OutgoingCalls
+from edge.ocpp.deviations import Tolerances
 from edge.ocpp.handlers.refusal import PayloadRefused
 from edge.ocpp.link import Link, LinkClosed
 from edge.ocpp.routes import HANDLERS, ChargerContext
@@ -29,9 +30,18 @@ log = logging.getLogger(__name__)
 class ChargerConnection:
     """One open websocket of one charger."""
 
-    def __init__(self, ctx: ChargerContext, link: Link, quiet: Throttle) -> None:
+    def __init__(
+        self,
+        ctx: ChargerContext,
+        link: Link,
+        quiet: Throttle,
+        tolerances: Tolerances | None = None,
+    ) -> None:
+        """``tolerances``: the charger model's known deviations (None: none)."""
         self.charger = ctx.charger
         self._quiet = quiet
+        self.tolerances = tolerances or Tolerances(ctx.charger.protocol, None)
+        self._logged: set[str] = set()
         self.protocol: OcppProtocol = ctx.charger.protocol
         self.link = link
         self.routes = HANDLERS[self.protocol](ctx)
@@ -88,7 +98,10 @@ class ChargerConnection:
                     await self._send_error(unique_id, code, reason)
 
     async def _answer(self, call: frames.IncomingCall) -> None:
-        violation = frames.check(self.protocol, call.action, call.payload, result=False)
+        mended = self.tolerances.mend(call.action, call.payload)
+        violation = frames.check(
+            self.protocol, call.action, mended.payload, result=False
+        )
         if violation is not None:
             self._quiet.log(
                 logging.WARNING,
@@ -101,6 +114,7 @@ class ChargerConnection:
             )
             await self._send_error(call.unique_id, violation.code, violation.reason)
             return
+        self._tolerated(call.action, mended.fired)
         handler = self.routes.handlers.get(call.action)
         if handler is None:
             self._quiet.log(
@@ -117,7 +131,7 @@ class ChargerConnection:
             )
             return
         try:
-            answer = handler(call.payload)
+            answer = handler(mended.payload)
             reply = await answer if inspect.isawaitable(answer) else answer
         except PayloadRefused as refused:
             v = refused.violation
@@ -146,6 +160,25 @@ class ChargerConnection:
                 call.action == "BootNotification" and reply.get("status") == "Accepted"
             )
             self.ready.set()
+
+    def _tolerated(self, action: str, fired: tuple[str, ...]) -> None:
+        """Count each deviation that fired; log its first fire on this link."""
+        profile = self.tolerances.profile
+        for name in fired:
+            self.tolerances.counts[name] += 1
+            if name in self._logged or profile is None:
+                continue
+            self._logged.add(name)
+            log.warning(
+                "OCPP %s: %s tolerated: deviation %s of model %s (%s %s), counted; "
+                "logged once on this connection",
+                self.identity,
+                action,
+                name,
+                profile.id,
+                profile.manufacturer,
+                profile.model,
+            )
 
     async def _reply(self, call: frames.IncomingCall, reply: dict[str, Any]) -> None:
         bad = frames.check(self.protocol, call.action, reply, result=True)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from edge.config.ocpp import OcppCharger, OcppSection
 from edge.config.secret_file import SecretFileError, read_secret_file
+from edge.ocpp import charger_models
 from edge.ocpp.handshake import Declared
 
 
 class OcppConfigError(Exception):
-    """A charger's password file cannot be used; the message says what to do."""
+    """A charger's password file or model cannot be used; the message says why."""
 
 
 def _read(path: str, identity: str) -> bytes:
@@ -47,12 +48,18 @@ def _password(charger: OcppCharger) -> bytes | None:
 def declared(section: OcppSection) -> dict[str, Declared]:
     """Each declared charger by identity, with its password read.
 
-    An :class:`OcppConfigError` names the key: ``ocpp.charger[N].password_file``.
+    An :class:`OcppConfigError` names the key: ``ocpp.charger[N].password_file``
+    or ``ocpp.charger[N].model`` (an unknown model, or its profile not valid).
     """
     found: dict[str, Declared] = {}
     for n, c in enumerate(section.charger):
         try:
-            found[c.identity] = Declared(c, _password(c))
+            password = _password(c)
         except OcppConfigError as exc:
             raise OcppConfigError(f"ocpp.charger[{n}].password_file: {exc}") from None
+        try:
+            model = None if c.model is None else charger_models.load(c.model)
+        except charger_models.ModelProfileError as exc:
+            raise OcppConfigError(f"ocpp.charger[{n}].model: {exc}") from None
+        found[c.identity] = Declared(c, password, model)
     return found

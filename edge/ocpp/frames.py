@@ -313,6 +313,40 @@ def check(
     return Violation(code, _describe(best))
 
 
+@dataclass(frozen=True)
+class SchemaFault:
+    """One way a payload breaks its schema, where and by which rule.
+
+    What a charger model's known deviations (:mod:`edge.ocpp.deviations`)
+    are matched against: ``path`` is the field's (array indexes as ints),
+    ``rule`` the JSON-schema keyword (``enum``, ``maxLength``, ``format``),
+    ``value`` what the charger sent there and ``bound`` the schema's value of
+    the rule (the enum's members, the length, the format's name).
+    """
+
+    path: tuple[str | int, ...]
+    rule: str
+    value: object
+    bound: object
+
+
+def faults(
+    protocol: OcppProtocol, action: str, payload: dict[str, Any]
+) -> list[SchemaFault]:
+    """Every way a request ``payload`` breaks the schema of ``action`` (none: [])."""
+    validator = (
+        _validator(protocol, action, False) if has_schema(protocol, action) else None
+    )
+    if validator is None:
+        return []
+    return [
+        SchemaFault(
+            tuple(e.absolute_path), str(e.validator), e.instance, e.validator_value
+        )
+        for e in validator.iter_errors(payload)
+    ]
+
+
 def call_frame(unique_id: str, action: str, payload: dict[str, Any]) -> str:
     """``[2, uniqueId, action, payload]`` as text."""
     return str(messages.Call(unique_id, action, payload).to_json())

@@ -26,6 +26,7 @@ from enum import IntEnum
 from urllib.parse import unquote
 
 from edge.config.ocpp import OcppCharger
+from edge.ocpp.charger_models import ModelProfile
 
 
 class Refusal(IntEnum):
@@ -61,6 +62,8 @@ class Declared:
 
     charger: OcppCharger
     password: bytes | None
+    model: ModelProfile | None = None
+    """Its model's known deviations (``model`` in the site file), if named."""
 
 
 def identity_of(path: str) -> str | None:

@@ -4,7 +4,8 @@ OCPP-J's ``date-time`` is RFC 3339 (section 5.6): a date, ``T``, a time with
 optional fractions and a time offset (``Z`` or ``±hh:mm``); either letter may
 be lower case. What a charger sends is read strictly: a time without an offset
 is no OCPP-J time and raises :class:`ValueError` (the schema check answers it
-with a CALLERROR before any handler sees it). Fractions beyond
+with a CALLERROR before any handler sees it; a model known to send them is
+tolerated by its profile, :mod:`edge.ocpp.deviations`). Fractions beyond
 microseconds are cut, not rounded (what :mod:`datetime` keeps). What we read
 is normalised to UTC.
 
