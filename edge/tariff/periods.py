@@ -30,6 +30,7 @@ D = CdrDimensionType
 ZERO = Decimal(0)
 SECONDS_PER_HOUR = Decimal(3600)
 _MICROS = Decimal(1_000_000)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -52,9 +53,13 @@ class Slice:
     power_high: Decimal | None
 
 
+def _micros(delta: timedelta) -> Decimal:
+    """A duration in whole microseconds, exactly."""
+    return Decimal(delta // _MICROSECOND)
+
+
 def _hours(delta: timedelta) -> Decimal:
-    micros = Decimal(delta // timedelta(microseconds=1))
-    return micros / _MICROS / SECONDS_PER_HOUR
+    return _micros(delta) / _MICROS / SECONDS_PER_HOUR
 
 
 def _bounds(
@@ -65,7 +70,9 @@ def _bounds(
     return lo, hi
 
 
-def _measure(index: int, period: ChargingPeriod, end: datetime) -> Slice:
+def _measure(
+    index: int, period: ChargingPeriod, end: datetime, energy_before: Decimal
+) -> Slice:
     values: dict[D, Decimal] = {}
     for dimension in period.dimensions:
         if dimension.type in values:
@@ -95,7 +102,7 @@ def _measure(index: int, period: ChargingPeriod, end: datetime) -> Slice:
         time_h=ZERO if reservation else time_h,
         parking_h=ZERO if reservation else parking_h,
         reservation_h=values.get(D.RESERVATION_TIME, ZERO),
-        energy_before_kwh=ZERO,
+        energy_before_kwh=energy_before,
         current_low=current[0],
         current_high=current[1],
         power_low=power[0],
@@ -121,11 +128,11 @@ def measure_periods(periods: Sequence[ChargingPeriod], end: datetime) -> list[Sl
         ):
             msg = f"not before {what}"
             raise TariffError(msg, field=f"charging_periods[{index}].start_date_time")
-        measured = _measure(index, period, period_end)
+        measured = _measure(index, period, period_end, energy)
         if out and out[-1].reservation is False and measured.reservation:
             msg = "reservation time after charging began"
             raise TariffError(msg, field=f"charging_periods[{index}]")
-        out.append(replace(measured, energy_before_kwh=energy))
+        out.append(measured)
         energy += measured.energy_kwh
     return out
 
@@ -138,10 +145,10 @@ def _cuts(
     At a kWh bound the energy before is the bound itself, exactly, so that the
     bound's ``min_kwh``/``max_kwh`` test is not upset by rounding of the share.
     """
-    length = Decimal((s.end - s.start) // timedelta(microseconds=1))
+    length = _micros(s.end - s.start)
     found: dict[Decimal, Decimal] = {}
     for instant in instants:
-        share = Decimal((instant - s.start) // timedelta(microseconds=1)) / length
+        share = _micros(instant - s.start) / length
         found[share] = s.energy_before_kwh + s.energy_kwh * share
     if s.energy_kwh != 0:
         for bound in kwh:
@@ -153,7 +160,7 @@ def _cuts(
 
 def _piece(s: Slice, lo: Decimal, hi: Decimal, before: Decimal) -> Slice:
     share = hi - lo
-    length = Decimal((s.end - s.start) // timedelta(microseconds=1))
+    length = _micros(s.end - s.start)
     offset = timedelta(microseconds=int((length * lo).to_integral_value()))
     return replace(
         s,
@@ -175,16 +182,29 @@ def split_slices(
     kwh = kwh_thresholds(restrictions)
     out: list[Slice] = []
     for s in slices:
-        if s.end <= s.start:
+        if s.end > s.start:
+            origin = reserve_start if s.reservation else charge_start
+            out.extend(_split(s, restrictions, zone, origin, kwh))
+        else:  # the last period, starting at the session end: nothing to split
             out.append(s)
-            continue
-        origin = reserve_start if s.reservation else charge_start
-        instants = local_instants(restrictions, s.start, s.end, zone)
-        if origin is not None:
-            instants |= duration_instants(restrictions, origin, s.start, s.end)
-        cuts = [(ZERO, s.energy_before_kwh), *_cuts(s, instants, kwh)]
-        cuts.append((Decimal(1), s.energy_before_kwh + s.energy_kwh))
-        pieces = [_piece(s, lo, hi, before) for (lo, before), (hi, _) in pairwise(cuts)]
-        out.extend(replace(p, end=nxt.start) for p, nxt in pairwise(pieces))
-        out.append(replace(pieces[-1], end=s.end))
     return out
+
+
+def _split(
+    s: Slice,
+    restrictions: list[TariffRestrictions],
+    zone: ZoneInfo,
+    origin: datetime | None,
+    kwh: set[Decimal],
+) -> list[Slice]:
+    """The pieces of one slice between its split points (from ``origin``: durations)."""
+    instants = local_instants(restrictions, s.start, s.end, zone)
+    if origin is not None:
+        instants |= duration_instants(restrictions, origin, s.start, s.end)
+    cuts = [(ZERO, s.energy_before_kwh), *_cuts(s, instants, kwh)]
+    ends = [share for share, _ in cuts[1:]] + [Decimal(1)]
+    pieces = [
+        _piece(s, lo, hi, before) for (lo, before), hi in zip(cuts, ends, strict=True)
+    ]
+    out = [replace(p, end=nxt.start) for p, nxt in pairwise(pieces)]
+    return [*out, replace(pieces[-1], end=s.end)]
