@@ -12,6 +12,8 @@ At the end it prints, per module, how many mutants the tests killed, and the
 share of those tried (the target is 90%; an interrupted run reports the mutants
 it has not tried as "not checked"); ``--survivors`` lists the surviving
 mutants' names (``mutmut show NAME`` in the work directory shows the diff).
+A module's unchanged functions keep their verdicts between runs, except that
+the survivors are always tried again: a test added since may kill them.
 """
 
 from __future__ import annotations
@@ -153,22 +155,38 @@ def module_of(name: str, targets: list[Target]) -> str | None:
     return None
 
 
+def statuses(results: str, targets: list[Target]) -> list[tuple[str, str, str]]:
+    """(module, mutant name, status) of each of the targets' mutants."""
+    out = []
+    for line in results.splitlines():
+        m = STATUS.match(line)
+        if m is None:
+            continue
+        module = module_of(m["name"], targets)
+        if module is not None:
+            out.append((module, m["name"], m["status"]))
+    return out
+
+
+def surviving(results: str, targets: list[Target]) -> list[str]:
+    """The names of the mutants tried and not killed."""
+    return [
+        name
+        for _, name, status in statuses(results, targets)
+        if status not in (*KILLED, "not checked")
+    ]
+
+
 def report(
     results: str, targets: list[Target], show_survivors: bool
 ) -> dict[str, Counter[str]]:
     """Per module, the count of each status; print the table."""
     by: dict[str, Counter[str]] = {t.path: Counter() for t in targets}
     survivors: list[str] = []
-    for line in results.splitlines():
-        m = STATUS.match(line)
-        if m is None:
-            continue
-        module = module_of(m["name"], targets)
-        if module is None:
-            continue
-        by[module][m["status"]] += 1
-        if m["status"] not in (*KILLED, "not checked"):
-            survivors.append(f"{m['name']}: {m['status']}")
+    for module, name, status in statuses(results, targets):
+        by[module][status] += 1
+        if status not in (*KILLED, "not checked"):
+            survivors.append(f"{name}: {status}")
     say(f"{'module':36} {'mutants':>7} {'tried':>6} {'killed':>6} {'share':>6}  rest")
     for path, counts in by.items():
         total = sum(counts.values())
@@ -207,7 +225,14 @@ def main(argv: list[str] | None = None) -> int:
     if not args.report_only:
         prepare(args.workdir, targets, args.with_properties)
         say(f"mutating {len(targets)} modules in {args.workdir} (log: mutmut-run.log)")
-        mutmut(args.workdir, "run", "--max-children", str(args.max_children))
+        children = ("--max-children", str(args.max_children))
+        mutmut(args.workdir, "run", *children)
+        # mutmut keeps a verdict until the mutated function changes, even when
+        # tests were added since: the survivors are tried again with today's tests.
+        stale = surviving(mutmut(args.workdir, "results", "--all", "true"), targets)
+        if stale:
+            say(f"trying the {len(stale)} survivors again with the current tests")
+            mutmut(args.workdir, "run", *children, *stale)
     results = mutmut(args.workdir, "results", "--all", "true")
     report(results, targets, args.survivors)
     return 0
