@@ -12,8 +12,9 @@ ACCEPTED or REJECTED as the charger answered.
 ``stop`` RemoteStopTransaction of the transaction running on it, ``unlock``
 UnlockConnector (:mod:`edge.ocpp.calls.v16`). A 2.0.1 station's EVSE gets
 RequestStartTransaction (the token as ISO14443 if it is an RFID card, else
-Central, with a fresh ``remoteStartId``) and RequestStopTransaction of the
-station's own transactionId (:mod:`edge.ocpp.calls.v201`). Each answers once
+Central, with a fresh ``remoteStartId``), RequestStopTransaction of the
+station's own transactionId and UnlockConnector of the EVSE's connector 1
+(:mod:`edge.ocpp.calls.v201`). Each answers once
 the charger did: ACCEPTED when it accepted (OCPP says no more: the transaction
 itself begins when the charger tells it), REJECTED when it refused,
 TIMEOUT without an answer in time, FAILED when the charger is not connected
@@ -55,12 +56,16 @@ def command_result(identity: str, action: str, reply: object) -> CommandResult:
             v16.RemoteStartStopStatus.ACCEPTED
             | v201.RequestStartStopStatus.ACCEPTED
             | v16.UnlockStatus.UNLOCKED
+            | v201.UnlockStatus.UNLOCKED
         ):
             return CommandResult(CommandOutcome.ACCEPTED)
-        case v16.UnlockStatus.NOT_SUPPORTED:
+        case v16.UnlockStatus.NOT_SUPPORTED | v201.UnlockStatus.UNKNOWN_CONNECTOR:
             why = f"charger {identity} has no cable lock on this connector"
             return CommandResult(CommandOutcome.NOT_SUPPORTED, why)
-        case v16.UnlockStatus.UNLOCK_FAILED:
+        case v201.UnlockStatus.ONGOING_AUTHORIZED_TRANSACTION:
+            why = f"charger {identity} keeps the cable locked: a transaction runs"
+            return CommandResult(CommandOutcome.REJECTED, why)
+        case v16.UnlockStatus.UNLOCK_FAILED | v201.UnlockStatus.UNLOCK_FAILED:
             why = f"charger {identity} could not release the cable"
             return CommandResult(CommandOutcome.FAILED, why)
         case v16.RemoteStartStopStatus.REJECTED | v201.RequestStartStopStatus.REJECTED:
@@ -274,8 +279,16 @@ class OcppEvse:
         )
 
     async def unlock(self, timeout_s: float) -> CommandResult:
-        """UnlockConnector: release this connector's cable."""
+        """UnlockConnector: release this connector's cable.
+
+        A 2.0.1 station's: connector 1 of this EVSE (the site declares one
+        connector per EVSE).
+        """
         connector = self._connector_id
+        if self._charger.protocol == "ocpp2.0.1":
+            return await self._ask201(
+                "UnlockConnector", lambda calls: calls.unlock(connector, 1, timeout_s)
+            )
         return await self._ask(
             "UnlockConnector",
             timeout_s,

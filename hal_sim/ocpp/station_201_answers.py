@@ -3,7 +3,8 @@
 The ``ocpp`` package's ``@on`` handlers over a :class:`~hal_sim.ocpp.
 station_201_state.StationState`: GetVariables and SetVariables from its
 device model, GetLocalListVersion and SendLocalList from its local list,
-SetChargingProfile into its profiles, RequestStartTransaction and
+SetChargingProfile into its profiles, UnlockConnector (connector 1 of each
+EVSE; refused while a transaction runs there), RequestStartTransaction and
 RequestStopTransaction recorded (a stop of a transaction it does not run is
 Rejected; acting on them is the station's driver's part, as in
 :mod:`hal_sim.ocpp.sim_charger`).
@@ -116,6 +117,15 @@ class StationClient(ChargePoint):  # type: ignore[misc]  # the package is untype
         self.state.remote_stops.append(transaction_id)
         self._told("RequestStopTransaction", {"transaction_id": transaction_id})
         return call_result.RequestStopTransaction(status="Accepted")
+
+    @_handles("UnlockConnector")
+    async def _unlock(self, evse_id: int, connector_id: int, **_: object) -> object:
+        self.state.unlocks.append((evse_id, connector_id))
+        if connector_id != 1:
+            return call_result.UnlockConnector(status="UnknownConnector")
+        if any(t.evse_id == evse_id for t in self.state.running.values()):
+            return call_result.UnlockConnector(status="OngoingAuthorizedTransaction")
+        return call_result.UnlockConnector(status="Unlocked")
 
     def _told(self, action: str, payload: dict[str, Any]) -> None:
         for listener in self.state.on_request:

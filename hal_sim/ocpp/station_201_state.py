@@ -70,6 +70,8 @@ class StationState:
     remote_starts: list[tuple[int, str, int | None]] = field(default_factory=list)
     """(remoteStartId, idToken, evseId) of each RequestStartTransaction."""
     remote_stops: list[str] = field(default_factory=list)
+    unlocks: list[tuple[int, int]] = field(default_factory=list)
+    """(evseId, connectorId) of each UnlockConnector."""
     running: dict[str, Transaction] = field(default_factory=dict)
     on_request: list[Callable[[str, dict[str, Any]], None]] = field(
         default_factory=list

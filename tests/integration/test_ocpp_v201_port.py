@@ -4,7 +4,7 @@ One swipe is one authorization decision (Authorize, then the TransactionEvent
 it starts, however often that event comes); the port's start and stop (what
 OCPI START/STOP_SESSION, the local API and MQTT call) are RequestStart/
 StopTransaction of hal_sim's station, the stop naming the station's own
-transactionId.
+transactionId; its unlock is UnlockConnector of the EVSE's connector.
 """
 
 from __future__ import annotations
@@ -117,3 +117,18 @@ async def test_the_port_starts_and_stops_through_request_start_and_stop():
         gone = await port.start(APP_TOKEN, None, 5)
         assert gone.outcome is CommandOutcome.FAILED
         assert "not connected" in gone.message
+
+
+async def test_the_port_unlocks_through_unlock_connector():
+    async with central_system(mixed()) as (central, srv):
+        cs, run = await booted(srv, central)
+        port = ocpp_evses(central)["CS201-2"]
+        unlocked = await port.unlock(5)
+        assert unlocked.outcome is CommandOutcome.ACCEPTED
+        assert cs.state.unlocks == [(2, 1)]
+        await cs.start_transaction(2, CARD, 0.0, timestamp=_at(0))
+        locked = await port.unlock(5)
+        assert locked.outcome is CommandOutcome.REJECTED
+        assert "a transaction runs" in locked.message
+        await cs.link.close()
+        await run

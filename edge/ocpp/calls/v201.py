@@ -11,7 +11,7 @@ before sending it (:class:`~edge.ocpp.calls.v16.NotSendable`).
   ChangeConfiguration: a variable of a component, optionally of one EVSE).
 * Remote control: RequestStartTransaction (with the ``remoteStartId`` the
   station's TransactionEvent will carry back), RequestStopTransaction (by the
-  station's own ``transactionId``).
+  station's own ``transactionId``), UnlockConnector (of an EVSE's connector).
 """
 
 from __future__ import annotations
@@ -59,6 +59,15 @@ class RequestStartStopStatus(StrEnum):
 
     ACCEPTED = "Accepted"
     REJECTED = "Rejected"
+
+
+class UnlockStatus(StrEnum):
+    """UnlockConnector's answer (2.0.1's ``UnlockStatusEnumType``)."""
+
+    UNLOCKED = "Unlocked"
+    UNLOCK_FAILED = "UnlockFailed"
+    ONGOING_AUTHORIZED_TRANSACTION = "OngoingAuthorizedTransaction"
+    UNKNOWN_CONNECTOR = "UnknownConnector"
 
 
 class IdTokenKind(StrEnum):
@@ -249,6 +258,19 @@ class V201Calls:
         if not isinstance(outcome, Answered):
             return outcome
         return RequestStartStopStatus(outcome.payload["status"])
+
+    async def unlock(
+        self, evse_id: int, connector_id: int, timeout_s: float
+    ) -> UnlockStatus | Failure:
+        """Ask the station to release the cable of a connector of an EVSE."""
+        outcome = await self._calls.call(
+            "UnlockConnector",
+            {"evseId": evse_id, "connectorId": connector_id},
+            timeout_s,
+        )
+        if not isinstance(outcome, Answered):
+            return outcome
+        return UnlockStatus(outcome.payload["status"])
 
 
 def _bad_names(variables: Sequence[Variable]) -> NotSendable | None:

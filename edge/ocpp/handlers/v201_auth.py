@@ -63,8 +63,12 @@ class Swipes:
         self, id_token: dict[str, Any], evse_uid: str | None, decision: AuthDecision
     ) -> None:
         """The decision of an Authorize of ``id_token`` (at ``evse_uid``, if named)."""
+        now = self._clock.monotonic()
+        self._waiting = {  # those never taken are dropped after the window
+            k: w for k, w in self._waiting.items() if now - w[0] <= self._window_s
+        }
         key = (str(id_token["idToken"]).upper(), str(id_token["type"]))
-        self._waiting[key] = (self._clock.monotonic(), evse_uid, decision)
+        self._waiting[key] = (now, evse_uid, decision)
 
     def take(
         self, id_token: dict[str, Any], evse_uid: str | None

@@ -56,6 +56,9 @@ from edge.store import ocpp201_transactions as repo
 
 log = logging.getLogger(__name__)
 
+MAX_DECIDED = 64
+"""Transactions of one station whose idToken decision is kept (oldest dropped)."""
+
 
 def _wire(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
@@ -186,6 +189,8 @@ class V201Transactions:
         if decision is None:
             decision = await decide_token(self._site, self._charger, token, evse_uid)
         self._decided[tid] = decision
+        if len(self._decided) > MAX_DECIDED:  # transactions whose Ended never came
+            del self._decided[next(iter(self._decided))]
         return decision
 
     async def meter_values(self, p: dict[str, Any]) -> dict[str, Any]:
