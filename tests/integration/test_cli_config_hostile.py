@@ -1,25 +1,38 @@
 """``edge run`` refuses what ``edge config check`` refuses: exit 2, the same report,
-no traceback, and no database left behind. Real processes on real files."""
+no traceback, and no database left behind. Real processes on real files: each
+``edge`` is forked from one interpreter that has imported it (cli_forks.py),
+so a test pays for the command, not for Python's imports each time."""
 
 from __future__ import annotations
 
 import os
 import socket
 import subprocess
-import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from .cli_forks import EdgeForks
 from .sites import site_file
 
-EDGE = str(Path(sys.executable).parent / "edge")
+FORKS: EdgeForks | None = None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _forks() -> Iterator[None]:
+    global FORKS
+    FORKS = EdgeForks()
+    try:
+        yield
+    finally:
+        FORKS.close()
+        FORKS = None
 
 
 def edge(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [EDGE, *args], capture_output=True, text=True, timeout=60, cwd=cwd, check=False
-    )
+    assert FORKS is not None
+    return FORKS.run(*args, cwd=cwd, timeout=60)
 
 
 @pytest.mark.parametrize(
