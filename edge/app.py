@@ -266,6 +266,7 @@ class Site:
                     uid: ContactorTester(ctl) for uid, ctl in self.controllers.items()
                 },
                 load=self.load,
+                ocpp=None if self.ocpp is None else self.ocpp.central.reports,
             )
             self.web = WebServer(config.web, context)
 

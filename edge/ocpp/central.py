@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from edge.config.ocpp import OcppCharger, OcppProtocol, OcppSection
 from edge.logthrottle import Throttle
@@ -37,6 +38,19 @@ log = logging.getLogger(__name__)
 
 CLOSE_REPLACED = 1000
 CLOSE_PROTOCOL = 1002
+
+
+@dataclass(frozen=True)
+class ChargerReport:
+    """One declared charger as the local API shows it."""
+
+    identity: str
+    protocol: OcppProtocol
+    model: str | None
+    """Its model profile (``model`` in the site file), if named."""
+    online: bool
+    deviations: dict[str, int]
+    """How often each of its model's deviations was tolerated, since start."""
 
 
 Worker = Callable[[ChargerConnection], Awaitable[None]]
@@ -141,6 +155,19 @@ class CentralSystem:
                 verdict.reason,
             )
         return verdict
+
+    def reports(self) -> list[ChargerReport]:
+        """Every declared charger: its model, whether it is online, what it fired."""
+        return [
+            ChargerReport(
+                c.identity,
+                c.protocol,
+                c.model,
+                self.status[c.identity].online,
+                dict(sorted(self.tolerances[c.identity].counts.items())),
+            )
+            for c in self.section.charger
+        ]
 
     def protocol_of(self, identity: str | None) -> OcppProtocol | None:
         """The subprotocol a declared charger speaks."""

@@ -19,6 +19,7 @@ from edge.evse.local_commands import LocalCommands
 from edge.evse.port import EvsePort
 from edge.load.manager import LoadManager
 from edge.model.clock import Clock
+from edge.ocpp.central import ChargerReport
 from edge.readiness import Readiness
 from edge.store.db import Database
 from edge.web.errors import ApiProblem
@@ -51,6 +52,8 @@ class WebContext:
     """The commissioning page's contactor test, per EVSE uid (board EVSEs)."""
     load: LoadManager | None = None
     """Load management, where the site has a ``[load]`` section."""
+    ocpp: Callable[[], list[ChargerReport]] | None = None
+    """The declared OCPP chargers now; None where the site serves no OCPP."""
 
 
 def context_of(request: Request) -> WebContext:

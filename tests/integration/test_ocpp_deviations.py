@@ -11,6 +11,7 @@ import pytest
 from edge.ocpp.declared import OcppConfigError, declared
 from edge.ocpp.status import ConnectorStatus
 from hal_sim.ocpp.link import open_link
+from tests.integration import web_rig
 from tests.integration.ocpp_rig import central_system, section
 
 MODELS = {
@@ -34,8 +35,13 @@ def _site(tmp_path):
 
 
 async def _exchange(link, frame: str) -> list:
+    """The answer to ``frame`` (our own calls to the charger meanwhile skipped)."""
     await link.send(frame)
-    return json.loads(await link.recv())
+    unique_id = json.loads(frame)[1]
+    while True:
+        message = json.loads(await link.recv())
+        if message[0] in (3, 4) and message[1] == unique_id:
+            return message
 
 
 async def _both(srv, identity: str, frame: str) -> tuple[list, list]:
@@ -190,3 +196,47 @@ def test_an_unknown_model_is_a_config_error_naming_its_key(tmp_path):
         match=r"ocpp\.charger\[0\]\.model: unknown charger model 'acme-nope'",
     ):
         declared(cfg)
+
+
+WEB_OCPP = """
+[ocpp]
+listen_port = 0
+
+[[ocpp.charger]]
+identity = "GREENUP"
+model = "legrand-greenup"
+connector = [{ id = 1, evse_uid = "GREENUP-1" }]
+
+[[ocpp.charger]]
+identity = "PLAIN"
+connector = [{ id = 1, evse_uid = "PLAIN-1" }]
+"""
+
+
+async def test_the_local_api_shows_each_chargers_deviation_counts(tmp_path):
+    async with web_rig.live_site(tmp_path, evses=1, extra=WEB_OCPP) as live:
+        server = live.site.ocpp_server
+        assert server is not None
+        link = await open_link(server.url("127.0.0.1", "GREENUP"), "GREENUP")
+        for n in range(2):
+            frame = DEVIATIONS[0][1].replace('"d1"', f'"w{n}"')
+            assert (await _exchange(link, frame))[0] == 3
+        reply = await live.get("/api/v1/ocpp/chargers")
+        await link.close()
+    assert reply.status == 200
+    assert json.loads(reply.body) == [
+        {
+            "identity": "GREENUP",
+            "protocol": "ocpp1.6",
+            "model": "legrand-greenup",
+            "online": True,
+            "deviations": {"errorCode-Error": 2},
+        },
+        {
+            "identity": "PLAIN",
+            "protocol": "ocpp1.6",
+            "model": None,
+            "online": False,
+            "deviations": {},
+        },
+    ]

@@ -94,14 +94,17 @@ async def live_site(
     speed: float = 20.0,
     evses: int = 2,
     seed: int = 0,
+    extra: str = "",
 ) -> AsyncIterator[Live]:
     """A simulated site of ``evses`` EVSEs (no OCPI, no MQTT) serving its API.
 
-    ``seed``: that many stored sessions first (:func:`seed_sessions`).
+    ``seed``: that many stored sessions first (:func:`seed_sessions`);
+    ``extra``: more of the site file (e.g. an ``[ocpp]`` section, whose
+    chargers the world does not simulate: a test connects them itself).
     """
     if seed:
         await seed_sessions(tmp_path / "edge.db", seed)
-    path = site_file(tmp_path, "", evses=evses, extra=web_table(tmp_path, token))
+    path = site_file(tmp_path, "", evses=evses, extra=web_table(tmp_path, token, extra))
     config = load_config(path, ProfileLibrary().ids())
     assert config.sim is not None
     assert config.sim.start is not None

@@ -106,6 +106,20 @@ class EvseDoc(_Doc):
     session: RunningSessionDoc | None
 
 
+class OcppChargerDoc(_Doc):
+    """A declared OCPP charger, and the known deviations of its model it sent."""
+
+    identity: str
+    protocol: str
+    """``ocpp1.6`` or ``ocpp2.0.1``."""
+    model: str | None
+    """Its model profile (edge/ocpp/charger_models/<model>.toml), if named."""
+    online: bool
+    deviations: dict[str, int]
+    """How often each deviation of its model was tolerated since start, by
+    name; empty when none fired (everything else is validated strictly)."""
+
+
 class SessionDoc(_Doc):
     """A stored charging session (the columns of the CSV, in order)."""
 
