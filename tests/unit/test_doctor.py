@@ -57,9 +57,11 @@ def test_database_sound_then_corrupted(tmp_path: Path) -> None:
     path = tmp_path / "edge.db"
     db = open_sync(path)
     db.conn.execute("CREATE TABLE filler (id INTEGER PRIMARY KEY, text TEXT)")
-    db.conn.executemany(
-        "INSERT INTO filler (text) VALUES (?)", [("x" * 200,) for _ in range(2000)]
-    )
+    with db.conn:  # one transaction: one fsync, not 2000 (synchronous=FULL)
+        db.conn.execute("BEGIN")
+        db.conn.executemany(
+            "INSERT INTO filler (text) VALUES (?)", [("x" * 200,) for _ in range(2000)]
+        )
     db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.conn.close()
     [ok] = database(path)
