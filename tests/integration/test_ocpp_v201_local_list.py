@@ -4,8 +4,9 @@ The same planner, store and worker as 1.6's (test_ocpp_local_list.py), through
 the 2.0.1 list port, against hal_sim's 2.0.1 station: a Full list after boot
 within ItemsPerMessage and BytesPerMessage (GetVariables), a token change as a
 Differential, VersionMismatch and Failed followed by a Full list, the station
-deciding from its list while the controller is down and getting what changed
-meanwhile when it is back, and no list for a station whose list is disabled.
+deciding from its list while the controller is down (the transaction it
+started then billed once it is back) and getting what changed meanwhile, and
+no list for a station whose list is disabled.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from edge.auth.authorizer import Authorizer, LocalToken
 from edge.model.clock import ScaledClock
 from edge.ocpp.service import OcppService
 from edge.store import ocpp_local_lists as repo
+from edge.store import sessions
 from edge.store.db import Database
 from hal_sim.ocpp.charge_point_201 import SimChargingStation
 from hal_sim.ocpp.link import open_link
@@ -57,13 +59,14 @@ async def _controller(tmp_path, clock, db=None):
             await db.close()
 
 
-async def _station(srv, clock, state=None, identity="CS202"):
+async def _station(srv, clock, station=None, identity="CS202"):
     link = await open_link(
         srv.url("127.0.0.1", identity), identity, subprotocols=("ocpp2.0.1",)
     )
-    cs = SimChargingStation(identity, link, clock)
-    if state is not None:
-        cs.state = state  # the same station, what it holds kept
+    if station is None:
+        cs = SimChargingStation(identity, link, clock)
+    else:
+        cs = station  # the same station: its list and queue kept
         cs.reconnect(link)
     return cs, asyncio.create_task(cs.run())
 
@@ -157,7 +160,7 @@ async def test_the_station_decides_from_its_list_while_the_controller_is_down(
 
     await Authorizer(db, clock, CARDS).set_blocked("CARD0004", True)
     async with _controller(tmp_path, clock, db) as (auth, srv, _):
-        again, run = await _station(srv, clock, cs.state)
+        again, run = await _station(srv, clock, cs)
         await again.heartbeat()  # reconnected, no boot: GetLocalListVersion
         await _until(lambda: held.version == 3, "the change made while down")
         assert [m["updateType"] for m in held.received] == [
@@ -168,6 +171,10 @@ async def test_the_station_decides_from_its_list_while_the_controller_is_down(
         assert held.received[-1]["localAuthorizationList"] == [
             {"idTag": "CARD0004", "idTagInfo": {"status": "Blocked"}}
         ]  # (as the station keeps it)
+        assert await again.replay() == 1  # the Started it took offline
+        await again.stop_transaction(tx, 0.0)
+        [billed] = await db.run(sessions.list_sessions)
+        assert (billed.token_uid, billed.status) == ("CARD0001", "COMPLETED")
         await again.link.close()
         await run
     await db.close()
