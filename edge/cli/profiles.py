@@ -1,4 +1,7 @@
-"""``edge profiles``: the device models the drivers know.
+"""``edge profiles``: the device models the drivers know, and the OCPP charger models.
+
+An OCPP charger model (kind ``ocpp``) lists the named deviations from OCPP its
+profile tolerates (``edge/ocpp/charger_models/``).
 
 For EVSE boards it says what the controller relies on: whether the board has a
 watchdog (and its period; the bus feeds it every third of that, and a board not
@@ -53,13 +56,35 @@ def cmd_profiles(args: argparse.Namespace) -> int:
         if p.kind is DeviceKind.EVSE_BOARD:
             row.update(board_traits(p))
         rows.append(row)
+    rows += charger_model_rows()
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
     for r in rows:
         extra = _traits_text(r) if "watchdog_s" in r else ""
+        tolerated = r.get("deviations")
+        if isinstance(tolerated, list):
+            extra = f" (tolerated: {', '.join(map(str, tolerated))})"
         print(f"{r['id']:<28} {r['kind']:<11} {r['manufacturer']} {r['model']}{extra}")
     return 0
+
+
+def charger_model_rows() -> list[dict[str, object]]:
+    """The OCPP charger models (``model`` of an ``[[ocpp.charger]]``)."""
+    from edge.ocpp import charger_models
+
+    rows: list[dict[str, object]] = []
+    for model_id in charger_models.ids():
+        p = charger_models.load(model_id)
+        rows.append({
+            "id": model_id,
+            "kind": "ocpp",
+            "manufacturer": p.manufacturer,
+            "model": p.model,
+            "products": list(p.products),
+            "deviations": [t.name for t in p.deviation],
+        })  # fmt: skip
+    return rows
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -33,3 +33,11 @@ def test_json_carries_the_same_facts(capsys) -> None:
     )
     assert rows["bender_cc612"]["reports_relay"] is True
     assert "watchdog_s" not in rows["eastron_sdm630"]
+
+
+def test_ocpp_charger_models_are_listed_with_what_they_tolerate(capsys) -> None:
+    lines = {line.split()[0]: line for line in run(capsys, False).splitlines()}
+    assert lines["legrand-greenup"].split()[1] == "ocpp"
+    assert lines["legrand-greenup"].endswith("(tolerated: errorCode-Error)")
+    rows = {r["id"]: r for r in json.loads(run(capsys, True))}
+    assert rows["chargeamps-halo"]["deviations"] == ["unit-Hz"]
