@@ -30,7 +30,20 @@ def _site(tmp_path):
             "connector": [{"id": 1, "evse_uid": f"{identity}-1"}],
         }
         for identity, model in MODELS.items()
-    ] + [{"identity": "PLAIN", "connector": [{"id": 1, "evse_uid": "PLAIN-1"}]}]
+    ] + [
+        {"identity": "PLAIN", "connector": [{"id": 1, "evse_uid": "PLAIN-1"}]},
+        {
+            "identity": "THOR201",
+            "protocol": "ocpp2.0.1",
+            "model": "growatt-thor",
+            "connector": [{"id": 1, "evse_uid": "THOR201-1"}],
+        },
+        {
+            "identity": "PLAIN201",
+            "protocol": "ocpp2.0.1",
+            "connector": [{"id": 1, "evse_uid": "PLAIN201-1"}],
+        },
+    ]
     return section(tmp_path, charger=chargers)
 
 
@@ -44,11 +57,13 @@ async def _exchange(link, frame: str) -> list:
             return message
 
 
-async def _both(srv, identity: str, frame: str) -> tuple[list, list]:
-    """The answer to ``frame`` from the profiled charger, then from PLAIN."""
+async def _both(
+    srv, identity: str, frame: str, plain: str = "PLAIN", protocol: str = "ocpp1.6"
+) -> tuple[list, list]:
+    """The answer to ``frame`` from the profiled charger, then from ``plain``."""
     answers = []
-    for who in (identity, "PLAIN"):
-        link = await open_link(srv.url("127.0.0.1", who), who)
+    for who in (identity, plain):
+        link = await open_link(srv.url("127.0.0.1", who), who, subprotocols=(protocol,))
         answers.append(await _exchange(link, frame))
         await link.close()
     return answers[0], answers[1]
@@ -178,6 +193,23 @@ async def test_what_the_profile_does_not_list_is_still_refused(
         await link.close()
         assert answer[:3] == [4, json.loads(frame)[1], code]
         assert not central.tolerances[identity].counts
+
+
+async def test_a_profile_holds_for_a_201_station_of_the_model_too(tmp_path):
+    frame = (
+        '[2,"s1","StatusNotification",{"timestamp":"2023-10-19T15:28:07",'
+        '"connectorStatus":"Available","evseId":1,"connectorId":1}]'
+    )
+    async with central_system(_site(tmp_path)) as (central, srv):
+        tolerated, refused = await _both(
+            srv, "THOR201", frame, plain="PLAIN201", protocol="ocpp2.0.1"
+        )
+        assert tolerated[0] == 3, tolerated
+        assert refused[:3] == [4, "s1", "PropertyConstraintViolation"]
+        assert central.tolerances["THOR201"].counts == {
+            "naive-time-StatusNotification": 1
+        }
+        assert not central.tolerances["PLAIN201"].counts
 
 
 def test_an_unknown_model_is_a_config_error_naming_its_key(tmp_path):
