@@ -63,14 +63,21 @@ def run(
     gone = WHILE_DOWN if s.phase is Phase.STARTING else "EV_DISCONNECTED"
     if s.session is not None and s.stopping is None and not cp.connected:
         s = request_stop(s, gone, now)
-    if (
+    latched = (
         s.session is not None
         and s.stopping is None
         and s.session.enable_confirmed
         and s.board_enabled is False
-    ):
+    )
+    if latched and not s.disabled_before_cp and s.phase is Phase.STARTING:
+        return s  # after start-up: the next poll tells whether a new EV came
+    if latched and s.disabled_before_cp:
         # The board disabled itself after the session's EV left: the EV now
         # plugged in is another one, which must not charge on this session.
+        # Only a CP state read after the disable says so: within one poll the
+        # CP frame comes first, and an EV that left between the two frames is
+        # still seen connected (a replug there, with free vend, was a session
+        # invented on the empty plug). The next poll's CP frame tells.
         s = replace(request_stop(s, gone, now), replug=True)
     if s.session is not None and s.stopping is not None:
         fresh = (

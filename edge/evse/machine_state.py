@@ -129,6 +129,12 @@ class EvseState:
     current_a: float | None = None
     board_seen: float | None = None
     board_enabled: bool | None = None
+    disabled_before_cp: bool = False
+    """The board's disable (a latching board's) was known before its latest CP
+    state was read: the previous board poll said so too. Only then does an EV
+    connected to the disabled board show a new visit. One poll reads the CP state
+    and the enable in separate frames (CP first): an EV that leaves between them
+    shows as still connected to a board its leaving just disabled."""
     session: ActiveSession | None = None
     pending: PendingAuth | None = None
     stopping: str | None = None

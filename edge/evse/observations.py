@@ -80,7 +80,15 @@ def meter_reset(
 def board(s: EvseState, e: BoardRead, now: float, actions: list[Action]) -> EvseState:
     """The board answered: its pilot state, relay and enable."""
     s = relay.read(s, e.cp, e.relay_closed, now)
-    s = replace(s, cp=e.cp, board_seen=now, board_enabled=e.enabled)
+    # The previous poll's enable came off the wire before this poll's CP frame.
+    earlier = s.board_enabled is False and e.enabled is False
+    s = replace(
+        s,
+        cp=e.cp,
+        board_seen=now,
+        board_enabled=e.enabled,
+        disabled_before_cp=earlier,
+    )
     session = s.session
     if e.enabled and s.contactor and session and not session.enable_confirmed:
         actions.append(EnableConfirmed(session.id))

@@ -17,7 +17,11 @@ It alone decides the contactor. Safety rules, checked after every event:
 - a session is closed with a meter reading taken after the stop was decided, so
   that the energy that flowed until the contactor opened is counted;
 - a limit of 0 A pauses a session: the contactor opens and the session stays
-  open until a limit of 6 A or more (load management, :mod:`edge.evse.limits`).
+  open until a limit of 6 A or more (load management, :mod:`edge.evse.limits`);
+- a latching board that reads disabled after the session's enable was confirmed
+  keeps the contactor open; a new EV is concluded (and the session closed) only
+  from a CP state read after the disable, i.e. on the next poll
+  (:mod:`edge.evse.charging`).
 """
 
 from __future__ import annotations
@@ -168,6 +172,9 @@ def _outputs(s: EvseState, cfg: EvseSettings, actions: list[Action]) -> EvseStat
         and s.cp is not None
         and s.cp.connected
         and not limits.paused(s)
+        # a board that latched off after this session's EV left is not enabled
+        # again for this session, not even while a poll confirms who is plugged in
+        and not (s.session.enable_confirmed and s.board_enabled is False)
     )
     offer = limits.offer_a(s, cfg) if closed else 0.0
     if closed != s.contactor:

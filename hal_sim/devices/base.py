@@ -10,7 +10,7 @@ profile's rows (gaps inside it read 0, as on most meters) or an identity row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from drivers.modbus.codec import DataType, encode
@@ -76,6 +76,10 @@ class ProfileDevice:
         """How long the device takes to start its answer (the profile's typical)."""
         self.reads = 0
         self.writes = 0
+        self.before_read: Callable[[int, int], None] | None = None
+        """A scenario's hook: called with the function code and start address of
+        every read before it is served (an EV that leaves between two frames of
+        one poll, say)."""
         self._frozen: dict[Function, dict[int, int]] | None = None
         spans: dict[Function, tuple[int, int]] = {}
         for row in profile.registers:
@@ -141,6 +145,8 @@ class ProfileDevice:
     def read(self, function: int, address: int, count: int) -> list[int] | int:
         """Serve a read: words, or a Modbus exception code."""
         self.reads += 1
+        if self.before_read is not None:
+            self.before_read(function, address)
         if self.faults.exception_code is not None:
             return self.faults.exception_code
         try:

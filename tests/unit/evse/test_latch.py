@@ -99,6 +99,60 @@ def test_latch_seen_while_running_stops_the_session():
     assert h.state.phase is Phase.PREPARING
 
 
+FREE_LATCH = EvseSettings("E1", device_timeout_s=10, board_latch=True, free_vend=True)
+
+
+def free_vend_session_enabled() -> Harness:
+    h = Harness(cfg=FREE_LATCH)
+    poll(h, A, 1000, True)
+    poll(h, C, 1000, True)  # free vend: the session starts, the board is enabled
+    poll(h, C, 1200, True)
+    assert h.of(EnableConfirmed)
+    assert len(h.of(StartSession)) == 1
+    return h
+
+
+def test_ev_leaving_between_the_cp_and_the_enable_frame_is_no_new_visit():
+    # One poll reads the CP state (1000..1007), then the enable (2005): the EV
+    # left in between, so the poll shows it connected to the board its leaving
+    # latched off. It is the same EV leaving, not another one (with free vend a
+    # "new EV" was a session invented on the empty plug).
+    h = free_vend_session_enabled()
+    torn = poll(h, B, 1300, False)
+    assert SetContactor(False, 0.0) in torn  # the latched board is not re-enabled
+    assert not h.of(StopSession)
+    poll(h, A, 1300, False)  # the next poll's CP frame: the plug is empty
+    [stop] = h.of(StopSession)
+    assert (stop.meter_stop_wh, stop.reason) == (1300, "EV_DISCONNECTED")
+    assert h.state.phase is Phase.AVAILABLE
+    poll(h, A, 1300, False)
+    assert len(h.of(StartSession)) == 1
+
+
+def test_free_vend_ev_replaced_between_polls_gets_a_session_of_its_own():
+    h = free_vend_session_enabled()
+    poll(h, B, 1300, False)  # left and replaced: the board latched off
+    assert h.state.session is not None
+    assert not h.state.contactor
+    poll(h, B, 1300, False)  # CP read after the disable: another EV
+    [stop] = h.of(StopSession)
+    assert stop.reason == "EV_DISCONNECTED"
+    first, second = h.of(StartSession)
+    assert second.meter_start_wh == 1300
+    assert second.session_id != first.session_id
+
+
+def test_restart_ev_gone_between_the_frames_closes_while_down():
+    h = resumed(confirmed=True)
+    poll(h, C, 4000, enabled=False)  # CP frame before the EV left, then the enable
+    assert h.state.phase is Phase.STARTING
+    poll(h, A, 4000, enabled=False)
+    [stop] = h.of(StopSession)
+    assert stop.reason == WHILE_DOWN
+    assert not any(a.closed for a in h.of(SetContactor))
+    assert h.state.phase is Phase.AVAILABLE
+
+
 def checkpoint_times(start_after_s: float) -> list[float]:
     h = Harness(cfg=EvseSettings("E1", checkpoint_interval_s=60))
     h.now = start_after_s
