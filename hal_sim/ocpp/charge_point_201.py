@@ -34,18 +34,11 @@ from hal_sim.ocpp.charge_point import Boot, CallRefused
 from hal_sim.ocpp.link import LinkLost, RawLink
 from hal_sim.ocpp.station_201_answers import StationClient
 from hal_sim.ocpp.station_201_state import StationState, TokenAnswer, Transaction
+from hal_sim.ocpp.times import central_time, wire
 
 __all__ = ["SimChargingStation", "StationState", "TokenAnswer", "Transaction"]
 
 log = logging.getLogger(__name__)
-
-
-def _time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _wire(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class SimChargingStation:
@@ -132,7 +125,9 @@ class SimChargingStation:
             )
         )
         return Boot(
-            str(answer.status), int(answer.interval), _time(str(answer.current_time))
+            str(answer.status),
+            int(answer.interval),
+            central_time(str(answer.current_time)),
         )
 
     async def keep_alive(self, interval_s: float) -> None:
@@ -153,7 +148,7 @@ class SimChargingStation:
     async def heartbeat(self) -> datetime:
         """Send Heartbeat; the central system's time."""
         answer = await self._call(call.Heartbeat())
-        return _time(str(answer.current_time))
+        return central_time(str(answer.current_time))
 
     async def status(
         self,
@@ -166,7 +161,7 @@ class SimChargingStation:
         moment = self._clock.utcnow() if timestamp is None else timestamp
         await self._call(
             call.StatusNotification(
-                timestamp=_wire(moment),
+                timestamp=wire(moment, "milliseconds"),
                 connector_status=status,
                 evse_id=evse_id,
                 connector_id=connector_id,
@@ -191,7 +186,7 @@ class SimChargingStation:
         self, component: dict[str, Any], variable: str, value: str
     ) -> None:
         """Send NotifyEvent with one Delta event of ``component``.``variable``."""
-        now = _wire(self._clock.utcnow())
+        now = wire(self._clock.utcnow(), "milliseconds")
         self._event_seq += 1
         await self._call(
             call.NotifyEvent(
@@ -276,7 +271,7 @@ class SimChargingStation:
         if energy_wh is not None:
             meter = [
                 {
-                    "timestamp": _wire(moment),
+                    "timestamp": wire(moment, "milliseconds"),
                     "sampled_value": [
                         {
                             "value": energy_wh,
@@ -291,7 +286,7 @@ class SimChargingStation:
             tx.seq_no += 1
         event = call.TransactionEvent(
             event_type=event_type,
-            timestamp=_wire(moment),
+            timestamp=wire(moment, "milliseconds"),
             trigger_reason=trigger,
             seq_no=seq_no,
             transaction_info=info,

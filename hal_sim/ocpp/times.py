@@ -9,11 +9,17 @@ controller's :mod:`edge.ocpp.times`): a charger writes UTC to the second with a
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Literal
 
 
-def wire(moment: datetime) -> str:
-    """A datetime as a charger writes it: ``2026-03-02T06:04:27Z`` (UTC)."""
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+def wire(
+    moment: datetime, timespec: Literal["seconds", "milliseconds"] = "seconds"
+) -> str:
+    """A datetime as a charger writes it: ``2026-03-02T06:04:27Z`` (UTC).
+
+    A 2.0.1 station writes milliseconds.
+    """
+    return moment.astimezone(UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
 def central_time(text: str) -> datetime:
