@@ -142,7 +142,7 @@ def _offset_changes(zone: ZoneInfo, start: datetime, end: datetime) -> set[datet
                     a = mid
                 else:
                     b = mid
-            if start < b < end:
+            if b < end:  # b > lo >= start
                 found.add(b)
         lo = hi
     return found
