@@ -84,16 +84,17 @@ def test_a_free_vend_start_is_whitelisted_without_a_token() -> None:
 
 
 def test_the_phase_follows_the_pilot_from_the_start_on() -> None:
-    h = Harness()
-    session(h, "AA11", 1000, cp=B)
-    assert h.state.phase is Phase.SUSPENDED_EV  # plugged in, not asking yet
-    poll(h, C, 1000)
+    for cp, phase in ((B, Phase.SUSPENDED_EV), (C, Phase.CHARGING)):
+        h = Harness()
+        poll(h, A, 1000)
+        poll(h, cp, 1000)
+        card(h, "AA11")  # the EV is plugged in: the card's answer starts it
+        assert h.of(StartSession)
+        assert h.state.phase is phase
+    poll(h, B, 1000)
+    assert h.state.phase is Phase.SUSPENDED_EV  # not asking any more
+    poll(h, C, 1010)
     assert h.state.phase is Phase.CHARGING
-    poll(h, B, 1010)
-    assert h.state.phase is Phase.SUSPENDED_EV
-    other = Harness()
-    session(other, "AA11", 1000, cp=C)
-    assert other.state.phase is Phase.CHARGING  # asking already at the start
 
 
 def test_session_ids_count_the_sessions_the_machine_started() -> None:
