@@ -9,6 +9,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from drivers.evse_board import ProfileEvseBoard
 from drivers.meter import ProfileMeter
@@ -27,6 +28,7 @@ from edge.evse.port import EvsePort
 from edge.evse.site_commands import EvseCommands
 from edge.evse.state_machine import EvseSettings
 from edge.load.manager import LoadManager
+from edge.load.price_source import PricePlanner
 from edge.load.site import site_from_config
 from edge.model.clock import Clock
 from edge.model.events import DeviceReading, DeviceSilent
@@ -229,6 +231,7 @@ class Site:
             )
         # Load management: the [load] tree's circuit meters feed one allocator task.
         self.load: LoadManager | None = None
+        self.prices: PricePlanner | None = None
         self.grid_meters: dict[str, ProfileMeter] = {}
         if config.load is not None:
             tree = site_from_config(config.load, config.evse)
@@ -245,6 +248,10 @@ class Site:
                     )
                     grid.subscribe(self.load.grid_sink(circuit.id))
                     self.grid_meters[circuit.id] = grid
+            if (prices := config.load.prices) is not None:
+                tz = ZoneInfo(config.site.time_zone)
+                self.prices = PricePlanner(config.load, prices, config.evse, tz, clock)
+                self.load.price_caps = self.prices.caps
         self.ready = self._readiness()
         # The local API and the commissioning page, on one HTTP server.
         self.web: WebServer | None = None
@@ -368,6 +375,8 @@ class Site:
                             tg.create_task(meter.locate(), name=f"locate {uid}")
                     if self.load is not None:
                         tg.create_task(self.load.run(), name="load manager")
+                    if self.prices is not None:
+                        tg.create_task(self.prices.run(), name="load prices")
                     for uid, reader in self.readers.items():
                         tg.create_task(
                             self._read_cards(uid, reader), name=f"rfid {uid}"

@@ -92,6 +92,23 @@ class LoadEvseSection(_Model):
     """Below this the EVSE pauses the car rather than charge it (IEC 61851: 6 A)."""
     mode: Mode | None = None
     """How it charges; none: the site's ``load.mode``."""
+    departure: (
+        Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] | None
+    ) = None
+    """Every session's departure, local time of day (``HH:MM``, the site's time
+    zone): the first after the session starts. With ``energy_wh`` and
+    ``[load.prices]`` the session charges in the cheapest hours before it."""
+    energy_wh: Annotated[int, Field(gt=0, le=500_000)] | None = None
+    """The energy every session wants by its departure."""
+
+
+class PricesSection(_Model):
+    """Hourly prices that shift sessions with a departure to the cheapest hours."""
+
+    file: Annotated[str, Field(min_length=1)]
+    """A .csv, .json or .toml file of hourly prices (edge/load/prices.py)."""
+    refresh_s: Annotated[float, Field(ge=10, le=86_400)] = 900.0
+    """The file is read again this often (a new day's prices)."""
 
 
 class LoadSection(_Model):
@@ -112,6 +129,7 @@ class LoadSection(_Model):
     """How every EVSE charges unless its ``[[load.evse]]`` says otherwise."""
     surplus_margin_w: Annotated[float, Field(ge=0, le=100_000)] = 100.0
     """Left exported at the grid connection by the cars charging from surplus."""
+    prices: PricesSection | None = None
     circuit: Annotated[list[CircuitSection], Field(min_length=1)]
     evse: list[LoadEvseSection] = []
 
@@ -195,6 +213,32 @@ def load_problems(
     if not problems:
         problems += _failsafe_problems(load, wiring)
         problems += _surplus_problems(load)
+    problems += _departure_problems(load)
+    return problems
+
+
+def _departure_problems(load: LoadSection) -> list[tuple[str, str]]:
+    """A departure plans by price: it needs the energy, the prices and ``fast``."""
+    problems = []
+    for i, leaf in enumerate(load.evse):
+        path = f"load.evse[{i}]"
+        if (leaf.departure is None) != (leaf.energy_wh is None):
+            key = "energy_wh" if leaf.energy_wh is None else "departure"
+            problems.append((
+                f"{path}.{key}",
+                "departure and energy_wh go together: the plan needs both",
+            ))  # fmt: skip
+        elif leaf.departure is not None and load.prices is None:
+            problems.append((
+                f"{path}.departure",
+                "a departure is planned by price: add [load.prices] with its file",
+            ))  # fmt: skip
+        elif leaf.departure is not None and (leaf.mode or load.mode) != "fast":
+            problems.append((
+                f"{path}.departure",
+                f"a {leaf.mode or load.mode!r} car follows the sun, not prices: "
+                'give it mode = "fast" or no departure',
+            ))  # fmt: skip
     return problems
 
 

@@ -126,6 +126,10 @@ class Why(StrEnum):
     """Paused: the export is below its minimum (charging from surplus only)."""
     SURPLUS_UNKNOWN = "surplus_unknown"
     """Paused: no fresh signed power from the grid meter (surplus only)."""
+    CHEAP_HOURS = "cheap_hours"
+    """Charging in one of the cheapest hours before its departure (price plan)."""
+    WAITING_FOR_CHEAP_HOUR = "waiting_for_cheap_hour"
+    """Paused: its price plan charges it in cheaper hours before its departure."""
 
 
 @dataclass(frozen=True)

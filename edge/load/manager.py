@@ -34,12 +34,14 @@ import logging
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from edge.evse.limits import PAUSE_A
 from edge.evse.port import EvsePort, EvseView
 from edge.evse.states import Phase as EvsePhase
 from edge.load.allocator import (
     Allocation,
+    Cap,
     Charge,
     EvseState,
     GridSample,
@@ -152,6 +154,10 @@ class LoadManager:
         self.allocation: Allocation | None = None
         """The last allocation (for display)."""
         self.allocations = 0
+        self.price_caps: (
+            Callable[[Mapping[str, EvseView], datetime], Mapping[str, Cap]] | None
+        ) = None
+        """The price plan's caps (edge/load/price_source.py), if prices are set."""
         self.on_applied: Callable[[Allocation, float], None] | None = None
         """Called after each allocation's commands are done, with the time the
         allocation was made (for benchmarks and the live view)."""
@@ -203,6 +209,10 @@ class LoadManager:
         views = {uid: port.view() for uid, port in self.ports.items()}
         states = {uid: self._state(uid, views[uid]) for uid in self.ports}
         caps = surplus_caps(self.site, states, self.grid, now)
+        if self.price_caps is not None:
+            for uid, cap in self.price_caps(views, self.clock.utcnow()).items():
+                if uid not in caps or cap.current_a < caps[uid].current_a:
+                    caps[uid] = cap
         allocation = allocate(self.site, states, self._grid(states, views), now, caps)
         self.allocation = allocation
         self.allocations += 1

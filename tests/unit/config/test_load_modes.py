@@ -121,3 +121,74 @@ def test_the_solar_example_checks() -> None:
         Mode.SURPLUS,
         Mode.SURPLUS_PLUS_MIN,
     ]
+
+
+PRICES = '\n[load.prices]\nfile = "prices.csv"\n'
+
+
+def test_a_departure_with_its_energy_and_prices_loads() -> None:
+    text = edit("priority = 3", 'priority = 3\ndeparture = "07:30"\nenergy_wh = 20000')
+    text = text.replace("failsafe_current_a = 6\n", "failsafe_current_a = 6\n" + PRICES)
+    config = parse_config(text, "site.toml", known_models=MODELS)
+    assert config.load is not None
+    assert config.load.prices is not None
+    assert config.load.prices.file == "prices.csv"
+    assert config.load.prices.refresh_s == 900.0
+    assert config.load.evse[1].departure == "07:30"
+    assert config.load.evse[1].energy_wh == 20000
+
+
+@pytest.mark.parametrize(
+    ("new", "prices", "path", "message"),
+    [
+        ('departure = "07:30"', PRICES, "load.evse[1].energy_wh",
+         "departure and energy_wh go together"),
+        ("energy_wh = 20000", PRICES, "load.evse[1].departure",
+         "departure and energy_wh go together"),
+        ('departure = "07:30"\nenergy_wh = 20000', "", "load.evse[1].departure",
+         "a departure is planned by price: add [load.prices]"),
+        ('departure = "07:30"\nenergy_wh = 20000\nmode = "surplus"', PRICES,
+         "load.evse[1].departure", "a 'surplus' car follows the sun"),
+        ('departure = "7:30"\nenergy_wh = 20000', PRICES, "load.evse[1].departure",
+         "String should match pattern"),
+        ('departure = "24:00"\nenergy_wh = 20000', PRICES, "load.evse[1].departure",
+         "String should match pattern"),
+        ('departure = "07:30"\nenergy_wh = 0', PRICES, "load.evse[1].energy_wh", ""),
+        ('departure = "07:30"\nenergy_wh = 2.5', PRICES, "load.evse[1].energy_wh", ""),
+    ],
+)  # fmt: skip
+def test_a_bad_departure_names_its_key(
+    new: str, prices: str, path: str, message: str
+) -> None:
+    text = edit("priority = 3", "priority = 3\n" + new)
+    text = text.replace("failsafe_current_a = 6\n", "failsafe_current_a = 6\n" + prices)
+    found = dict(issues(text))
+    assert path in found, found
+    assert message in found[path], found
+
+
+@pytest.mark.parametrize(
+    ("prices", "path"),
+    [
+        ("\n[load.prices]\n", "load.prices.file"),
+        ('\n[load.prices]\nfile = ""\n', "load.prices.file"),
+        ('\n[load.prices]\nfile = "p.csv"\nrefresh_s = 1\n', "load.prices.refresh_s"),
+        ('\n[load.prices]\nfile = "p.csv"\nurl = "x"\n', "load.prices.url"),
+    ],
+)
+def test_a_bad_prices_section_names_its_key(prices: str, path: str) -> None:
+    text = BASE.replace("failsafe_current_a = 6\n", "failsafe_current_a = 6\n" + prices)
+    assert path in dict(issues(text))
+
+
+def test_the_prices_example_checks_and_its_prices_parse() -> None:
+    from edge.config.loader import load_config
+    from edge.load.prices import read_prices
+
+    root = Path(__file__).parents[3]
+    config = load_config(root / "config" / "demo-prices.toml", known_models=MODELS)
+    assert config.load is not None
+    assert config.load.prices is not None
+    assert [e.departure for e in config.load.evse] == ["07:00", "06:30"]
+    prices = read_prices(str(root / config.load.prices.file))
+    assert len(prices) == 48

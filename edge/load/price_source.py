@@ -1,0 +1,147 @@
+"""The price plan's inputs: the prices file and each EVSE's departure.
+
+The file is read again periodically; each EVSE's departure and energy come from
+its ``[[load.evse]]``.
+
+:meth:`PricePlanner.caps` turns them into the allocator's caps for the sessions
+running now (pure given the prices held); :meth:`PricePlanner.run` keeps the
+prices fresh. Prices that cannot be read or do not cover a session's hours
+leave it unplanned: it charges as ``fast``, and the reason is logged once per
+change (never a crash).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from edge.config.circuits import LoadSection, PricesSection
+from edge.config.schema import EvseSection
+from edge.evse.port import EvseView
+from edge.load.allocator import Cap
+from edge.load.price_plan import Need, Plan, Price, Unplanned, plan, price_cap
+from edge.load.prices import PriceError, read_prices
+from edge.load.surplus import VOLTAGE_V
+from edge.model.clock import Clock
+
+log = logging.getLogger(__name__)
+PLAN_SHARE = 0.8
+"""A session is planned at this share of what it drew last while charging (or of
+its EVSE's maximum, before it has drawn): what it gets under the fuse, with the
+house and other cars, moves, and a plan made for more power delivers too late.
+Each allocation plans again from the energy still wanted, so what a chosen
+hour did not deliver moves into the next cheapest ones."""
+SEEN_FROM_W = 1000.0
+"""A session's draw counts as what it can take from this much."""
+
+
+@dataclass(frozen=True)
+class Departure:
+    """An EVSE's sessions: gone at ``at`` (local time of day) wanting ``energy_wh``."""
+
+    at: time
+    energy_wh: int
+    power_w: float
+
+
+def departure_after(start: datetime, at: time, tz: ZoneInfo) -> datetime:
+    """The first ``at`` (local time of day in ``tz``) after ``start``."""
+    local = start.astimezone(tz)
+    day = local.date()
+    for _ in range(2):
+        candidate = datetime.combine(day, at, tzinfo=tz)
+        if candidate > local:
+            return candidate
+        day += timedelta(days=1)
+    return datetime.combine(day, at, tzinfo=tz)
+
+
+class PricePlanner:
+    """Caps from the price plan of every session with a departure."""
+
+    def __init__(
+        self,
+        load: LoadSection,
+        prices: PricesSection,
+        evses: list[EvseSection],
+        tz: ZoneInfo,
+        clock: Clock,
+    ) -> None:
+        self.path = prices.file
+        self.refresh_s = prices.refresh_s
+        self.tz = tz
+        self.clock = clock
+        wiring = {e.uid: e for e in evses}
+        self.departures = {
+            leaf.uid: Departure(
+                time.fromisoformat(leaf.departure),
+                leaf.energy_wh,
+                wiring[leaf.uid].max_current_a * wiring[leaf.uid].phases * VOLTAGE_V,
+            )
+            for leaf in load.evse
+            if leaf.departure is not None and leaf.energy_wh is not None
+        }
+        self.prices: list[Price] | None = None
+        self.problem: str | None = "not read yet"
+        self.plans: dict[str, Plan] = {}
+        """Each planned EVSE's last plan (for display)."""
+        self._said: dict[str, str] = {}
+        self._drew_w: dict[str, tuple[str, float]] = {}
+        """Per EVSE: its session and what it drew last while charging (W)."""
+
+    def load(self) -> None:
+        """Read the prices file now (blocking)."""
+        try:
+            self.prices, self.problem = read_prices(self.path), None
+        except PriceError as exc:
+            self.prices, self.problem = None, str(exc)
+            log.warning("load: prices unusable, charging as fast: %s", exc)
+
+    async def run(self) -> None:
+        """Read the file every ``refresh_s``, until cancelled."""
+        while True:
+            await asyncio.to_thread(self.load)
+            await self.clock.sleep(self.refresh_s)
+
+    def caps(self, views: Mapping[str, EvseView], now: datetime) -> dict[str, Cap]:
+        """A cap for every session whose plan waits for cheaper hours."""
+        out: dict[str, Cap] = {}
+        for uid, dep in self.departures.items():
+            view = views.get(uid)
+            session = view.session if view is not None else None
+            if session is None:
+                self.plans.pop(uid, None)
+                continue
+            departure = departure_after(session.start_utc or now, dep.at, self.tz)
+            left_wh = dep.energy_wh - (session.energy_wh or 0)
+            power_w = PLAN_SHARE * self._power_w(uid, session.id, view, dep.power_w)
+            if self.prices is None:
+                p: Plan = Unplanned(f"no prices ({self.problem})")
+            else:
+                p = plan(self.prices, now, Need(left_wh, departure, power_w))
+            self.plans[uid] = p
+            if isinstance(p, Unplanned) and self._said.get(uid) != p.reason:
+                log.info("load: EVSE %s charges as fast: %s", uid, p.reason)
+            self._said[uid] = p.reason if isinstance(p, Unplanned) else ""
+            cap = price_cap(p)
+            if cap is not None:
+                out[uid] = cap
+        return out
+
+    def _power_w(
+        self, uid: str, sid: str, view: EvseView | None, top_w: float
+    ) -> float:
+        """What this session drew last from ``SEEN_FROM_W`` on, else ``top_w``."""
+        seen_sid, drew = self._drew_w.get(uid, (sid, 0.0))
+        if seen_sid != sid:
+            drew = 0.0
+        if view is not None and view.draw is not None:
+            amps = [a for a in view.draw.currents_a if a is not None and a > 0]
+            now_w = sum(amps) * VOLTAGE_V
+            drew = now_w if now_w >= SEEN_FROM_W else drew
+        self._drew_w[uid] = (sid, drew)
+        return min(top_w, drew) if drew >= SEEN_FROM_W else top_w
