@@ -48,9 +48,15 @@ def is_date_time(value: str) -> bool:
 
 
 def wire_time(
-    moment: datetime, *, timespec: Literal["seconds", "milliseconds"] = "milliseconds"
+    moment: datetime,
+    *,
+    timespec: Literal["seconds", "milliseconds", "microseconds"] = "milliseconds",
 ) -> str:
     """An aware datetime as OCPP-J writes it: ``2026-03-02T06:04:27.123Z``.
+
+    ``microseconds`` keeps the moment exact (:func:`charger_time` reads back
+    the same datetime): what we say again in our own words, such as a 2.0.1
+    event told to the 1.6 transaction path, must not move its time.
 
     A naive datetime raises :class:`ValueError` (our clock is always aware:
     a naive one here is a bug, not a time to guess a zone for).

@@ -19,10 +19,8 @@ leaves the EV uncharged, with the reason in its ``no_charge`` line.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
 
 from edge.config.ocpp import OcppCharger
 from edge.model.clock import Clock
@@ -30,18 +28,9 @@ from hal_sim.ev import SimEv
 from hal_sim.ocpp.charge_point import ChargerState, SimChargePoint
 from hal_sim.ocpp.remote import Received
 from hal_sim.ocpp.sim_link import SimLink, v16
+from hal_sim.ocpp.sim_visits import Recorder, SimVisited
 from hal_sim.ocpp.times import wire
-from hal_sim.schedule import CARD_DELAY_S, Visit
-
-
-class Recorder(Protocol):
-    """Where truth lines go (:meth:`hal_sim.site.SimSite.record`)."""
-
-    def __call__(
-        self, event: str, visit: Visit, energy_wh: float, **detail: object
-    ) -> None:
-        """Record one line."""
-        ...
+from hal_sim.schedule import Visit
 
 
 @dataclass
@@ -68,7 +57,7 @@ class Outlet:
         return self.transaction_id is not None and self.ev is not None
 
 
-class SimOcppCharger:
+class SimOcppCharger(SimVisited[Outlet, SimChargePoint]):
     """One simulated OCPP 1.6J charger of the site file."""
 
     def __init__(
@@ -80,15 +69,19 @@ class SimOcppCharger:
         *,
         meter_interval_s: float = 60.0,
     ) -> None:
+        super().__init__(
+            clock,
+            record,
+            {
+                c.evse_uid: Outlet(
+                    c.id, c.evse_uid, float(c.max_current_a), meter_start_wh
+                )
+                for c in charger.connector
+            },
+            meter_interval_s,
+        )
         self.charger = charger
         self.identity = charger.identity
-        self.clock = clock
-        self.record = record
-        self.meter_interval_s = meter_interval_s
-        self.outlets = {
-            c.evse_uid: Outlet(c.id, c.evse_uid, float(c.max_current_a), meter_start_wh)
-            for c in charger.connector
-        }
         self.state = ChargerState()
         """What the charger keeps across connections (local list, profiles)."""
         by_id = {o.connector_id: o for o in self.outlets.values()}
@@ -102,47 +95,15 @@ class SimOcppCharger:
             self._greet,
             self._meter_values,
         )
-        self._last = clock.monotonic()
-        self._no_charge: set[str] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
 
-    @property
-    def plugged(self) -> dict[str, bool]:
-        """EVSE uid -> whether an EV is plugged in there."""
-        return {uid: o.ev is not None for uid, o in self.outlets.items()}
-
-    # ---- physics --------------------------------------------------------------
-    def step(self) -> None:
-        """Integrate every connector's EV from the last step to now."""
-        now = self.clock.monotonic()
-        dt = now - self._last
-        if dt <= 0:
-            return
-        self._last = now
-        for outlet in self.outlets.values():
-            if outlet.ev is not None:
-                limit = self.state.profiles.limit_a(
-                    outlet.connector_id, self.clock.utcnow()
-                )  # its charging profiles
-                offered = outlet.max_current_a if limit is None else limit
-                outlet.meter_wh += outlet.ev.step(
-                    dt, min(outlet.max_current_a, offered), outlet.closed
-                )
+    def _limit_a(self, plug: Outlet) -> float | None:
+        return self.state.profiles.limit_a(plug.connector_id, self.clock.utcnow())
 
     # ---- the link -------------------------------------------------------------
     @property
     def cp(self) -> SimChargePoint | None:
         """The charge point while connected and booted."""
         return self.link.cp
-
-    @property
-    def connected(self) -> asyncio.Event:
-        """Set while connected and booted."""
-        return self.link.connected
-
-    async def run(self, url: str) -> None:
-        """Stay connected to the central system at ``url`` until cancelled."""
-        await self.link.run(url)
 
     async def _greet(self, cp: SimChargePoint) -> None:
         """Booted: every connector's status, and our ears for remote calls."""
@@ -189,29 +150,14 @@ class SimOcppCharger:
             )
 
     # ---- visits ---------------------------------------------------------------
-    async def plug_in(self, visit: Visit) -> None:
-        """The EV of ``visit`` plugs in."""
-        self.step()
-        outlet = self.outlets[visit.evse_uid]
-        outlet.ev = SimEv(
-            id=visit.ev,
-            battery_wh=visit.battery_wh,
-            soc=visit.soc_start,
-            energy_wanted_wh=visit.energy_wanted_wh,
-            max_current_a=visit.max_current_a,
-            phases=visit.phases,
-        )
-        outlet.visit = visit
-        outlet.refused = None
-        self.record("plug_in", visit, 0.0)
-        await self._status(outlet, "Preparing")
+    async def _occupied(self, plug: Outlet) -> None:
+        await self._status(plug, "Preparing")
 
     async def show_card(self, visit: Visit) -> None:
         """The driver shows the card: Authorize, then StartTransaction."""
-        outlet = self.outlets[visit.evse_uid]
-        if outlet.visit is not visit or not visit.card:
+        outlet = self._card_shown(visit)
+        if outlet is None or not visit.card:
             return
-        self.record("card", visit, 0.0, attempt=1)
         authorized = await self.link.send("Authorize", id_tag=visit.card)
         if isinstance(authorized, str) or authorized["id_tag_info"]["status"] != (
             "Accepted"
@@ -280,11 +226,6 @@ class SimOcppCharger:
         await self._stop(outlet, outlet.id_tag, "Remote", transaction_id)
         await self._status(outlet, "Finishing")
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     async def _stop(
         self, outlet: Outlet, id_tag: str | None, reason: str, transaction_id: int
     ) -> None:
@@ -299,86 +240,13 @@ class SimOcppCharger:
             reason=reason,
         )
 
-    async def unplug(self, visit: Visit) -> None:
-        """The EV of ``visit`` leaves: the transaction stops, the connector frees."""
-        outlet = self.outlets[visit.evse_uid]
-        if outlet.visit is not visit:
-            return
-        self.step()
-        ev = outlet.ev
-        taken = 0.0 if ev is None else ev.energy_taken_wh
-        if outlet.transaction_id is not None:
-            await self._stop(
-                outlet, outlet.id_tag, "EVDisconnected", outlet.transaction_id
-            )
-        outlet.ev = None
-        outlet.visit = None
-        if taken <= 0 and visit.ev not in self._no_charge:
-            reason = (
-                "no card"
-                if not visit.card
-                else outlet.refused or "left before charging began"
-            )
-            self._no_charge.add(visit.ev)
-            self.record("no_charge", visit, 0.0, reason=reason, attempts=1)
-        self.record("unplug", visit, taken)
-        await self._status(outlet, "Finishing")
-        await self._status(outlet, "Available")
+    async def _end_running(self, plug: Outlet) -> None:
+        if plug.transaction_id is not None:
+            await self._stop(plug, plug.id_tag, "EVDisconnected", plug.transaction_id)
 
-    async def run_schedule(self, visits: list[Visit]) -> None:
-        """Play this charger's visits in site time, timed from now."""
-        await play_visits(self, visits)
-
-
-class VisitHost(Protocol):
-    """A simulated OCPP charger whose connectors EVs visit (1.6J or 2.0.1)."""
-
-    clock: Clock
-
-    @property
-    def plugged(self) -> dict[str, bool]:
-        """EVSE uid -> whether an EV is plugged in there."""
-        ...
-
-    async def plug_in(self, visit: Visit) -> None:
-        """The EV of ``visit`` plugs in."""
-        ...
-
-    async def show_card(self, visit: Visit) -> None:
-        """Its driver shows the card."""
-        ...
-
-    async def unplug(self, visit: Visit) -> None:
-        """It leaves."""
-        ...
-
-
-async def play_visits(host: VisitHost, visits: list[Visit]) -> None:
-    """Play ``host``'s visits (at its connectors) in site time, timed from now."""
-    clock = host.clock
-    t0 = clock.monotonic()
-    plugged = host.plugged
-    events: list[tuple[float, int, Visit]] = []
-    for v in visits:
-        if v.evse_uid in plugged:
-            events += [
-                (v.arrive_s, 0, v),
-                (v.arrive_s + CARD_DELAY_S, 1, v),
-                (v.depart_s, 2, v),
-            ]
-    events.sort(key=lambda e: (e[0], e[1]))
-    async with asyncio.TaskGroup() as tg:
-        for at, kind, visit in events:
-            wait = at - (clock.monotonic() - t0)
-            if wait > 0:
-                await clock.sleep(wait)
-            if kind == 0:
-                if not host.plugged[visit.evse_uid]:
-                    await host.plug_in(visit)
-            elif kind == 1:
-                tg.create_task(host.show_card(visit))
-            else:
-                await host.unplug(visit)
+    async def _freed(self, plug: Outlet) -> None:
+        await self._status(plug, "Finishing")
+        await self._status(plug, "Available")
 
 
 def ocpp_visits(visits: list[Visit], chargers: list[SimOcppCharger]) -> list[Visit]:

@@ -4,8 +4,8 @@ The 2.0.1 counterpart of :class:`hal_sim.ocpp.sim_charger.SimOcppCharger`: one
 :class:`SimOcppStation` per 2.0.1 station the site file declares (one EVSE per
 declared connector id, connector 1 on each), on the same link
 (:class:`hal_sim.ocpp.sim_link.SimLink`: reconnect, boot, heartbeat), the same
-visit timeline (:func:`hal_sim.ocpp.sim_charger.play_visits`) and the same EV
-physics and truth lines; what it says is 2.0.1's:
+visit timeline and the same EV physics and truth lines
+(:class:`hal_sim.ocpp.sim_visits.SimVisited`); what it says is 2.0.1's:
 
 * plug-in: StatusNotification Occupied; leaving: Available;
 * the card: Authorize, then TransactionEvent Started (trigger Authorized,
@@ -21,9 +21,8 @@ physics and truth lines; what it says is 2.0.1's:
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,8 +32,8 @@ from hal_sim.ev import SimEv
 from hal_sim.ocpp.charge_point import CallRefused
 from hal_sim.ocpp.charge_point_201 import SimChargingStation, StationState
 from hal_sim.ocpp.link import LinkLost, RawLink
-from hal_sim.ocpp.sim_charger import Recorder, play_visits
 from hal_sim.ocpp.sim_link import SimLink
+from hal_sim.ocpp.sim_visits import Recorder, SimVisited
 from hal_sim.ocpp.station_201_state import Transaction
 from hal_sim.schedule import Visit
 
@@ -67,7 +66,7 @@ def _periodic(
     return lambda cs: cs.meter(tx, meter_wh)
 
 
-class SimOcppStation:
+class SimOcppStation(SimVisited[Evse201, SimChargingStation]):
     """One simulated OCPP 2.0.1 station of the site file."""
 
     def __init__(
@@ -79,26 +78,25 @@ class SimOcppStation:
         *,
         meter_interval_s: float = 60.0,
     ) -> None:
+        super().__init__(
+            clock,
+            record,
+            {
+                c.evse_uid: Evse201(
+                    c.id, c.evse_uid, float(c.max_current_a), meter_start_wh
+                )
+                for c in charger.connector
+            },
+            meter_interval_s,
+        )
         self.charger = charger
         self.identity = charger.identity
-        self.clock = clock
-        self.record = record
-        self.meter_interval_s = meter_interval_s
-        self.outlets = {
-            c.evse_uid: Evse201(
-                c.id, c.evse_uid, float(c.max_current_a), meter_start_wh
-            )
-            for c in charger.connector
-        }
         self.state = StationState()
         """What the station keeps across links (list, profiles, transactions)."""
         self.state.on_request.append(self._on_request)
         self.link: SimLink[SimChargingStation] = SimLink(
             charger, clock, self._station, self._greet, self._meter_values
         )
-        self._last = clock.monotonic()
-        self._no_charge: set[str] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
 
     def _station(self, link: RawLink, answer_s: float) -> SimChargingStation:
         return SimChargingStation(
@@ -106,39 +104,8 @@ class SimOcppStation:
             state=self.state,
         )  # fmt: skip
 
-    @property
-    def plugged(self) -> dict[str, bool]:
-        """EVSE uid -> whether an EV is plugged in there."""
-        return {uid: e.ev is not None for uid, e in self.outlets.items()}
-
-    @property
-    def connected(self) -> asyncio.Event:
-        """Set while connected and booted."""
-        return self.link.connected
-
-    async def run(self, url: str) -> None:
-        """Stay connected to the central system at ``url`` until cancelled."""
-        await self.link.run(url)
-
-    async def run_schedule(self, visits: list[Visit]) -> None:
-        """Play this station's visits in site time, timed from now."""
-        await play_visits(self, visits)
-
-    # ---- physics --------------------------------------------------------------
-    def step(self) -> None:
-        """Integrate every EVSE's EV from the last step to now."""
-        now = self.clock.monotonic()
-        dt = now - self._last
-        if dt <= 0:
-            return
-        self._last = now
-        for evse in self.outlets.values():
-            if evse.ev is not None:
-                limit = self.state.profiles.limit_a(evse.evse_id, self.clock.utcnow())
-                offered = evse.max_current_a if limit is None else limit
-                evse.meter_wh += evse.ev.step(
-                    dt, min(evse.max_current_a, offered), evse.closed
-                )
+    def _limit_a(self, plug: Evse201) -> float | None:
+        return self.state.profiles.limit_a(plug.evse_id, self.clock.utcnow())
 
     # ---- the link -------------------------------------------------------------
     async def _greet(self, cs: SimChargingStation) -> None:
@@ -171,29 +138,14 @@ class SimOcppStation:
         await self._event(lambda cs: cs.status(evse.evse_id, 1, status))
 
     # ---- visits ---------------------------------------------------------------
-    async def plug_in(self, visit: Visit) -> None:
-        """The EV of ``visit`` plugs in."""
-        self.step()
-        evse = self.outlets[visit.evse_uid]
-        evse.ev = SimEv(
-            id=visit.ev,
-            battery_wh=visit.battery_wh,
-            soc=visit.soc_start,
-            energy_wanted_wh=visit.energy_wanted_wh,
-            max_current_a=visit.max_current_a,
-            phases=visit.phases,
-        )
-        evse.visit = visit
-        evse.refused = None
-        self.record("plug_in", visit, 0.0)
-        await self._status(evse, "Occupied")
+    async def _occupied(self, plug: Evse201) -> None:
+        await self._status(plug, "Occupied")
 
     async def show_card(self, visit: Visit) -> None:
         """The driver shows the card: Authorize, then TransactionEvent Started."""
-        evse = self.outlets[visit.evse_uid]
-        if evse.visit is not visit or not visit.card:
+        evse = self._card_shown(visit)
+        if evse is None or not visit.card:
             return
-        self.record("card", visit, 0.0, attempt=1)
         card = visit.card
         authorized = await self._event(lambda cs: cs.authorize(card))
         if isinstance(authorized, str):
@@ -275,30 +227,9 @@ class SimOcppStation:
                 ):
                     self._spawn(self._end(evse.tx, evse, "Remote"))
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    async def _end_running(self, plug: Evse201) -> None:
+        if plug.tx is not None:
+            await self._end(plug.tx, plug, "EVDisconnected")
 
-    async def unplug(self, visit: Visit) -> None:
-        """The EV of ``visit`` leaves: the transaction ends, the EVSE frees."""
-        evse = self.outlets[visit.evse_uid]
-        if evse.visit is not visit:
-            return
-        self.step()
-        ev = evse.ev
-        taken = 0.0 if ev is None else ev.energy_taken_wh
-        if evse.tx is not None:
-            await self._end(evse.tx, evse, "EVDisconnected")
-        evse.ev = None
-        evse.visit = None
-        if taken <= 0 and visit.ev not in self._no_charge:
-            reason = (
-                "no card"
-                if not visit.card
-                else evse.refused or "left before charging began"
-            )
-            self._no_charge.add(visit.ev)
-            self.record("no_charge", visit, 0.0, reason=reason, attempts=1)
-        self.record("unplug", visit, taken)
-        await self._status(evse, "Available")
+    async def _freed(self, plug: Evse201) -> None:
+        await self._status(plug, "Available")

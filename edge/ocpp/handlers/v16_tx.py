@@ -40,9 +40,9 @@ from edge.config.ocpp import OcppCharger
 from edge.logthrottle import Throttle
 from edge.model.authorization import AuthDecision
 from edge.model.clock import Clock
-from edge.model.redact import redact_uid
 from edge.model.session import Session, SessionStatus
 from edge.model.tokens import TokenType
+from edge.ocpp.handlers.auth import ask
 from edge.ocpp.handlers.backing import SiteBacking
 from edge.ocpp.handlers.v16_billing import Billing
 from edge.ocpp.id_tag import IdTagInfo, IdTagStatus, id_tag_info
@@ -142,17 +142,9 @@ class V16Transactions:
         return self._charger.identity
 
     async def _decide(self, id_tag: str, evse_uid: str | None) -> AuthDecision:
-        decision = await self._site.authorization.authorize(
-            id_tag, TokenType.RFID, evse_uid
+        return await ask(
+            self._site, self._charger, id_tag, TokenType.RFID, evse_uid, named="idTag"
         )
-        log.info(
-            "OCPP %s: idTag %s %s (%s)",
-            self.identity,
-            redact_uid(id_tag),
-            "accepted" if decision.accepted else "refused",
-            decision.reason,
-        )
-        return decision
 
     # ---- StartTransaction ---------------------------------------------------------
     async def start(

@@ -13,17 +13,14 @@ station that authorizes from its list) is decided once, there.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from edge.config.ocpp import OcppCharger
 from edge.model.authorization import AuthDecision
 from edge.model.clock import Clock
-from edge.model.redact import redact_uid
+from edge.ocpp.handlers.auth import ask, sole_evse
 from edge.ocpp.handlers.backing import SiteBacking
 from edge.ocpp.id_token import IdTokenInfo, id_token_info, token_type
-
-log = logging.getLogger(__name__)
 
 SWIPE_WINDOW_S = 180.0
 """Site seconds an Authorize's decision waits for its TransactionEvent (a driver
@@ -38,16 +35,10 @@ async def decide_token(
 ) -> AuthDecision:
     """The site's decision about a 2.0.1 ``IdTokenType`` shown at this station."""
     uid, kind = str(id_token["idToken"]), str(id_token["type"])
-    decision = await site.authorization.authorize(uid, token_type(kind), evse_uid)
-    log.info(
-        "OCPP %s: idToken %s (%s) %s (%s)",
-        charger.identity,
-        redact_uid(uid),
-        kind,
-        id_token_info(decision).status,
-        decision.reason,
-    )
-    return decision
+    return await ask(
+        site, charger, uid, token_type(kind), evse_uid,
+        named="idToken", kind_shown=kind, said=lambda d: id_token_info(d).status,
+    )  # fmt: skip
 
 
 class Swipes:
@@ -101,8 +92,7 @@ class V201Authorize:
 
     async def authorize(self, p: dict[str, Any]) -> dict[str, Any]:
         """Authorize names no EVSE: the EVSE is named if the station has one."""
-        connectors = self._charger.connector
-        evse = connectors[0].evse_uid if len(connectors) == 1 else None
+        evse = sole_evse(self._charger)
         decision = await decide_token(self._site, self._charger, p["idToken"], evse)
         if self._swipes is not None:
             self._swipes.put(p["idToken"], evse, decision)

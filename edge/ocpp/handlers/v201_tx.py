@@ -29,7 +29,6 @@ The answer carries ``idTokenInfo`` when the event carries an idToken.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any
 
 from edge.config.ocpp import OcppCharger
@@ -45,6 +44,7 @@ from edge.ocpp.handlers.v201_auth import Swipes, decide_token
 from edge.ocpp.id_token import TokenStatus, id_token_info
 from edge.ocpp.ledger import ChargerLedger
 from edge.ocpp.meter_values import MeterValue, reading
+from edge.ocpp.times import wire_time
 from edge.ocpp.transaction_event import (
     EventType,
     Repeat,
@@ -58,10 +58,6 @@ log = logging.getLogger(__name__)
 
 MAX_DECIDED = 64
 """Transactions of one station whose idToken decision is kept (oldest dropped)."""
-
-
-def _wire(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 class V201Transactions:
@@ -236,7 +232,7 @@ class V201Transactions:
                 "connectorId": evse_id,
                 "idTag": ev.id_token,
                 "meterStart": meter_start,
-                "timestamp": _wire(known.started_at),
+                "timestamp": wire_time(known.started_at, timespec="microseconds"),
             },
             decision,
         )
@@ -265,7 +261,7 @@ class V201Transactions:
             {
                 "transactionId": tx,
                 "meterStop": stop,
-                "timestamp": _wire(ev.timestamp),
+                "timestamp": wire_time(ev.timestamp, timespec="microseconds"),
                 "reason": ev.stopped_reason or "Local",
             }
         )

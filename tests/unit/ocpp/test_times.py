@@ -68,6 +68,17 @@ def test_ours_read_back_as_the_same_moment():
     assert charger_time(wire_time(moment)) == moment
 
 
+def test_microseconds_keep_a_moment_exact_through_its_wire_form():
+    # a 2.0.1 event's start is said again to the 1.6 path, which dedups on it
+    moment = (NOON + timedelta(microseconds=123456)).astimezone(
+        timezone(timedelta(hours=2))
+    )
+    text = wire_time(moment, timespec="microseconds")
+    assert text == "2026-03-02T12:00:00.123456Z"
+    assert charger_time(text) == moment
+    assert wire_time(NOON, timespec="microseconds") == "2026-03-02T12:00:00.000000Z"
+
+
 def test_a_naive_moment_of_ours_is_a_bug_not_a_guess():
     with pytest.raises(ValueError, match="naive"):
         wire_time(datetime(2026, 3, 2, 12, 0))  # noqa: DTZ001

@@ -1,0 +1,235 @@
+"""What a simulated OCPP charger of ``edge sim`` does with its EVs, either version.
+
+:class:`SimVisited` is the part the 1.6J charger
+(:class:`hal_sim.ocpp.sim_charger.SimOcppCharger`) and the 2.0.1 station
+(:class:`hal_sim.ocpp.sim_station_201.SimOcppStation`) share: their
+connectors (:class:`Plug`), the EV physics (each EV charges while its
+contactor is closed, capped by the charger's charging profiles), the visit
+timeline (:func:`play_visits`), the link (:class:`hal_sim.ocpp.sim_link.
+SimLink`) and the truth lines (plug_in, card, no_charge, unplug). What each
+says on the link, and when its contactor closes, is its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, Generic, Protocol, TypeVar
+
+from edge.model.clock import Clock
+from hal_sim.ev import SimEv
+from hal_sim.ocpp.sim_link import CP, SimLink
+from hal_sim.schedule import CARD_DELAY_S, Visit
+
+
+class Recorder(Protocol):
+    """Where truth lines go (:meth:`hal_sim.site.SimSite.record`)."""
+
+    def __call__(
+        self, event: str, visit: Visit, energy_wh: float, **detail: object
+    ) -> None:
+        """Record one line."""
+        ...
+
+
+class Plug(Protocol):
+    """One connector (1.6J) or EVSE (2.0.1) and the EV plugged into it."""
+
+    evse_uid: str
+    max_current_a: float
+    meter_wh: float
+    """Its energy register: what its EVs took."""
+    ev: SimEv | None
+    visit: Visit | None
+    refused: str | None
+    """Why the last attempt to charge failed (for the truth log)."""
+
+    @property
+    def closed(self) -> bool:
+        """The contactor is closed: an accepted transaction runs."""
+        ...
+
+
+P = TypeVar("P", bound=Plug)
+
+
+class SimVisited(Generic[P, CP]):
+    """A simulated OCPP charger's plugs, EVs and link (see the module)."""
+
+    link: SimLink[CP]
+
+    def __init__(
+        self,
+        clock: Clock,
+        record: Recorder,
+        outlets: dict[str, P],
+        meter_interval_s: float,
+    ) -> None:
+        self.clock = clock
+        self.record = record
+        self.outlets = outlets
+        """EVSE uid -> its plug."""
+        self.meter_interval_s = meter_interval_s
+        self._last = clock.monotonic()
+        self._no_charge: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # ---- what each version says -----------------------------------------------
+    def _limit_a(self, plug: P) -> float | None:
+        """The current its charging profiles allow at ``plug`` now (None: none)."""
+        raise NotImplementedError
+
+    async def _occupied(self, plug: P) -> None:
+        """An EV plugged in at ``plug``: say so."""
+        raise NotImplementedError
+
+    async def _end_running(self, plug: P) -> None:
+        """The EV at ``plug`` leaves: end its transaction, if one runs."""
+        raise NotImplementedError
+
+    async def _freed(self, plug: P) -> None:
+        """The EV left ``plug``: say so."""
+        raise NotImplementedError
+
+    async def show_card(self, visit: Visit) -> None:
+        """The driver of ``visit`` shows the card (see :meth:`_card_shown`)."""
+        raise NotImplementedError
+
+    # ---- the link -------------------------------------------------------------
+    @property
+    def connected(self) -> asyncio.Event:
+        """Set while connected and booted."""
+        return self.link.connected
+
+    async def run(self, url: str) -> None:
+        """Stay connected to the central system at ``url`` until cancelled."""
+        await self.link.run(url)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ---- physics --------------------------------------------------------------
+    @property
+    def plugged(self) -> dict[str, bool]:
+        """EVSE uid -> whether an EV is plugged in there."""
+        return {uid: p.ev is not None for uid, p in self.outlets.items()}
+
+    def step(self) -> None:
+        """Integrate every plug's EV from the last step to now."""
+        now = self.clock.monotonic()
+        dt = now - self._last
+        if dt <= 0:
+            return
+        self._last = now
+        for plug in self.outlets.values():
+            if plug.ev is not None:
+                limit = self._limit_a(plug)
+                offered = plug.max_current_a if limit is None else limit
+                plug.meter_wh += plug.ev.step(
+                    dt, min(plug.max_current_a, offered), plug.closed
+                )
+
+    # ---- visits ---------------------------------------------------------------
+    async def run_schedule(self, visits: list[Visit]) -> None:
+        """Play this charger's visits in site time, timed from now."""
+        await play_visits(self, visits)
+
+    async def plug_in(self, visit: Visit) -> None:
+        """The EV of ``visit`` plugs in."""
+        self.step()
+        plug = self.outlets[visit.evse_uid]
+        plug.ev = SimEv(
+            id=visit.ev,
+            battery_wh=visit.battery_wh,
+            soc=visit.soc_start,
+            energy_wanted_wh=visit.energy_wanted_wh,
+            max_current_a=visit.max_current_a,
+            phases=visit.phases,
+        )
+        plug.visit = visit
+        plug.refused = None
+        self.record("plug_in", visit, 0.0)
+        await self._occupied(plug)
+
+    def _card_shown(self, visit: Visit) -> P | None:
+        """The plug where the driver of ``visit`` shows a card (None: no card)."""
+        plug = self.outlets[visit.evse_uid]
+        if plug.visit is not visit or not visit.card:
+            return None
+        self.record("card", visit, 0.0, attempt=1)
+        return plug
+
+    async def unplug(self, visit: Visit) -> None:
+        """The EV of ``visit`` leaves: its transaction ends, the plug frees."""
+        plug = self.outlets[visit.evse_uid]
+        if plug.visit is not visit:
+            return
+        self.step()
+        ev = plug.ev
+        taken = 0.0 if ev is None else ev.energy_taken_wh
+        await self._end_running(plug)
+        plug.ev = None
+        plug.visit = None
+        if taken <= 0 and visit.ev not in self._no_charge:
+            reason = (
+                "no card"
+                if not visit.card
+                else plug.refused or "left before charging began"
+            )
+            self._no_charge.add(visit.ev)
+            self.record("no_charge", visit, 0.0, reason=reason, attempts=1)
+        self.record("unplug", visit, taken)
+        await self._freed(plug)
+
+
+class VisitHost(Protocol):
+    """A simulated OCPP charger whose connectors EVs visit (1.6J or 2.0.1)."""
+
+    clock: Clock
+
+    @property
+    def plugged(self) -> dict[str, bool]:
+        """EVSE uid -> whether an EV is plugged in there."""
+        ...
+
+    async def plug_in(self, visit: Visit) -> None:
+        """The EV of ``visit`` plugs in."""
+        ...
+
+    async def show_card(self, visit: Visit) -> None:
+        """Its driver shows the card."""
+        ...
+
+    async def unplug(self, visit: Visit) -> None:
+        """It leaves."""
+        ...
+
+
+async def play_visits(host: VisitHost, visits: list[Visit]) -> None:
+    """Play ``host``'s visits (at its connectors) in site time, timed from now."""
+    clock = host.clock
+    t0 = clock.monotonic()
+    plugged = host.plugged
+    events: list[tuple[float, int, Visit]] = []
+    for v in visits:
+        if v.evse_uid in plugged:
+            events += [
+                (v.arrive_s, 0, v),
+                (v.arrive_s + CARD_DELAY_S, 1, v),
+                (v.depart_s, 2, v),
+            ]
+    events.sort(key=lambda e: (e[0], e[1]))
+    async with asyncio.TaskGroup() as tg:
+        for at, kind, visit in events:
+            wait = at - (clock.monotonic() - t0)
+            if wait > 0:
+                await clock.sleep(wait)
+            if kind == 0:
+                if not host.plugged[visit.evse_uid]:
+                    await host.plug_in(visit)
+            elif kind == 1:
+                tg.create_task(host.show_card(visit))
+            else:
+                await host.unplug(visit)
