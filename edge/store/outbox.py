@@ -153,6 +153,12 @@ def claim(
 
     Run inside the caller's transaction. A lease that ends further ahead than
     ten fresh ones would is treated as expired (its clock went backwards).
+    A row ``owner`` holds is never claimed again by ``owner``, even after its
+    lease ended: its request may be in flight, or answered and not yet
+    committed, and a second one would send the object twice (a CDR POSTed
+    again is one more "already exists", and a kill then leaves two re-sends).
+    The holder gives it back by committing an outcome or :func:`release_owner`;
+    an expired lease only lets *another* sender (after a kill) take it.
     """
     ready, args = _ready(prerequisites or {})
     stamp = iso(now)
@@ -160,9 +166,10 @@ def claim(
     cols = ", ".join(f"o.{c.strip()}" for c in _COLUMNS.split(","))
     rows = conn.execute(
         f"SELECT {cols} FROM outbox o WHERE o.dead = 0 AND o.due <= ? "
-        "AND (o.lease_until IS NULL OR o.lease_until <= ? OR o.lease_until > ?) "
+        "AND (o.lease_until IS NULL OR (o.claim_owner IS NOT ? "
+        "AND (o.lease_until <= ? OR o.lease_until > ?))) "
         f"AND {ready} ORDER BY o.seq LIMIT ?",
-        [stamp, stamp, horizon, *args, int(limit)],
+        [stamp, owner, stamp, horizon, *args, int(limit)],
     ).fetchall()
     items = [_item(r) for r in rows]
     if items:

@@ -4,6 +4,7 @@ in order, folded into one request per object."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from edge.store.outbox import all_items
+from edge.uplink.ocpi.push import Sender, SenderSettings
 from tests.integration.ocpi_rig import Rig, rig, until
 
 SPEED = 43200.0  # twelve site hours per wall second
@@ -107,13 +109,16 @@ async def test_three_days_offline_with_a_restart(tmp_path: Path) -> None:
 
 
 CHILD = """
-import asyncio, sys
+import asyncio, logging, sys
 from datetime import UTC, datetime
 from edge.config.schema import OcpiSection
 from edge.model.clock import ScaledClock
 from edge.store.db import Database
 from edge.uplink.ocpi.service import OcpiUplink
 from tests.integration.ocpi_rig import site_config
+
+logging.basicConfig(filename="{log}", level=logging.WARNING, format="%(message)s")
+logging.getLogger("edge.uplink.ocpi.push.drain").setLevel(logging.INFO)
 
 async def main():
     clock = ScaledClock({speed}, datetime.fromisoformat("{start}"), epoch_wall={epoch})
@@ -125,8 +130,17 @@ asyncio.run(main())
 """
 
 
+def failed_attempts(lines: list[str], sid: str) -> int:
+    """Attempts of ``cdrs:<sid>`` the sender saw fail (a timeout, a lost answer):
+    each may have reached the receiver, and each is followed by one re-send."""
+    return sum(1 for x in lines if x.startswith(f"cdrs:{sid}: ") and "retry in" in x)
+
+
 @pytest.mark.slow
-async def test_a_killed_sender_loses_nothing(tmp_path: Path) -> None:
+async def test_a_killed_sender_loses_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="edge.uplink.ocpi.push.drain")
     async with rig(tmp_path, speed=600.0, section={"request_timeout_s": 0.5}) as r:
         await r.drained()
         await r.stop()
@@ -139,6 +153,7 @@ async def test_a_killed_sender_loses_nothing(tmp_path: Path) -> None:
             start=r.clock.start.isoformat(),
             epoch=r.clock.epoch_wall,
             db=tmp_path / "edge.db",
+            log=tmp_path / "child.log",
         )
         child = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -168,17 +183,51 @@ async def test_a_killed_sender_loses_nothing(tmp_path: Path) -> None:
         ids = {f"S{n}" for n in range(40)}
         posts = st.reception_counts("cdrs", "POST")
         assert set(posts) == ids
+        child_log = (tmp_path / "child.log").read_text().splitlines()
+        restart_log = [r.getMessage() for r in caplog.records]
         for sid in ids:
             got = st.received("cdrs", sid)
             assert [x.accepted for x in got][:1] == [True]  # stored by the first POST
-            # a CDR is sent again only if the killed sender had not recorded its
-            # ack, and then once, answered "already exists"
-            again = got[1:]
-            assert not again or sid in unacked, (sid, got)
-            assert len(again) <= 1, got
-            assert all("already exists" in (x.message or "") for x in again)
+            assert all("already exists" in (x.message or "") for x in got[1:]), got
+            # Sent again only for a reason: the kill (the restarted sender sends
+            # each row still queued once, none it had acked), or an attempt that
+            # failed without an answer (counted from both senders' logs; none in
+            # a quiet run, where this is exact: one POST, or two for a row the
+            # killed sender had sent and not yet marked delivered).
+            failed = failed_attempts(child_log, sid)
+            failed += failed_attempts(restart_log, sid)
+            assert len(got) - 1 <= (sid in unacked) + failed, (sid, got, failed)
             sessions = st.writes_for("sessions", sid)
             assert {w.status for w in sessions} == {"COMPLETED"}
         assert [
             x for x in st.rejected() if "already exists" not in (x.message or "")
         ] == []
+
+
+async def test_a_lease_that_ends_in_flight_is_not_claimed_again(tmp_path: Path) -> None:
+    """One request per object in flight, even when its lease ends first.
+
+    A loaded machine can hold a claimed row past its lease (planned, buffered,
+    in flight, answered but not yet committed). The sender that holds it must not
+    claim it again: the second POST of the same CDR is what a kill then turns
+    into two re-sends. Here every answer takes longer than the lease.
+    """
+    async with rig(tmp_path, speed=600.0) as r:
+        await r.drained()
+        await r.stop()
+        for n in range(6):
+            await r.start_session(f"S{n}", "E1")
+            await r.stop_session(f"S{n}", "E1")
+        uplink = r.new_uplink()  # registered already: its peer is known
+        r.bo.faults.latency_s = 0.1  # 60 site seconds, the lease is 6
+        short = SenderSettings(concurrency=2, lease_s=6.0, idle_poll_s=1.0)
+        sender = Sender(
+            r.db, r.clock, uplink.client, uplink.sender.planner, uplink.peer, short
+        )
+        try:
+            assert await sender.drain(timeout_s=6000.0)
+        finally:
+            await uplink.client.aclose()
+        st = r.bo.state
+        assert st.reception_counts("cdrs", "POST") == {f"S{n}": 1 for n in range(6)}
+        assert st.rejected() == []

@@ -158,3 +158,16 @@ def test_release_owner_and_expedite(db) -> None:
     with transaction(db) as conn:
         assert ob.expedite(conn, T0) == 1
     assert keys(claim(db, owner="C")) == ["sessions:S1"]
+
+
+def test_a_holder_never_claims_its_own_row_again(db) -> None:
+    put(db, "cdrs", "S1")
+    assert keys(claim(db, owner="A")) == ["cdrs:S1"]
+    # A's lease ran out while its request was in flight: A does not send it twice
+    assert claim(db, owner="A", now=T0 + timedelta(seconds=61)) == []
+    assert claim(db, owner="A", now=T0 + timedelta(days=30)) == []
+    # another sender (A was killed) takes it; once A gives it back, A may again
+    assert keys(claim(db, owner="B", now=T0 + timedelta(seconds=61))) == ["cdrs:S1"]
+    with transaction(db) as conn:
+        ob.release_owner(conn, "B")
+    assert keys(claim(db, owner="A", now=T0 + timedelta(seconds=62))) == ["cdrs:S1"]

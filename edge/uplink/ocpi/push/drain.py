@@ -4,7 +4,9 @@
   the planner rebuilds each payload from the store in the same call, so a row
   that folded a week of changes costs one request.
 * **Send** with at most ``concurrency`` requests in flight, never two for one
-  object (its row stays leased until the outcome is committed). Order inside an
+  object: its row stays leased until the outcome is committed, and a sender
+  never claims a row it holds again, even when the lease ran out first (a
+  loaded machine, a slow answer). Order inside an
   object is the row's own (PUT before PATCH); across objects the outbox's
   ``after_key`` and module prerequisites order what must be (a session's final
   update before its CDR, the location before its EVSE statuses).
@@ -215,8 +217,10 @@ class Sender:
         room = self._room()
         if room <= 0:
             return 0
-        now = self.clock.utcnow()
-        claimed, plans = await self.db.run(lambda db: self._claim(db, room, now, peer))
+        # the lease starts when the database thread claims, not when we asked it
+        claimed, plans = await self.db.run(
+            lambda db: self._claim(db, room, self.clock.utcnow(), peer)
+        )
         self._buffer.extend(plans)
         self.kick.set()
         return claimed
