@@ -37,6 +37,7 @@ from edge.mqtt.publisher import MqttPublisher
 from edge.mqtt.settings import MqttSettings
 from edge.mqtt.source import PortSource
 from edge.ocpp.evse import OcppEvse, ocpp_evses
+from edge.ocpp.operations import charger_operations
 from edge.ocpp.server import OcppServer
 from edge.ocpp.service import OcppService
 from edge.readiness import Readiness
@@ -274,6 +275,9 @@ class Site:
                 },
                 load=self.load,
                 ocpp=None if self.ocpp is None else self.ocpp.central.reports,
+                chargers={}
+                if self.ocpp is None
+                else charger_operations(self.ocpp.central),
             )
             self.web = WebServer(config.web, context)
 

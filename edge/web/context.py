@@ -20,6 +20,7 @@ from edge.evse.port import EvsePort
 from edge.load.manager import LoadManager
 from edge.model.clock import Clock
 from edge.ocpp.central import ChargerReport
+from edge.ocpp.operations import ChargerOperations
 from edge.readiness import Readiness
 from edge.store.db import Database
 from edge.web.errors import ApiProblem
@@ -54,6 +55,8 @@ class WebContext:
     """Load management, where the site has a ``[load]`` section."""
     ocpp: Callable[[], list[ChargerReport]] | None = None
     """The declared OCPP chargers now; None where the site serves no OCPP."""
+    chargers: Mapping[str, ChargerOperations] = field(default_factory=dict)
+    """Each declared OCPP charger's operations (reset, availability, ...)."""
 
 
 def context_of(request: Request) -> WebContext:

@@ -7,7 +7,8 @@ SetChargingProfile into its profiles, UnlockConnector (connector 1 of each
 EVSE; refused while a transaction runs there), RequestStartTransaction and
 RequestStopTransaction recorded (a stop of a transaction it does not run is
 Rejected; acting on them is the station's driver's part, as in
-:mod:`hal_sim.ocpp.sim_charger`).
+:mod:`hal_sim.ocpp.sim_charger`); Reset, ChangeAvailability and TriggerMessage
+recorded and Accepted (unless ``StationState.answers`` says otherwise).
 """
 
 from __future__ import annotations
@@ -126,6 +127,34 @@ class StationClient(ChargePoint):  # type: ignore[misc]  # the package is untype
         if any(t.evse_id == evse_id for t in self.state.running.values()):
             return call_result.UnlockConnector(status="OngoingAuthorizedTransaction")
         return call_result.UnlockConnector(status="Unlocked")
+
+    def _operation(self, action: str, payload: dict[str, Any]) -> str:
+        self.state.operations.append((action, payload))
+        return self.state.answers.get(action, "Accepted")
+
+    @_handles("Reset")
+    async def _reset(self, type: str, evse_id: int | None = None) -> object:
+        status = self._operation("Reset", {"type": type, "evse_id": evse_id})
+        return call_result.Reset(status=status)
+
+    @_handles("ChangeAvailability")
+    async def _availability(
+        self, operational_status: str, evse: dict[str, Any] | None = None
+    ) -> object:
+        status = self._operation(
+            "ChangeAvailability",
+            {"operational_status": operational_status, "evse": evse},
+        )
+        return call_result.ChangeAvailability(status=status)
+
+    @_handles("TriggerMessage")
+    async def _trigger(
+        self, requested_message: str, evse: dict[str, Any] | None = None
+    ) -> object:
+        status = self._operation(
+            "TriggerMessage", {"requested_message": requested_message, "evse": evse}
+        )
+        return call_result.TriggerMessage(status=status)
 
     def _told(self, action: str, payload: dict[str, Any]) -> None:
         for listener in self.state.on_request:

@@ -73,6 +73,10 @@ class StationState:
     unlocks: list[tuple[int, int]] = field(default_factory=list)
     """(evseId, connectorId) of each UnlockConnector."""
     running: dict[str, Transaction] = field(default_factory=dict)
+    operations: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    """(action, payload) of each Reset, ChangeAvailability and TriggerMessage."""
+    answers: dict[str, str] = field(default_factory=dict)
+    """Action -> the status it answers instead of Accepted (e.g. for a test)."""
     on_request: list[Callable[[str, dict[str, Any]], None]] = field(
         default_factory=list
     )

@@ -12,6 +12,8 @@ before sending it (:class:`~edge.ocpp.calls.v16.NotSendable`).
 * Remote control: RequestStartTransaction (with the ``remoteStartId`` the
   station's TransactionEvent will carry back), RequestStopTransaction (by the
   station's own ``transactionId``), UnlockConnector (of an EVSE's connector).
+* Operation: Reset, ChangeAvailability, TriggerMessage (of the station, or
+  of one EVSE).
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from edge.ocpp.calls.outgoing import Answered, OutgoingCalls
 from edge.ocpp.calls.v16 import Failure, NotSendable
+
+S = TypeVar("S", bound=StrEnum)
 
 ID_TOKEN_MAX = 36
 """OCPP 2.0.1 ``IdTokenType.idToken``: at most 36 characters."""
@@ -78,6 +82,46 @@ class IdTokenKind(StrEnum):
     ISO14443 = "ISO14443"
     """An RFID card's uid."""
     EMAID = "eMAID"
+
+
+class ResetKind(StrEnum):
+    """What Reset asks for (``ResetEnumType``)."""
+
+    IMMEDIATE = "Immediate"
+    ON_IDLE = "OnIdle"
+
+
+class OperationStatus(StrEnum):
+    """Reset's and ChangeAvailability's answer (Scheduled: after a transaction)."""
+
+    ACCEPTED = "Accepted"
+    REJECTED = "Rejected"
+    SCHEDULED = "Scheduled"
+
+
+class OperationalStatus(StrEnum):
+    """What ChangeAvailability asks for."""
+
+    INOPERATIVE = "Inoperative"
+    OPERATIVE = "Operative"
+
+
+class MessageTrigger(StrEnum):
+    """What TriggerMessage may ask a station to send (the ones we ask for)."""
+
+    BOOT_NOTIFICATION = "BootNotification"
+    HEARTBEAT = "Heartbeat"
+    METER_VALUES = "MeterValues"
+    STATUS_NOTIFICATION = "StatusNotification"
+    TRANSACTION_EVENT = "TransactionEvent"
+
+
+class TriggerStatus(StrEnum):
+    """TriggerMessage's answer."""
+
+    ACCEPTED = "Accepted"
+    REJECTED = "Rejected"
+    NOT_IMPLEMENTED = "NotImplemented"
 
 
 @dataclass(frozen=True)
@@ -271,6 +315,43 @@ class V201Calls:
         if not isinstance(outcome, Answered):
             return outcome
         return UnlockStatus(outcome.payload["status"])
+
+    async def _status(
+        self, kind: type[S], action: str, payload: dict[str, Any], timeout_s: float
+    ) -> S | Failure:
+        outcome = await self._calls.call(action, payload, timeout_s)
+        if not isinstance(outcome, Answered):
+            return outcome
+        return kind(outcome.payload["status"])
+
+    async def reset(
+        self, kind: ResetKind, evse_id: int | None, timeout_s: float
+    ) -> OperationStatus | Failure:
+        """Ask the station (or one EVSE) to restart: at once, or when idle."""
+        payload: dict[str, Any] = {"type": kind.value}
+        if evse_id is not None:
+            payload["evseId"] = evse_id
+        return await self._status(OperationStatus, "Reset", payload, timeout_s)
+
+    async def change_availability(
+        self, evse_id: int | None, status: OperationalStatus, timeout_s: float
+    ) -> OperationStatus | Failure:
+        """Make an EVSE (None: the whole station) operative or inoperative."""
+        payload: dict[str, Any] = {"operationalStatus": status.value}
+        if evse_id is not None:
+            payload["evse"] = {"id": evse_id}
+        return await self._status(
+            OperationStatus, "ChangeAvailability", payload, timeout_s
+        )
+
+    async def trigger_message(
+        self, message: MessageTrigger, evse_id: int | None, timeout_s: float
+    ) -> TriggerStatus | Failure:
+        """Ask the station to send ``message`` now (of an EVSE's connector 1)."""
+        payload: dict[str, Any] = {"requestedMessage": message.value}
+        if evse_id is not None:
+            payload["evse"] = {"id": evse_id, "connectorId": 1}
+        return await self._status(TriggerStatus, "TriggerMessage", payload, timeout_s)
 
 
 def _bad_names(variables: Sequence[Variable]) -> NotSendable | None:
