@@ -26,11 +26,15 @@ them: one visit slot per 33 cuts)::
 
     EDGE_POWERCUT_CUTS=1000 .venv/bin/python -m pytest tests/powercut/test_power_cut.py
 
-What a cut costs: the controller's start to READY (0.15-0.3 s on 2 cores), a
-life after READY of 0.02-0.3 s (up to 90 site seconds at x300: a fifth of the
-cuts fall in start-up instead, at a random instant up to the mean measured
-start), then the kill, the cut and the checks (~0.06 s, waited on a pidfd and
-5 ms polls, not 50 ms ones). The figures line gives each part's mean.
+What a cut costs: the controller's start to READY, a life after READY of
+0.02-0.3 s (up to 90 site seconds at x300: a fifth of the cuts fall in start-up
+instead, at a random instant up to the mean measured start), then the kill,
+the cut and the checks (waited on a pidfd and 5 ms polls, not 50 ms ones). The
+figures line gives each part's mean: on 2 shared cores at load 8-9 a start
+took 0.24 s and the rest 0.06 s, 0.39 s a cut and 109 s for the test (60 cuts
+took 0.99 s each before, 67 s); at load 12-13, 0.66 s a cut and 140 s (60 cuts
+before: 1.18 s a cut, 94 s). The start is CPU (configuration, store, drivers'
+read plans) and grows with the load.
 
 "Committed" means the controller said so: it logs "session X started/stopped"
 after the transaction's COMMIT returned. After every cut, every session
@@ -190,13 +194,21 @@ class Site:
         self.ready = tmp_path / "ready.json"
         self.run += ["--clock-file", str(clock), "--ready-file", str(self.ready)]
         self.run += ["--ocpi-versions-url", bo.versions_url]
-        self.layer.start()
+        self.edge: int | None = None
         serve = ["hal-sim", "serve", str(site), "--speed", str(SPEED)]
         serve += ["--truth", str(self.truth), "--clock-file", str(clock)]
-        self.sim = start(serve, tmp_path / "sim.log")
-        self.zygote = Zygote(tmp_path / "zygote.log")
-        self.edge: int | None = None
-        wait_for("simulator clock", clock.exists)
+        self.layer.start()
+        try:  # a failed start leaves no mount behind (nor a simulator)
+            self.sim = start(serve, tmp_path / "sim.log")
+            try:
+                self.zygote = Zygote(tmp_path / "zygote.log")
+                wait_for("simulator clock", clock.exists)
+            except BaseException:
+                stop(self.sim)
+                raise
+        except BaseException:
+            self.layer.stop()
+            raise
 
     def start_edge(self) -> int:
         self.edge = self.zygote.start(self.run, self.log)
