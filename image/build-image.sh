@@ -54,6 +54,15 @@ inroot() {
         rc=0; chroot "$R" "$@" || rc=$?
         umount -R "$R/dev" "$R/sys" "$R/proc"; exit $rc' inroot "$R" "$@"
 }
+# mmdebstrap can leave its /proc mounted ("umount: target is busy": a process
+# from a maintainer script still runs in the chroot); detach what is left.
+unmount_leftovers() {
+    awk -v r="$1/" 'index($5, r) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+        while read -r m; do
+            echo "build-image: $m is still mounted: detaching it" >&2
+            umount --lazy "$m"
+        done
+}
 # genimage copies the root tree: a file system mounted in it (a /proc left by
 # a hook) would be copied too, /proc/*/root and all, until the disk is full.
 no_mounts_in() {
@@ -98,9 +107,11 @@ if [ ! -e "$WORK/rootfs.done" ]; then
         --customize-hook="sync-out /var/cache/apt/archives $CACHE" \
         --customize-hook='rm -f "$1"/tmp/*.deb' \
         bookworm "$WORK/rootfs"
+    unmount_leftovers "$WORK/rootfs"
     touch "$WORK/rootfs.done"
 fi
 R=$WORK/rootfs
+unmount_leftovers "$R"
 
 # The image's own files, enabled units, the data partition's tree.
 if [ ! -e "$WORK/config.done" ]; then
