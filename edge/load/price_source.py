@@ -23,16 +23,25 @@ from edge.config.circuits import LoadSection, PricesSection
 from edge.config.schema import EvseSection
 from edge.evse.port import EvseView
 from edge.load.allocator import Cap
-from edge.load.price_plan import Need, Plan, Price, Unplanned, plan, price_cap
+from edge.load.price_plan import (
+    ChargeNow,
+    Need,
+    Plan,
+    Price,
+    Unplanned,
+    Wait,
+    plan,
+    price_cap,
+)
 from edge.load.prices import PriceError, read_prices
 from edge.load.surplus import VOLTAGE_V
 from edge.model.clock import Clock
 
 log = logging.getLogger(__name__)
 PLAN_SHARE = 0.8
-"""A session is planned at this share of what it drew last while charging (or of
-its EVSE's maximum, before it has drawn): what it gets under the fuse, with the
-house and other cars, moves, and a plan made for more power delivers too late.
+"""A session is planned at this share of the most it has drawn (or of its EVSE's
+maximum, before it has drawn): what it gets under the fuse, with the house and
+other cars, is often less, and a plan made for more power delivers too late.
 Each allocation plans again from the energy still wanted, so what a chosen
 hour did not deliver moves into the next cheapest ones."""
 SEEN_FROM_W = 1000.0
@@ -89,9 +98,13 @@ class PricePlanner:
         self.problem: str | None = "not read yet"
         self.plans: dict[str, Plan] = {}
         """Each planned EVSE's last plan (for display)."""
-        self._said: dict[str, str] = {}
-        self._drew_w: dict[str, tuple[str, float]] = {}
-        """Per EVSE: its session and what it drew last while charging (W)."""
+        self._said: dict[str, tuple[str, str]] = {}
+        """Per EVSE: the session and reason last logged (once per reason)."""
+        self._peak_w: dict[str, tuple[str, float]] = {}
+        """Per EVSE: its session and the most that session has drawn (W)."""
+        self._charging: dict[str, tuple[str, datetime]] = {}
+        """Per EVSE: its session charges at least until then (the end of the
+        price interval it charges in: no pause within an interval)."""
 
     def load(self) -> None:
         """Read the prices file now (blocking)."""
@@ -123,10 +136,12 @@ class PricePlanner:
                 p: Plan = Unplanned(f"no prices ({self.problem})")
             else:
                 p = plan(self.prices, now, Need(left_wh, departure, power_w))
+            p = self._sticky(uid, session.id, p, now)
             self.plans[uid] = p
-            if isinstance(p, Unplanned) and self._said.get(uid) != p.reason:
+            said = self._said.get(uid)
+            if isinstance(p, Unplanned) and said != (session.id, p.reason):
                 log.info("load: EVSE %s charges as fast: %s", uid, p.reason)
-            self._said[uid] = p.reason if isinstance(p, Unplanned) else ""
+                self._said[uid] = (session.id, p.reason)
             cap = price_cap(p)
             if cap is not None:
                 out[uid] = cap
@@ -135,13 +150,31 @@ class PricePlanner:
     def _power_w(
         self, uid: str, sid: str, view: EvseView | None, top_w: float
     ) -> float:
-        """What this session drew last from ``SEEN_FROM_W`` on, else ``top_w``."""
-        seen_sid, drew = self._drew_w.get(uid, (sid, 0.0))
+        """The most this session has drawn (from ``SEEN_FROM_W``), else ``top_w``."""
+        seen_sid, peak = self._peak_w.get(uid, (sid, 0.0))
         if seen_sid != sid:
-            drew = 0.0
+            peak = 0.0
         if view is not None and view.draw is not None:
             amps = [a for a in view.draw.currents_a if a is not None and a > 0]
-            now_w = sum(amps) * VOLTAGE_V
-            drew = now_w if now_w >= SEEN_FROM_W else drew
-        self._drew_w[uid] = (sid, drew)
-        return min(top_w, drew) if drew >= SEEN_FROM_W else top_w
+            peak = max(peak, sum(amps) * VOLTAGE_V)
+        self._peak_w[uid] = (sid, peak)
+        return min(top_w, peak) if peak >= SEEN_FROM_W else top_w
+
+    def _sticky(self, uid: str, sid: str, p: Plan, now: datetime) -> Plan:
+        """A session charging in an interval keeps charging to its end.
+
+        Re-planning as energy arrives (or falls behind) may move the dearest
+        interval's start or tip the plan between "every hour is needed" and a
+        wait: without this a car would pause and resume within minutes.
+        """
+        match p:
+            case ChargeNow(until=until):
+                self._charging[uid] = (sid, until)
+            case Unplanned():
+                hour = now.replace(minute=0, second=0, microsecond=0)
+                self._charging[uid] = (sid, hour + timedelta(hours=1))
+            case Wait():
+                held_sid, until = self._charging.get(uid, (None, now))
+                if held_sid == sid and now < until:
+                    return ChargeNow(until)
+        return p

@@ -170,8 +170,17 @@ async def test_a_session_waits_for_the_cheapest_hours_and_charges_in_them(
     # (the dearest, 04:00 at 0.22, at its end); still charging now
     await mgr.step()
     assert plans.plans["A"] == ChargeNow(T0 + 7 * HOUR)
-    # two hours later with the energy delivered: no plan left, no cap
-    clock.advance(2 * 3600.0)
+    # half an hour on, 16 of the 17 kWh are in: the last one would be bought at
+    # the end of 00:00-01:00 (the dearest chosen part), but a car charging in
+    # an interval is not paused before its end
+    clock.advance(1800.0)
+    port.session = replace(port.session, energy_wh=16_000)  # type: ignore[type-var]
+    mgr.grid_sink("grid")(reading(clock, (21.0, 21.0, 21.0)))
+    out = await mgr.step()
+    assert plans.plans["A"] == ChargeNow(T0 + 7 * HOUR)
+    assert port.limit_a == 16.0
+    # an hour and a half later with the energy delivered: no plan left, no cap
+    clock.advance(5400.0)
     port.session = replace(port.session, energy_wh=17_000)  # type: ignore[type-var]
     mgr.grid_sink("grid")(reading(clock, (21.0, 21.0, 21.0)))
     await mgr.step()
