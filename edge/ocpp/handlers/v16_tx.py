@@ -56,6 +56,7 @@ from edge.ocpp.meter_values import (
 from edge.ocpp.times import charger_time
 from edge.store import ocpp_transactions as repo
 from edge.store import sessions as sessions_repo
+from edge.store.db import StoreHandle
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,18 @@ class StopRequest:
         )
 
 
+_CONCURRENT = "idTag refused (ConcurrentTx: it charges at another EVSE)"
+
+
+def _charging_elsewhere(db: StoreHandle, id_tag: str, evse: str | None) -> bool:
+    """Whether ``id_tag`` has an active session at another EVSE than ``evse``."""
+    tag = id_tag.upper()
+    return any(
+        s.token_uid is not None and s.token_uid.upper() == tag and s.evse_uid != evse
+        for s in sessions_repo.active_sessions(db)
+    )
+
+
 class V16Transactions:
     """StartTransaction, MeterValues and StopTransaction of one charger."""
 
@@ -171,9 +184,7 @@ class V16Transactions:
             )
         elif not info.accepted:
             refused = f"idTag refused ({info.status}: {decision.reason})"
-        elif now - at <= LIVE and await self._charging_elsewhere(req.id_tag, evse):
-            info = IdTagInfo(IdTagStatus.CONCURRENT_TX, info.parent_id_tag)
-            refused = "idTag refused (ConcurrentTx: it charges at another EVSE)"
+        live = refused is None and now - at <= LIVE
         start = repo.TxStart(
             self.identity, req.connector_id, evse, req.id_tag, at,
             req.meter_start_wh, now,
@@ -184,21 +195,20 @@ class V16Transactions:
         extras = sessions_repo.SessionExtras(
             decision.authorization_reference, decision.country_code, decision.party_id
         )
-        outcome = await self._site.db.run(
-            lambda db: repo.begin(db, start, session_for, refused, extras)
-        )
+
+        def record(db: StoreHandle) -> tuple[bool, repo.Begun | repo.Repeated]:
+            # the ConcurrentTx check and the begin in one trip to the database
+            # thread (a start waits its turn there once, not twice)
+            elsewhere = live and _charging_elsewhere(db, req.id_tag, evse)
+            why = _CONCURRENT if elsewhere else refused
+            maker = None if elsewhere else session_for
+            return elsewhere, repo.begin(db, start, maker, why, extras)
+
+        elsewhere, outcome = await self._site.db.run(record)
+        if elsewhere:
+            info = IdTagInfo(IdTagStatus.CONCURRENT_TX, info.parent_id_tag)
         self._started(outcome, decision)
         return {"transactionId": outcome.tx.id, "idTagInfo": info.payload()}
-
-    async def _charging_elsewhere(self, id_tag: str, evse: str | None) -> bool:
-        active = await self._site.db.run(sessions_repo.active_sessions)
-        tag = id_tag.upper()
-        return any(
-            s.token_uid is not None
-            and s.token_uid.upper() == tag
-            and s.evse_uid != evse
-            for s in active
-        )
 
     def _session_maker(
         self,
