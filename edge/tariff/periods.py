@@ -201,10 +201,8 @@ def _split(
     instants = local_instants(restrictions, s.start, s.end, zone)
     if origin is not None:
         instants |= duration_instants(restrictions, origin, s.start, s.end)
-    cuts = [(ZERO, s.energy_before_kwh), *_cuts(s, instants, kwh)]
-    ends = [share for share, _ in cuts[1:]] + [Decimal(1)]
-    pieces = [
-        _piece(s, lo, hi, before) for (lo, before), hi in zip(cuts, ends, strict=True)
-    ]
-    out = [replace(p, end=nxt.start) for p, nxt in pairwise(pieces)]
-    return [*out, replace(pieces[-1], end=s.end)]
+    # The last cut is the slice's end; its energy-before is never read.
+    cuts = [(ZERO, s.energy_before_kwh), *_cuts(s, instants, kwh), (Decimal(1), ZERO)]
+    pieces = [_piece(s, lo, hi, before) for (lo, before), (hi, _) in pairwise(cuts)]
+    # A piece ends where the next starts; the last one, as the slice, at its end.
+    return [*(replace(p, end=nxt.start) for p, nxt in pairwise(pieces)), pieces[-1]]
