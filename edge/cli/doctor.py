@@ -18,7 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from edge.cli.common import load_site
-from edge.cli.doctor_data import database, uplink
+from edge.cli.doctor_data import commissioning_page, database, uplink
 from edge.cli.doctor_findings import Finding, State
 from edge.cli.doctor_host import (
     clock_sync,
@@ -45,6 +45,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         *clock_sync(),
         *disk_and_wear(db, root),
         *database(db),
+        *commissioning_page(db, config is None or config.web is not None),
         *uplink(url, args.cafile or (ocpi.tls_ca_file if ocpi else None), args.timeout),
     ]
     if args.json:

@@ -1,6 +1,8 @@
 """``edge doctor``'s checks of what the controller relies on: database, uplink.
 
 - the database: ``PRAGMA integrity_check`` (read-only, :mod:`edge.store.health`);
+- the commissioning page: is its password set, or where the one-time setup
+  code is (never the code itself);
 - the uplink: the site file's OCPI versions URL, TCP connect and TLS handshake
   (the site's ``tls_ca_file`` or the system trust store), certificate expiry.
 """
@@ -16,8 +18,38 @@ from urllib.parse import urlsplit
 
 from edge.cli.doctor_findings import Finding, State, mb
 from edge.store.health import integrity_check
+from edge.web.login import PASSWORD_FILE, SETUP_CODE_FILE
 
 CERT_WARN_DAYS = 21
+
+
+def commissioning_page(db: Path, served: bool) -> list[Finding]:
+    """The page's password (files beside the database): set, or how to set it."""
+    if not served:
+        return [Finding("page", "web", State.SKIP, "no [web] section: no page served")]
+    data = db.parent
+    if (data / PASSWORD_FILE).is_file():
+        return [Finding("page", str(data / PASSWORD_FILE), State.OK, "password set")]
+    code = data / SETUP_CODE_FILE
+    if code.is_file():
+        return [
+            Finding(
+                "page",
+                str(code),
+                State.WARN,
+                "no password yet: the page asks for the one-time setup code",
+                f"read the code with `sudo cat {code}`, open the page, set a password",
+            )
+        ]
+    return [
+        Finding(
+            "page",
+            str(code),
+            State.WARN,
+            "no password yet and no setup code: the controller writes one at start",
+            f"start the controller (systemctl start edge), then `sudo cat {code}`",
+        )
+    ]
 
 
 def database(db: Path) -> list[Finding]:

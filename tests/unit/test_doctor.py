@@ -12,7 +12,7 @@ import pytest
 import trustme
 
 from edge.cli import main
-from edge.cli.doctor_data import database, uplink
+from edge.cli.doctor_data import commissioning_page, database, uplink
 from edge.cli.doctor_findings import State
 from edge.cli.doctor_host import _port, latency_timers
 from edge.store.db import open_sync
@@ -185,3 +185,21 @@ def test_table_names_what_to_fix(
     assert rc == 1
     assert "FIX   latency  ttyUSB3" in out
     assert "-> echo 1 >" in out
+
+
+def test_page_password_set_or_where_the_setup_code_is(tmp_path: Path) -> None:
+    db = tmp_path / "edge.db"
+    [none] = commissioning_page(db, True)
+    assert none.state is State.WARN
+    assert "no setup code" in none.detail
+    code = tmp_path / "web-setup-code"
+    code.write_text("C0FFEE42\n")
+    [waiting] = commissioning_page(db, True)
+    assert waiting.state is State.WARN
+    assert str(code) in waiting.fix
+    assert "C0FFEE42" not in waiting.detail + waiting.fix  # never the code itself
+    (tmp_path / "web-password").write_text("scrypt$...\n")
+    [done] = commissioning_page(db, True)
+    assert done.state is State.OK
+    [skipped] = commissioning_page(db, False)
+    assert skipped.state is State.SKIP
