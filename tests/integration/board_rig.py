@@ -80,7 +80,7 @@ async def _running(
         yield Rig(sim.world, sim.site, clock, sim.db, sim.site_task)
 
 
-async def until(check: Callable[[], bool], timeout_s: float = 30.0) -> None:
+async def until(check: Callable[[], bool], timeout_s: float = 60.0) -> None:
     """Wait (wall time, generous) until ``check()``."""
     async with asyncio.timeout(timeout_s):
         while not check():
