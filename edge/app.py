@@ -1,6 +1,8 @@
 """Composition root: config → drivers, controllers and store, run as one TaskGroup.
 
-This is the only module (with :mod:`edge.simulate`) that names concrete classes.
+This is the only module (with :mod:`edge.simulate` and its parts in
+:mod:`edge.wiring`: the OCPP server and the load manager) that names concrete
+classes.
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from drivers.evse_board import ProfileEvseBoard
 from drivers.meter import ProfileMeter
@@ -29,15 +30,12 @@ from edge.evse.site_commands import EvseCommands
 from edge.evse.state_machine import EvseSettings
 from edge.load.manager import LoadManager
 from edge.load.price_source import PricePlanner
-from edge.load.site import site_from_config
 from edge.model.clock import Clock
 from edge.model.events import DeviceReading, DeviceSilent
 from edge.mqtt.commands import MqttCommands, local_token
 from edge.mqtt.publisher import MqttPublisher
 from edge.mqtt.settings import MqttSettings
 from edge.mqtt.source import PortSource
-from edge.ocpp.evse import OcppEvse, ocpp_evses
-from edge.ocpp.operations import charger_operations
 from edge.ocpp.server import OcppServer
 from edge.ocpp.service import OcppService
 from edge.readiness import Readiness
@@ -46,6 +44,8 @@ from edge.uplink.ocpi.serve import action_timeout_for
 from edge.uplink.ocpi.service import OcpiUplink
 from edge.web.context import UplinkInfo, WebContext
 from edge.web.server import WebServer
+from edge.wiring.load import load_from_config
+from edge.wiring.ocpp import ocpp_from_config
 
 log = logging.getLogger(__name__)
 
@@ -175,24 +175,19 @@ class Site:
                 )
 
         # The OCPP central system: each charger's connector is an EVSE of the site.
-        self.ocpp: OcppService | None = None
+        ocpp = ocpp_from_config(config, clock, db, self.authorizer)
+        self.ocpp: OcppService | None = None if ocpp is None else ocpp.service
         self.ocpp_server: OcppServer | None = None
         """The listening OCPP server, once it listens (its port, for port 0)."""
-        ocpp_ports: dict[str, OcppEvse] = {}
-        if config.ocpp is not None and config.ocpp.enabled:
-            # The authorizer is also the token source of the chargers' local lists.
-            self.ocpp = OcppService(
-                config.ocpp, clock, db, self.authorizer, tokens=self.authorizer
-            )
-            ocpp_ports = ocpp_evses(self.ocpp.central, profiles=self.ocpp.profiles)
-            self.evses.update(ocpp_ports)
+        if ocpp is not None:
+            self.evses.update(ocpp.ports)
         # Remote commands (OCPI Commands) routed to the EVSEs' state machines.
         self.commands = EvseCommands(
             self.evses,
             self.controllers,
             clock,
             {uid: b.unlock for uid, b in self.boards.items() if b.has_lock},
-            {uid: port.unlock for uid, port in ocpp_ports.items()},
+            {} if ocpp is None else ocpp.unlocks(),
         )
         # The OCPI uplink: woken by every EVSE change, fed by the token cache.
         self.uplink_wake = asyncio.Event()
@@ -215,8 +210,8 @@ class Site:
             self.authorizer.use_remote(self.uplink.remote_tokens())
         for evse_port in self.evses.values():
             evse_port.on_change(lambda _uid: self.uplink_wake.set())
-        if self.ocpp is not None:  # and once a charger's status is in the outbox
-            self.ocpp.statuses.on_recorded(lambda _uid: self.uplink_wake.set())
+        if ocpp is not None:  # and once a charger's status is in the outbox
+            ocpp.on_status_recorded(self.uplink_wake.set)
         # MQTT: retained state, Home Assistant discovery and local commands.
         self.mqtt: MqttPublisher | None = None
         if config.mqtt is not None and config.mqtt.enabled:
@@ -231,28 +226,15 @@ class Site:
                 clock,
             )
         # Load management: the [load] tree's circuit meters feed one allocator task.
+        self._load = load_from_config(
+            config, self.evses, self.schedulers, profiles, clock
+        )
         self.load: LoadManager | None = None
         self.prices: PricePlanner | None = None
         self.grid_meters: dict[str, ProfileMeter] = {}
-        if config.load is not None:
-            tree = site_from_config(config.load, config.evse)
-            self.load = LoadManager(tree, self.evses, clock)
-            for circuit in config.load.circuit:
-                if (grid_ref := circuit.meter) is not None:
-                    grid = ProfileMeter(
-                        f"{circuit.id}/meter",
-                        profiles.get(grid_ref.model),
-                        grid_ref.unit,
-                        self.schedulers[grid_ref.bus],
-                        clock,
-                        timing.poll_interval_s,
-                    )
-                    grid.subscribe(self.load.grid_sink(circuit.id))
-                    self.grid_meters[circuit.id] = grid
-            if (prices := config.load.prices) is not None:
-                tz = ZoneInfo(config.site.time_zone)
-                self.prices = PricePlanner(config.load, prices, config.evse, tz, clock)
-                self.load.price_caps = self.prices.caps
+        if self._load is not None:
+            self.load, self.prices = self._load.manager, self._load.prices
+            self.grid_meters = self._load.grid_meters
         self.ready = self._readiness()
         # The local API and the commissioning page, on one HTTP server.
         self.web: WebServer | None = None
@@ -274,10 +256,8 @@ class Site:
                     uid: ContactorTester(ctl) for uid, ctl in self.controllers.items()
                 },
                 load=self.load,
-                ocpp=None if self.ocpp is None else self.ocpp.central.reports,
-                chargers={}
-                if self.ocpp is None
-                else charger_operations(self.ocpp.central),
+                ocpp=None if ocpp is None else ocpp.service.central.reports,
+                chargers={} if ocpp is None else ocpp.chargers(),
             )
             self.web = WebServer(config.web, context)
 
@@ -377,10 +357,8 @@ class Site:
                     for uid, meter in [*self.meters.items(), *self.grid_meters.items()]:
                         if not meter.located:  # a SunSpec model: find it first
                             tg.create_task(meter.locate(), name=f"locate {uid}")
-                    if self.load is not None:
-                        tg.create_task(self.load.run(), name="load manager")
-                    if self.prices is not None:
-                        tg.create_task(self.prices.run(), name="load prices")
+                    if self._load is not None:
+                        self._load.start(tg)
                     for uid, reader in self.readers.items():
                         tg.create_task(
                             self._read_cards(uid, reader), name=f"rfid {uid}"
