@@ -186,13 +186,13 @@ class CentralSystem:
             return
         status = self.status[charger.identity]
         ctx = ChargerContext(
-            charger,
-            status,
-            self.clock,
-            self.section,
-            self.site,
-            self.ledgers[charger.identity],
-            self.quiet,
+            charger=charger,
+            site=self.site,
+            clock=self.clock,
+            ledger=self.ledgers[charger.identity],
+            quiet=self.quiet,
+            status=status,
+            section=self.section,
         )
         connection = ChargerConnection(
             ctx, link, self.quiet, self.tolerances[charger.identity]

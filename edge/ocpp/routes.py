@@ -11,10 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from edge.config.ocpp import OcppCharger, OcppProtocol, OcppSection
-from edge.logthrottle import Throttle
-from edge.model.clock import Clock
-from edge.ocpp.handlers.backing import SiteBacking
+from edge.config.ocpp import OcppProtocol, OcppSection
+from edge.ocpp.handlers.backing import TxContext
 from edge.ocpp.handlers.v16 import KNOWN_UNSUPPORTED, Handler, V16Handlers
 from edge.ocpp.handlers.v16_auth import V16Authorize
 from edge.ocpp.handlers.v16_tx import V16Transactions
@@ -22,7 +20,6 @@ from edge.ocpp.handlers.v201 import KNOWN_UNSUPPORTED as V201_UNSUPPORTED
 from edge.ocpp.handlers.v201 import V201Handlers
 from edge.ocpp.handlers.v201_auth import V201Authorize
 from edge.ocpp.handlers.v201_tx import V201Transactions
-from edge.ocpp.ledger import ChargerLedger
 from edge.ocpp.status import ChargerStatus
 
 
@@ -35,16 +32,11 @@ class Routes:
 
 
 @dataclass(frozen=True)
-class ChargerContext:
+class ChargerContext(TxContext):
     """What the handlers of one charger's connection work with."""
 
-    charger: OcppCharger
     status: ChargerStatus
-    clock: Clock
     section: OcppSection
-    site: SiteBacking
-    ledger: ChargerLedger
-    quiet: Throttle
 
 
 RouteFactory = Callable[[ChargerContext], Routes]
@@ -53,7 +45,7 @@ RouteFactory = Callable[[ChargerContext], Routes]
 def _v16(ctx: ChargerContext) -> Routes:
     routes = V16Handlers(ctx.status, ctx.clock, ctx.section.heartbeat_interval_s).routes
     routes["Authorize"] = V16Authorize(ctx.charger, ctx.site).authorize
-    tx = V16Transactions(ctx.charger, ctx.site, ctx.clock, ctx.ledger, ctx.quiet)
+    tx = V16Transactions(ctx)
     routes["StartTransaction"] = tx.start
     routes["MeterValues"] = tx.meter_values
     routes["StopTransaction"] = tx.stop
@@ -64,10 +56,7 @@ def _v201(ctx: ChargerContext) -> Routes:
     interval = ctx.section.heartbeat_interval_s
     station = V201Handlers(ctx.status, ctx.clock, interval)
     routes = station.routes
-    billing = V16Transactions(ctx.charger, ctx.site, ctx.clock, ctx.ledger, ctx.quiet)
-    tx = V201Transactions(
-        ctx.charger, ctx.site, ctx.clock, billing, ctx.ledger, station, ctx.quiet
-    )
+    tx = V201Transactions(ctx, V16Transactions(ctx), station)
     routes["Authorize"] = V201Authorize(ctx.charger, ctx.site, tx.swipes).authorize
     routes["TransactionEvent"] = tx.transaction_event
     routes["MeterValues"] = tx.meter_values

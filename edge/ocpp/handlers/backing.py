@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from edge.config.ocpp import OcppCharger
+from edge.logthrottle import Throttle
 from edge.model.authorization import Authorization
+from edge.model.clock import Clock
+from edge.ocpp.ledger import ChargerLedger
 from edge.store.db import Database
 
 
@@ -22,3 +26,21 @@ class SiteBacking:
     """The site's database: OCPP sessions go into its sessions and OCPI outbox."""
     authorization: Authorization
     """Decides about every idTag (the OCPI whitelist rules of the site)."""
+
+
+@dataclass(frozen=True)
+class TxContext:
+    """What one charger's transaction handlers work with, either version.
+
+    :class:`~.v16_billing.Billing`, :class:`~.v16_tx.V16Transactions` and
+    :class:`~.v201_tx.V201Transactions` are each given it once
+    (:class:`edge.ocpp.routes.ChargerContext` is one).
+    """
+
+    charger: OcppCharger
+    site: SiteBacking
+    clock: Clock
+    ledger: ChargerLedger
+    """The charger's followed transactions and shown draws."""
+    quiet: Throttle
+    """Throttles the charger's repeated refusal log lines."""

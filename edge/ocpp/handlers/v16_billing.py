@@ -17,14 +17,10 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from edge.config.ocpp import OcppCharger
 from edge.evse.port import Draw
-from edge.logthrottle import Throttle
-from edge.model.clock import Clock
-from edge.ocpp.handlers.backing import SiteBacking
+from edge.ocpp.handlers.backing import TxContext
 from edge.ocpp.ledger import (
     Believed,
-    ChargerLedger,
     Disbelieved,
     Followed,
     limits,
@@ -51,20 +47,13 @@ LIVE = timedelta(seconds=60)
 class Billing:
     """The readings of one charger's running billed transactions."""
 
-    def __init__(
-        self,
-        charger: OcppCharger,
-        site: SiteBacking,
-        clock: Clock,
-        ledger: ChargerLedger,
-        quiet: Throttle,
-    ) -> None:
-        self._charger = charger
-        self._site = site
-        self._clock = clock
-        self._ledger = ledger
-        self._quiet = quiet
-        self._connectors = {c.id: c for c in charger.connector}
+    def __init__(self, ctx: TxContext) -> None:
+        self._charger = ctx.charger
+        self._site = ctx.site
+        self._clock = ctx.clock
+        self._ledger = ctx.ledger
+        self._quiet = ctx.quiet
+        self._connectors = {c.id: c for c in ctx.charger.connector}
 
     @property
     def identity(self) -> str:

@@ -36,18 +36,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from edge.config.ocpp import OcppCharger
-from edge.logthrottle import Throttle
 from edge.model.authorization import AuthDecision
-from edge.model.clock import Clock
 from edge.model.session import Session, SessionStatus
 from edge.model.tokens import TokenType
 from edge.ocpp.handlers.auth import ask
-from edge.ocpp.handlers.backing import SiteBacking
+from edge.ocpp.handlers.backing import TxContext
 from edge.ocpp.handlers.v16_billing import Billing
 from edge.ocpp.id_tag import IdTagInfo, IdTagStatus, id_tag_info
 from edge.ocpp.ledger import (
-    ChargerLedger,
     Followed,
 )
 from edge.ocpp.meter_values import (
@@ -134,20 +130,13 @@ def _charging_elsewhere(db: StoreHandle, id_tag: str, evse: str | None) -> bool:
 class V16Transactions:
     """StartTransaction, MeterValues and StopTransaction of one charger."""
 
-    def __init__(
-        self,
-        charger: OcppCharger,
-        site: SiteBacking,
-        clock: Clock,
-        ledger: ChargerLedger,
-        quiet: Throttle,
-    ) -> None:
-        self._charger = charger
-        self._site = site
-        self._clock = clock
-        self._ledger = ledger
-        self._connectors = {c.id: c for c in charger.connector}
-        self._billing = Billing(charger, site, clock, ledger, quiet)
+    def __init__(self, ctx: TxContext) -> None:
+        self._charger = ctx.charger
+        self._site = ctx.site
+        self._clock = ctx.clock
+        self._ledger = ctx.ledger
+        self._connectors = {c.id: c for c in ctx.charger.connector}
+        self._billing = Billing(ctx)
 
     @property
     def identity(self) -> str:

@@ -31,18 +31,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from edge.config.ocpp import OcppCharger
-from edge.logthrottle import Throttle
 from edge.model.authorization import AuthDecision
-from edge.model.clock import Clock
 from edge.ocpp.frames import shown
-from edge.ocpp.handlers.backing import SiteBacking
+from edge.ocpp.handlers.backing import TxContext
 from edge.ocpp.handlers.refusal import PayloadRefused
 from edge.ocpp.handlers.v16_tx import V16Transactions
 from edge.ocpp.handlers.v201 import V201Handlers
 from edge.ocpp.handlers.v201_auth import Swipes, decide_token
 from edge.ocpp.id_token import TokenStatus, id_token_info
-from edge.ocpp.ledger import ChargerLedger
 from edge.ocpp.meter_values import MeterValue, reading
 from edge.ocpp.times import wire_time
 from edge.ocpp.transaction_event import (
@@ -64,23 +60,16 @@ class V201Transactions:
     """TransactionEvent of one station."""
 
     def __init__(
-        self,
-        charger: OcppCharger,
-        site: SiteBacking,
-        clock: Clock,
-        billing: V16Transactions,
-        ledger: ChargerLedger,
-        status: V201Handlers,
-        quiet: Throttle,
+        self, ctx: TxContext, billing: V16Transactions, status: V201Handlers
     ) -> None:
-        self._charger = charger
-        self._site = site
-        self._clock = clock
+        self._charger = ctx.charger
+        self._site = ctx.site
+        self._clock = ctx.clock
         self._billing = billing
-        self._ledger = ledger
+        self._ledger = ctx.ledger
         self._status = status
-        self._quiet = quiet
-        self.swipes = Swipes(clock)
+        self._quiet = ctx.quiet
+        self.swipes = Swipes(ctx.clock)
         """Authorize's decisions, each taken by the TransactionEvent it leads to."""
         self._decided: dict[str, AuthDecision] = {}
         """transactionId -> the decision its idToken got (a repeat is not asked
