@@ -21,7 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from edge.model.origins import OriginError, origin_of
 
 PHASES = ("L1", "L2", "L3")
 
@@ -44,6 +46,8 @@ Mode = Literal["fast", "surplus", "surplus_plus_min"]
 (paused while it is below the minimum current); or at least the minimum, more
 from the surplus. The fuse limits hold in every mode."""
 SURPLUS_MODES = ("surplus", "surplus_plus_min")
+PriceFormat = Literal["awattar", "csv", "json"]
+"""What a price ``url`` answers (edge/load/prices.py)."""
 
 
 class MeterRef(_Model):
@@ -103,12 +107,47 @@ class LoadEvseSection(_Model):
 
 
 class PricesSection(_Model):
-    """Hourly prices that shift sessions with a departure to the cheapest hours."""
+    """Hourly prices that shift sessions with a departure to the cheapest hours.
 
-    file: Annotated[str, Field(min_length=1)]
+    From a ``file`` or a ``url`` (one of them). A read that fails keeps the last
+    good prices (until they run out); the fuse limits hold whatever they say.
+    """
+
+    file: Annotated[str, Field(min_length=1)] | None = None
     """A .csv, .json or .toml file of hourly prices (edge/load/prices.py)."""
+    url: Annotated[str, Field(min_length=1, max_length=2048)] | None = None
+    """An HTTP(S) source of prices, fetched with GET (no credentials, no
+    redirects); https unless the host is this machine (or ``insecure``)."""
+    format: PriceFormat = "awattar"
+    """The ``url``'s answer: ``awattar`` (the aWATTar /v1/marketdata JSON:
+    ``{"data": [{"start_timestamp": ms, "end_timestamp": ms, "marketprice": x,
+    "unit": "Eur/MWh"}]}``), or ``csv`` / ``json`` as a file's."""
+    timeout_s: Annotated[float, Field(gt=0, le=120)] = 10.0
+    """The ``url`` must answer within this (wall seconds)."""
+    insecure: bool = False
+    """Allow plain http to a host off this machine: anyone on the way may change
+    the prices (never the fuse limits). A closed lab only."""
     refresh_s: Annotated[float, Field(ge=10, le=86_400)] = 900.0
-    """The file is read again this often (a new day's prices)."""
+    """The prices are read again this often (a new day's prices)."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PricesSection:
+        if (self.file is None) == (self.url is None):
+            raise ValueError("give the prices a file or a url (one of them)")
+        if self.url is not None:
+            try:
+                origin = origin_of(self.url)
+            except OriginError as exc:
+                raise ValueError(f"url: {exc}") from None
+            if origin.scheme == "http" and not (origin.loopback or self.insecure):
+                raise ValueError(
+                    f"url: plain http to {origin.host}, which is not this machine: "
+                    "anyone on the way could change the prices; use https, or set "
+                    "insecure = true in [load.prices] (a closed lab only)"
+                )
+        elif "format" in self.model_fields_set:
+            raise ValueError("format is for a url; a file's suffix says its format")
+        return self
 
 
 class LoadSection(_Model):
@@ -231,7 +270,7 @@ def _departure_problems(load: LoadSection) -> list[tuple[str, str]]:
         elif leaf.departure is not None and load.prices is None:
             problems.append((
                 f"{path}.departure",
-                "a departure is planned by price: add [load.prices] with its file",
+                "a departure is planned by price: add [load.prices] (a file or url)",
             ))  # fmt: skip
         elif leaf.departure is not None and (leaf.mode or load.mode) != "fast":
             problems.append((

@@ -1,18 +1,18 @@
-"""The price plan's inputs: the prices file and each EVSE's departure.
+"""The price plan's inputs: the prices and each EVSE's departure.
 
-The file is read again periodically; each EVSE's departure and energy come from
-its ``[[load.evse]]``.
+The prices come from a file or an HTTP source, read again periodically
+(:mod:`edge.load.price_feed`); each EVSE's departure and energy come from its
+``[[load.evse]]``.
 
 :meth:`PricePlanner.caps` turns them into the allocator's caps for the sessions
 running now (pure given the prices held); :meth:`PricePlanner.run` keeps the
-prices fresh. Prices that cannot be read or do not cover a session's hours
-leave it unplanned: it charges as ``fast``, and the reason is logged once per
-change (never a crash).
+prices fresh. No prices (none read, or the last good ones have run out) or
+prices that do not cover a session's hours leave it unplanned: it charges as
+``fast``, and the reason is logged once per change (never a crash).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +23,7 @@ from edge.config.circuits import LoadSection, PricesSection
 from edge.config.schema import EvseSection
 from edge.evse.port import EvseView
 from edge.load.allocator import Cap
+from edge.load.price_feed import Fetch, PriceFeed
 from edge.load.price_plan import (
     ChargeNow,
     Need,
@@ -33,7 +34,6 @@ from edge.load.price_plan import (
     plan,
     price_cap,
 )
-from edge.load.prices import PriceError, read_prices
 from edge.load.surplus import VOLTAGE_V
 from edge.model.clock import Clock
 
@@ -79,9 +79,9 @@ class PricePlanner:
         evses: list[EvseSection],
         tz: ZoneInfo,
         clock: Clock,
+        fetch: Fetch | None = None,
     ) -> None:
-        self.path = prices.file
-        self.refresh_s = prices.refresh_s
+        self.feed = PriceFeed(prices, clock, fetch)
         self.tz = tz
         self.clock = clock
         wiring = {e.uid: e for e in evses}
@@ -94,8 +94,6 @@ class PricePlanner:
             for leaf in load.evse
             if leaf.departure is not None and leaf.energy_wh is not None
         }
-        self.prices: list[Price] | None = None
-        self.problem: str | None = "not read yet"
         self.plans: dict[str, Plan] = {}
         """Each planned EVSE's last plan (for display)."""
         self._said: dict[str, tuple[str, str]] = {}
@@ -106,19 +104,28 @@ class PricePlanner:
         """Per EVSE: its session charges at least until then (the end of the
         price interval it charges in: no pause within an interval)."""
 
+    @property
+    def prices(self) -> list[Price] | None:
+        """The last good prices (None: none yet, or they have run out)."""
+        return self.feed.prices
+
+    @property
+    def problem(self) -> str | None:
+        """Why the last read of the prices failed (None: it worked)."""
+        return self.feed.problem
+
+    @property
+    def refresh_s(self) -> float:
+        """The prices are read again this often."""
+        return self.feed.refresh_s
+
     def load(self) -> None:
         """Read the prices file now (blocking)."""
-        try:
-            self.prices, self.problem = read_prices(self.path), None
-        except PriceError as exc:
-            self.prices, self.problem = None, str(exc)
-            log.warning("load: prices unusable, charging as fast: %s", exc)
+        self.feed.load()
 
     async def run(self) -> None:
-        """Read the file every ``refresh_s``, until cancelled."""
-        while True:
-            await asyncio.to_thread(self.load)
-            await self.clock.sleep(self.refresh_s)
+        """Keep the prices fresh, until cancelled."""
+        await self.feed.run()
 
     def caps(self, views: Mapping[str, EvseView], now: datetime) -> dict[str, Cap]:
         """A cap for every session whose plan waits for cheaper hours."""
@@ -132,10 +139,10 @@ class PricePlanner:
             departure = departure_after(session.start_utc or now, dep.at, self.tz)
             left_wh = dep.energy_wh - (session.energy_wh or 0)
             power_w = PLAN_SHARE * self._power_w(uid, session.id, view, dep.power_w)
-            if self.prices is None:
+            if (prices := self.feed.current(now)) is None:
                 p: Plan = Unplanned(f"no prices ({self.problem})")
             else:
-                p = plan(self.prices, now, Need(left_wh, departure, power_w))
+                p = plan(prices, now, Need(left_wh, departure, power_w))
             p = self._sticky(uid, session.id, p, now)
             self.plans[uid] = p
             said = self._said.get(uid)

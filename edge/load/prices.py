@@ -12,9 +12,19 @@ any currency per kWh)::
     start = 2026-06-02T00:00:00+02:00
     price = 0.21
 
-A file that cannot be read or parsed raises :class:`PriceError` naming the
-file and the entry; the load manager then plans nothing (every car charges as
-``fast``) and logs the reason.
+An HTTP source (edge/load/price_source.py fetches it) answers in one of these
+(``format`` in ``[load.prices]``): ``csv`` or ``json`` as above, or ``awattar``,
+the aWATTar day-ahead API's shape (``GET https://api.awattar.de/v1/marketdata``;
+intervals of any length, the price per MWh or kWh as ``unit`` says; the plan
+uses it per kWh)::
+
+    {"object": "list", "data": [{"start_timestamp": 1780351200000,
+      "end_timestamp": 1780354800000, "marketprice": 84.2, "unit": "Eur/MWh"}]}
+
+Prices that cannot be read or parsed raise :class:`PriceError` naming the
+file or URL and the entry; the load manager then keeps the last good prices
+(until they run out) and otherwise plans nothing (every car charges as
+``fast``), and logs the reason.
 """
 
 from __future__ import annotations
@@ -24,13 +34,14 @@ import io
 import json
 import math
 import tomllib
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from edge.load.price_plan import Price
 
 MAX_BYTES = 1024 * 1024
 MAX_ENTRIES = 24 * 400
+MAX_INTERVAL = timedelta(days=1)
 
 
 class PriceError(Exception):
@@ -91,6 +102,69 @@ def parse_prices(text: str, suffix: str, name: str) -> list[Price]:
         if len(out) > 1 and out[-1].start < out[-2].end:
             raise PriceError(f"{name} {where}: starts before the previous hour ends")
     return out
+
+
+def parse_document(text: str, fmt: str, name: str) -> list[Price]:
+    """The prices in an HTTP source's answer of format ``fmt`` (see above)."""
+    if fmt == "awattar":
+        return parse_awattar(text, name)
+    return parse_prices(text, f".{fmt}", name)
+
+
+def parse_awattar(text: str, name: str) -> list[Price]:
+    """The prices in an aWATTar ``/v1/marketdata`` answer, per kWh."""
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PriceError(f"{name}: not valid JSON: {exc}") from None
+    items = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(items, list):
+        raise PriceError(f"{name}: an object with a data list expected (aWATTar)")
+    if not items:
+        raise PriceError(f"{name}: no prices")
+    if len(items) > MAX_ENTRIES:
+        raise PriceError(f"{name}: more than {MAX_ENTRIES} prices")
+    out: list[Price] = []
+    for i, item in enumerate(items):
+        where = f"data[{i}]"
+        if not isinstance(item, dict):
+            raise PriceError(f"{name} {where}: an object expected")
+        start = _epoch_ms(item.get("start_timestamp"), name, f"{where}.start_timestamp")
+        end = _epoch_ms(item.get("end_timestamp"), name, f"{where}.end_timestamp")
+        if not timedelta(0) < end - start <= MAX_INTERVAL:
+            raise PriceError(
+                f"{name} {where}: end_timestamp must be after start_timestamp, "
+                "by at most a day"
+            )
+        price = _price(item.get("marketprice"), name, f"{where}.marketprice")
+        out.append(
+            Price(start, price / _per_kwh(item.get("unit"), name, where), end - start)
+        )
+        if len(out) > 1 and out[-1].start < out[-2].end:
+            raise PriceError(f"{name} {where}: starts before the previous one ends")
+    return out
+
+
+def _epoch_ms(value: object, name: str, where: str) -> datetime:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PriceError(
+            f"{name} {where}: milliseconds since 1970 (an integer) expected"
+        )
+    try:
+        return datetime.fromtimestamp(value / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise PriceError(f"{name} {where}: {value} is not a time") from None
+
+
+def _per_kwh(unit: object, name: str, where: str) -> float:
+    """What ``unit``'s prices are divided by to be per kWh."""
+    if isinstance(unit, str):
+        per = unit.rpartition("/")[2].strip().lower()
+        if per == "mwh":
+            return 1000.0
+        if per == "kwh":
+            return 1.0
+    raise PriceError(f"{name} {where}.unit: {unit!r} is not per MWh or kWh")
 
 
 def _pair(item: object) -> tuple[object, object]:

@@ -13,9 +13,13 @@ from drivers.modbus.scheduler import BusScheduler
 from edge.config.schema import SiteConfig
 from edge.evse.port import EvsePort
 from edge.load.manager import LoadManager
+from edge.load.price_feed import Fetch
 from edge.load.price_source import PricePlanner
+from edge.load.prices import MAX_BYTES, PriceError
 from edge.load.site import site_from_config
 from edge.model.clock import Clock
+from edge.uplink.ocpi.client.failures import OcpiError
+from edge.uplink.ocpi.client.http_client import fetch_document
 
 
 @dataclass
@@ -31,6 +35,23 @@ class LoadWiring:
         tg.create_task(self.manager.run(), name="load manager")
         if self.prices is not None:
             tg.create_task(self.prices.run(), name="load prices")
+
+
+def http_fetch(timeout_s: float) -> Fetch:
+    """The price source's GET, through the one HTTP client module."""
+
+    async def fetch(url: str) -> bytes:
+        try:
+            return await fetch_document(
+                url,
+                timeout_s=timeout_s,
+                max_bytes=MAX_BYTES,
+                accept="application/json, text/csv;q=0.9",
+            )
+        except OcpiError as exc:
+            raise PriceError(exc.reason) from exc
+
+    return fetch
 
 
 def load_from_config(
@@ -61,6 +82,7 @@ def load_from_config(
     prices = None
     if (section := config.load.prices) is not None:
         tz = ZoneInfo(config.site.time_zone)
-        prices = PricePlanner(config.load, section, config.evse, tz, clock)
+        fetch = http_fetch(section.timeout_s) if section.url is not None else None
+        prices = PricePlanner(config.load, section, config.evse, tz, clock, fetch)
         manager.price_caps = prices.caps
     return LoadWiring(manager, grid_meters, prices)

@@ -170,10 +170,11 @@ def test_a_bad_departure_names_its_key(
 @pytest.mark.parametrize(
     ("prices", "path"),
     [
-        ("\n[load.prices]\n", "load.prices.file"),
+        ("\n[load.prices]\n", "load.prices"),  # neither a file nor a url
         ('\n[load.prices]\nfile = ""\n', "load.prices.file"),
         ('\n[load.prices]\nfile = "p.csv"\nrefresh_s = 1\n', "load.prices.refresh_s"),
-        ('\n[load.prices]\nfile = "p.csv"\nurl = "x"\n', "load.prices.url"),
+        ('\n[load.prices]\nfile = "p.csv"\nurl = "x"\n', "load.prices"),  # both
+        ('\n[load.prices]\nurl = "http://prices.example/"\n', "load.prices"),
     ],
 )
 def test_a_bad_prices_section_names_its_key(prices: str, path: str) -> None:

@@ -358,3 +358,51 @@ class OcpiClient:
         if not target:
             return None
         return str(response.request.url.join(target.strip()))
+
+
+async def fetch_document(
+    url: str, *, timeout_s: float, max_bytes: int, accept: str = "*/*"
+) -> bytes:
+    """GET ``url`` (no credentials, no redirects): the body of its 2xx answer.
+
+    For plain documents off the OCPI path (a price source). TLS is verified
+    against the system trust store. Failures raise
+    :class:`~edge.uplink.ocpi.client.failures.TransportError` (no answer, TLS,
+    a body over ``max_bytes``) or ``HttpStatusError``, naming the URL.
+    """
+    where = f"GET {url}"
+    try:
+        async with (
+            httpx.AsyncClient(
+                timeout=httpx.Timeout(timeout_s),
+                verify=ssl.create_default_context(),
+                follow_redirects=False,
+                headers={"Accept": accept},
+            ) as client,
+            client.stream("GET", url) as response,
+        ):
+            status = response.status_code
+            if not 200 <= status < 300:
+                location = response.headers.get("location")
+                raise HttpStatusError(
+                    f"{where}: HTTP {status}"
+                    + (f" redirect to {location!r} not followed" if location else ""),
+                    status,
+                    retry_after_s=_retry_after(response.headers),
+                )
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > max_bytes:
+                    raise TransportError(f"{where}: longer than {max_bytes} bytes")
+    except httpx.TimeoutException as exc:
+        raise RequestTimeout(f"{where}: no answer within {timeout_s:g} s") from exc
+    except httpx.HTTPError as exc:
+        if (untrusted := _untrusted_certificate(exc)) is not None:
+            raise TransportError(
+                f"{where}: the server's TLS certificate is not trusted ({untrusted})"
+            ) from exc
+        raise TransportError(f"{where}: {exc!r}") from exc
+    except httpx.InvalidURL as exc:
+        raise TransportError(f"{where}: invalid URL ({exc})") from exc
+    return bytes(body)
