@@ -2,16 +2,15 @@
 
 Physics advance lazily: before every Modbus request and at every scheduled event
 the site integrates the time since the last step, so the meter's registers and
-the EVs' energy are the same numbers at any instant. The truth log records what
-the EVs took, from the physics, never from the controller.
+the EVs' energy are the same numbers at any instant. The truth log
+(:class:`hal_sim.visits.TruthLog`, shared with the OCPP chargers' visits)
+records what the EVs took, from the physics, never from the controller.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -23,9 +22,9 @@ from hal_sim.devices.base import ProfileDevice
 from hal_sim.devices.evse_board import SimEvseBoard
 from hal_sim.devices.meter import SimMeter
 from hal_sim.devices.relay import SimRelay
-from hal_sim.ev import SimEv
 from hal_sim.grid import SimGrid
-from hal_sim.schedule import CARD_DELAY_S, Visit, build_schedule
+from hal_sim.schedule import Visit, build_schedule
+from hal_sim.visits import Step, TruthLog, arriving_ev, timeline
 
 CARD_RETRY_WALL_S = 1.0
 """A driver never swipes again sooner than this (wall seconds): a fast site clock
@@ -123,13 +122,11 @@ class SimSite:
         self.card_attempts = (sim or defaults).card_attempts
         self._t0 = clock.monotonic()
         self._last = self._t0
-        self._truth_path = truth_path
-        self.truth: list[dict[str, object]] = []
-        self.on_event: Callable[[str, Visit], None] | None = None
+        self.truth_log = TruthLog(clock, truth_path)
+        """The site's truth log: its board EVSEs' visits and its OCPP chargers'."""
+        self.truth = self.truth_log.lines
         self._swipes: dict[str, int] = {}
         """Swipes so far per visit (by EV id)."""
-        self._no_charge: set[str] = set()
-        """Visits whose ``no_charge`` line is written."""
 
     def step(self) -> None:
         """Integrate physics from the last step to now."""
@@ -158,47 +155,14 @@ class SimSite:
             }
             grid.step(dt, self.clock.utcnow().timestamp(), now, evs)
 
-    def _record(
-        self, event: str, visit: Visit, energy_wh: float, **detail: object
-    ) -> None:
-        entry: dict[str, object] = {
-            "event": event,
-            "time": self.clock.utcnow().isoformat().replace("+00:00", "Z"),
-            "ev": visit.ev,
-            "evse_uid": visit.evse_uid,
-            "card": visit.card,
-            "energy_wh": round(energy_wh, 3),
-            **detail,
-        }
-        self.truth.append(entry)
-        if self._truth_path is not None:
-            with self._truth_path.open("a", encoding="utf-8") as fh:
-                fh.write(json.dumps(entry) + "\n")
-                fh.flush()
-        if self.on_event is not None:
-            self.on_event(event, visit)
-
-    def record(
-        self, event: str, visit: Visit, energy_wh: float, **detail: object
-    ) -> None:
-        """Add a line to the truth log (for the OCPP chargers' visits too)."""
-        self._record(event, visit, energy_wh, **detail)
-
     def plug_in(self, visit: Visit) -> None:
         """The EV of ``visit`` plugs in."""
         self.step()
         ch = self.channels[visit.evse_uid]
-        ch.board.ev = SimEv(
-            id=visit.ev,
-            battery_wh=visit.battery_wh,
-            soc=visit.soc_start,
-            energy_wanted_wh=visit.energy_wanted_wh,
-            max_current_a=visit.max_current_a,
-            phases=visit.phases,
-        )
+        ch.board.ev = arriving_ev(visit)
         ch.visit = visit
         ch.board.update()
-        self._record("plug_in", visit, 0.0)
+        self.truth_log.write("plug_in", visit)
 
     def unplug(self, visit: Visit) -> None:
         """The EV of ``visit`` leaves."""
@@ -210,23 +174,17 @@ class SimSite:
         ch.visit = None
         ch.board.update()
         ch.meter.add_energy(0.0, (0.0, 0.0, 0.0))
-        if taken <= 0 and visit.ev not in self._no_charge:
-            swipes = self._swipes.get(visit.ev, 0)
-            reason = (
-                "left before charging began"
-                if swipes
-                else "no card"
-                if not visit.card
-                else "no card reader"
-                if ch.reader is None
-                else "left before a swipe"
-            )
-            self._no_charge_line(visit, reason, swipes)
-        self._record("unplug", visit, taken)
-
-    def _no_charge_line(self, visit: Visit, reason: str, attempts: int) -> None:
-        self._no_charge.add(visit.ev)
-        self._record("no_charge", visit, 0.0, reason=reason, attempts=attempts)
+        swipes = self._swipes.get(visit.ev, 0)
+        reason = (
+            "left before charging began"
+            if swipes
+            else "no card"
+            if not visit.card
+            else "no card reader"
+            if ch.reader is None
+            else "left before a swipe"
+        )
+        self.truth_log.left(visit, taken, reason, swipes)
 
     async def _show_card(self, visit: Visit) -> None:
         """Show the card; like a real driver, try again if charging does not begin.
@@ -244,13 +202,13 @@ class SimSite:
             if ch.visit is not visit:
                 return
             self._swipes[visit.ev] = attempt
-            self._record("card", visit, 0.0, attempt=attempt)
+            self.truth_log.card(visit, attempt)
             await ch.reader.present(visit.card)
             await self.clock.sleep(retry_s)
             if self._charging(ch, visit):
                 return
         reason = f"gave up after {self.card_attempts} swipes"
-        self._no_charge_line(visit, reason, self.card_attempts)
+        self.truth_log.no_charge(visit, reason, self.card_attempts)
 
     @staticmethod
     def _charging(ch: SimChannel, visit: Visit) -> bool:
@@ -267,25 +225,17 @@ class SimSite:
         before the offset are skipped.
         """
         self._t0 = self.clock.monotonic() - start_offset_s
-        events: list[tuple[float, int, Visit]] = []
-        for v in self.schedule:
-            events += [
-                (v.arrive_s, 0, v),
-                (v.arrive_s + CARD_DELAY_S, 1, v),
-                (v.depart_s, 2, v),
-            ]
-        events.sort(key=lambda e: (e[0], e[1]))
         async with asyncio.TaskGroup() as tg:
-            for at, kind, visit in events:
+            for at, step, visit in timeline(self.schedule):
                 if at < start_offset_s:
                     continue
                 wait = at - (self.clock.monotonic() - self._t0)
                 if wait > 0:
                     await self.clock.sleep(wait)
-                if kind == 0:
+                if step is Step.ARRIVE:
                     if self.channels[visit.evse_uid].board.ev is None:
                         self.plug_in(visit)
-                elif kind == 1:
+                elif step is Step.CARD:
                     tg.create_task(self._show_card(visit))
                 elif self.channels[visit.evse_uid].visit is visit:
                     self.unplug(visit)

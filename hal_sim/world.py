@@ -81,7 +81,7 @@ class SimWorld:
             start_wh = (sim.meter_start_wh if sim else 1_000_000) + 500_000
             self.chargers = [  # 1.6J: SimChargePoint; 2.0.1: SimChargingStation
                 (SimOcppCharger if c.protocol == "ocpp1.6" else SimOcppStation)(
-                    c, clock, start_wh + n * 7_919, self.site.record
+                    c, clock, start_wh + n * 7_919, self.site.truth_log
                 )
                 for n, c in enumerate(ocpp.charger)
             ]

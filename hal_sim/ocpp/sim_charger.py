@@ -22,13 +22,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from edge.config.ocpp import OcppCharger
-from edge.model.clock import Clock
+from edge.config.ocpp import OcppConnector
 from hal_sim.ev import SimEv
 from hal_sim.ocpp.charge_point import ChargerState, SimChargePoint
+from hal_sim.ocpp.link import RawLink
 from hal_sim.ocpp.remote import Received
-from hal_sim.ocpp.sim_link import SimLink, v16
-from hal_sim.ocpp.sim_visits import Recorder, SimVisited
+from hal_sim.ocpp.sim_visits import SimVisited
 from hal_sim.ocpp.times import wire
 from hal_sim.schedule import Visit
 
@@ -60,41 +59,26 @@ class Outlet:
 class SimOcppCharger(SimVisited[Outlet, SimChargePoint]):
     """One simulated OCPP 1.6J charger of the site file."""
 
-    def __init__(
-        self,
-        charger: OcppCharger,
-        clock: Clock,
-        meter_start_wh: float,
-        record: Recorder,
-        *,
-        meter_interval_s: float = 60.0,
-    ) -> None:
-        super().__init__(
-            clock,
-            record,
-            {
-                c.evse_uid: Outlet(
-                    c.id, c.evse_uid, float(c.max_current_a), meter_start_wh
-                )
-                for c in charger.connector
-            },
-            meter_interval_s,
+    state: ChargerState
+    """What the charger keeps across connections (local list, profiles)."""
+
+    def _plug(self, connector: OcppConnector, meter_wh: float) -> Outlet:
+        return Outlet(
+            connector.id, connector.evse_uid, float(connector.max_current_a), meter_wh
         )
-        self.charger = charger
-        self.identity = charger.identity
+
+    def _setup(self) -> None:
         self.state = ChargerState()
-        """What the charger keeps across connections (local list, profiles)."""
         by_id = {o.connector_id: o for o in self.outlets.values()}
         self.state.profiles.has_transaction = lambda c: (
             None if c not in by_id else by_id[c].transaction_id
         )
-        self.link = SimLink(
-            charger,
-            clock,
-            v16(charger.identity, clock, self.state),
-            self._greet,
-            self._meter_values,
-        )
+
+    def _on_link(self, link: RawLink, answer_s: float) -> SimChargePoint:
+        return SimChargePoint(
+            self.identity, link, self.clock, response_timeout_s=answer_s,
+            state=self.state,
+        )  # fmt: skip
 
     def _limit_a(self, plug: Outlet) -> float | None:
         return self.state.profiles.limit_a(plug.connector_id, self.clock.utcnow())

@@ -1,9 +1,9 @@
 """The link of a simulated OCPP charger of ``edge sim``: connect, boot, beat.
 
 :class:`SimLink` connects to the controller's central system as the charger
-(Basic auth with the site file's password, its protocol's subprotocol: a 1.6J
-charge point made by :func:`v16`, a 2.0.1 station by
-:mod:`hal_sim.ocpp.sim_station_201`), and connects again
+(Basic auth with the site file's password, its protocol's subprotocol: the
+charger its :class:`~hal_sim.ocpp.sim_visits.SimVisited` makes on the link),
+and connects again
 :data:`RECONNECT_S` site seconds after a lost link or a refused handshake. On
 each link it boots; accepted, it greets (the charger's statuses), keeps its
 heartbeat and runs the charger's work (its MeterValues) until the link is
@@ -23,7 +23,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from edge.config.ocpp import OcppCharger
 from edge.config.secret_file import read_secret_file
 from edge.model.clock import Clock
-from hal_sim.ocpp.charge_point import Boot, CallRefused, ChargerState, SimChargePoint
+from hal_sim.ocpp.charge_point import Boot, CallRefused
 from hal_sim.ocpp.link import HandshakeRefused, LinkLost, RawLink, open_link
 
 log = logging.getLogger(__name__)
@@ -57,17 +57,6 @@ class Linked(Protocol):
 CP = TypeVar("CP", bound=Linked)
 MakeCp = Callable[[RawLink, float], CP]
 """(the open link, the site seconds to wait for an answer) -> the charger on it."""
-
-
-def v16(identity: str, clock: Clock, state: ChargerState) -> MakeCp[SimChargePoint]:
-    """A 1.6J charge point keeping ``state`` across its links."""
-
-    def make(link: RawLink, answer_s: float) -> SimChargePoint:
-        return SimChargePoint(
-            identity, link, clock, response_timeout_s=answer_s, state=state
-        )
-
-    return make
 
 
 def charger_password(charger: OcppCharger) -> bytes | None:

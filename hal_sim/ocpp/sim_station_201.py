@@ -26,14 +26,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from edge.config.ocpp import OcppCharger
-from edge.model.clock import Clock
+from edge.config.ocpp import OcppConnector
 from hal_sim.ev import SimEv
 from hal_sim.ocpp.charge_point import CallRefused
 from hal_sim.ocpp.charge_point_201 import SimChargingStation, StationState
 from hal_sim.ocpp.link import LinkLost, RawLink
-from hal_sim.ocpp.sim_link import SimLink
-from hal_sim.ocpp.sim_visits import Recorder, SimVisited
+from hal_sim.ocpp.sim_visits import SimVisited
 from hal_sim.ocpp.station_201_state import Transaction
 from hal_sim.schedule import Visit
 
@@ -69,36 +67,19 @@ def _periodic(
 class SimOcppStation(SimVisited[Evse201, SimChargingStation]):
     """One simulated OCPP 2.0.1 station of the site file."""
 
-    def __init__(
-        self,
-        charger: OcppCharger,
-        clock: Clock,
-        meter_start_wh: float,
-        record: Recorder,
-        *,
-        meter_interval_s: float = 60.0,
-    ) -> None:
-        super().__init__(
-            clock,
-            record,
-            {
-                c.evse_uid: Evse201(
-                    c.id, c.evse_uid, float(c.max_current_a), meter_start_wh
-                )
-                for c in charger.connector
-            },
-            meter_interval_s,
-        )
-        self.charger = charger
-        self.identity = charger.identity
-        self.state = StationState()
-        """What the station keeps across links (list, profiles, transactions)."""
-        self.state.on_request.append(self._on_request)
-        self.link: SimLink[SimChargingStation] = SimLink(
-            charger, clock, self._station, self._greet, self._meter_values
+    state: StationState
+    """What the station keeps across links (list, profiles, transactions)."""
+
+    def _plug(self, connector: OcppConnector, meter_wh: float) -> Evse201:
+        return Evse201(
+            connector.id, connector.evse_uid, float(connector.max_current_a), meter_wh
         )
 
-    def _station(self, link: RawLink, answer_s: float) -> SimChargingStation:
+    def _setup(self) -> None:
+        self.state = StationState()
+        self.state.on_request.append(self._on_request)
+
+    def _on_link(self, link: RawLink, answer_s: float) -> SimChargingStation:
         return SimChargingStation(
             self.identity, link, self.clock, response_timeout_s=answer_s,
             state=self.state,

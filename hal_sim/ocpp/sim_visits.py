@@ -5,9 +5,11 @@
 (:class:`hal_sim.ocpp.sim_station_201.SimOcppStation`) share: their
 connectors (:class:`Plug`), the EV physics (each EV charges while its
 contactor is closed, capped by the charger's charging profiles), the visit
-timeline (:func:`play_visits`), the link (:class:`hal_sim.ocpp.sim_link.
-SimLink`) and the truth lines (plug_in, card, no_charge, unplug). What each
-says on the link, and when its contactor closes, is its own.
+timeline (:func:`play_visits`), the construction of both (:class:`SimVisited`
+makes a plug per declared connector and the link, :class:`hal_sim.ocpp.
+sim_link.SimLink`) and the truth lines (plug_in, card, no_charge, unplug:
+written to the site's :class:`hal_sim.visits.TruthLog`). What each says on the
+link, and when its contactor closes, is its own.
 """
 
 from __future__ import annotations
@@ -16,20 +18,13 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any, Generic, Protocol, TypeVar
 
+from edge.config.ocpp import OcppCharger, OcppConnector
 from edge.model.clock import Clock
 from hal_sim.ev import SimEv
+from hal_sim.ocpp.link import RawLink
 from hal_sim.ocpp.sim_link import CP, SimLink
-from hal_sim.schedule import CARD_DELAY_S, Visit
-
-
-class Recorder(Protocol):
-    """Where truth lines go (:meth:`hal_sim.site.SimSite.record`)."""
-
-    def __call__(
-        self, event: str, visit: Visit, energy_wh: float, **detail: object
-    ) -> None:
-        """Record one line."""
-        ...
+from hal_sim.schedule import Visit
+from hal_sim.visits import Step, TruthLog, arriving_ev, timeline
 
 
 class Plug(Protocol):
@@ -56,23 +51,52 @@ P = TypeVar("P", bound=Plug)
 class SimVisited(Generic[P, CP]):
     """A simulated OCPP charger's plugs, EVs and link (see the module)."""
 
-    link: SimLink[CP]
-
     def __init__(
         self,
+        charger: OcppCharger,
         clock: Clock,
-        record: Recorder,
-        outlets: dict[str, P],
-        meter_interval_s: float,
+        meter_start_wh: float,
+        truth: TruthLog,
+        *,
+        meter_interval_s: float = 60.0,
     ) -> None:
+        """One plug per connector the site file declares, each at ``meter_start_wh``."""
+        self.charger = charger
+        self.identity = charger.identity
         self.clock = clock
-        self.record = record
-        self.outlets = outlets
+        self.truth = truth
+        self.outlets = {
+            c.evse_uid: self._plug(c, float(meter_start_wh)) for c in charger.connector
+        }
         """EVSE uid -> its plug."""
         self.meter_interval_s = meter_interval_s
         self._last = clock.monotonic()
-        self._no_charge: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._setup()
+        self.link: SimLink[CP] = SimLink(
+            charger, clock, self._on_link, self._greet, self._meter_values
+        )
+
+    # ---- what each version is -------------------------------------------------
+    def _plug(self, connector: OcppConnector, meter_wh: float) -> P:
+        """The plug of a declared connector, its energy register at ``meter_wh``."""
+        raise NotImplementedError
+
+    def _setup(self) -> None:
+        """Once the plugs are made: what the charger keeps across its links."""
+        raise NotImplementedError
+
+    def _on_link(self, link: RawLink, answer_s: float) -> CP:
+        """The charger on a new link (``answer_s``: how long it waits for answers)."""
+        raise NotImplementedError
+
+    async def _greet(self, cp: CP) -> None:
+        """Booted on a link: its statuses."""
+        raise NotImplementedError
+
+    async def _meter_values(self, cp: CP) -> None:
+        """Beside the heartbeat while booted: its meter values."""
+        raise NotImplementedError
 
     # ---- what each version says -----------------------------------------------
     def _limit_a(self, plug: P) -> float | None:
@@ -140,17 +164,10 @@ class SimVisited(Generic[P, CP]):
         """The EV of ``visit`` plugs in."""
         self.step()
         plug = self.outlets[visit.evse_uid]
-        plug.ev = SimEv(
-            id=visit.ev,
-            battery_wh=visit.battery_wh,
-            soc=visit.soc_start,
-            energy_wanted_wh=visit.energy_wanted_wh,
-            max_current_a=visit.max_current_a,
-            phases=visit.phases,
-        )
+        plug.ev = arriving_ev(visit)
         plug.visit = visit
         plug.refused = None
-        self.record("plug_in", visit, 0.0)
+        self.truth.write("plug_in", visit)
         await self._occupied(plug)
 
     def _card_shown(self, visit: Visit) -> P | None:
@@ -158,7 +175,7 @@ class SimVisited(Generic[P, CP]):
         plug = self.outlets[visit.evse_uid]
         if plug.visit is not visit or not visit.card:
             return None
-        self.record("card", visit, 0.0, attempt=1)
+        self.truth.card(visit, attempt=1)
         return plug
 
     async def unplug(self, visit: Visit) -> None:
@@ -172,15 +189,12 @@ class SimVisited(Generic[P, CP]):
         await self._end_running(plug)
         plug.ev = None
         plug.visit = None
-        if taken <= 0 and visit.ev not in self._no_charge:
-            reason = (
-                "no card"
-                if not visit.card
-                else plug.refused or "left before charging began"
-            )
-            self._no_charge.add(visit.ev)
-            self.record("no_charge", visit, 0.0, reason=reason, attempts=1)
-        self.record("unplug", visit, taken)
+        reason = (
+            "no card"
+            if not visit.card
+            else plug.refused or "left before charging began"
+        )
+        self.truth.left(visit, taken, reason, attempts=1)
         await self._freed(plug)
 
 
@@ -212,24 +226,15 @@ async def play_visits(host: VisitHost, visits: list[Visit]) -> None:
     clock = host.clock
     t0 = clock.monotonic()
     plugged = host.plugged
-    events: list[tuple[float, int, Visit]] = []
-    for v in visits:
-        if v.evse_uid in plugged:
-            events += [
-                (v.arrive_s, 0, v),
-                (v.arrive_s + CARD_DELAY_S, 1, v),
-                (v.depart_s, 2, v),
-            ]
-    events.sort(key=lambda e: (e[0], e[1]))
     async with asyncio.TaskGroup() as tg:
-        for at, kind, visit in events:
+        for at, step, visit in timeline([v for v in visits if v.evse_uid in plugged]):
             wait = at - (clock.monotonic() - t0)
             if wait > 0:
                 await clock.sleep(wait)
-            if kind == 0:
+            if step is Step.ARRIVE:
                 if not host.plugged[visit.evse_uid]:
                     await host.plug_in(visit)
-            elif kind == 1:
+            elif step is Step.CARD:
                 tg.create_task(host.show_card(visit))
             else:
                 await host.unplug(visit)

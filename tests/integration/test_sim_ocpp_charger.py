@@ -9,6 +9,7 @@ from edge.model.commands import CommandOutcome, CommandToken
 from edge.ocpp.evse import ocpp_evses
 from hal_sim.ocpp.sim_charger import SimOcppCharger
 from hal_sim.schedule import Visit
+from hal_sim.visits import TruthLog
 from tests.integration.ocpi_rig import until
 from tests.integration.ocpp_rig import CARD, central_system, section
 
@@ -16,15 +17,12 @@ TOKEN = CommandToken(CARD, "RFID", "NL-EXA-C1", "NL", "EXA")
 
 
 async def test_it_boots_reports_and_acts_on_a_remote_start(tmp_path):
-    truth: list[tuple[str, str]] = []
-
-    def record(event, visit, energy_wh, **detail):
-        truth.append((event, visit.ev))
-
+    clock = SystemClock()
+    truth = TruthLog(clock)
     cfg = section(tmp_path)
     async with central_system(cfg) as (central, srv):
         charger = next(c for c in cfg.charger if c.identity == "CP002")
-        sim = SimOcppCharger(charger, SystemClock(), 1_000_000, record)
+        sim = SimOcppCharger(charger, clock, 1_000_000, truth)
         task = asyncio.create_task(sim.run(srv.url("127.0.0.1", "CP002")))
         try:
             await asyncio.wait_for(sim.connected.wait(), 10)
@@ -56,7 +54,7 @@ async def test_it_boots_reports_and_acts_on_a_remote_start(tmp_path):
 
             await sim.unplug(visit)
             await until(lambda: port.view().status.value == "AVAILABLE")
-            events = [e for e, _ in truth]
+            events = [t["event"] for t in truth.lines]
             assert events[0] == "plug_in"
             assert events[-1] == "unplug"
         finally:

@@ -9,6 +9,7 @@ from edge.model.commands import CommandOutcome, CommandToken
 from edge.ocpp.evse import ocpp_evses
 from hal_sim.ocpp.sim_station_201 import SimOcppStation
 from hal_sim.schedule import Visit
+from hal_sim.visits import TruthLog
 from tests.integration.ocpi_rig import until
 from tests.integration.ocpp201_rig import mixed
 from tests.integration.ocpp_rig import CARD, central_system
@@ -17,15 +18,12 @@ TOKEN = CommandToken(CARD, "RFID", "NL-EXA-C1", "NL", "EXA")
 
 
 async def test_it_boots_charges_and_acts_on_request_start_and_stop():
-    truth: list[tuple[str, str]] = []
-
-    def record(event, visit, energy_wh, **detail):
-        truth.append((event, visit.ev))
-
+    clock = SystemClock()
+    truth = TruthLog(clock)
     cfg = mixed()
     async with central_system(cfg) as (central, srv):
         charger = next(c for c in cfg.charger if c.identity == "CS202")
-        sim = SimOcppStation(charger, SystemClock(), 1_000_000, record)
+        sim = SimOcppStation(charger, clock, 1_000_000, truth)
         task = asyncio.create_task(sim.run(srv.url("127.0.0.1", "CS202")))
         try:
             await asyncio.wait_for(sim.connected.wait(), 10)
@@ -59,7 +57,7 @@ async def test_it_boots_charges_and_acts_on_request_start_and_stop():
             await sim.unplug(visit)  # Ended, EVDisconnected
             await until(lambda: central.transaction_of("CS202", 1) is None)
             await until(lambda: port.view().status.value == "AVAILABLE")
-            assert [e for e, _ in truth] == ["plug_in", "card", "unplug"]
+            assert [t["event"] for t in truth.lines] == ["plug_in", "card", "unplug"]
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
