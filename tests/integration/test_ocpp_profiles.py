@@ -1,20 +1,21 @@
 """Charging profiles over a real websocket: failsafe, lease, limits, reinstall.
 
-The central system as a service (real SQLite, the authorizer) against hal_sim's
-1.6J charge point, which honours its profiles as a charger does (composite of
-ChargePointMaxProfile and Tx(Default)Profile by stack level and validity).
+The central system as a service (real SQLite, the authorizer) against
+hal_sim's 1.6J charge point and 2.0.1 station, each honouring its profiles as
+a charger does (a composite of the whole charger's max profile,
+ChargePointMaxProfile or ChargingStationMaxProfile, and Tx(Default)Profiles by
+stack level and validity): a permanent failsafe under a lease the living
+controller renews, the charger back at its failsafe within a lease once the
+controller is gone; the load manager's set_current_limit a TxDefaultProfile,
+or a TxProfile naming the charger's transaction; all of it reinstalled after
+a reboot. Said once for both versions where they agree (``v``), apart where
+they differ.
 """
 
 from __future__ import annotations
 
 import asyncio
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 
-import pytest
-
-from edge.auth.authorizer import Authorizer
-from edge.model.clock import ScaledClock
 from edge.model.commands import CommandOutcome
 from edge.ocpp.calls.profiles import (
     ClearStatus,
@@ -22,144 +23,122 @@ from edge.ocpp.calls.profiles import (
     ProfileCalls,
     ProfilePurpose,
 )
-from edge.ocpp.evse import ocpp_evses
-from edge.ocpp.service import OcppService
-from edge.store.db import Database
-from hal_sim.ocpp.charge_point import ChargerState, SimChargePoint
-from hal_sim.ocpp.link import open_link
-from tests.integration.ocpp_rig import CARD, TOKENS, section
+from tests.integration.ocpp_rig import CARD
+from tests.integration.ocpp_twin_rig import (
+    FAILSAFE_A,
+    V16,
+    V201,
+    VERSIONS,
+    clock,
+    controller,
+    twins,
+    until,
+)
 
 LEASE_S = 30
 
 
-def _clock() -> ScaledClock:
-    return ScaledClock(speed=60.0, start=datetime(2026, 3, 2, 8, tzinfo=UTC))
+def _site(tmp_path):
+    return twins(tmp_path, profile_lease_s=LEASE_S), clock(60.0)
 
 
-def _cfg(tmp_path):
-    cfg = section(tmp_path, profile_lease_s=LEASE_S)
-    chargers = [
-        c.model_copy(update={"failsafe_current_a": 8.0}) if c.identity == "CP002" else c
-        for c in cfg.charger
-    ]
-    return cfg.model_copy(update={"charger": chargers})
+def _limit(cp, site_clock):
+    return cp.state.profiles.limit_a(1, site_clock.utcnow())
 
 
-@asynccontextmanager
-async def _controller(tmp_path, clock):
-    db = await Database.open(tmp_path / "edge.db")
-    auth = Authorizer(db, clock, TOKENS)
-    await auth.start()
-    service = OcppService(_cfg(tmp_path), clock, db, auth)
-    ports = ocpp_evses(service.central, profiles=service.profiles)
-    bound: asyncio.Future = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(service.run(bound.set_result))
-    srv = await bound
-    try:
-        yield service, ports, srv
-    finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        await db.close()
+async def _installed(ctl, v, charger=None):
+    """``v``'s charger booted, its failsafe and lease installed."""
+    cp, run = await ctl.connect(v, charger=charger)
+    await cp.boot()
+    await until(lambda: len(cp.state.profiles.held) == 2, "failsafe and lease")
+    return cp, run
 
 
-async def _charger(srv, clock, state=None):
-    link = await open_link(srv.url("127.0.0.1", "CP002"), "CP002")
-    cp = SimChargePoint("CP002", link, clock, state=state)
-    return cp, asyncio.create_task(cp.run())
-
-
-async def _until(condition, what: str) -> None:
-    for _ in range(3000):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"never: {what}")
-
-
-def _limit(cp, clock):
-    return cp.state.profiles.limit_a(1, clock.utcnow())
-
-
-def _purposes(cp):
-    return [(c, p["charging_profile_purpose"]) for c, p in cp.state.profiles.received]
-
-
-async def test_a_dead_controller_leaves_the_charger_at_its_failsafe(tmp_path):
-    clock = _clock()
-    async with _controller(tmp_path, clock) as (service, _ports, srv):
-        cp, run = await _charger(srv, clock)
-        await cp.boot()
-        await _until(lambda: len(cp.state.profiles.held) == 2, "failsafe and lease")
-        assert _limit(cp, clock) == 32.0  # the lease lifts it to the charger's max
-        held = {p.stack_level: p for p in cp.state.profiles.held.values()}
-        assert (held[0].limit_at(clock.utcnow(), None), held[0].valid_to) == (
-            8.0,
-            None,
-        )
-        # Alive for three leases: renewed all along, never at the failsafe.
-        until = clock.monotonic() + 3 * LEASE_S
-        while clock.monotonic() < until:
-            assert _limit(cp, clock) == 32.0
+@VERSIONS
+async def test_a_dead_controller_leaves_the_charger_at_its_failsafe(tmp_path, v):
+    cfg, site_clock = _site(tmp_path)
+    async with controller(tmp_path, cfg, site_clock) as ctl:
+        cp, run = await _installed(ctl, v)
+        assert v.purposes(cp) == [(0, v.max_profile)] * 2
+        assert _limit(cp, site_clock) == 32.0  # the lease lifts it to the max
+        levels = {p.stack_level: p for p in cp.state.profiles.held.values()}
+        assert levels[0].limit_at(site_clock.utcnow(), None) == FAILSAFE_A
+        assert levels[0].valid_to is None
+        assert levels[1].valid_to is not None  # the lease ends unless renewed
+        until_s = site_clock.monotonic() + 1.5 * LEASE_S  # alive past a lease:
+        while site_clock.monotonic() < until_s:  # renewed, never at the failsafe
+            assert _limit(cp, site_clock) == 32.0
             await asyncio.sleep(0.02)
-        assert len(cp.state.profiles.received) >= 2 + 6
-        assert service.profiles.installs["CP002"].lease.value == "Accepted"
+        assert len(v.sent(cp)) >= 2 + 3  # a renewal every third of the lease
+        assert ctl.service.profiles.installs[v.identity].lease.value == "Accepted"
     await run  # the controller is gone; the charger keeps its profiles
-    died = clock.monotonic()
-    await _until(lambda: _limit(cp, clock) == 8.0, "the failsafe")
-    assert clock.monotonic() - died <= LEASE_S + 5
+    died = site_clock.monotonic()
+    async with site_clock.ticking():
+        await until(lambda: _limit(cp, site_clock) == FAILSAFE_A, "the failsafe")
+    assert site_clock.monotonic() - died <= LEASE_S + 5
 
 
-async def test_a_current_limit_is_a_profile_the_charger_answers(tmp_path):
-    clock = _clock()
-    async with _controller(tmp_path, clock) as (service, ports, srv):
-        cp, run = await _charger(srv, clock)
-        await cp.boot()
-        await _until(lambda: len(cp.state.profiles.held) == 2, "installed")
-        port = ports["CP002-1"]
+@VERSIONS
+async def test_a_current_limit_is_a_profile_the_charger_answers(tmp_path, v):
+    cfg, site_clock = _site(tmp_path)
+    async with controller(tmp_path, cfg, site_clock) as ctl:
+        cp, run = await _installed(ctl, v)
+        port = ctl.ports[f"{v.identity}-1"]
 
         result = await port.set_current_limit(10.0, 30)
         assert result.outcome is CommandOutcome.ACCEPTED
-        assert _purposes(cp)[-1] == (1, "TxDefaultProfile")  # no transaction yet
-        assert _limit(cp, clock) == 10.0
-        calls = ProfileCalls(service.central.connections["CP002"].calls)
-        composite = await calls.composite_schedule(1, 600, 30)
-        assert isinstance(composite, CompositeSchedule)
-        assert composite.limit_now() == 10.0
+        assert v.purposes(cp)[-1] == (1, "TxDefaultProfile")  # no transaction yet
+        assert _limit(cp, site_clock) == 10.0
 
-        started = await cp.start_transaction(1, CARD, 1_000)
-        cp.state.profiles.has_transaction = lambda c: (
-            started.transaction_id if c == 1 else None
-        )
+        tx_id = await v.start(cp, CARD, 1_000)
         assert (await port.set_current_limit(16.0, 30)).outcome is (
             CommandOutcome.ACCEPTED
         )
-        connector, sent = cp.state.profiles.received[-1]
+        connector, sent = v.sent(cp)[-1]
         assert (connector, sent["charging_profile_purpose"]) == (1, "TxProfile")
-        assert sent["transaction_id"] == started.transaction_id
-        assert sent["charging_schedule"]["charging_schedule_period"] == [
-            {"start_period": 0, "limit": 16.0}
-        ]
-        assert _limit(cp, clock) == 16.0
+        assert sent["transaction_id"] == tx_id  # the charger's own id
+        assert v.periods(sent) == [{"start_period": 0, "limit": 16.0}]
+        assert _limit(cp, site_clock) == 16.0
 
-        count = len(cp.state.profiles.received)
+        count = len(v.sent(cp))
         out_of_range = await port.set_current_limit(5.0, 30)
         assert out_of_range.outcome is CommandOutcome.REJECTED
         assert "outside 6 .. 32 A" in out_of_range.message
-        assert len(cp.state.profiles.received) == count  # nothing sent
+        assert len(v.sent(cp)) == count  # nothing sent
 
         cp.state.profiles.answer = "Rejected"
         refused = await port.set_current_limit(12.0, 30)
         assert refused.outcome is CommandOutcome.REJECTED
         assert "rejected the charging profile" in refused.message
         cp.state.profiles.answer = None
+        await cp.link.close()
+        await run
+    not_connected = await port.set_current_limit(20.0, 30)
+    assert not_connected.outcome is CommandOutcome.FAILED
 
+
+async def test_a_16_charger_tells_its_composite_clears_and_answers_late(tmp_path):
+    cfg, site_clock = _site(tmp_path)
+    async with controller(tmp_path, cfg, site_clock) as ctl:
+        cp, run = await _installed(ctl, V16)
+        port = ctl.ports["CP002-1"]
+        assert (await port.set_current_limit(10.0, 30)).outcome is (
+            CommandOutcome.ACCEPTED
+        )
+        calls = ProfileCalls(ctl.service.central.connections["CP002"].calls)
+        composite = await calls.composite_schedule(1, 600, 30)
+        assert isinstance(composite, CompositeSchedule)
+        assert composite.limit_now() == 10.0
+
+        await V16.start(cp, CARD, 1_000)
+        assert (await port.set_current_limit(16.0, 30)).outcome is (
+            CommandOutcome.ACCEPTED
+        )
         cleared = await calls.clear_profile(
             30, connector_id=1, purpose=ProfilePurpose.TX
         )
         assert cleared is ClearStatus.ACCEPTED
-        assert _limit(cp, clock) == 10.0  # the TxDefaultProfile under it
+        assert _limit(cp, site_clock) == 10.0  # the TxDefaultProfile under it
         assert await calls.clear_profile(30, profile_id=999) is ClearStatus.UNKNOWN
 
         cp.hold_answers()
@@ -168,46 +147,75 @@ async def test_a_current_limit_is_a_profile_the_charger_answers(tmp_path):
         cp.release_answers()
         await cp.link.close()
         await run
-    not_connected = await port.set_current_limit(20.0, 30)
-    assert not_connected.outcome is CommandOutcome.FAILED
 
 
-async def test_profiles_are_reinstalled_after_a_reconnect(tmp_path):
-    clock = _clock()
-    async with _controller(tmp_path, clock) as (_service, ports, srv):
-        cp, run = await _charger(srv, clock)
-        await cp.boot()
-        await _until(lambda: len(cp.state.profiles.held) == 2, "installed")
-        assert (await ports["CP002-1"].set_current_limit(11.0, 30)).outcome is (
-            CommandOutcome.ACCEPTED
-        )
+@VERSIONS
+async def test_profiles_are_reinstalled_after_a_reboot(tmp_path, v):
+    cfg, site_clock = _site(tmp_path)
+    async with controller(tmp_path, cfg, site_clock) as ctl:
+        cp, run = await _installed(ctl, v)
+        eleven = await ctl.ports[f"{v.identity}-1"].set_current_limit(11.0, 30)
+        assert eleven.outcome is CommandOutcome.ACCEPTED
         await cp.link.close()
         await run
 
         # It rebooted and lost every profile (go-eCharger #217).
-        fresh = ChargerState()
-        again, run = await _charger(srv, clock, fresh)
-        await again.boot()
-        await _until(lambda: len(fresh.profiles.held) == 3, "reinstalled")
-        assert _purposes(again) == [
-            (0, "ChargePointMaxProfile"),
-            (0, "ChargePointMaxProfile"),
+        fresh, run = await ctl.connect(v)
+        await fresh.boot()
+        await until(lambda: len(fresh.state.profiles.held) == 3, "reinstalled")
+        assert v.purposes(fresh) == [
+            (0, v.max_profile),
+            (0, v.max_profile),
             (1, "TxDefaultProfile"),
         ]
-        assert _limit(again, clock) == 11.0
-        await again.link.close()
+        assert _limit(fresh, site_clock) == 11.0
+        await fresh.link.close()
+        await run
+
+
+async def test_a_201_limit_is_reinstalled_as_a_tx_profile_of_its_transaction(
+    tmp_path,
+):
+    cfg, site_clock = _site(tmp_path)
+    async with controller(tmp_path, cfg, site_clock) as ctl:
+        cs, run = await _installed(ctl, V201)
+        port = ctl.ports["CS202-1"]
+        tx = await cs.start_transaction(1, CARD, 1_000.0)
+        assert (await port.set_current_limit(16.0, 30)).outcome is (
+            CommandOutcome.ACCEPTED
+        )
+        assert V201.purposes(cs)[-1] == (1, "TxProfile")
+        cs.state.running.pop(tx.transaction_id)  # the station forgot it
+        forgot = await port.set_current_limit(12.0, 30)
+        assert forgot.outcome is CommandOutcome.REJECTED  # a TxProfile of no tx
+        assert "rejected the charging profile" in forgot.message
+        await cs.link.close()
+        await run
+
+        fresh, run = await ctl.connect(V201)  # rebooted: lost every profile
+        fresh.state.running[tx.transaction_id] = tx  # (its transaction kept)
+        await fresh.boot()
+        await until(lambda: len(fresh.state.profiles.held) == 3, "reinstalled")
+        assert V201.purposes(fresh) == [
+            (0, "ChargingStationMaxProfile"),
+            (0, "ChargingStationMaxProfile"),
+            (1, "TxProfile"),  # our transaction still runs on EVSE 1
+        ]
+        assert V201.sent(fresh)[-1][1]["transaction_id"] == tx.transaction_id
+        assert _limit(fresh, site_clock) == 12.0  # the last limit asked for
+        await fresh.link.close()
         await run
 
 
 async def test_a_charger_refusing_profiles_is_told_once(tmp_path, caplog):
-    clock = _clock()
-    async with _controller(tmp_path, clock) as (service, _ports, srv):
-        state = ChargerState()
+    cfg, site_clock = _site(tmp_path)
+    async with controller(tmp_path, cfg, site_clock) as ctl:
+        cp, run = await ctl.connect(V16)
+        state = cp.state
         state.profiles.answer = "NotSupported"
-        cp, run = await _charger(srv, clock, state)
         await cp.boot()
-        await _until(lambda: "CP002" in service.profiles.installs, "the install")
-        await asyncio.sleep(0.2 * 3)  # 36 site seconds: past a renewal's time
+        await until(lambda: "CP002" in ctl.service.profiles.installs, "the install")
+        await site_clock.sleep(15)  # past a renewal's time (a third of the lease)
         assert len(state.profiles.received) == 2  # failsafe and lease, no renewal
         assert "charging profiles not installed (failsafe: NotSupported" in caplog.text
         await cp.link.close()
