@@ -12,15 +12,19 @@ Applying: each EVSE whose setpoint differs from the limit its view shows gets
 :meth:`~edge.evse.port.EvsePort.set_current_limit`; a pause is 0 A (the
 port's pause: the offer stops and the session stays open). Every lowering (and
 pause) is applied before any raise, so the sum on a phase never passes what the
-allocator allowed while setpoints change. An EVSE with no session is held at
-0 A, so that a new session draws nothing before its first setpoint (its
-minimum, or less headroom: paused). A car that has been offered current for
-``SATISFIED_AFTER_S`` without asking for it (full, or waiting for its own
-timer) is satisfied: held at 0 A, so that what it does not take goes to the
-others, and offered its minimum again every ``PROBE_S`` (a new first setpoint),
-in case it asks again (a car paused without an offer may not show it). A refused command
-is retried after ``RETRY_S``, one not answered in time after
-``TIMEOUT_RETRY_S``; the allocator is told only what was applied.
+allocator allowed while setpoints change. A raise waits for a reading of every
+circuit meter above the EVSE taken after the EVSE last took a limit (the next
+poll): an older reading did not see the car at its present limit, and its
+house load (:mod:`edge.load.house`) tells nothing of what that limit did. An
+EVSE with no session is held at 0 A, so that a new session draws nothing
+before its first setpoint (its minimum, or less headroom: paused). A car that
+has been offered current for ``SATISFIED_AFTER_S`` without asking for it
+(full, or waiting for its own timer) is satisfied: held at 0 A, so that what
+it does not take goes to the others, and offered its minimum again every
+``PROBE_S`` (a new first setpoint), in case it asks again (a car paused
+without an offer may not show it). A refused command is retried after
+``RETRY_S``, one not answered in time after ``TIMEOUT_RETRY_S``; the allocator
+is told only what was applied.
 
 Cancellation: the task owns its ticker and its commands (one TaskGroup); a
 cancellation while commands are in flight cancels them and nothing is left
@@ -48,11 +52,14 @@ from edge.load.allocator import (
     Last,
     NotStarted,
     Setpoint,
+    Why,
     allocate,
     learned_phases,
     next_last,
+    plausible,
 )
-from edge.load.site import Phase, Site
+from edge.load.house import FOLLOW_S, HOLD_S, SETTLE_FROM_A, Trace, house_load
+from edge.load.site import Metered, PerPhase, Phase, Site
 from edge.load.surplus import surplus_caps
 from edge.model.clock import Clock
 from edge.model.commands import CommandOutcome
@@ -74,12 +81,8 @@ SATISFIED_AFTER_S = 60.0
 """A car offered current that has not asked for it this long is satisfied."""
 PROBE_S = 900.0
 """A satisfied car is offered its minimum again after this long (it may ask)."""
-FOLLOW_S = 5.0
-"""An EV follows a raised offer within this long (IEC 61851-1: 5 s)."""
-SETTLE_FROM_A = 1.0
-"""A change of the limit this large makes a car settle (a board offers whole A)."""
-HOLD_S = 5.0
-"""The house load known before cars settle is held at most this long."""
+STALE_AFTER_S = 0.01
+"""A tick for a stale reading comes this long after its timeout (which is not stale)."""
 LEARN_FROM_A = 1.0
 """A car is learned to draw on the phases that carry more than this."""
 CURRENTS = (Measurement.CURRENT_L1, Measurement.CURRENT_L2, Measurement.CURRENT_L3)
@@ -124,8 +127,10 @@ class _Evse:
     session: str | None = None
     phases: frozenset[Phase] = frozenset()
     retry_at: float = -math.inf
-    read_a: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    """Its meter's last currents as read (not cut at its limit)."""
+    trace: Trace = field(default_factory=Trace)
+    """Its meter's recent readings and the limits it took."""
+    seen: bool = False
+    """Its view was seen (the trace starts at the limit it showed)."""
     changed_at: float = -math.inf
     """When its limit last changed (the car follows over seconds)."""
     idle_since: float | None = None
@@ -162,9 +167,20 @@ class LoadManager:
         """Called after each allocation's commands are done, with the time the
         allocation was made (for benchmarks and the live view)."""
         self._evses = {uid: _Evse() for uid in self.ports}
-        self._house: dict[str, tuple[tuple[float, float, float], float]] = {}
-        """Per metered circuit: the last house load known with no car settling,
-        and when its reading was taken."""
+        self._held: dict[str, tuple[PerPhase, float]] = {}
+        """Per metered circuit: the house load of its last reading with no car
+        settling, and when that reading was taken."""
+        self._derived: dict[str, tuple[tuple[float | None, ...], PerPhase]] = {}
+        """Per metered circuit: the house load of its last reading, and the
+        times of the reading and of the car readings it was taken with."""
+        self._metered_above = {
+            leaf.uid: [
+                c.id
+                for c in site.circuits()
+                if isinstance(c.source, Metered) and leaf in c.leaves()
+            ]
+            for leaf in site.leaves()
+        }
         self._wake = asyncio.Event()
         for port in self.ports.values():
             port.on_change(self._changed)
@@ -200,8 +216,24 @@ class LoadManager:
 
     async def _ticker(self) -> None:
         while True:
-            await self.clock.sleep(self.tick_s)
+            await self.clock.sleep(self._next_tick_s())
             self._wake.set()
+
+    def _next_tick_s(self) -> float:
+        """Until the next tick: at most ``tick_s``, or as a reading goes stale.
+
+        A circuit's reading is stale ``meter_timeout_s`` after it was read; the
+        allocation then gives the failsafe. Waking then (not at the next whole
+        tick) keeps the failsafe at the meter timeout, not a tick later.
+        """
+        now = self.clock.monotonic()
+        timeout = self.site.rules.meter_timeout_s
+        stale = [
+            s.read_at + timeout + STALE_AFTER_S - now
+            for s in self.grid.values()
+            if s.read_at + timeout + STALE_AFTER_S > now
+        ]
+        return min([self.tick_s, *stale])
 
     async def step(self) -> Allocation:
         """One allocation from what is known now, applied."""
@@ -226,6 +258,8 @@ class LoadManager:
             shown = views[uid].limit_a
             if abs(shown - amps) < SAME_A:
                 ev.last = next_last(ev.last, setpoint, now)
+            elif amps > shown and self._unseen(uid, setpoint):
+                continue  # held until a reading shows its present limit
             elif now >= ev.retry_at:
                 batch = lower if amps < shown else raise_
                 batch.append((uid, setpoint, amps, shown))
@@ -238,65 +272,68 @@ class LoadManager:
             self.on_applied(allocation, now)
         return allocation
 
-    def _settling(self, uid: str, view: EvseView) -> bool:
-        """Its limit changed and its meter has not read it since the car followed."""
-        changed = self._evses[uid].changed_at
-        if changed == -math.inf or view.session is None:
+    def _unseen(self, uid: str, setpoint: Setpoint) -> bool:
+        """A circuit meter above has not read since the EVSE last took a limit.
+
+        The allocation then rests on a reading that did not see what the car
+        does at its present limit: a raise waits for a reading that did (at
+        most a poll cycle). Lowering never waits, nor does the failsafe
+        current (safe without any reading).
+        """
+        if isinstance(setpoint, Charge) and setpoint.why is Why.FAILSAFE:
             return False
-        return view.draw is None or view.draw.read_at < changed + FOLLOW_S
+        taken = self._evses[uid].trace.last_taken_at()
+        return any(
+            (sample := self.grid.get(cid)) is not None and sample.read_at < taken
+            for cid in self._metered_above[uid]
+        )
 
     def _grid(
         self, states: Mapping[str, EvseState], views: Mapping[str, EvseView]
     ) -> dict[str, GridSample]:
-        """The circuit readings, with what our settling cars do held out.
+        """The circuit readings, as our cars' currents plus the house load.
 
-        A car whose limit just changed shows it on the circuit meter before its
-        own meter's next poll does: the reading less our last draws would count
-        its ramp up as house load (and pause the cars just given current), or
-        its ramp down as less house load. While cars below a circuit settle,
-        each draws anything between its last reading and its new limit: the
-        house load is within the interval that leaves, and is taken as the last
-        one known with no car settling (at most ``HOLD_S`` old) moved into it,
-        or, without one, its top (the safe side).
+        The house load of a reading is taken once (see :mod:`edge.load.house`),
+        from each car's reading at or before it, and again only if a car's
+        reading from before it comes late (another bus). The allocator is
+        given it plus our cars' present draws, which it takes out again.
         """
         out: dict[str, GridSample] = {}
-        now = self.clock.monotonic()
         for circuit in self.site.circuits():
             sample = self.grid.get(circuit.id)
             if sample is None:
                 continue
-            lo = [0.0, 0.0, 0.0]  # ours as the allocator counts it
-            hi = [0.0, 0.0, 0.0]  # ours if every settling car is at its new limit
-            settling = False
+            if not plausible(sample, circuit):
+                out[circuit.id] = sample  # the allocator says so
+                continue
+            cars = []
+            for leaf in circuit.leaves():
+                trace = self._evses[leaf.uid].trace
+                wired = frozenset(Phase(p) for p in range(leaf.wired_phases))
+                own = states[leaf.uid].phases & wired or wired
+                may_draw = views[leaf.uid].session is not None
+                cars.append((leaf, trace.at(sample.read_at, own, may_draw)))
+            key = (sample.read_at, *(car.read_at for _, car in cars))
+            derived = self._derived.get(circuit.id)
+            if derived is not None and derived[0] == key:
+                house = derived[1]
+            else:
+                held = self._held.get(circuit.id)
+                prior = None
+                if held is not None and 0 <= sample.read_at - held[1] <= HOLD_S:
+                    prior = held[0]
+                house, settling = house_load(sample.currents_a, cars, prior)
+                if not settling:
+                    self._held[circuit.id] = (house, sample.read_at)
+                self._derived[circuit.id] = (key, house)
+            amps = list(house)
             for leaf in circuit.leaves():
                 drawn = states[leaf.uid].drawn_a
-                view = views[leaf.uid]
-                car = leaf.grid_phases(states[leaf.uid].phases)
-                moving = self._settling(leaf.uid, view)
-                settling = settling or moving
-                for own in range(leaf.wired_phases):
-                    grid_p = leaf.rotation[own]
-                    lo[grid_p] += max(0.0, drawn[own])
-                    top = view.limit_a if moving and grid_p in car else 0.0
-                    last = self._evses[leaf.uid].read_a[own] if moving else 0.0
-                    hi[grid_p] += max(drawn[own], last, top, 0.0)
-            top_house = [max(0.0, sample.currents_a[p] - lo[p]) for p in range(3)]
-            low_house = [max(0.0, sample.currents_a[p] - hi[p]) for p in range(3)]
-            house = top_house
-            held = self._house.get(circuit.id)
-            if not settling:
-                self._house[circuit.id] = (
-                    (house[0], house[1], house[2]),
-                    sample.read_at,
-                )
-            elif held is not None and now - held[1] <= HOLD_S:
-                house = [
-                    min(top_house[p], max(low_house[p], held[0][p])) for p in range(3)
-                ]
-            amps = [house[p] + lo[p] for p in range(3)]
-            if not all(math.isfinite(a) for a in sample.currents_a):
-                amps = list(sample.currents_a)  # implausible: the allocator says so
-            out[circuit.id] = GridSample((amps[0], amps[1], amps[2]), sample.read_at)
+                for own_p in range(leaf.wired_phases):
+                    amps[leaf.rotation[own_p]] += max(0.0, drawn[own_p])
+            out[circuit.id] = GridSample(
+                (amps[0], amps[1], amps[2]), sample.read_at, sample.power_w
+            )
         return out
 
     def _state(self, uid: str, view: EvseView) -> EvseState:
@@ -318,25 +355,30 @@ class LoadManager:
             ev.idle_since = now if ev.idle_since is None else ev.idle_since
             if now - ev.idle_since >= SATISFIED_AFTER_S:
                 ev.satisfied_at = now
+        if not ev.seen:
+            ev.trace.before_a, ev.seen = view.limit_a, True
+        elif abs(view.limit_a - ev.trace.limit_a()) >= SAME_A:
+            ev.trace.took(now, now, view.limit_a)  # not ours, or not taken
         drawn = (0.0, 0.0, 0.0)
         drawn_at = -math.inf
-        if view.draw is not None:
+        if view.draw is None:
+            ev.trace.unread()
+        else:
             drawn_at = view.draw.read_at
             c = [
                 a if a is not None and math.isfinite(a) else 0.0
                 for a in view.draw.currents_a
             ]
             drawn = (c[0], c[1], c[2])
+            ev.trace.read(drawn_at, drawn)
             learned = learned_phases(drawn, LEARN_FROM_A)
             if learned:
                 ev.phases = learned
-            # Never count more of ours than the limit it holds: a car just
-            # lowered or paused has left the grid reading before its own
-            # meter's next poll shows it, and counting its old draw as ours
-            # would hide that much house load (what is left counts as house).
-            ev.read_a = drawn
+            # Never more of ours than the limit it holds (the surplus adds it
+            # back; the house load is taken in _grid, with the same cut).
             cap = view.limit_a
             drawn = (min(c[0], cap), min(c[1], cap), min(c[2], cap))
+        ev.trace.forget(now - self.site.rules.meter_timeout_s)
         wants = (
             view.session is not None and view.fault is None and ev.satisfied_at is None
         )
@@ -348,10 +390,13 @@ class LoadManager:
         self, uid: str, setpoint: Setpoint, amps: float, shown: float, now: float
     ) -> None:
         ev = self._evses[uid]
+        sent = self.clock.monotonic()
         result = await self.ports[uid].set_current_limit(amps, COMMAND_TIMEOUT_S)
         if result.outcome is CommandOutcome.ACCEPTED:
+            taken = self.clock.monotonic()
+            ev.trace.took(sent, taken, amps)
             if abs(amps - shown) >= SETTLE_FROM_A:
-                ev.changed_at = self.clock.monotonic()
+                ev.changed_at = taken
             ev.last = next_last(ev.last, setpoint, now)
             ev.retry_at = -math.inf
             return

@@ -89,9 +89,15 @@ async def test_a_killed_controller_leaves_the_board_at_its_safe_current(
         killed = clock.monotonic()
         last_fed = board.last_setpoint_at
         assert last_fed is not None
-        assert board.current_limit_a == 32  # nothing opened it: it was killed
+        # A setpoint above the safe current (the 32 A it was given; no exact
+        # value: the controller runs in its own process on a plain scaled
+        # clock, where a stall of a loaded machine is many site seconds), and
+        # nothing changes it once the controller is gone but the watchdog.
+        at_kill = board.current_limit_a
+        assert at_kill > SAFE_CURRENT_A, at_kill
         await wait_until(lambda: board.offered_a() == SAFE_CURRENT_A)
         fell_back = clock.monotonic()
+        assert board.current_limit_a == at_kill  # nothing wrote it: it was killed
     finally:
         await asyncio.to_thread(stop, edge)
         world_task.cancel()

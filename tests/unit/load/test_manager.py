@@ -46,7 +46,8 @@ class FakePort:
         )
         self.limit_a = 16.0
         self.session: RunningSession | None = None
-        self.drawn: tuple[float, float, float] | None = None
+        self._drawn: tuple[float, float, float] | None = None
+        self.drawn_at = 0.0
         self.writes: list[tuple[str, float]] = []
         self.log: list[tuple[str, float]]
         self.refuse = False
@@ -58,10 +59,19 @@ class FakePort:
     def identity(self) -> EvseIdentity:
         return self._identity
 
+    @property
+    def drawn(self) -> tuple[float, float, float] | None:
+        """Its meter's currents, as read when they were set (the clock's time)."""
+        return self._drawn
+
+    @drawn.setter
+    def drawn(self, amps: tuple[float, float, float] | None) -> None:
+        self._drawn, self.drawn_at = amps, self.clock.monotonic()
+
     def view(self) -> EvseView:
         draw = None
         if self.drawn is not None:
-            draw = Draw(0.0, self.drawn, self.clock.monotonic())
+            draw = Draw(0.0, self.drawn, self.drawn_at)
         return EvseView(
             EvseStatus.CHARGING if self.session else EvseStatus.AVAILABLE,
             (Phase.CHARGING if self.asking else Phase.SUSPENDED_EV)
@@ -167,11 +177,11 @@ async def test_an_overload_lowers_every_car_before_any_is_raised() -> None:
     assert {p.limit_a for p in ports.values()} == {13.0}
     # C leaves; the house jumps to 20 A: A and B to (39 - 20) / 2 = 9.5 each,
     # written after C's pause
+    clock.advance(1.0)  # the meters read: the cars at 13 A, C's session over
     for u in "AB":
         ports[u].drawn = (13.0, 13.0, 13.0)
     ports["C"].session = None
     ports["C"].drawn = (0.0, 0.0, 0.0)
-    clock.advance(1.0)
     mgr.grid_sink("grid")(reading(clock, (46.0, 46.0, 46.0)))
     log = ports["A"].log
     del log[:]
@@ -188,9 +198,9 @@ async def test_raises_wait_for_every_lowering() -> None:
     await mgr.step()
     assert ports["A"].limit_a == 16.0
     # B arrives while the house takes 22 A: A must come down to make room
+    clock.advance(1.0)
     ports["A"].drawn = (16.0, 16.0, 16.0)
     ports["B"].session = session("sB")
-    clock.advance(1.0)
     mgr.grid_sink("grid")(reading(clock, (38.0, 38.0, 38.0)))
     log = ports["A"].log
     del log[:]
@@ -306,7 +316,8 @@ async def test_a_lowered_cars_stale_draw_is_not_subtracted_from_the_grid() -> No
     ports["A"].drawn = (16.0, 16.0, 16.0)
     await mgr.step()
     assert ports["A"].limit_a == 6.0  # its first setpoint; its meter shows 16 A
-    clock.advance(FOLLOW_S)  # settled: the car had its time to follow
+    clock.advance(FOLLOW_S)  # the car had its time to follow; its meter:
+    ports["A"].drawn = (16.0, 16.0, 16.0)
     mgr.grid_sink("grid")(reading(clock, (16.0, 16.0, 16.0)))
     alloc = await mgr.step()
     # ours is at most the 6 A it holds: 10 A of the reading counts as house
@@ -351,3 +362,51 @@ async def test_without_a_grid_meter_the_static_limit_is_shared() -> None:
     alloc = await mgr.step()  # no meter, never silent: (20 - 1) / 2 each
     assert not alloc.failsafe
     assert {p.limit_a for p in ports.values()} == {9.5}
+
+
+async def test_a_silent_grid_meters_last_reading_keeps_its_house_load() -> None:
+    mgr, ports, clock = rig("A", limit=40.0, failsafe=8.0)
+    a = ports["A"]
+    a.session = session("sA")
+    a.drawn = (16.0, 16.0, 16.0)
+    mgr.grid_sink("grid")(reading(clock, (20.0, 20.0, 20.0)))  # 4 A house
+    await mgr.step()
+    await mgr.step()
+    assert a.limit_a == 16.0
+    clock.advance(FOLLOW_S + 1)
+    a.drawn = (16.0, 16.0, 16.0)
+    mgr.grid_sink("grid")(reading(clock, (44.0, 44.0, 44.0)))  # the house: 28 A
+    alloc = await mgr.step()
+    assert a.limit_a == 11.0  # 40 - 1 - 28
+    # The meter answers no more; the car follows (its meter shows 11 A). Its
+    # last reading still saw the car at 16 A: the house stays 28 A, not 33 A
+    # (which would throttle the car to 6 A, under the failsafe's 8 A)
+    for _ in range(4):
+        clock.advance(1.0)
+        a.drawn = (11.0, 11.0, 11.0)
+        alloc = await mgr.step()
+        assert alloc.house_a["grid"] == (28.0, 28.0, 28.0)
+        assert a.limit_a == 11.0
+    clock.advance(1.5)  # 5.5 s after the last reading
+    alloc = await mgr.step()
+    assert a.limit_a == 8.0
+    assert alloc.setpoints["A"].why is Why.FAILSAFE
+
+
+async def test_a_raise_waits_for_a_grid_reading_taken_after_the_last_change() -> None:
+    mgr, ports, clock = rig("A", limit=40.0)
+    a = ports["A"]
+    a.session = session("sA")
+    a.drawn = (0.0, 0.0, 0.0)
+    mgr.grid_sink("grid")(reading(clock, (4.0, 4.0, 4.0)))
+    clock.advance(0.1)
+    await mgr.step()
+    assert a.limit_a == 6.0  # its first setpoint, after the reading
+    clock.advance(0.5)
+    a.drawn = (6.0, 6.0, 6.0)
+    alloc = await mgr.step()  # its share is 16 A, from a reading before the 6 A
+    assert alloc.setpoints["A"].current_a == 16.0  # type: ignore[union-attr]
+    assert a.limit_a == 6.0  # held
+    mgr.grid_sink("grid")(reading(clock, (10.0, 10.0, 10.0)))
+    await mgr.step()
+    assert a.limit_a == 16.0

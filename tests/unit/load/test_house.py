@@ -1,0 +1,78 @@
+"""The house load of a circuit reading: the reading less our cars at its time."""
+
+from __future__ import annotations
+
+from edge.load.house import FOLLOW_S, Trace, house_load
+from edge.load.site import EvseLeaf, Phase
+
+ALL = frozenset(Phase)
+LEAF = EvseLeaf("A", 3, (Phase.L1, Phase.L2, Phase.L3), 6.0, 16.0, 1)
+
+
+def test_a_car_reading_after_the_circuit_reading_is_not_taken_out_of_it() -> None:
+    trace = Trace(16.0)
+    trace.read(0.0, (16.0, 16.0, 16.0))
+    trace.took(1.0, 1.1, 11.0)  # lowered after the circuit meter read at 0.5
+    trace.read(3.0, (11.0, 11.0, 11.0))
+    car = trace.at(0.5, ALL, may_draw=True)
+    assert not car.settling
+    assert car.lo == car.hi == (16.0, 16.0, 16.0)
+    assert car.read_at == 0.0
+    # a circuit reading of 4 A house + 16 A car is 4 A house, not 9
+    house, settling = house_load((20.0, 20.0, 20.0), [(LEAF, car)], None)
+    assert house == (4.0, 4.0, 4.0)
+    assert not settling
+
+
+def test_a_car_over_its_limit_counts_at_its_limit() -> None:
+    trace = Trace(6.0)
+    trace.read(10.0, (16.0, 16.0, 0.0))
+    car = trace.at(10.5, ALL, may_draw=True)
+    assert car.lo == car.hi == (6.0, 6.0, 0.0)  # the rest is load we do not command
+
+
+def test_a_settling_car_draws_between_its_reading_and_its_new_limit() -> None:
+    trace = Trace(6.0)
+    trace.read(0.0, (6.0, 6.0, 6.0))
+    trace.took(0.2, 0.3, 16.0)  # raised; the circuit meter reads at 1.0
+    car = trace.at(1.0, frozenset({Phase.L1}), may_draw=True)
+    assert car.settling
+    assert car.lo == (6.0, 6.0, 6.0)
+    assert car.hi == (16.0, 6.0, 6.0)  # it rises only on the phase it draws on
+    # the house load is within 30 - 16 .. 30 - 6 on L1: the last one known
+    # with no car settling, moved into it
+    house, settling = house_load((30.0, 12.0, 12.0), [(LEAF, car)], (17.0, 6.0, 6.0))
+    assert settling
+    assert house == (17.0, 6.0, 6.0)
+    house, _ = house_load((30.0, 12.0, 12.0), [(LEAF, car)], (2.0, 6.0, 6.0))
+    assert house == (14.0, 6.0, 6.0)
+    house, _ = house_load((30.0, 12.0, 12.0), [(LEAF, car)], None)
+    assert house == (24.0, 6.0, 6.0)  # nothing held: the top (the safe side)
+    # once it had its time to follow, a reading of it is what it draws
+    trace.read(0.3 + FOLLOW_S, (15.0, 0.0, 0.0))
+    car = trace.at(0.4 + FOLLOW_S, ALL, may_draw=True)
+    assert not car.settling
+    assert car.lo == car.hi == (15.0, 0.0, 0.0)
+
+
+def test_a_car_whose_session_ended_counts_at_least_nothing() -> None:
+    trace = Trace(16.0)
+    trace.read(0.0, (16.0, 16.0, 16.0))
+    car = trace.at(0.5, ALL, may_draw=False)  # its contactor may be open
+    assert car.lo == (0.0, 0.0, 0.0)
+    unread = Trace(16.0)
+    car = unread.at(0.5, ALL, may_draw=True)  # no reading yet: up to its limit
+    assert car.settling
+    assert (car.lo, car.hi) == ((0.0, 0.0, 0.0), (16.0, 16.0, 16.0))
+
+
+def test_old_readings_and_changes_are_forgotten_but_the_limit_is_kept() -> None:
+    trace = Trace(0.0)
+    for t in range(20):
+        trace.read(float(t), (10.0, 10.0, 10.0))
+        trace.took(t + 0.5, t + 0.6, 10.0 + t % 2)
+    trace.forget(15.0)
+    assert trace.readings[0][0] == 15.0
+    assert all(c.taken_at >= 15.0 - FOLLOW_S for c in trace.changes)
+    assert trace.limit_a() == 10.0 + 19 % 2
+    assert trace.limit_a(15.0) == 10.0 + 14 % 2
