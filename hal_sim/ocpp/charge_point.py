@@ -25,7 +25,8 @@ import dataclasses
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from types import ModuleType
+from typing import Any, ClassVar, Generic, TypeVar
 
 from ocpp.exceptions import OCPPError
 from ocpp.v16 import call
@@ -43,14 +44,36 @@ from hal_sim.ocpp.messages import (
 )
 from hal_sim.ocpp.times import central_time, wire
 
-__all__ = ["Boot", "CallRefused", "ChargerState", "IdTagAnswer", "SimChargePoint"]
+__all__ = [
+    "Boot",
+    "CallRefused",
+    "ChargerState",
+    "IdTagAnswer",
+    "SimChargePoint",
+    "SimClient",
+]
 """What the 1.6J and 2.0.1 simulated charge points and their tests import here."""
 
 log = logging.getLogger(__name__)
 
+S = TypeVar("S")
 
-class SimChargePoint:
-    """One simulated 1.6J charge point on an open link."""
+
+class SimClient(Generic[S]):
+    """A simulated charger on one open link, either version: what they share.
+
+    :class:`SimChargePoint` (1.6J) and :class:`hal_sim.ocpp.charge_point_201.
+    SimChargingStation` (2.0.1): the ``ocpp`` package's client on the link
+    (:meth:`_client`, made again by :meth:`reconnect`), what the charger keeps
+    across links (``state``), its calls (a CALLERROR raised as
+    :class:`CallRefused`) and its heartbeat.
+    """
+
+    VENDOR = "hal_sim"
+    MODEL = "SimCharger"
+    """Its vendor and model in BootNotification."""
+    calls: ClassVar[ModuleType]
+    """Its version's requests (``ocpp.v16.call``, ``ocpp.v201.call``)."""
 
     def __init__(
         self,
@@ -58,26 +81,98 @@ class SimChargePoint:
         link: RawLink,
         clock: Clock,
         *,
-        vendor: str = "hal_sim",
-        model: str = "SimCharger",
         response_timeout_s: float = 30.0,
-        state: ChargerState | None = None,
+        state: S | None = None,
     ) -> None:
-        """``state``: what it keeps across connections (None: a new one)."""
+        """``state``: what it kept from an earlier link (None: a new one)."""
         self.identity = identity
         self.link = link
         self._clock = clock
-        self._vendor = vendor
-        self._model = model
-        self.offline = False
-        """Transaction messages are queued, not sent (the link is down)."""
-        self.queue: list[Queued] = []
-        self.central_ids: dict[int, int] = {}
-        """Local transaction ids (queued starts) to the central system's."""
-        self._local_ids = 0
         self._timeout_s = response_timeout_s
-        self.state = state or ChargerState()
+        self.state: S = self._new_state() if state is None else state
+        self.offline = False
+        """The link is down: transaction messages are queued, not sent."""
+        self._setup()
         self._cp = self._client(link)
+
+    def _new_state(self) -> S:
+        """What a charger holds that never was on a link."""
+        raise NotImplementedError
+
+    def _setup(self) -> None:
+        """Its own bookkeeping, before its client is made."""
+        raise NotImplementedError
+
+    def _client(self, link: RawLink) -> Any:
+        """The ``ocpp`` package's client of its version on ``link``."""
+        raise NotImplementedError
+
+    def reconnect(self, link: RawLink) -> None:
+        """Go on over a new link (after a lost one, or a reboot): ``run`` it again."""
+        self.link = link
+        self._cp = self._client(link)
+
+    async def run(self) -> LinkLost:
+        """Answer the central system's frames until the link closes; how it did."""
+        try:
+            await self._cp.start()
+        except LinkLost as lost:
+            return lost
+        raise AssertionError("ocpp's ChargePoint.start() returned")  # pragma: no cover
+
+    async def _call(self, payload: object) -> Any:
+        try:
+            return await self._cp.call(payload, suppress=False)
+        except OCPPError as exc:
+            raise CallRefused(str(exc.code), str(exc.description)) from exc
+
+    async def send(self, action: str, **fields: object) -> dict[str, Any]:
+        """Send any request of its version by action name (snake_case fields).
+
+        Its answer is snake_case data, as the package parsed it; a CALLERROR
+        is :class:`CallRefused` (what :mod:`hal_sim.ocpp.sim_link` turns into
+        a short reason). For drivers the typed methods do not cover.
+        """
+        answer: Any = await self._call(getattr(self.calls, action)(**fields))
+        return dict(dataclasses.asdict(answer))
+
+    async def heartbeat(self) -> datetime:
+        """Send Heartbeat; the central system's time."""
+        answer = await self._call(self.calls.Heartbeat())
+        return central_time(str(answer.current_time))
+
+    async def keep_alive(
+        self, interval_s: float, beat: Callable[[datetime], None] = lambda _: None
+    ) -> None:
+        """Send a Heartbeat every ``interval_s`` site seconds (until cancelled).
+
+        ``beat`` gets the central system's time from each answer.
+        """
+        while True:
+            await self._clock.sleep(interval_s)
+            beat(await self.heartbeat())
+
+
+class SimChargePoint(SimClient[ChargerState]):
+    """One simulated 1.6J charge point on an open link.
+
+    What it holds survives :meth:`reconnect`: its configuration, its local
+    list and the queue of transaction messages (kept as a charger keeps them,
+    in memory that survives a reboot); :meth:`replay` sends them.
+    """
+
+    calls = call
+    queue: list[Queued]
+    central_ids: dict[int, int]
+    """Local transaction ids (queued starts) to the central system's."""
+
+    def _new_state(self) -> ChargerState:
+        return ChargerState()
+
+    def _setup(self) -> None:
+        self.queue = []
+        self.central_ids = {}
+        self._local_ids = 0
 
     def _client(self, link: RawLink) -> Client:
         return Client(
@@ -89,29 +184,11 @@ class SimChargePoint:
             logger=log,
         )
 
-    def reconnect(self, link: RawLink) -> None:
-        """Go on over a new link (after a lost one, or a reboot): ``run`` it again.
-
-        What the charger holds survives: its configuration, its local list and
-        the queue of transaction messages (kept as a charger keeps them, in
-        memory that survives a reboot); :meth:`replay` sends them.
-        """
-        self.link = link
-        self._cp = self._client(link)
-
     async def reboot(self) -> Boot:
         """Boot again (after :meth:`reconnect` and ``run``), then replay the queue."""
         boot = await self.boot()
         await self.replay()
         return boot
-
-    async def run(self) -> LinkLost:
-        """Answer the central system's frames until the link closes; how it did."""
-        try:
-            await self._cp.start()
-        except LinkLost as lost:
-            return lost
-        raise AssertionError("ocpp's ChargePoint.start() returned")  # pragma: no cover
 
     def hold_answers(self) -> None:
         """Keep every answer to the central system's calls back from now on."""
@@ -129,39 +206,12 @@ class SimChargePoint:
         """
         return self.state.local_list.authorize(id_tag) or "Invalid"
 
-    async def keep_alive(
-        self, interval_s: float, beat: Callable[[datetime], None] = lambda _: None
-    ) -> None:
-        """Send a Heartbeat every ``interval_s`` site seconds (until cancelled).
-
-        ``beat`` gets the central system's time from each answer.
-        """
-        while True:
-            await self._clock.sleep(interval_s)
-            beat(await self.heartbeat())
-
-    async def _call(self, payload: object) -> object:
-        try:
-            return await self._cp.call(payload, suppress=False)
-        except OCPPError as exc:
-            raise CallRefused(str(exc.code), str(exc.description)) from exc
-
-    async def send(self, action: str, **fields: object) -> dict[str, Any]:
-        """Send any 1.6 request by action name (snake_case fields); its answer.
-
-        The answer is snake_case data, as the package parsed it; a CALLERROR is
-        :class:`CallRefused`. For drivers the typed methods do not cover
-        (:mod:`hal_sim.ocpp.sim_charger`).
-        """
-        answer: Any = await self._call(getattr(call, action)(**fields))
-        return dict(dataclasses.asdict(answer))
-
     async def boot(self, firmware_version: str = "1.0.0") -> Boot:
         """Send BootNotification."""
         answer: object = await self._call(
             call.BootNotification(
-                charge_point_model=self._model,
-                charge_point_vendor=self._vendor,
+                charge_point_model=self.MODEL,
+                charge_point_vendor=self.VENDOR,
                 firmware_version=firmware_version,
             )
         )
@@ -171,11 +221,6 @@ class SimChargePoint:
             getattr(answer, "current_time"),  # noqa: B009
         )
         return Boot(str(status), int(interval), central_time(str(now)))
-
-    async def heartbeat(self) -> datetime:
-        """Send Heartbeat; the central system's time."""
-        answer: object = await self._call(call.Heartbeat())
-        return central_time(str(getattr(answer, "current_time")))  # noqa: B009
 
     async def status(
         self,

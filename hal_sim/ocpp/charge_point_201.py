@@ -20,18 +20,15 @@ it accepts offline is queued like every event then).
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import uuid
 from datetime import datetime
 from typing import Any
 
-from ocpp.exceptions import OCPPError
 from ocpp.v201 import call
 
-from edge.model.clock import Clock
-from hal_sim.ocpp.charge_point import Boot, CallRefused
-from hal_sim.ocpp.link import LinkLost, RawLink
+from hal_sim.ocpp.charge_point import Boot, SimClient
+from hal_sim.ocpp.link import RawLink
 from hal_sim.ocpp.station_201_answers import StationClient
 from hal_sim.ocpp.station_201_state import StationState, TokenAnswer, Transaction
 from hal_sim.ocpp.times import central_time, wire
@@ -41,34 +38,20 @@ __all__ = ["SimChargingStation", "StationState", "TokenAnswer", "Transaction"]
 log = logging.getLogger(__name__)
 
 
-class SimChargingStation:
+class SimChargingStation(SimClient[StationState]):
     """One simulated 2.0.1 charging station on an open link."""
 
-    def __init__(
-        self,
-        identity: str,
-        link: RawLink,
-        clock: Clock,
-        *,
-        vendor: str = "hal_sim",
-        model: str = "SimStation201",
-        response_timeout_s: float = 30.0,
-        state: StationState | None = None,
-    ) -> None:
-        """``state``: what the station kept from an earlier link (a new one: none)."""
-        self.identity = identity
-        self.link = link
-        self._clock = clock
-        self._vendor = vendor
-        self._model = model
-        self.state = StationState() if state is None else state
+    MODEL = "SimStation201"
+    calls = call
+    queue: list[object]
+    """TransactionEvents waiting for the link (``offline``), oldest first."""
+
+    def _new_state(self) -> StationState:
+        return StationState()
+
+    def _setup(self) -> None:
+        self.queue = []
         self._event_seq = 0
-        self._timeout_s = response_timeout_s
-        self.offline = False
-        """Link down: TransactionEvents are queued (``offline``), not sent."""
-        self.queue: list[object] = []
-        """TransactionEvents waiting for the link, oldest first."""
-        self._cp = self._client(link)
 
     def _client(self, link: RawLink) -> StationClient:
         return StationClient(
@@ -81,8 +64,7 @@ class SimChargingStation:
 
     def reconnect(self, link: RawLink) -> None:
         """Speak over a new link (call :meth:`run` again, then :meth:`replay`)."""
-        self.link = link
-        self._cp = self._client(link)
+        super().reconnect(link)
         self.offline = False
 
     async def replay(self) -> int:
@@ -98,27 +80,13 @@ class SimChargingStation:
             sent += 1
         return sent
 
-    async def run(self) -> LinkLost:
-        """Answer the central system's frames until the link closes; how it did."""
-        try:
-            await self._cp.start()
-        except LinkLost as lost:
-            return lost
-        raise AssertionError("ocpp's ChargePoint.start() returned")  # pragma: no cover
-
-    async def _call(self, payload: object) -> Any:
-        try:
-            return await self._cp.call(payload, suppress=False)
-        except OCPPError as exc:
-            raise CallRefused(str(exc.code), str(exc.description)) from exc
-
     async def boot(self, reason: str = "PowerUp", firmware: str = "2.0.0") -> Boot:
         """Send BootNotification."""
         answer = await self._call(
             call.BootNotification(
                 charging_station={
-                    "model": self._model,
-                    "vendor_name": self._vendor,
+                    "model": self.MODEL,
+                    "vendor_name": self.VENDOR,
                     "firmware_version": firmware,
                 },
                 reason=reason,
@@ -129,26 +97,6 @@ class SimChargingStation:
             int(answer.interval),
             central_time(str(answer.current_time)),
         )
-
-    async def keep_alive(self, interval_s: float) -> None:
-        """Send a Heartbeat every ``interval_s`` site seconds (until cancelled)."""
-        while True:
-            await self._clock.sleep(interval_s)
-            await self.heartbeat()
-
-    async def send(self, action: str, **fields: object) -> dict[str, Any]:
-        """Send any 2.0.1 request by action name (snake_case fields); its answer.
-
-        A CALLERROR is :class:`CallRefused` (what :mod:`hal_sim.ocpp.sim_link`
-        turns into a short reason).
-        """
-        answer: Any = await self._call(getattr(call, action)(**fields))
-        return dict(dataclasses.asdict(answer))
-
-    async def heartbeat(self) -> datetime:
-        """Send Heartbeat; the central system's time."""
-        answer = await self._call(call.Heartbeat())
-        return central_time(str(answer.current_time))
 
     async def status(
         self,
