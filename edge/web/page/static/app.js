@@ -180,11 +180,17 @@ async function refreshLoad() {
   $("#load").hidden = !l.enabled;
   if (!l.enabled) return;
   const amps = v => v ? v.map(a => Number(a).toFixed(1)).join(" / ") : "–";
+  // one phase: the circuit's load (house + setpoints) against its limit
+  const phase = (c, p) => (c.load_a ? Number(c.load_a[p]).toFixed(1) : "–")
+    + " / " + Number(c.limit_a[p]);
   fillTable("#circuits", l.circuits.map(c => [c.id + (c.metered ? " (metered)" : ""),
-    amps(c.limit_a), amps(c.measured_a), amps(c.load_a), c.evses.join(", ")]));
-  $("#setpoints").textContent = "Setpoints: " + (l.setpoints.map(
-    s => s.evse_uid + " " + s.current_a.toFixed(1) + " A (" + s.why + ")").join("; ") || "none")
-    + (l.failsafe.length ? "; FAILSAFE on " + l.failsafe.join(", ") : "");
+    phase(c, 0), phase(c, 1), phase(c, 2), amps(c.measured_a), c.evses.join(", ")]));
+  const circuit = {};  // each EVSE's own circuit: the last (deepest) that holds it
+  l.circuits.forEach(c => c.evses.forEach(uid => { circuit[uid] = c.id; }));
+  fillTable("#setpoints", l.setpoints.map(s => [s.evse_uid, circuit[s.evse_uid] || "",
+    Number(s.current_a).toFixed(1), s.why]));
+  $("#failsafe").hidden = l.failsafe.length === 0;
+  $("#failsafe").textContent = "FAILSAFE: no reading from the meter of " + l.failsafe.join(", ");
 }
 
 let scanPoll = null;
