@@ -80,26 +80,10 @@ def run(
         # invented on the empty plug). The next poll's CP frame tells.
         s = replace(request_stop(s, gone, now), replug=True)
     if s.session is not None and s.stopping is not None:
-        fresh = (
-            s.meter_seen is not None
-            and s.stop_after is not None
-            and (s.meter_seen > s.stop_after)
-        )
-        if not fresh:
+        closed = _close_on_fresh_reading(s, meter_wh, utc, actions)
+        if closed is None:
             return replace(s, phase=Phase.FINISHING)
-        period = s.session.period or OpenPeriod(0, utc, PeriodKind.PARKING, meter_wh)
-        final = period.close(utc, meter_wh)
-        actions.append(StopSession(s.session.id, meter_wh, utc, s.stopping, final))
-        actions += [CommandDone(r, CommandOutcome.ACCEPTED) for r in s.stop_requests]
-        s = replace(
-            s,
-            session=None,
-            stopping=None,
-            stop_after=None,
-            stop_requests=(),
-            replug=False,
-            phase=Phase.PREPARING if s.replug else Phase.FINISHED,
-        )
+        s = closed
     if s.session is not None:
         s = _track_period(s, cp, meter_wh, now, utc, cfg, actions)
         s = _checkpoint(s, meter_wh, utc, cfg, actions)
@@ -198,6 +182,51 @@ def _checkpoint(
         actions.append(Checkpoint(session.id, meter_wh, session.period))
     session = replace(session, next_checkpoint=upcoming, checkpoint_wh=meter_wh)
     return replace(s, session=session)
+
+
+def ev_left_during_fault(
+    s: EvseState, now: float, utc: datetime, actions: list[Action]
+) -> EvseState:
+    """A fault keeps the session to resume it; an EV seen gone ends it all the same.
+
+    Its stop is decided and it closes on a meter reading taken after that, as
+    without a fault: a welded contactor (say) cannot cut the power, but no EV is
+    plugged in to draw it, so the session of a car that left is not held open
+    until the EVSE is repaired. A CP error, or no reading yet, tells nothing.
+    """
+    cp, wh = s.cp, s.meter_wh
+    if s.session is None or cp is None or cp.connected or cp.error or wh is None:
+        return s
+    gone = WHILE_DOWN if s.phase is Phase.STARTING else "EV_DISCONNECTED"
+    s = request_stop(s, gone, now)
+    closed = _close_on_fresh_reading(s, wh, utc, actions)
+    return s if closed is None else closed
+
+
+def _close_on_fresh_reading(
+    s: EvseState, meter_wh: int, utc: datetime, actions: list[Action]
+) -> EvseState | None:
+    """Close the stopping session on ``meter_wh`` if read after the stop; else None."""
+    fresh = (
+        s.meter_seen is not None
+        and s.stop_after is not None
+        and (s.meter_seen > s.stop_after)
+    )
+    if s.session is None or s.stopping is None or not fresh:
+        return None
+    period = s.session.period or OpenPeriod(0, utc, PeriodKind.PARKING, meter_wh)
+    final = period.close(utc, meter_wh)
+    actions.append(StopSession(s.session.id, meter_wh, utc, s.stopping, final))
+    actions += [CommandDone(r, CommandOutcome.ACCEPTED) for r in s.stop_requests]
+    return replace(
+        s,
+        session=None,
+        stopping=None,
+        stop_after=None,
+        stop_requests=(),
+        replug=False,
+        phase=Phase.PREPARING if s.replug else Phase.FINISHED,
+    )
 
 
 def _track_period(

@@ -15,7 +15,9 @@ It alone decides the contactor. Safety rules, checked after every event:
   (mirror contact) is CONTACTOR_NOT_CLOSED, OUTOFORDER for ``relay_retry_s``,
   then closing is tried again;
 - a session is closed with a meter reading taken after the stop was decided, so
-  that the energy that flowed until the contactor opened is counted;
+  that the energy that flowed until the contactor opened is counted; an EV seen
+  gone stops its session during a fault too (a welded contactor holds no
+  session of a car that left until the repair);
 - a limit of 0 A pauses a session: the contactor opens and the session stays
   open until a limit of 6 A or more (load management, :mod:`edge.evse.limits`);
 - a latching board that reads disabled after the session's enable was confirmed
@@ -150,6 +152,7 @@ def _evaluate(
     if fault is not None and fault.status is EvseStatus.OUTOFORDER:
         s = remote.drop_for_fault(s, f"EVSE out of order ({fault.value})", actions)
     if fault is not None:
+        s = charging.ev_left_during_fault(s, now, utc, actions)
         s = replace(s, phase=Phase.FAULTED, fault=fault)
     elif (
         s.cp is None

@@ -171,3 +171,43 @@ def test_the_relay_module_tells_welded_and_not_closed_apart() -> None:
     assert mirror_event(
         ContactorReading("r#1", 8.0, welded=True, not_closed=False), False
     ) == MirrorRead(True)
+
+
+def test_a_welded_contactor_seen_before_the_stop_reading_still_closes_the_session() -> (
+    None
+):
+    # The EV leaves; the relay module says "welded" (the coil is off, the
+    # mirror still open) before the meter is read again: the fault must not
+    # hold the session of a car that is gone until the repair.
+    h = Harness()
+    charging(h)
+    h.send(BoardRead(A, None), 1.0)  # the EV left: stop decided, coil off
+    assert h.state.contactor is False
+    h.send(MirrorRead(welded=True), 0.5)
+    assert h.state.fault is FaultKind.WELDED_CONTACTOR
+    assert h.state.session is not None  # no reading after the stop yet
+    h.send(MeterRead(1150, 0.0), 0.2)
+    [stop] = h.of(StopSession)
+    assert (stop.reason, stop.meter_stop_wh) == ("EV_DISCONNECTED", 1150)
+    assert h.state.session is None
+    assert h.state.fault is FaultKind.WELDED_CONTACTOR  # still out of order
+    assert h.state.status is EvseStatus.OUTOFORDER
+
+
+def test_an_ev_that_leaves_a_welded_contactor_ends_its_session() -> None:
+    h = Harness()
+    charging(h)
+    h.send(MirrorRead(welded=True), 0.5)  # welded while charging: session kept
+    poll(h, C, None, 1150)
+    assert h.state.session is not None
+    poll(h, A, None, 1150)  # the driver unplugs and leaves
+    poll(h, A, None, 1150)  # the next reading after the stop
+    [stop] = h.of(StopSession)
+    assert stop.reason == "EV_DISCONNECTED"
+    assert h.state.session is None
+    assert h.state.fault is FaultKind.WELDED_CONTACTOR
+    h.send(MirrorRead(welded=False), 0.5)  # repaired
+    poll(h, A, None, 1150)
+    assert h.state.fault is None
+    assert h.state.phase is Phase.AVAILABLE
+    assert len(h.of(StopSession)) == 1
