@@ -19,6 +19,7 @@ from pathlib import Path
 
 from edge.app import Overrides, Site
 from edge.config.schema import SiteConfig
+from edge.config.wire_floors import wire_time_floors
 from edge.model.clock import ScaledClock, StallFreeClock
 from edge.sim_uplink import play_outages, sim_uplink
 from edge.store.db import Database
@@ -33,8 +34,6 @@ DRAIN_WALL_S = 30.0
 """How long (wall seconds) the end of a run may wait for the uplink's backlog."""
 READY_WALL_S = 120.0
 """How long (wall seconds) the start of a run waits for the controller to be READY."""
-DEVICE_TIMEOUT_WALL_S = 3.0
-"""The least wall time a simulated run lets a device be silent before it counts."""
 DELIVERED_MODULES = (
     OutboxModule.LOCATIONS,
     OutboxModule.TARIFFS,
@@ -136,30 +135,6 @@ async def drain_uplink(
         if st.live == 0 or clock.monotonic() > end:
             return st
         await clock.sleep(clock.from_wall(0.1))
-
-
-def wire_time_floors(config: SiteConfig, clock: ScaledClock) -> SiteConfig:
-    """The site file, with a device timeout no shorter than the wire allows.
-
-    A fast clock does not make Modbus frames faster: at x600 a 10 s timeout is
-    17 ms of wall time, less than one poll of a few devices on a busy machine
-    (whose event loop may stall for a second or more), and every EVSE would
-    flap between silent and available. The timeout is raised to span at least
-    ``DEVICE_TIMEOUT_WALL_S`` of wall time.
-    """
-    floor = clock.from_wall(DEVICE_TIMEOUT_WALL_S)
-    timing = config.sessions
-    if timing.device_timeout_s >= floor:
-        return config
-    log.info(
-        "device_timeout_s %g s -> %g s of site time (%g s of wall time at x%g)",
-        timing.device_timeout_s,
-        floor,
-        DEVICE_TIMEOUT_WALL_S,
-        clock.speed,
-    )
-    sessions = timing.model_copy(update={"device_timeout_s": floor})
-    return config.model_copy(update={"sessions": sessions})
 
 
 async def wait_ready(site: Site, wall_s: float) -> None:

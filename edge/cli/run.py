@@ -51,6 +51,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run the controller until SIGINT or SIGTERM."""
     from edge.app import Site
     from edge.config.server_tls import TlsFileError
+    from edge.config.wire_floors import wire_time_floors
     from edge.model.clock import Clock, ScaledClock, SystemClock
     from edge.ocpp.declared import OcppConfigError
     from edge.store.db import Database, StoreError
@@ -72,6 +73,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             return EXIT_CONFIG
     else:
         clock = SystemClock() if args.speed == 1 else ScaledClock(args.speed)
+    if clock.speed != 1:  # a simulated site: the wall time `edge sim` gives devices
+        config = wire_time_floors(config, clock)
 
     async def main() -> int:
         ready = Path(args.ready_file) if args.ready_file else None
