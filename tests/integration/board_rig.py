@@ -85,3 +85,16 @@ async def until(check: Callable[[], bool], timeout_s: float = 60.0) -> None:
     async with asyncio.timeout(timeout_s):
         while not check():
             await asyncio.sleep(0.01)
+
+
+async def until_site(rig: Rig, check: Callable[[], bool], site_s: float) -> None:
+    """Wait until ``check()``, for at most ``site_s`` of the rig's site time.
+
+    The guard counts what the site lived through, not wall time: a starved
+    machine, whose stall-free clock runs slower, only makes the wait longer.
+    """
+    deadline = rig.clock.monotonic() + site_s
+    while not check():
+        if rig.clock.monotonic() > deadline:
+            raise AssertionError(f"not within {site_s:g} site seconds")
+        await asyncio.sleep(0.01)

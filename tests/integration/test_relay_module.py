@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ from edge.evse.states import EvseStatus, FaultKind, Phase
 from edge.store.sessions import list_sessions
 from hal_sim.schedule import Visit
 
-from .board_rig import Rig, running, until
+from .board_rig import Rig, running, until_site
 from .sites import site_file
 from .test_board_relay import billable_wh
 
@@ -37,6 +38,10 @@ RELAY = (
 )
 CARD = "04A23B1C00"
 SPEED = 20.0
+GUARD_SITE_S = 900.0
+"""Site seconds any one condition may take: each comes within a few polls or
+one ``relay_retry_s`` (60 s). Site time of the rig's stall-free clock, not wall
+time: a starved machine only makes a wait longer."""
 
 
 def relay_site(tmp_path: Path) -> SiteConfig:
@@ -53,6 +58,10 @@ def ev(name: str) -> Visit:
     return Visit(name, "E1", None, 0, 1e9, 20_000, 60_000, 0.3, 16, 3)
 
 
+async def until(rig: Rig, check: Callable[[], bool]) -> None:
+    await until_site(rig, check, GUARD_SITE_S)
+
+
 def charged_over_50_wh(rig: Rig) -> bool:
     return rig.board.ev is not None and rig.board.ev.energy_taken_wh > 50
 
@@ -66,35 +75,36 @@ async def test_welded_contactor_is_seen_and_blocks_the_evse(
         ctl = rig.site.controllers["E1"]
         relay, channel = world.site.channels["E1"].contactor  # type: ignore[misc]
         await asyncio.wait_for(rig.site.ready.wait(), 30)
-        await until(lambda: ctl.state.phase is Phase.AVAILABLE)
+        await until(rig, lambda: ctl.state.phase is Phase.AVAILABLE)
         first = ev("ev1")
         world.site.plug_in(first)
         await world.readers["E1"].present(CARD, 0.3)
-        await until(lambda: charged_over_50_wh(rig))
+        await until(rig, lambda: charged_over_50_wh(rig))
         assert relay.coils[channel]  # the controller closed the contactor
         relay.welded.add(channel)
         world.site.unplug(first)
-        await until(lambda: ctl.state.fault is FaultKind.WELDED_CONTACTOR)
+        await until(rig, lambda: ctl.state.fault is FaultKind.WELDED_CONTACTOR)
         assert ctl.state.status is EvseStatus.OUTOFORDER
         assert not relay.coils[channel]  # commanded open, still closed: welded
-        await until(lambda: ctl.state.session is None)
+        await until(rig, lambda: ctl.state.session is None)
         # The next car's card is refused while the contactor is welded.
         second = ev("ev2")
         world.site.plug_in(second)
         await world.readers["E1"].present(CARD, 0.3)
         await until(
+            rig,
             lambda: any(
                 "card refused: EVSE out of order" in r.getMessage()
                 for r in caplog.records
-            )
+            ),
         )
         assert rig.board.offered_a() == 0
         assert ctl.state.session is None
         # Repaired: the EVSE recovers on its own.
         relay.welded.discard(channel)
-        await until(lambda: ctl.state.fault is None)
+        await until(rig, lambda: ctl.state.fault is None)
         world.site.unplug(second)
-        await until(lambda: ctl.state.phase is Phase.AVAILABLE)
+        await until(rig, lambda: ctl.state.phase is Phase.AVAILABLE)
         await rig.stop_controller()
         sessions = await rig.db.run(list_sessions)
     assert len(sessions) == 1
@@ -111,12 +121,12 @@ async def test_a_contactor_that_does_not_close_is_a_fault_of_the_port(
         channel_ = world.site.channels["E1"]
         relay, channel = channel_.contactor  # type: ignore[misc]
         await asyncio.wait_for(rig.site.ready.wait(), 30)
-        await until(lambda: port.view().phase is Phase.AVAILABLE)
+        await until(rig, lambda: port.view().phase is Phase.AVAILABLE)
         relay.stuck_open.add(channel)  # the coil no longer pulls the contacts in
         visit = ev("ev1")
         world.site.plug_in(visit)
         await world.readers["E1"].present(CARD, 0.3)
-        await until(lambda: port.view().fault is FaultKind.CONTACTOR_NOT_CLOSED)
+        await until(rig, lambda: port.view().fault is FaultKind.CONTACTOR_NOT_CLOSED)
         view = port.view()
         assert view.status is EvseStatus.OUTOFORDER
         assert view.offered_a is None  # commanded open while it holds
@@ -124,18 +134,18 @@ async def test_a_contactor_that_does_not_close_is_a_fault_of_the_port(
         assert ctl.state.status_reason == "CONTACTOR_NOT_CLOSED"
         assert rig.board.ev is not None
         assert rig.board.ev.energy_taken_wh == 0  # no current ever flowed
-        await until(lambda: not relay.coils[channel])  # commanded open
+        await until(rig, lambda: not relay.coils[channel])  # commanded open
         # Repaired: the retry closes it and the EV charges on the same session.
         relay.stuck_open.discard(channel)
         session_id = view.session.id
-        await until(lambda: charged_over_50_wh(rig))
+        await until(rig, lambda: charged_over_50_wh(rig))
         view = port.view()
         assert view.fault is None
         assert view.status is EvseStatus.CHARGING
         assert view.session is not None
         assert view.session.id == session_id
         world.site.unplug(visit)
-        await until(lambda: port.view().session is None)
+        await until(rig, lambda: port.view().session is None)
         taken = [
             float(str(t["energy_wh"]))
             for t in world.site.truth
