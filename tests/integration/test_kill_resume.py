@@ -6,7 +6,9 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from .processes import query, ready, start, start_sim, stop, truth, wait_for
+from tests.powercut.rig import Zygote
+
+from .processes import query, ready, start_sim, stop, truth, wait_for
 from .sites import arrival, site_file
 
 SPEED = "400"
@@ -24,11 +26,14 @@ def test_killed_controller_resumes_the_session(tmp_path: Path) -> None:
         tmp_path / "truth.jsonl",
         tmp_path / "log",
     )
-    run = ["edge", "run", "--config", str(site), "--db", str(db), "--speed", SPEED]
+    run = ["run", "--config", str(site), "--db", str(db), "--speed", SPEED]
     # The simulated EV arrives only once the controller is READY (its card
     # reader open, its devices polled): the simulator waits for the ready file.
     sim = start_sim(site, SPEED, truth_log, tmp_path / "ready-1", log)
-    edge = start([*run, "--ready-file", str(tmp_path / "ready-1")], log)
+    # Controllers forked ready-imported (tests/powercut/zygote.py), as
+    # ``edge run`` (its own start, not Python's imports).
+    zygote = Zygote(tmp_path / "zygote.log")
+    edge = zygote.start([*run, "--ready-file", str(tmp_path / "ready-1")], log)
     try:
         ready(tmp_path / "ready-1")
         active = wait_for(
@@ -37,9 +42,9 @@ def test_killed_controller_resumes_the_session(tmp_path: Path) -> None:
                 db, "SELECT id, meter_start_wh FROM sessions WHERE status='ACTIVE'"
             ),
         )
-        stop(edge, signal.SIGKILL)  # power cut: no clean-up at all
+        zygote.stop(edge, signal.SIGKILL)  # power cut: no clean-up at all
         assert query(db, "SELECT status FROM sessions") == [("ACTIVE",)]
-        edge = start([*run, "--ready-file", str(tmp_path / "ready-2")], log)
+        edge = zygote.start([*run, "--ready-file", str(tmp_path / "ready-2")], log)
         done = wait_for(
             "session completed",
             lambda: query(
@@ -50,8 +55,11 @@ def test_killed_controller_resumes_the_session(tmp_path: Path) -> None:
             timeout=60,
         )
     finally:
-        stop(edge)
-        stop(sim)
+        try:
+            zygote.stop(edge)
+        finally:
+            zygote.close()
+            stop(sim)
     # SIGKILL left the first ready file; the clean stop removed the second's.
     assert (tmp_path / "ready-1").exists()
     assert not (tmp_path / "ready-2").exists()
