@@ -1,9 +1,14 @@
-"""A central system on a loopback port, and charge points of hal_sim to meet it."""
+"""A central system on a loopback port, and charge points of hal_sim to meet it.
+
+In process (:func:`central_system`), or as ``edge run`` of the OCPP demo
+(config/demo-ocpp.toml) on a free port (:func:`demo_site`, :func:`edge_run`).
+"""
 
 from __future__ import annotations
 
 import os
 import ssl
+import subprocess
 import tempfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -17,7 +22,10 @@ from edge.ocpp.central import CentralSystem
 from edge.ocpp.declared import declared
 from edge.ocpp.handlers.backing import SiteBacking
 from edge.store.db import Database
+from tests.integration.processes import start, wait_for
 
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "config" / "demo-ocpp.toml"
 PASSWORD = "s3cret-Pa55word-16"
 CARD = "04A1B2C3000001"
 """A card the rig's token list allows (ALWAYS)."""
@@ -91,3 +99,33 @@ async def central_system(
             yield central, listening
         finally:
             await listening.close()
+
+
+def demo_site(tmp_path: Path, port: int, *, cp002: str = "ocpp1.6") -> Path:
+    """The OCPP demo's site file listening on ``port``; CP002 speaks ``cp002``.
+
+    Not on the demo's 9000: sessions that share the machine may run it too.
+    """
+    text = DEMO.read_text()
+    head, tail = text.split('identity = "CP002"')
+    assert "listen_port = 9000" in head
+    tail = tail.replace('protocol = "ocpp1.6"', f'protocol = "{cp002}"', 1)
+    path = tmp_path / "site.toml"
+    head = head.replace("listen_port = 9000", f"listen_port = {port}")
+    path.write_text(head + 'identity = "CP002"' + tail)
+    return path
+
+
+def edge_run(site: Path, db: Path, log: Path, port: int) -> subprocess.Popen[bytes]:
+    """``edge -v run`` of ``site`` as a process, once its OCPP server on ``port``
+    listens (its log says so: not whoever else may hold the port)."""
+    banner = f"OCPP central system on ws://127.0.0.1:{port}/"
+    mark = log.read_text().count(banner) if log.exists() else 0  # a restart's log
+    proc = start(["edge", "-v", "run", "--config", str(site), "--db", str(db)], log)
+    wait_for(
+        f"the OCPP server on :{port}",
+        lambda: log.read_text().count(banner) > mark or proc.poll() is not None,
+        timeout=60,
+    )
+    assert proc.poll() is None, log.read_text()
+    return proc

@@ -14,10 +14,10 @@ from pathlib import Path
 from edge.model.clock import SystemClock
 from hal_sim.ocpp.charge_point import SimChargePoint
 from hal_sim.ocpp.link import open_link
-from tests.integration.processes import query, start, stop, wait_for
-from tests.integration.sites import site_file
+from tests.integration.ocpp_rig import demo_site, edge_run
+from tests.integration.processes import query, stop, wait_for
+from tests.integration.sites import free_port, site_file
 
-ROOT = Path(__file__).resolve().parents[2]
 EDGE = str(Path(sys.executable).parent / "edge")
 CHARGER = """
 [ocpp]
@@ -60,13 +60,8 @@ def test_run_names_a_readable_password_file_and_a_taken_port(tmp_path):
     assert checked.returncode == 0, checked.stderr
 
 
-def _serving(log: Path) -> bool:
-    """Our controller says it listens (not whoever else may hold the port)."""
-    return "OCPP central system on ws://127.0.0.1:9000/" in log.read_text()
-
-
-async def _charger_visit() -> tuple[str, str]:
-    link = await open_link("ws://127.0.0.1:9000/CP001", "CP001")
+async def _charger_visit(port: int) -> tuple[str, str]:
+    link = await open_link(f"ws://127.0.0.1:{port}/CP001", "CP001")
     cp = SimChargePoint("CP001", link, SystemClock())
     run = asyncio.create_task(cp.run())
     boot = await cp.boot()
@@ -80,14 +75,11 @@ async def _charger_visit() -> tuple[str, str]:
 
 
 def test_edge_run_serves_the_ocpp_demo(tmp_path):
-    db = tmp_path / "edge.db"
-    log = tmp_path / "edge.log"
-    config = str(ROOT / "config" / "demo-ocpp.toml")
-    proc = start(["edge", "-v", "run", "--config", config, "--db", str(db)], log)
+    port = free_port()
+    db, log = tmp_path / "edge.db", tmp_path / "edge.log"
+    proc = edge_run(demo_site(tmp_path, port), db, log, port)
     try:
-        wait_for("the OCPP server on :9000", lambda: _serving(log) or proc.poll())
-        assert proc.poll() is None, log.read_text()
-        assert asyncio.run(_charger_visit()) == ("Accepted", "Accepted")
+        assert asyncio.run(_charger_visit(port)) == ("Accepted", "Accepted")
         rows = wait_for(
             "CP001-1's status in the store",
             lambda: query(

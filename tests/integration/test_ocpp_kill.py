@@ -1,10 +1,11 @@
 """kill -9 of ``edge run`` right after StartTransaction's answer keeps the session.
 
-The controller runs ``config/demo-ocpp.toml`` as a real process; hal_sim's 1.6J
-charge point starts a transaction, the controller is killed with SIGKILL as
-soon as the answer arrives, and a new controller on the same SQLite file takes
-the charger's MeterValues and StopTransaction for that transactionId: one
-session, completed with the exact energy, its CDR queued once and buildable.
+The controller runs ``config/demo-ocpp.toml`` (on a free port) as a real
+process; hal_sim's 1.6J charge point starts a transaction, the controller is
+killed with SIGKILL as soon as the answer arrives, and a new controller on
+the same SQLite file takes the charger's MeterValues and StopTransaction for
+that transactionId: one session, completed with the exact energy, its CDR
+queued once and buildable.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from __future__ import annotations
 import asyncio
 import signal
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from edge.config.loader import load_config
 from edge.config.schema import OcpiSection
+from edge.model.clock import SystemClock
 from edge.store.db import open_sync
 from edge.store.ocpp_transactions import find
 from edge.store.sessions import get_session
@@ -24,50 +25,29 @@ from edge.uplink.ocpi.site_context import site_context
 from hal_sim.ocpp.charge_point import SimChargePoint
 from hal_sim.ocpp.link import open_link
 from hal_sim.ocpp.messages import energy
-from tests.integration.processes import query, start, stop, wait_for
+from tests.integration.ocpp_rig import demo_site, edge_run
+from tests.integration.processes import query, stop
+from tests.integration.sites import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
-CONFIG = ROOT / "config" / "demo-ocpp.toml"
-URL = "ws://127.0.0.1:9000/CP001"
 CARD = "04A1B2C3000001"
 
 
-def _controller(db: Path, log: Path):
-    proc = start(["edge", "-v", "run", "--config", str(CONFIG), "--db", str(db)], log)
-    mark = log.read_text().count("OCPP central system on ws://127.0.0.1:9000/")
-    wait_for(
-        "the OCPP server on :9000",
-        lambda: (
-            log.read_text().count("OCPP central system on ws://127.0.0.1:9000/") > mark
-            or proc.poll() is not None
-        ),
-        timeout=60,
-    )
-    assert proc.poll() is None, log.read_text()
-    return proc
-
-
-async def _charger():
-    link = await open_link(URL, "CP001")
-    return SimChargePoint("CP001", link, _Wall())
-
-
-class _Wall:
-    """The charger's own clock: wall time (it is not the controller's)."""
-
-    def utcnow(self) -> datetime:
-        return datetime.now(UTC)
-
-    def to_wall(self, seconds: float) -> float:
-        return seconds
+async def _charger(port: int) -> SimChargePoint:
+    link = await open_link(f"ws://127.0.0.1:{port}/CP001", "CP001")
+    return SimChargePoint("CP001", link, SystemClock())  # its own clock, not ours
 
 
 async def test_kill_9_after_the_start_answer_keeps_the_session(tmp_path):
-    db, log = tmp_path / "edge.db", tmp_path / "edge.log"
+    port = free_port()
+    site, db, log = (
+        demo_site(tmp_path, port),
+        tmp_path / "edge.db",
+        tmp_path / "edge.log",
+    )
     t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
-    proc = _controller(db, log)
+    proc = edge_run(site, db, log, port)
     try:
-        cp = await _charger()
+        cp = await _charger(port)
         run = asyncio.create_task(cp.run())
         started = await cp.start_transaction(1, CARD, 5_000, t0)
         proc.send_signal(signal.SIGKILL)  # the moment the answer is in
@@ -87,9 +67,9 @@ async def test_kill_9_after_the_start_answer_keeps_the_session(tmp_path):
     assert active.status.value == "ACTIVE"
     store.conn.close()
 
-    proc = _controller(db, log)
+    proc = edge_run(site, db, log, port)
     try:
-        cp = await _charger()
+        cp = await _charger(port)
         run = asyncio.create_task(cp.run())
         await cp.meter_values(1, tid, [energy(t0 + timedelta(minutes=10), 7_000)])
         await cp.stop_transaction(tid, 8_000, t0 + timedelta(minutes=20))
@@ -108,6 +88,6 @@ async def test_kill_9_after_the_start_answer_keeps_the_session(tmp_path):
     keys = [k for (k,) in query(db, "SELECT key FROM outbox WHERE key LIKE 'cdrs:%'")]
     assert keys == [f"cdrs:{sid}"]
     assert len(query(db, "SELECT id FROM sessions")) == 1
-    cdr = session_cdr(store, site_context(load_config(CONFIG), OcpiSection()), s, None)
+    cdr = session_cdr(store, site_context(load_config(site), OcpiSection()), s, None)
     assert cdr.total_energy == 3
     assert cdr.cdr_location.evse_uid == "CP001-1"

@@ -22,13 +22,18 @@ import pytest
 
 from edge.ocpp.calls import v16
 from tests.integration.ocpi_rig import until
-from tests.integration.ocpp_rig import central_system, section
-from tests.integration.processes import query, start, stop, wait_for
+from tests.integration.ocpp_rig import (
+    ROOT,
+    central_system,
+    demo_site,
+    edge_run,
+    section,
+)
+from tests.integration.processes import query, stop, wait_for
+from tests.integration.sites import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 CLIENT = ROOT / "tests" / "ocpp_client"
 CARD = "04A1B2C3000001"
-URL = "ws://127.0.0.1:9000"
 
 
 def _node() -> str:
@@ -41,14 +46,9 @@ def _node() -> str:
     return node
 
 
-def _serving(log: Path) -> bool:
-    """Our controller says it listens (not whoever else may hold the port)."""
-    return "OCPP central system on ws://127.0.0.1:9000/" in log.read_text()
-
-
-def _client(identity: str, **env: str) -> dict[str, Any]:
+def _client(url: str, identity: str, **env: str) -> dict[str, Any]:
     done = subprocess.run(
-        [_node(), str(CLIENT / "charger.js"), URL, identity, CARD],
+        [_node(), str(CLIENT / "charger.js"), url, identity, CARD],
         capture_output=True,
         text=True,
         timeout=60,
@@ -63,22 +63,19 @@ def _client(identity: str, **env: str) -> dict[str, Any]:
 
 @pytest.fixture
 def demo(tmp_path: Path):
-    db = tmp_path / "edge.db"
-    log = tmp_path / "edge.log"
-    config = str(ROOT / "config" / "demo-ocpp.toml")
-    proc = start(["edge", "-v", "run", "--config", config, "--db", str(db)], log)
+    port = free_port()
+    db, log = tmp_path / "edge.db", tmp_path / "edge.log"
+    proc = edge_run(demo_site(tmp_path, port), db, log, port)
     try:
-        wait_for("the OCPP server on :9000", lambda: _serving(log) or proc.poll())
-        assert proc.poll() is None, log.read_text()
-        yield db, log
+        yield db, log, f"ws://127.0.0.1:{port}"
     finally:
         stop(proc)
     assert proc.returncode == 0, log.read_text()
 
 
 def test_a_strict_client_boots_authorizes_and_charges(demo):
-    db, log = demo
-    report = _client("CP001")
+    db, log, url = demo
+    report = _client(url, "CP001")
     assert report["protocol"] == "ocpp1.6"
     assert report["failures"] == []  # nothing either way broke the schemas
     steps = report["steps"]
