@@ -45,14 +45,14 @@ ev = "ev1"
 evse = "E1"
 card = ""
 arrive_min = 2
-depart_min = 60
+depart_min = 38
 energy_wanted_wh = 5000
 [[sim.arrival]]
 ev = "ev2"
 evse = "E2"
 card = ""
 arrive_min = 5
-depart_min = 50
+depart_min = 42
 energy_wanted_wh = 40000
 max_current_a = 10
 phases = 1
@@ -64,7 +64,7 @@ async def test_sessions_over_rtu_at_600x_match_the_truth(tmp_path: Path):
     site = tmp_path / "site.toml"
     site.write_text(SITE)
     config = load_config(site, ProfileLibrary().ids())
-    result = await simulate(config, tmp_path / "e.db", speed=600, duration_s=80 * 60)
+    result = await simulate(config, tmp_path / "e.db", speed=600, duration_s=62 * 60)
     taken = {
         str(t["ev"]): float(str(t["energy_wh"]))
         for t in result.truth
@@ -77,5 +77,9 @@ async def test_sessions_over_rtu_at_600x_match_the_truth(tmp_path: Path):
         assert s.stop_reason == "EV_DISCONNECTED"
         assert taken[ev] > 1000
         assert abs(s.energy_wh - taken[ev]) <= max(1.0, 0.001 * taken[ev]), ev
-    assert taken["ev1"] == 5000.0  # it got what it wanted; ev2 left still charging
+    # ev1 got what it wanted (5 kWh at 11 kW: 27 of its 36 minutes); ev2 left
+    # still charging (2.3 kW for 37 minutes). The run ends 20 minutes after the
+    # last departure: at x600 a poll of the four devices at 9600 baud takes
+    # site minutes of a busy machine's wall time.
+    assert taken["ev1"] == 5000.0
     assert taken["ev2"] < 40000
