@@ -59,6 +59,7 @@ from edge.load.allocator import (
     plausible,
 )
 from edge.load.house import FOLLOW_S, HOLD_S, SETTLE_FROM_A, Trace, house_load
+from edge.load.price_share import fuse_share
 from edge.load.site import Metered, PerPhase, Phase, Site
 from edge.load.surplus import surplus_caps
 from edge.model.clock import Clock
@@ -160,7 +161,11 @@ class LoadManager:
         """The last allocation (for display)."""
         self.allocations = 0
         self.price_caps: (
-            Callable[[Mapping[str, EvseView], datetime], Mapping[str, Cap]] | None
+            Callable[
+                [Mapping[str, EvseView], datetime, Mapping[str, float]],
+                Mapping[str, Cap],
+            ]
+            | None
         ) = None
         """The price plan's caps (edge/load/price_source.py), if prices are set."""
         self.on_applied: Callable[[Allocation, float], None] | None = None
@@ -241,11 +246,13 @@ class LoadManager:
         views = {uid: port.view() for uid, port in self.ports.items()}
         states = {uid: self._state(uid, views[uid]) for uid in self.ports}
         caps = surplus_caps(self.site, states, self.grid, now)
-        if self.price_caps is not None:
-            for uid, cap in self.price_caps(views, self.clock.utcnow()).items():
+        grid = self._grid(states, views)
+        if self.price_caps is not None:  # planned at what the fuse lets each draw
+            fuse = fuse_share(self.site, states, grid, now)
+            for uid, cap in self.price_caps(views, self.clock.utcnow(), fuse).items():
                 if uid not in caps or cap.current_a < caps[uid].current_a:
                     caps[uid] = cap
-        allocation = allocate(self.site, states, self._grid(states, views), now, caps)
+        allocation = allocate(self.site, states, grid, now, caps)
         self.allocation = allocation
         self.allocations += 1
         if allocation.failsafe:

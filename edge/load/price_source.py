@@ -39,13 +39,17 @@ from edge.model.clock import Clock
 
 log = logging.getLogger(__name__)
 PLAN_SHARE = 0.8
-"""A session is planned at this share of the most it has drawn (or of its EVSE's
-maximum, before it has drawn): what it gets under the fuse, with the house and
-other cars, is often less, and a plan made for more power delivers too late.
-Each allocation plans again from the energy still wanted, so what a chosen
-hour did not deliver moves into the next cheapest ones."""
+"""A session is planned at this share of what it can draw: the least of the
+most it has drawn (or its EVSE's maximum, before it has drawn) and what the
+fuse lets it draw with every car charging (:mod:`edge.load.price_share`). The
+house load moves and a car paused for headroom waits out its resume delay, so
+it often gets less; a plan made for more power delivers too late. Each
+allocation plans again from the energy still wanted, so what a chosen hour did
+not deliver moves into the next cheapest ones."""
 SEEN_FROM_W = 1000.0
 """A session's draw counts as what it can take from this much."""
+DRAWS_FROM_A = 1.0
+"""A phase carrying more than this is one the car draws on."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,9 @@ class Departure:
     at: time
     energy_wh: int
     power_w: float
+    """Its EVSE's maximum on every wired phase (W)."""
+    phases: int
+    """Its EVSE's wired phases."""
 
 
 def departure_after(start: datetime, at: time, tz: ZoneInfo) -> datetime:
@@ -90,6 +97,7 @@ class PricePlanner:
                 time.fromisoformat(leaf.departure),
                 leaf.energy_wh,
                 wiring[leaf.uid].max_current_a * wiring[leaf.uid].phases * VOLTAGE_V,
+                wiring[leaf.uid].phases,
             )
             for leaf in load.evse
             if leaf.departure is not None and leaf.energy_wh is not None
@@ -98,8 +106,9 @@ class PricePlanner:
         """Each planned EVSE's last plan (for display)."""
         self._said: dict[str, tuple[str, str]] = {}
         """Per EVSE: the session and reason last logged (once per reason)."""
-        self._peak_w: dict[str, tuple[str, float]] = {}
-        """Per EVSE: its session and the most that session has drawn (W)."""
+        self._peak_w: dict[str, tuple[str, float, int]] = {}
+        """Per EVSE: its session, the most that session has drawn (W) and on how
+        many phases."""
         self._charging: dict[str, tuple[str, datetime]] = {}
         """Per EVSE: its session charges at least until then (the end of the
         price interval it charges in: no pause within an interval)."""
@@ -127,8 +136,17 @@ class PricePlanner:
         """Keep the prices fresh, until cancelled."""
         await self.feed.run()
 
-    def caps(self, views: Mapping[str, EvseView], now: datetime) -> dict[str, Cap]:
-        """A cap for every session whose plan waits for cheaper hours."""
+    def caps(
+        self,
+        views: Mapping[str, EvseView],
+        now: datetime,
+        fuse_a: Mapping[str, float] | None = None,
+    ) -> dict[str, Cap]:
+        """A cap for every session whose plan waits for cheaper hours.
+
+        ``fuse_a``: per EVSE, the current (A per phase) the fuse lets it draw
+        with every car charging (:func:`edge.load.price_share.fuse_share`).
+        """
         out: dict[str, Cap] = {}
         for uid, dep in self.departures.items():
             view = views.get(uid)
@@ -138,7 +156,9 @@ class PricePlanner:
                 continue
             departure = departure_after(session.start_utc or now, dep.at, self.tz)
             left_wh = dep.energy_wh - (session.energy_wh or 0)
-            power_w = PLAN_SHARE * self._power_w(uid, session.id, view, dep.power_w)
+            power_w = PLAN_SHARE * self._power_w(
+                uid, session.id, view, dep, (fuse_a or {}).get(uid)
+            )
             if (prices := self.feed.current(now)) is None:
                 p: Plan = Unplanned(f"no prices ({self.problem})")
             else:
@@ -155,17 +175,31 @@ class PricePlanner:
         return out
 
     def _power_w(
-        self, uid: str, sid: str, view: EvseView | None, top_w: float
+        self,
+        uid: str,
+        sid: str,
+        view: EvseView | None,
+        dep: Departure,
+        fuse_a: float | None,
     ) -> float:
-        """The most this session has drawn (from ``SEEN_FROM_W``), else ``top_w``."""
-        seen_sid, peak = self._peak_w.get(uid, (sid, 0.0))
+        """What the session can draw (W).
+
+        The least of its EVSE's maximum, the most it has drawn (from
+        ``SEEN_FROM_W``) and the fuse's share (``fuse_a`` on the phases it
+        draws, every wired one until it has drawn).
+        """
+        seen_sid, peak, phases = self._peak_w.get(uid, (sid, 0.0, 0))
         if seen_sid != sid:
-            peak = 0.0
+            peak, phases = 0.0, 0
         if view is not None and view.draw is not None:
             amps = [a for a in view.draw.currents_a if a is not None and a > 0]
             peak = max(peak, sum(amps) * VOLTAGE_V)
-        self._peak_w[uid] = (sid, peak)
-        return min(top_w, peak) if peak >= SEEN_FROM_W else top_w
+            phases = max(phases, sum(1 for a in amps if a > DRAWS_FROM_A))
+        self._peak_w[uid] = (sid, peak, phases)
+        power = min(dep.power_w, peak) if peak >= SEEN_FROM_W else dep.power_w
+        if fuse_a is not None:
+            power = min(power, fuse_a * (phases or dep.phases) * VOLTAGE_V)
+        return power
 
     def _sticky(self, uid: str, sid: str, p: Plan, now: datetime) -> Plan:
         """A session charging in an interval keeps charging to its end.
