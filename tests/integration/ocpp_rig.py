@@ -6,6 +6,7 @@ In process (:func:`central_system`), or as ``edge run`` of the OCPP demo
 
 from __future__ import annotations
 
+import asyncio
 import os
 import ssl
 import subprocess
@@ -22,6 +23,8 @@ from edge.ocpp.central import CentralSystem
 from edge.ocpp.declared import declared
 from edge.ocpp.handlers.backing import SiteBacking
 from edge.store.db import Database
+from hal_sim.ocpp.charge_point import SimChargePoint
+from hal_sim.ocpp.link import LinkLost, open_link
 from tests.integration.processes import start, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,6 +102,30 @@ async def central_system(
             yield central, listening
         finally:
             await listening.close()
+
+
+async def charge_point(
+    srv: server.OcppServer, identity: str = "CP002", clock: Clock | None = None
+) -> tuple[SimChargePoint, asyncio.Task[LinkLost]]:
+    """hal_sim's 1.6J charge point connected as ``identity`` and running.
+
+    Not booted; CP001 gives :func:`section`'s password. ``clock``: the
+    charger's own (wall time unless given).
+    """
+    password = PASSWORD.encode() if identity == "CP001" else None
+    link = await open_link(srv.url("127.0.0.1", identity), identity, password)
+    cp = SimChargePoint(identity, link, clock or SystemClock())
+    return cp, asyncio.create_task(cp.run())
+
+
+async def booted_charge_point(
+    srv: server.OcppServer, central: CentralSystem, identity: str = "CP002"
+) -> tuple[SimChargePoint, asyncio.Task[LinkLost]]:
+    """:func:`charge_point`, booted: its connection is registered."""
+    cp, run = await charge_point(srv, identity)
+    await cp.boot()
+    assert identity in central.connections
+    return cp, run
 
 
 def demo_site(tmp_path: Path, port: int, *, cp002: str = "ocpp1.6") -> Path:

@@ -8,28 +8,17 @@ answered within its timeout, a charger that is away or silent a clear result.
 
 from __future__ import annotations
 
-import asyncio
-
-from edge.model.clock import SystemClock
 from edge.model.commands import CommandOutcome, CommandToken
 from edge.ocpp.calls import v16
 from edge.ocpp.calls.outgoing import CallFailed, NotConnected, TimedOut
 from edge.ocpp.evse import ocpp_evses
-from hal_sim.ocpp.charge_point import SimChargePoint
-from hal_sim.ocpp.link import open_link
-from tests.integration.ocpp_rig import PASSWORD, central_system, section
+from tests.integration.ocpp_rig import (
+    booted_charge_point,
+    central_system,
+    section,
+)
 
 TOKEN = CommandToken("APP-USER-0042", "APP_USER", "BE-EMS-C00000042-Z", "BE", "EMS")
-
-
-async def _charger(srv, central, identity="CP001"):
-    password = PASSWORD.encode() if identity == "CP001" else None
-    link = await open_link(srv.url("127.0.0.1", identity), identity, password)
-    cp = SimChargePoint(identity, link, SystemClock())
-    run = asyncio.create_task(cp.run())
-    await cp.boot()  # answered: the connection is registered
-    assert identity in central.connections
-    return cp, run
 
 
 async def test_remote_start_stop_and_unlock_through_the_evse_port(tmp_path):
@@ -44,7 +33,7 @@ async def test_remote_start_stop_and_unlock_through_the_evse_port(tmp_path):
         assert away.outcome is CommandOutcome.FAILED
         assert "CP001 is not connected" in away.message
 
-        cp, run = await _charger(srv, central)
+        cp, run = await booted_charge_point(srv, central, "CP001")
         remote = cp.state.remote
         started = await port.start(TOKEN, "REF-1", 5)
         assert started.outcome is CommandOutcome.ACCEPTED
@@ -94,7 +83,7 @@ async def test_remote_start_stop_and_unlock_through_the_evse_port(tmp_path):
 
 async def test_the_typed_operation_and_configuration_calls(tmp_path):
     async with central_system(section(tmp_path)) as (central, srv):
-        cp, run = await _charger(srv, central, "CP002")
+        cp, run = await booted_charge_point(srv, central)
         calls = v16.V16Calls(central.connections["CP002"].calls)
         remote = cp.state.remote
 
@@ -149,7 +138,7 @@ async def test_the_typed_operation_and_configuration_calls(tmp_path):
 
 async def test_a_charger_without_the_action_says_so(tmp_path):
     async with central_system(section(tmp_path)) as (central, srv):
-        cp, run = await _charger(srv, central, "CP002")
+        cp, run = await booted_charge_point(srv, central)
         # the charger's stack knows no UnlockConnector: its CALLERROR is the answer
         del cp._cp.route_map["UnlockConnector"]
         port = ocpp_evses(central)["CP002-1"]

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from edge.evse.port import EvseKind
 from edge.evse.states import EvseStatus, Phase
-from edge.model.clock import SystemClock
 from edge.model.commands import CommandOutcome, CommandToken
 from edge.ocpp.evse import ocpp_evses
-from hal_sim.ocpp.charge_point import SimChargePoint
-from hal_sim.ocpp.link import open_link
-from tests.integration.ocpp_rig import PASSWORD, central_system, section
+from tests.integration.ocpp_rig import central_system, charge_point, section
 
 TOKEN = CommandToken("04A1B2C3", "RFID", "NL-EXA-C1", "NL", "EXA")
 
@@ -28,11 +23,7 @@ async def test_connectors_show_what_the_charger_reports(tmp_path):
         seen: list[str] = []
         two.on_change(seen.append)
 
-        link = await open_link(
-            srv.url("127.0.0.1", "CP001"), "CP001", PASSWORD.encode()
-        )
-        cp = SimChargePoint("CP001", link, SystemClock())
-        run = asyncio.create_task(cp.run())
+        cp, run = await charge_point(srv, "CP001")
         await cp.boot()
         await cp.status(1, "Charging")
         await cp.status(2, "SuspendedEV")
@@ -52,7 +43,7 @@ async def test_connectors_show_what_the_charger_reports(tmp_path):
         stopped = await one.stop(None, 10)  # no transaction runs on it
         assert stopped.outcome is CommandOutcome.FAILED
         assert "charger CP001" in stopped.message
-        await link.close()
+        await cp.link.close()
         await run
     assert one.view().status is EvseStatus.UNKNOWN
     assert len(seen) == 3  # and offline

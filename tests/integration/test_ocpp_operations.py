@@ -9,10 +9,8 @@ version's schemas both ways); and the same through the local API
 
 from __future__ import annotations
 
-import asyncio
 import json
 
-from edge.model.clock import SystemClock
 from edge.model.commands import CommandOutcome
 from edge.ocpp.operations import (
     ChargerOperations,
@@ -23,22 +21,11 @@ from edge.ocpp.operations import (
     Trigger,
     charger_operations,
 )
-from hal_sim.ocpp.charge_point import SimChargePoint
-from hal_sim.ocpp.link import open_link
 from tests.integration import raw_http, web_rig
 from tests.integration.ocpp201_rig import booted, mixed
-from tests.integration.ocpp_rig import central_system
+from tests.integration.ocpp_rig import booted_charge_point, central_system
 
 OK = CommandOutcome.ACCEPTED
-
-
-async def _charger(srv, central, identity="CP002"):
-    link = await open_link(srv.url("127.0.0.1", identity), identity)
-    cp = SimChargePoint(identity, link, SystemClock())
-    run = asyncio.create_task(cp.run())
-    await cp.boot()
-    assert identity in central.connections
-    return cp, run
 
 
 async def test_a_16_chargers_operations():
@@ -48,7 +35,7 @@ async def test_a_16_chargers_operations():
         assert away.outcome is CommandOutcome.FAILED
         assert "CP002 is not connected" in away.message
 
-        cp, run = await _charger(srv, central)
+        cp, run = await booted_charge_point(srv, central)
         remote = cp.state.remote
         assert await ops.reset(ResetKind.HARD, 5) == Reply(OK, "Accepted")
         assert remote.calls("Reset")[0].payload == {"type": "Hard"}
@@ -156,7 +143,7 @@ async def test_the_local_api_reaches_both_versions(tmp_path):
     async with web_rig.live_site(tmp_path, evses=1, extra=WEB_OCPP) as live:
         server = live.site.ocpp_server
         assert server is not None
-        cp, run = await _charger(server, live.site.ocpp.central)  # type: ignore[union-attr]
+        cp, run = await booted_charge_point(server, live.site.ocpp.central)  # type: ignore[union-attr]
         cs, run201 = await booted(server, live.site.ocpp.central, "CS202")  # type: ignore[union-attr]
 
         reset = await live.post("/api/v1/chargers/CP002/reset", {"type": "Soft"})

@@ -14,9 +14,8 @@ from edge.model.clock import ScaledClock, SystemClock
 from edge.ocpp.calls.outgoing import Answered, TimedOut
 from edge.ocpp.declared import OcppConfigError
 from edge.ocpp.service import OcppService
-from hal_sim.ocpp.charge_point import SimChargePoint
 from hal_sim.ocpp.link import open_link
-from tests.integration.ocpp_rig import PASSWORD, section, site_backing
+from tests.integration.ocpp_rig import PASSWORD, charge_point, section, site_backing
 
 
 @pytest.fixture
@@ -41,9 +40,7 @@ async def test_the_charger_answers_our_calls_and_a_late_answer_is_dropped(
     service, srv, serving = await _served(section(tmp_path), site)
     changes: list[str] = []
     service.central.on_change(changes.append)
-    link = await open_link(srv.url("127.0.0.1", "CP001"), "CP001", PASSWORD.encode())
-    cp = SimChargePoint("CP001", link, SystemClock())
-    run = asyncio.create_task(cp.run())
+    cp, run = await charge_point(srv, "CP001")
     assert (await cp.boot()).status == "Accepted"
     await cp.status(2, "Preparing")
     assert changes[-1] == "CP001-2"
@@ -67,7 +64,7 @@ async def test_the_charger_answers_our_calls_and_a_late_answer_is_dropped(
     assert calls.discarded == 1
     assert cp.state.inoperative == {1}
 
-    await link.close()
+    await cp.link.close()
     await run
     serving.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -80,9 +77,7 @@ async def test_heartbeats_on_the_site_clock(tmp_path, site):
     _, srv, serving = await _served(section(tmp_path), site)
     before = datetime.now(UTC) - timedelta(seconds=1)  # the wire has ms
     clock = ScaledClock(speed=1000.0, start=datetime(2026, 3, 2, tzinfo=UTC))
-    link = await open_link(srv.url("127.0.0.1", "CP002"), "CP002")
-    cp = SimChargePoint("CP002", link, clock)
-    run = asyncio.create_task(cp.run())
+    cp, run = await charge_point(srv, "CP002", clock)
     beats: list[datetime] = []
     three = asyncio.Event()
 
@@ -97,7 +92,7 @@ async def test_heartbeats_on_the_site_clock(tmp_path, site):
     assert beats == sorted(beats)  # the central system's own (wall) time
     assert before <= beats[0]
     assert beats[-1] <= datetime.now(UTC)
-    await link.close()
+    await cp.link.close()
     await run
     serving.cancel()
     with pytest.raises(asyncio.CancelledError):

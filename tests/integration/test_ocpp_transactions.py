@@ -23,13 +23,13 @@ from edge.store import sessions as sessions_repo
 from hal_sim.ocpp.charge_point import IdTagAnswer, SimChargePoint
 from hal_sim.ocpp.link import open_link
 from hal_sim.ocpp.messages import energy
-from tests.integration.ocpp_rig import CARD, GROUP, central_system, section
-
-
-async def _sim(srv, identity="CP002"):
-    link = await open_link(srv.url("127.0.0.1", identity), identity)
-    cp = SimChargePoint(identity, link, SystemClock())
-    return cp, asyncio.create_task(cp.run())
+from tests.integration.ocpp_rig import (
+    CARD,
+    GROUP,
+    central_system,
+    charge_point,
+    section,
+)
 
 
 async def _close(cp, run):
@@ -53,7 +53,7 @@ async def test_a_transaction_with_meter_values_is_a_cdr_with_exact_energy(
     db_path = tmp_path / "edge.db"
     t0 = _ago(minutes=10)
     async with central_system(section(tmp_path), db_path=db_path) as (central, srv):
-        cp, run = await _sim(srv)
+        cp, run = await charge_point(srv)
         started = await cp.start_transaction(1, CARD, 10_000, t0)
         assert started.id_tag_info == IdTagAnswer("Accepted", GROUP)
         tid = started.transaction_id
@@ -104,7 +104,7 @@ def _sync(db_path):
 async def test_unknown_cards_are_refused_and_not_billed(tmp_path):
     db_path = tmp_path / "edge.db"
     async with central_system(section(tmp_path), db_path=db_path) as (_, srv):
-        cp, run = await _sim(srv)
+        cp, run = await charge_point(srv)
         answer = await cp.start_transaction(1, "DEADBEEF0001", 0, _ago(seconds=5))
         assert answer.id_tag_info.status == "Invalid"
         await cp.stop_transaction(answer.transaction_id, 500, _ago(seconds=1))
@@ -122,16 +122,16 @@ async def test_repeats_after_a_reconnect_make_no_second_session(tmp_path):
     db_path = tmp_path / "edge.db"
     t0 = _ago(minutes=5)
     async with central_system(section(tmp_path), db_path=db_path) as (_, srv):
-        cp, run = await _sim(srv)
+        cp, run = await charge_point(srv)
         first = await cp.start_transaction(1, CARD, 2_000, t0)
         await _close(cp, run)  # the answer was lost, say: the charger sends it again
-        cp, run = await _sim(srv)
+        cp, run = await charge_point(srv)
         again = await cp.start_transaction(1, CARD, 2_000, t0)
         assert again.transaction_id == first.transaction_id
         stop_at = t0 + timedelta(minutes=2)
         await cp.stop_transaction(first.transaction_id, 2_500, stop_at)
         await _close(cp, run)
-        cp, run = await _sim(srv)
+        cp, run = await charge_point(srv)
         await cp.stop_transaction(first.transaction_id, 2_500, stop_at)
         await _close(cp, run)
     db = _sync(db_path)
@@ -148,7 +148,7 @@ async def test_a_stop_for_an_unknown_transaction_is_acknowledged_and_kept(
 ):
     db_path = tmp_path / "edge.db"
     async with central_system(section(tmp_path), db_path=db_path) as (_, srv):
-        cp, run = await _sim(srv)
+        cp, run = await charge_point(srv)
         at = _ago(minutes=1)
         assert await cp.stop_transaction(4242, 7_000, at, id_tag=CARD) == IdTagAnswer(
             "Accepted", GROUP
@@ -168,7 +168,7 @@ async def test_queued_transactions_replay_on_their_own_times(tmp_path):
     t0 = _ago(hours=3)
     old = _ago(days=8)
     async with central_system(section(tmp_path), db_path=db_path) as (_, srv):
-        cp, run = await _sim(srv)
+        cp, run = await charge_point(srv)
         cp.go_offline()
         await _close(cp, run)  # the link is lost; the charger goes on charging
         stale = await cp.start_transaction(1, CARD, 100, old)
@@ -202,17 +202,17 @@ async def test_a_charger_that_reconnects_mid_transaction_and_a_restart(tmp_path)
     t0 = _ago(minutes=20)
     cfg = section(tmp_path)
     async with central_system(cfg, db_path=db_path) as (_, srv):
-        cp, run = await _sim(srv)
+        cp, run = await charge_point(srv)
         tid = (await cp.start_transaction(1, CARD, 0, t0)).transaction_id
         await cp.meter_values(1, tid, [energy(t0 + timedelta(minutes=5), 1_000)])
         await _close(cp, run)  # the link drops
-        cp, run = await _sim(srv)
+        cp, run = await charge_point(srv)
         await cp.meter_values(1, tid, [energy(t0 + timedelta(minutes=10), 2_000)])
         await _close(cp, run)
     async with central_system(cfg, db_path=db_path) as (central, srv):  # restarted
         assert await central.resume() == 1
         assert central.transaction_of("CP002", 1) == tid
-        cp, run = await _sim(srv)
+        cp, run = await charge_point(srv)
         await cp.meter_values(1, tid, [energy(t0 + timedelta(minutes=10), 1_500)])
         await cp.stop_transaction(tid, 3_000, t0 + timedelta(minutes=15))
         await _close(cp, run)
@@ -251,7 +251,7 @@ async def test_readings_that_cannot_bill_are_logged_and_bill_nothing(tmp_path, c
     db_path = tmp_path / "edge.db"
     t0 = _ago(minutes=10)
     async with central_system(section(tmp_path), db_path=db_path) as (_, srv):
-        cp, run = await _sim(srv)
+        cp, run = await charge_point(srv)
         tid = (await cp.start_transaction(1, CARD, 500, t0)).transaction_id
         at = t0 + timedelta(minutes=1)
         for sampled in (
@@ -284,7 +284,7 @@ async def test_the_evse_view_shows_meter_draw_and_session(tmp_path):
         seen: list[str] = []
         port.on_change(seen.append)
         assert (port.view().meter_wh, port.view().session) == (None, None)
-        cp, run = await _sim(srv)
+        cp, run = await charge_point(srv)
         tid = (await cp.start_transaction(1, CARD, 4_000, t0)).transaction_id
         assert seen
         await cp.meter_values(1, tid, [
@@ -323,7 +323,7 @@ async def test_twenty_chargers_at_once_each_session_once_in_the_outbox(tmp_path)
     t0 = _ago(minutes=30)
 
     async def charge(i: int) -> int:
-        cp, run = await _sim(srv, f"CP{100 + i}")
+        cp, run = await charge_point(srv, f"CP{100 + i}")
         assert (await cp.boot()).status == "Accepted"
         start_wh = 1_000 * i
         tid = (await cp.start_transaction(1, CARD, start_wh, t0)).transaction_id
@@ -360,7 +360,7 @@ async def test_concurrent_undeclared_future_and_transaction_data(tmp_path, caplo
     db_path = tmp_path / "edge.db"
     now = _ago(seconds=50)  # a live start
     async with central_system(section(tmp_path), db_path=db_path) as (central, srv):
-        cp, run = await _sim(srv)
+        cp, run = await charge_point(srv)
         tid = (await cp.start_transaction(1, CARD, 0, now)).transaction_id
         url = srv.url("127.0.0.1", "CP001")
         link = await open_link(url, "CP001", PASSWORD.encode())

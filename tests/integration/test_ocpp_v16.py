@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from datetime import UTC, datetime, timedelta
@@ -10,22 +9,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from edge.evse.states import EvseStatus, Phase
-from edge.model.clock import SystemClock
-from hal_sim.ocpp.charge_point import SimChargePoint
 from hal_sim.ocpp.link import open_link
-from tests.integration.ocpp_rig import PASSWORD, central_system, section
-
-
-async def _sim(srv, identity="CP001"):
-    password = PASSWORD.encode() if identity == "CP001" else None
-    link = await open_link(srv.url("127.0.0.1", identity), identity, password=password)
-    return SimChargePoint(identity, link, SystemClock())
+from tests.integration.ocpp_rig import central_system, charge_point, section
 
 
 async def test_boot_heartbeat_and_status_with_the_ocpp_client(tmp_path):
     async with central_system(section(tmp_path)) as (central, srv):
-        cp = await _sim(srv)
-        run = asyncio.create_task(cp.run())
+        cp, run = await charge_point(srv, "CP001")
         before = datetime.now(UTC) - timedelta(seconds=1)
         boot = await cp.boot()
         assert boot.status == "Accepted"
@@ -51,8 +41,7 @@ async def test_boot_heartbeat_and_status_with_the_ocpp_client(tmp_path):
 
 async def test_offline_charger_shows_unknown(tmp_path):
     async with central_system(section(tmp_path)) as (central, srv):
-        cp = await _sim(srv, "CP002")
-        run = asyncio.create_task(cp.run())
+        cp, run = await charge_point(srv)
         await cp.status(1, "Available")
         assert central.status["CP002"].evse(1).status is EvseStatus.AVAILABLE
         await cp.link.close()
@@ -150,8 +139,7 @@ async def test_unanswerable_frames_are_logged_and_ignored(tmp_path, caplog):
 async def test_status_of_an_undeclared_connector_is_taken_and_logged(tmp_path, caplog):
     caplog.set_level(logging.WARNING, logger="edge.ocpp")
     async with central_system(section(tmp_path)) as (central, srv):
-        cp = await _sim(srv, "CP002")
-        run = asyncio.create_task(cp.run())
+        cp, run = await charge_point(srv)
         await cp.status(5, "Charging", timestamp=datetime(2026, 3, 2, 6, 0, tzinfo=UTC))
         report = central.status["CP002"].reports[5]
         assert report.timestamp == datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
