@@ -18,6 +18,7 @@ from drivers.modbus.profile import ProfileLibrary
 from edge.app import Overrides, Site
 from edge.config.loader import load_config
 from edge.model.clock import ScaledClock
+from edge.ocpi import CommandType
 from edge.ocpi.common import JsonObject
 from edge.sim_uplink import sim_uplink
 from edge.store.db import Database
@@ -65,6 +66,13 @@ class Live:
         evses = self.location().get("evses", [])
         assert isinstance(evses, list)
         return next((str(e["status"]) for e in evses if e["uid"] == uid), None)
+
+    async def command(self, kind: CommandType, body: JsonObject) -> tuple[str, str]:
+        """An eMSP's command over OCPI: our response and, once it came, the result."""
+        sent = await self.peer.command(kind, body)
+        results = self.bo.state.command_results
+        await until(lambda: bool(results.get(sent.command_id)))
+        return sent.response.result.value, results[sent.command_id][0].result.value
 
     async def charger(self, identity: str) -> tuple[SimChargePoint, asyncio.Task]:
         """A hal_sim 1.6J charge point connected and running (not booted yet)."""
