@@ -256,6 +256,7 @@ class Site:
                     uid: ContactorTester(ctl) for uid, ctl in self.controllers.items()
                 },
                 load=self.load,
+                prices=self.prices,
                 ocpp=None if ocpp is None else ocpp.service.central.reports,
                 chargers={} if ocpp is None else ocpp.chargers(),
             )

@@ -23,6 +23,13 @@ from edge.config.circuits import LoadSection, PricesSection
 from edge.config.schema import EvseSection
 from edge.evse.port import EvseView
 from edge.load.allocator import Cap
+from edge.load.departures import (
+    MAX_AHEAD_S,
+    DepartureRefused,
+    Refusal,
+    SessionDeparture,
+    Source,
+)
 from edge.load.price_feed import Fetch, PriceFeed
 from edge.load.price_plan import (
     ChargeNow,
@@ -54,10 +61,14 @@ DRAWS_FROM_A = 1.0
 
 @dataclass(frozen=True)
 class Departure:
-    """An EVSE's sessions: gone at ``at`` (local time of day) wanting ``energy_wh``."""
+    """An EVSE planned by price, and what it can draw.
 
-    at: time
-    energy_wh: int
+    ``at`` and ``energy_wh``: its sessions' ``[[load.evse]]`` departure (local
+    time of day) and energy, if set.
+    """
+
+    at: time | None
+    energy_wh: int | None
     power_w: float
     """Its EVSE's maximum on every wired phase (W)."""
     phases: int
@@ -94,14 +105,17 @@ class PricePlanner:
         wiring = {e.uid: e for e in evses}
         self.departures = {
             leaf.uid: Departure(
-                time.fromisoformat(leaf.departure),
+                None if leaf.departure is None else time.fromisoformat(leaf.departure),
                 leaf.energy_wh,
                 wiring[leaf.uid].max_current_a * wiring[leaf.uid].phases * VOLTAGE_V,
                 wiring[leaf.uid].phases,
             )
             for leaf in load.evse
-            if leaf.departure is not None and leaf.energy_wh is not None
+            if (leaf.mode or load.mode) == "fast" and leaf.uid in wiring
         }
+        """Every EVSE that can be planned by price (a ``fast`` leaf of [load])."""
+        self.sessions: dict[str, SessionDeparture] = {}
+        """Per EVSE: its running session's own departure, if one was set."""
         self.plans: dict[str, Plan] = {}
         """Each planned EVSE's last plan (for display)."""
         self._said: dict[str, tuple[str, str]] = {}
@@ -151,11 +165,23 @@ class PricePlanner:
         for uid, dep in self.departures.items():
             view = views.get(uid)
             session = view.session if view is not None else None
-            if session is None:
+            own = self.sessions.get(uid)
+            if own is not None and (session is None or own.session_id != session.id):
+                del self.sessions[uid]  # that session has ended
+                own = None
+            if own is not None and session is not None:
+                departure = own.departure
+                energy_wh = own.energy_wh or dep.energy_wh
+            elif session is not None and dep.at is not None:
+                departure = departure_after(session.start_utc or now, dep.at, self.tz)
+                energy_wh = dep.energy_wh
+            else:
                 self.plans.pop(uid, None)
                 continue
-            departure = departure_after(session.start_utc or now, dep.at, self.tz)
-            left_wh = dep.energy_wh - (session.energy_wh or 0)
+            if energy_wh is None:
+                self.plans.pop(uid, None)
+                continue
+            left_wh = energy_wh - (session.energy_wh or 0)
             power_w = PLAN_SHARE * self._power_w(
                 uid, session.id, view, dep, (fuse_a or {}).get(uid)
             )
@@ -173,6 +199,75 @@ class PricePlanner:
             if cap is not None:
                 out[uid] = cap
         return out
+
+    def set_departure(
+        self,
+        uid: str,
+        view: EvseView,
+        departure: datetime,
+        energy_wh: int | None,
+        source: Source,
+        now: datetime,
+        session_id: str | None = None,
+    ) -> SessionDeparture:
+        """Give the session running on ``uid`` its own departure (and energy).
+
+        ``session_id``: the session it is for (None: whichever runs). Raises
+        :class:`DepartureRefused` naming what is wrong.
+        """
+        dep = self.departures.get(uid)
+        if dep is None:
+            raise DepartureRefused(
+                Refusal.NOT_PLANNED,
+                f"EVSE {uid} is not planned by price: it needs a [[load.evse]] "
+                'in mode "fast"',
+            )
+        session = view.session
+        if session is None or (session_id is not None and session.id != session_id):
+            what = (
+                "no session runs"
+                if session_id is None
+                else f"session {session_id} does not run"
+            )
+            raise DepartureRefused(Refusal.NO_SESSION, f"{what} on EVSE {uid}")
+        if departure.utcoffset() is None:
+            raise DepartureRefused(
+                Refusal.NOT_POSSIBLE, "the departure needs a UTC offset"
+            )
+        ahead = (departure - now).total_seconds()
+        if ahead <= 0:
+            raise DepartureRefused(
+                Refusal.NOT_POSSIBLE,
+                f"the departure {departure.isoformat()} has passed",
+            )
+        if ahead > MAX_AHEAD_S:
+            raise DepartureRefused(
+                Refusal.NOT_POSSIBLE,
+                f"the departure {departure.isoformat()} is more than "
+                f"{MAX_AHEAD_S / 86_400:g} days ahead",
+            )
+        if energy_wh is None and dep.energy_wh is None:
+            raise DepartureRefused(
+                Refusal.ENERGY_NEEDED,
+                f"how much energy? EVSE {uid} has no energy_wh in its [[load.evse]]",
+            )
+        own = SessionDeparture(session.id, departure, energy_wh, source)
+        self.sessions[uid] = own
+        self._charging.pop(uid, None)  # plan afresh, not held in an interval
+        log.info(
+            "load: EVSE %s session %s departs %s wanting %s Wh (%s)",
+            uid,
+            session.id,
+            departure.isoformat(),
+            energy_wh if energy_wh is not None else dep.energy_wh,
+            source,
+        )
+        return own
+
+    def clear_departure(self, uid: str) -> SessionDeparture | None:
+        """Forget the running session's own departure (the site file's holds)."""
+        self._charging.pop(uid, None)
+        return self.sessions.pop(uid, None)
 
     def _power_w(
         self,

@@ -18,6 +18,7 @@ from edge.evse.contactor_test import ContactorTester
 from edge.evse.local_commands import LocalCommands
 from edge.evse.port import EvsePort
 from edge.load.manager import LoadManager
+from edge.load.price_source import PricePlanner
 from edge.model.clock import Clock
 from edge.ocpp.central import ChargerReport
 from edge.ocpp.operations import ChargerOperations
@@ -53,6 +54,8 @@ class WebContext:
     """The commissioning page's contactor test, per EVSE uid (board EVSEs)."""
     load: LoadManager | None = None
     """Load management, where the site has a ``[load]`` section."""
+    prices: PricePlanner | None = None
+    """The price plan, where the site has ``[load.prices]`` (departures)."""
     ocpp: Callable[[], list[ChargerReport]] | None = None
     """The declared OCPP chargers now; None where the site serves no OCPP."""
     chargers: Mapping[str, ChargerOperations] = field(default_factory=dict)

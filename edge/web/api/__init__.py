@@ -1,4 +1,4 @@
-"""The local API, ``/api/v1``: site, EVSEs, sessions, tokens, commands, OCPP.
+"""The local API, ``/api/v1``: site, EVSEs, departures, sessions, tokens, OCPP.
 
 Every route needs the API token (:mod:`.auth`) and answers errors as
 :class:`~edge.web.errors.ApiError`. The OpenAPI document is generated from
@@ -11,7 +11,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, FastAPI
 
-from edge.web.api import chargers, commands, evses, ocpp, sessions, site, sync, tokens
+from edge.web.api import (
+    chargers,
+    commands,
+    departure,
+    evses,
+    ocpp,
+    sessions,
+    site,
+    sync,
+    tokens,
+)
 from edge.web.api.auth import require_token
 from edge.web.errors import ApiError
 
@@ -28,6 +38,7 @@ def include(app: FastAPI) -> None:
     api = APIRouter(
         prefix=PREFIX, dependencies=[Depends(require_token)], responses=_ERRORS
     )
-    for module in (site, evses, commands, sessions, tokens, sync, ocpp, chargers):
+    modules = (site, evses, commands, departure, sessions, tokens, sync, ocpp, chargers)
+    for module in modules:
         api.include_router(module.router)
     app.include_router(api)
