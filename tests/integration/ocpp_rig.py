@@ -11,20 +11,27 @@ import os
 import ssl
 import subprocess
 import tempfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from edge.auth.authorizer import Authorizer, LocalToken
-from edge.config.ocpp import OcppSection
+from edge.config.ocpp import OcppCharger, OcppSection
 from edge.model.clock import Clock, SystemClock
 from edge.ocpp import server
 from edge.ocpp.central import CentralSystem
 from edge.ocpp.declared import declared
+from edge.ocpp.evse import OcppEvse, ocpp_evses
 from edge.ocpp.handlers.backing import SiteBacking
 from edge.store.db import Database
 from hal_sim.ocpp.charge_point import SimChargePoint
 from hal_sim.ocpp.link import LinkLost, open_link
+from hal_sim.ocpp.sim_charger import SimOcppCharger
+from hal_sim.ocpp.sim_station_201 import SimOcppStation
+from hal_sim.visits import TruthLog
+from tests.integration.ocpi_rig import until
 from tests.integration.processes import start, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,6 +133,48 @@ async def booted_charge_point(
     await cp.boot()
     assert identity in central.connections
     return cp, run
+
+
+SimOcpp = TypeVar("SimOcpp", SimOcppCharger, SimOcppStation)
+"""edge sim's simulated charger of either version."""
+
+
+@dataclass
+class SimAtCentral(Generic[SimOcpp]):
+    """edge sim's simulated charger connected to a central system."""
+
+    sim: SimOcpp
+    central: CentralSystem
+    port: OcppEvse
+    """The EVSE port of its connector 1."""
+    truth: TruthLog
+    """The truth lines its visits write."""
+
+
+@asynccontextmanager
+async def sim_at_central(
+    cfg: OcppSection,
+    identity: str,
+    make: Callable[[OcppCharger, Clock, float, TruthLog], SimOcpp],
+) -> AsyncIterator[SimAtCentral[SimOcpp]]:
+    """``make``'s simulated ``identity`` of ``cfg`` booted at its central system.
+
+    Its connector 1 is AVAILABLE; it runs (reconnecting) until the block ends.
+    """
+    clock = SystemClock()
+    truth = TruthLog(clock)
+    async with central_system(cfg) as (central, srv):
+        charger = next(c for c in cfg.charger if c.identity == identity)
+        sim = make(charger, clock, 1_000_000, truth)
+        task = asyncio.create_task(sim.run(srv.url("127.0.0.1", identity)))
+        try:
+            await asyncio.wait_for(sim.connected.wait(), 10)
+            port = ocpp_evses(central)[f"{identity}-1"]
+            await until(lambda: port.view().status.value == "AVAILABLE")
+            yield SimAtCentral(sim, central, port, truth)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
 
 def demo_site(tmp_path: Path, port: int, *, cp002: str = "ocpp1.6") -> Path:
