@@ -46,6 +46,7 @@ from edge.web.context import UplinkInfo, WebContext
 from edge.web.server import WebServer
 from edge.wiring.load import load_from_config
 from edge.wiring.ocpp import ocpp_from_config
+from edge.wiring.preferences import preferences_for
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +190,16 @@ class Site:
             {uid: b.unlock for uid, b in self.boards.items() if b.has_lock},
             {} if ocpp is None else ocpp.unlocks(),
         )
+        # Load management: the [load] tree's circuit meters feed one allocator task.
+        self._load = load_from_config(
+            config, self.evses, self.schedulers, profiles, clock
+        )
+        self.load: LoadManager | None = None
+        self.prices: PricePlanner | None = None
+        self.grid_meters: dict[str, ProfileMeter] = {}
+        if self._load is not None:
+            self.load, self.prices = self._load.manager, self._load.prices
+            self.grid_meters = self._load.grid_meters
         # The OCPI uplink: woken by every EVSE change, fed by the token cache.
         self.uplink_wake = asyncio.Event()
         self.uplink: OcpiUplink | None = None
@@ -200,6 +211,9 @@ class Site:
                 wake=self.uplink_wake,
                 token_sink=self.authorizer,
                 commands=self.commands,
+                preferences=None
+                if self.prices is None
+                else preferences_for(self.prices, self.evses, clock),
                 command_action_s=action_timeout_for(
                     max(
                         (c.settings.auth_window_s for c in self.controllers.values()),
@@ -225,16 +239,6 @@ class Site:
                 ),
                 clock,
             )
-        # Load management: the [load] tree's circuit meters feed one allocator task.
-        self._load = load_from_config(
-            config, self.evses, self.schedulers, profiles, clock
-        )
-        self.load: LoadManager | None = None
-        self.prices: PricePlanner | None = None
-        self.grid_meters: dict[str, ProfileMeter] = {}
-        if self._load is not None:
-            self.load, self.prices = self._load.manager, self._load.prices
-            self.grid_meters = self._load.grid_meters
         self.ready = self._readiness()
         # The local API and the commissioning page, on one HTTP server.
         self.web: WebServer | None = None

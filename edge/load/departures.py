@@ -33,7 +33,8 @@ class SessionDeparture:
     """One session's departure, and the energy it wants by then (None: the EVSE's)."""
 
     session_id: str
-    departure: datetime
+    departure: datetime | None
+    """None: no plan, as fast as the fuses allow (OCPI profile FAST)."""
     energy_wh: int | None
     source: Source
 

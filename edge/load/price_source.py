@@ -169,7 +169,10 @@ class PricePlanner:
             if own is not None and (session is None or own.session_id != session.id):
                 del self.sessions[uid]  # that session has ended
                 own = None
-            if own is not None and session is not None:
+            if own is not None and session is not None and own.departure is None:
+                self.plans[uid] = Unplanned(f"the driver asked for fast ({own.source})")
+                continue
+            if own is not None and session is not None and own.departure is not None:
                 departure = own.departure
                 energy_wh = own.energy_wh or dep.energy_wh
             elif session is not None and dep.at is not None:
@@ -261,6 +264,28 @@ class PricePlanner:
             departure.isoformat(),
             energy_wh if energy_wh is not None else dep.energy_wh,
             source,
+        )
+        return own
+
+    def charge_fast(
+        self, uid: str, view: EvseView, source: Source, session_id: str | None = None
+    ) -> SessionDeparture:
+        """The running session charges as fast as the fuses allow.
+
+        No plan, even with a site-file departure, until the session ends or
+        this is cleared.
+        """
+        if uid not in self.departures:
+            raise DepartureRefused(
+                Refusal.NOT_PLANNED, f"EVSE {uid} is not planned by price"
+            )
+        session = view.session
+        if session is None or (session_id is not None and session.id != session_id):
+            raise DepartureRefused(Refusal.NO_SESSION, f"no such session on EVSE {uid}")
+        own = SessionDeparture(session.id, None, None, source)
+        self.sessions[uid] = own
+        log.info(
+            "load: EVSE %s session %s charges as fast (%s)", uid, session.id, source
         )
         return own
 

@@ -30,8 +30,11 @@ from hal_sim.backoffice.server import SimBackoffice
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 
-def site_config(evses: int = 2) -> SiteConfig:
-    """A site of ``evses`` EVSEs (their hardware is never started here)."""
+def site_config(evses: int = 2, extra: str = "") -> SiteConfig:
+    """A site of ``evses`` EVSEs (their hardware is never started here).
+
+    ``extra``: more of the site file (e.g. a ``[load]`` section).
+    """
     text = (
         '[site]\nname = "Depot"\ncountry_code = "NL"\nparty_id = "EXA"\n'
         'location_id = "LOC1"\naddress = "Stationsplein 1"\ncity = "Utrecht"\n'
@@ -44,7 +47,7 @@ def site_config(evses: int = 2) -> SiteConfig:
             f'meter = {{ bus = "gw", unit = {2 * n - 1}, model = "eastron_sdm630" }}\n'
             f'board = {{ bus = "gw", unit = {2 * n}, model = "evse_wb" }}\n'
         )
-    return parse_config(text)
+    return parse_config(text + extra)
 
 
 async def until(cond: Callable[[], bool], timeout: float = 10.0) -> None:

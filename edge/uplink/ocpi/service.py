@@ -72,6 +72,10 @@ from edge.uplink.ocpi.serve import (
     server_limits,
     serving,
 )
+from edge.uplink.ocpi.serve.charging_preferences import (
+    ChargingPreferencesApi,
+    Preferences,
+)
 from edge.uplink.ocpi.site_context import UplinkConfigError, site_context
 
 log = logging.getLogger(__name__)
@@ -92,6 +96,7 @@ class OcpiUplink:
         transport: Any = None,
         commands: SiteCommands | None = None,
         command_action_s: float = ACTION_TIMEOUT_S,
+        preferences: Preferences | None = None,
     ) -> None:
         self.section = section or config.ocpi or OcpiSection()
         self.clock = clock
@@ -167,6 +172,7 @@ class OcpiUplink:
             ),
             command_action_s,
         )
+        self.preferences = ChargingPreferencesApi(preferences)
         self._serve_modules(publish_commands=commands is not None)
         self.connected = asyncio.Event()
         self.decided = asyncio.Event()
@@ -193,6 +199,12 @@ class OcpiUplink:
                 InterfaceRole.SENDER,
                 [(path, handler, ["GET"]) for path, handler in ep.routes],
             )
+        srv.serve(  # the Sessions Sender's PUT (published with its GET above)
+            ModuleID.SESSIONS,
+            InterfaceRole.SENDER,
+            [("/{session_id}/charging_preferences", self.preferences.put, ["PUT"])],
+            publish=False,
+        )
         tokens = TokensReceiver(self.sink, self._peer_parties)
         one = "/{country_code}/{party_id}/{token_uid}"
         srv.serve(

@@ -1,6 +1,8 @@
 """What the uplink knows of the site: its party, EVSEs and tariff, from the files.
 
-Its EVSEs are the board EVSEs, then each connector of the OCPP chargers.
+Its EVSEs are the board EVSEs, then each connector of the OCPP chargers; those
+planned by price (a ``fast`` leaf of ``[load]`` with ``[load.prices]``) take
+ChargingPreferences.
 
 Read once when the uplink starts; a file that cannot be used is an
 :class:`UplinkConfigError` naming the key and the file.
@@ -48,6 +50,11 @@ def site_context(config: SiteConfig, section: OcpiSection) -> m.SiteContext:
     ocpp = config.ocpp
     if ocpp is not None and ocpp.enabled:  # each charger's connector is an EVSE
         evses.update((c.evse_uid, c) for ch in ocpp.charger for c in ch.connector)
+    planned: frozenset[str] = frozenset()
+    if (load := config.load) is not None and load.prices is not None:
+        planned = frozenset(
+            leaf.uid for leaf in load.evse if (leaf.mode or load.mode) == "fast"
+        )
     return m.SiteContext(
         party=party,
         site=config.site,
@@ -56,4 +63,5 @@ def site_context(config: SiteConfig, section: OcpiSection) -> m.SiteContext:
         business_name=section.business_name,
         publish=section.publish,
         tariff=tariff,
+        preferences=planned,
     )

@@ -100,7 +100,13 @@ def _doc(context: WebContext, uid: str) -> DepartureDoc:
     if session is None:
         raise ApiProblem(409, f"no session runs on EVSE {uid}")
     own = prices.sessions.get(uid)
-    if own is not None and own.session_id == session.id and dep is not None:
+    if own is not None and own.session_id == session.id and own.departure is None:
+        raise ApiProblem(
+            404, f"the session on EVSE {uid} charges as fast ({own.source} asked)"
+        )
+    if own is not None and own.session_id != session.id:
+        own = None  # that session has ended
+    if own is not None and own.departure is not None and dep is not None:
         departure, energy, source = own.departure, own.energy_wh, str(own.source)
         energy = energy if energy is not None else dep.energy_wh
     elif dep is not None and dep.at is not None and dep.energy_wh is not None:

@@ -77,6 +77,8 @@ class SiteContext:
     business_name: str
     publish: bool = True
     tariff: Tariff | None = None
+    preferences: frozenset[str] = frozenset()
+    """The EVSE uids that take ChargingPreferences (planned by price)."""
 
     @property
     def location_id(self) -> str:
@@ -186,11 +188,15 @@ def evse(
     """One EVSE with its status; ``since`` is when the site file last changed."""
     updated = max(since, row.updated) if row else since
     reader = isinstance(section, OcppConnector) or section.rfid is not None
+    uid = declared_uid(section)
+    capabilities = [Capability.RFID_READER] if reader else []
+    if uid in ctx.preferences:
+        capabilities.append(Capability.CHARGING_PREFERENCES_CAPABLE)
     return EVSE(
-        uid=declared_uid(section),
+        uid=uid,
         evse_id=section.evse_id,
         status=evse_status(row.status if row else None),
-        capabilities=[Capability.RFID_READER] if reader else [],
+        capabilities=capabilities,
         connectors=[connector(ctx, section, since)],
         last_updated=updated,
     )
