@@ -17,7 +17,8 @@ Measured in the same run:
   write transaction;
 * the poll cycle: wall ms between two reads of the grid meter;
 * seconds over the limit (site seconds any phase carried more than 160 A),
-  breaker trips, pauses per car-hour;
+  breaker trips, pauses per car-hour (a board set to 0 A while its car asks,
+  until the run ends: the controller's shutdown is no pause);
 * energy delivered against an oracle: the same allocator given the house load
   exactly, every second, with no meter, poll or ramp in between (the ideal
   allocation by the same rules), integrated over the same house load.
@@ -100,6 +101,8 @@ class Probe:
         self.lowered: list[float] = []
         """Wall s of every setpoint written lower than the one before."""
         self.pauses = 0
+        self.counting = True
+        """Pauses count until the run ends (the controller's shutdown stops all)."""
         meter = grid.circuits["main"].meter
         assert isinstance(meter, SimMeter)
         original_read = meter.read
@@ -124,7 +127,8 @@ class Probe:
             after = board.current_limit_a
             if after < before:
                 self.lowered.append(time.perf_counter())
-                if after == 0 and board.ev is not None and board.ev.requesting:
+                ev = board.ev
+                if self.counting and after == 0 and ev is not None and ev.requesting:
                     self.pauses += 1
             return out
 
@@ -211,6 +215,7 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, float]:
                 grid.extra_house_a = (STEP_A,) * 3 if stepped else (0.0, 0.0, 0.0)
                 await clock.sleep(1.0)
             grid.extra_house_a = (0.0, 0.0, 0.0)
+            probe.counting = False
             delivered = sum(
                 ch.board.ev.energy_taken_wh
                 for ch in world.site.channels.values()

@@ -33,7 +33,8 @@ The rules, in the order they are applied:
    the share. A cap never raises a car: every circuit's limit applies to what
    the caps leave.
 
-Setpoints are rounded down to 0.1 A.
+Setpoints are rounded down to each EVSE's step (a board takes whole amps),
+and what that leaves on every limit goes back one step each to the cars it cut.
 """
 
 from __future__ import annotations
@@ -48,8 +49,6 @@ from edge.load.site import Circuit, EvseLeaf, Metered, PerPhase, Phase, Site
 _EPS = 1e-9
 _AmpsOf = Callable[[str], float]
 _KeyOf = Callable[[str], tuple[int, int, float, str]]
-STEP_A = 0.1
-"""Setpoint resolution: every setpoint is rounded down to it."""
 PLAUSIBLE_FACTOR = 10.0
 """A circuit meter reading above this many times the circuit's limit is implausible
 (the fuse would have blown long before a reading could show it)."""
@@ -309,9 +308,18 @@ def allocate(
         active, limits, {u: leaves[u].min_a for u in active}, top,
         {u: float(leaves[u].priority) for u in active},
     )  # fmt: skip
+    share = {u: leaves[u].min_a + extra[u] for u in active}
+    stepped = {u: _round(share[u], leaves[u].min_a, leaves[u].step_a) for u in active}
+
+    def had(uid: str) -> bool:  # the car held the step above its share's floor
+        last = state[uid].last
+        above = stepped[uid] + leaves[uid].step_a - _EPS
+        return isinstance(last, Charging) and last.current_a >= above
+
+    _spread(stepped, share, limits, top, {u: leaves[u].step_a for u in active}, had)
     for uid in sorted(active):
         leaf = leaves[uid]
-        amps = _round(leaf.min_a + extra[uid], leaf.min_a)
+        amps = stepped[uid]
         c = caps.get(uid)
         if isinstance(state[uid].last, NotStarted):
             why = Why.FIRST_SETPOINT
@@ -351,7 +359,7 @@ def _failsafe(leaf: EvseLeaf, last: Last, failsafe_a: float) -> Setpoint:
             pass
     if amps < leaf.min_a or amps <= 0:
         return Pause(Why.FAILSAFE)
-    return Charge(_round(amps, leaf.min_a), Why.FAILSAFE)
+    return Charge(_round(amps, leaf.min_a, leaf.step_a), Why.FAILSAFE)
 
 
 def _capped(setpoint: Setpoint, cap: Cap | None, leaf: EvseLeaf) -> Setpoint:
@@ -361,7 +369,7 @@ def _capped(setpoint: Setpoint, cap: Cap | None, leaf: EvseLeaf) -> Setpoint:
     if cap.current_a < leaf.min_a - _EPS:
         return Pause(cap.pause)
     if cap.current_a < setpoint.current_a:
-        return Charge(_round(cap.current_a, leaf.min_a), setpoint.why)
+        return Charge(_round(cap.current_a, leaf.min_a, leaf.step_a), setpoint.why)
     return setpoint
 
 
@@ -380,10 +388,38 @@ def next_last(last: Last, setpoint: Setpoint, now: float) -> Last:
             return NotStarted()
 
 
-def _round(amps: float, floor_a: float) -> float:
-    """Down to the setpoint step, never below ``floor_a`` (itself within ``amps``)."""
-    stepped = math.floor(amps / STEP_A + _EPS) * STEP_A
+def _round(amps: float, floor_a: float, step_a: float) -> float:
+    """Down to the EVSE's step, never below ``floor_a`` (itself within ``amps``)."""
+    stepped = math.floor(amps / step_a + _EPS) * step_a
     return max(floor_a, min(amps, round(stepped, 6)))
+
+
+def _spread(
+    amps: dict[str, float],
+    share: Mapping[str, float],
+    limits: list[_Limit],
+    top: _AmpsOf,
+    step_a: Mapping[str, float],
+    had: Callable[[str], bool],
+) -> None:
+    """Give back what rounding down to the EVSEs' steps left on the limits.
+
+    Each car whose share was cut takes one step more while every limit it is
+    on has a step left and its top allows: the cars that held that step
+    before first (so that it does not hop between cars as the house load
+    moves by tenths), then those cut most. A board takes whole amps: without
+    this, every car would give up half an amp on average.
+    """
+    left = [lim.free_a - sum(amps.get(u, 0.0) for u in lim.members) for lim in limits]
+    on = {u: [i for i, lim in enumerate(limits) if u in lim.members] for u in amps}
+    for uid in sorted(amps, key=lambda u: (not had(u), amps[u] - share[u], u)):
+        step = step_a[uid]
+        if share[uid] - amps[uid] <= _EPS or amps[uid] + step > top(uid) + _EPS:
+            continue
+        if all(left[i] >= step - _EPS for i in on[uid]):
+            amps[uid] = round(amps[uid] + step, 6)
+            for i in on[uid]:
+                left[i] -= step
 
 
 def _who_charges(

@@ -25,6 +25,8 @@ class Phase(IntEnum):
 PerPhase = tuple[float, float, float]
 """Currents (A) on L1, L2 and L3."""
 ALL_PHASES = frozenset(Phase)
+BOARD_STEP_A = 1.0
+"""A board's setpoint is whole amps (drivers/evse_board.py writes no tenths)."""
 
 
 class Mode(StrEnum):
@@ -65,6 +67,8 @@ class EvseLeaf:
     priority: int
     """Weight in the share above the minimum (1-10)."""
     mode: Mode = Mode.FAST
+    step_a: float = 0.1
+    """The setpoint's resolution (A): what the EVSE can be told."""
 
     def grid_phases(self, drawn: frozenset[Phase]) -> frozenset[Phase]:
         """The grid phases a car drawing on the EVSE's own ``drawn`` phases loads.
@@ -147,6 +151,7 @@ def site_from_config(load: LoadSection, evses: list[EvseSection]) -> Site:
                 max_a=float(evse.max_current_a),
                 priority=leaf.priority,
                 mode=Mode(leaf.mode or load.mode),
+                step_a=BOARD_STEP_A,
             )
         )
     children: dict[str | None, list[str]] = {}

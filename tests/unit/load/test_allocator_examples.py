@@ -129,10 +129,33 @@ def test_throttle_to_the_minimum_then_pause_the_last_started() -> None:
     assert out.setpoints["c"] == Pause(Why.NO_HEADROOM)
     assert out.setpoints["a"] == Charge(7.5, Why.SHARE)
     assert out.setpoints["b"] == Charge(7.5, Why.SHARE)
-    # With 19 A free all three charge, throttled: 19 / 3 = 6.33 -> 6.3 A.
+    # With 19 A free all three charge, throttled: 19 / 3 = 6.33 -> 6.3 A, and
+    # the 0.1 A that rounding left goes to one of them
     wider = one_circuit(leaf("a"), leaf("b"), leaf("c"), limit=20.0)
     out = allocate(wider, states, {}, NOW)
-    assert {u: amps(s) for u, s in out.setpoints.items()} == dict.fromkeys("abc", 6.3)
+    assert {u: amps(s) for u, s in out.setpoints.items()} == {
+        "a": 6.4,
+        "b": 6.3,
+        "c": 6.3,
+    }
+
+
+def test_whole_amp_boards_share_what_rounding_down_leaves() -> None:
+    boards = [EvseLeaf(u, 3, L1L2L3, 6.0, 16.0, 1, step_a=1.0) for u in "abc"]
+    site = one_circuit(*boards, limit=21.0)
+    states = {u: charging(100.0, current=6.0) for u in "abc"}
+    out = allocate(site, states, {}, NOW)
+    # 20 A free: 6.67 A each, 6 A on a board; the 2 A left go to two of them
+    got = {u: amps(s) for u, s in out.setpoints.items()}
+    assert sorted(got.values()) == [6.0, 7.0, 7.0]
+    # the cars that held 7 A keep it: the step does not hop between cars
+    states = {u: charging(100.0, current=got[u]) for u in "abc"}
+    assert {
+        u: amps(s) for u, s in allocate(site, states, {}, NOW).setpoints.items()
+    } == got
+    states = {u: charging(100.0, current=7.0 if u == "c" else 6.0) for u in "abc"}
+    out = allocate(site, states, {}, NOW)
+    assert amps(out.setpoints["c"]) == 7.0
 
 
 def test_a_lower_priority_car_is_paused_before_a_higher_one() -> None:
