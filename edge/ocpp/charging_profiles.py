@@ -19,7 +19,17 @@ naming the station's own transactionId):
 * **each connector's limit**, the last :meth:`ChargingProfiles.set_limit`
   asked for (load management, issue 14): a TxProfile (stack level 1) for the
   transaction running on the connector, or a TxDefaultProfile on the
-  connector when none runs.
+  connector when none runs. A charger that rejects the TxProfile (or a 2.0.1
+  station that never named its id of the transaction) has lost the
+  transaction we think runs, as a station does that rebooted mid-charge
+  (OCPP 2.0.1 K01.FR.09: no transaction on the EVSE; K01.FR.33: an unknown
+  transactionId): the connector is then held by a TxDefaultProfile at the
+  same limit, which applies to whatever it charges without a TxProfile, a
+  transaction it starts again included (logged once per transaction).
+
+The order after a boot is failsafe, the connectors' limits, then the lease:
+a charger that lost its profiles is at its failsafe (or lower) until every
+limit is back, and never above a connector's limit once the lease lifts it.
 
 Why the lease sits on the ChargePointMaxProfile and not on the TxProfile: a
 charger obeys the minimum of its ChargePointMaxProfile and its Tx(Default)
@@ -45,7 +55,7 @@ from edge.ocpp.calls.profiles import (
     ProfileStatus,
 )
 from edge.ocpp.calls.profiles_v201 import V201ProfileCalls
-from edge.ocpp.calls.v16 import Failure
+from edge.ocpp.calls.v16 import Failure, NotSendable
 from edge.ocpp.central import CentralSystem
 from edge.ocpp.connection import ChargerConnection
 from edge.store.ocpp201_transactions import station_transaction_id
@@ -89,6 +99,8 @@ class ChargingProfiles:
         self._chargers = {c.identity: c for c in section.charger}
         self._wanted: dict[tuple[str, int], float] = {}
         """(identity, connector id) -> the limit last asked for, per phase."""
+        self._lost: dict[tuple[str, int], int] = {}
+        """(identity, connector id) -> our transaction its charger did not know."""
         self.installs: dict[str, Installed] = {}
 
     def _timeout(self) -> float:
@@ -100,15 +112,15 @@ class ChargingProfiles:
         charger = self._chargers[connection.identity]
         calls = self._setter(connection)
         failsafe = await calls.set_profile(0, self._failsafe(charger), self._timeout())
+        for connector in charger.connector:  # before the lease lifts the failsafe
+            wanted = self._wanted.get((charger.identity, connector.id))
+            if wanted is not None:
+                await self._connector(charger, connector.id, wanted, self._timeout())
         lease = await calls.set_profile(0, self._lease(charger), self._timeout())
         self.installs[charger.identity] = Installed(failsafe, lease)
         self._log_install(charger, failsafe, lease)
         if lease is not ProfileStatus.ACCEPTED and not isinstance(lease, TimedOut):
             return  # it takes no profiles (refused, or no SmartCharging): no renewals
-        for connector in charger.connector:
-            wanted = self._wanted.get((charger.identity, connector.id))
-            if wanted is not None:
-                await self._connector(charger, connector.id, wanted, self._timeout())
         every = self._section.profile_lease_s / 3
         while True:
             await self._clock.sleep(every)
@@ -197,37 +209,76 @@ class ChargingProfiles:
         connection = self._central.connections.get(charger.identity)
         if connection is None:
             return NotConnected()
+        setter = self._setter(connection)
         transaction = self._central.transaction_of(charger.identity, connector_id)
-        now = self._clock.utcnow()
-        if transaction is None:
-            profile = CurrentProfile(
-                TX_DEFAULT_ID_BASE + connector_id,
-                1,
-                ProfilePurpose.TX_DEFAULT,
-                current_a,
-                now,
-            )
-        else:
-            profile = CurrentProfile(
+        deadline = self._clock.monotonic() + timeout_s
+        if transaction is not None:
+            tx = CurrentProfile(
                 TX_ID_BASE + connector_id,
                 1,
                 ProfilePurpose.TX,
                 current_a,
-                now,
+                self._clock.utcnow(),
                 transaction_id=transaction,
             )
-        status = await self._setter(connection).set_profile(
-            connector_id, profile, timeout_s
+            status = await setter.set_profile(connector_id, tx, timeout_s)
+            self._log_limit(charger, connector_id, tx, status)
+            if status is not ProfileStatus.REJECTED and not isinstance(
+                status, NotSendable
+            ):
+                return status
+            self._forgotten(charger, connector_id, transaction, status)
+        default = CurrentProfile(
+            TX_DEFAULT_ID_BASE + connector_id,
+            1,
+            ProfilePurpose.TX_DEFAULT,
+            current_a,
+            self._clock.utcnow(),
         )
+        left = max(deadline - self._clock.monotonic(), 0.0)
+        status = await setter.set_profile(
+            connector_id, default, timeout_s if transaction is None else left
+        )
+        self._log_limit(charger, connector_id, default, status)
+        return status
+
+    def _forgotten(
+        self,
+        charger: OcppCharger,
+        connector_id: int,
+        transaction: int,
+        status: ProfileStatus | Failure,
+    ) -> None:
+        """The TxProfile of ``transaction`` was refused: said once per transaction."""
+        key = (charger.identity, connector_id)
+        if self._lost.get(key) == transaction:
+            return
+        self._lost[key] = transaction
+        log.warning(
+            "OCPP %s connector %d: a TxProfile of transaction %d got %s: the "
+            "charger does not know it (rebooted mid-charge?); holding the "
+            "connector by a TxDefaultProfile at the same limit instead",
+            charger.identity,
+            connector_id,
+            transaction,
+            _shown(status),
+        )
+
+    def _log_limit(
+        self,
+        charger: OcppCharger,
+        connector_id: int,
+        profile: CurrentProfile,
+        status: ProfileStatus | Failure,
+    ) -> None:
         log.info(
             "OCPP %s connector %d: %s at %.1f A: %s",
             charger.identity,
             connector_id,
             profile.purpose,
-            current_a,
+            profile.limit_a,
             _shown(status),
         )
-        return status
 
 
 def _shown(answer: object) -> str:

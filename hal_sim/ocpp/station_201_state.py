@@ -16,7 +16,10 @@ package's snake_case.
 * **Charging profiles**: the 1.6 charger's :class:`hal_sim.ocpp.profiles.
   SimProfiles` composite, fed 2.0.1's (``ChargingStationMaxProfile`` on EVSE
   0 as 1.6's ChargePointMaxProfile on connector 0; a TxProfile only for the
-  transaction running on its EVSE, else Rejected).
+  transaction running on its EVSE, else Rejected: K01.FR.09 and K01.FR.33).
+* **A reboot** (:meth:`StationState.reboot`) forgets what a station holds in
+  volatile memory: its running transactions and its charging profiles (the
+  worst case, go-eCharger #217); the device model and local list remain.
 """
 
 from __future__ import annotations
@@ -85,6 +88,8 @@ class StationState:
     profiles: SimProfiles = field(default_factory=SimProfiles)
     profiles_received: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     """Every SetChargingProfile (evseId, chargingProfile) as sent, in order."""
+    on_profile: list[Callable[[int, str], None]] = field(default_factory=list)
+    """Called with (evseId, status) once each SetChargingProfile is decided."""
 
     def __post_init__(self) -> None:
         self.profiles.has_transaction = self._running_on
@@ -149,10 +154,21 @@ class StationState:
         """
         return self.local_list.authorize(id_token) or "Unknown"
 
+    def reboot(self) -> None:
+        """Power-cycled: its transactions and charging profiles are gone."""
+        self.running.clear()
+        self.profiles.held.clear()
+
     # ---- charging profiles --------------------------------------------------
     def set_profile(self, evse_id: int, p: dict[str, Any]) -> str:
         """SetChargingProfile (2.0.1 ``chargingProfile``); its status."""
         self.profiles_received.append((evse_id, p))
+        status = self._set_profile(evse_id, p)
+        for listener in self.on_profile:
+            listener(evse_id, status)
+        return status
+
+    def _set_profile(self, evse_id: int, p: dict[str, Any]) -> str:
         purpose = str(p["charging_profile_purpose"])
         if purpose not in (STATION_MAX, "TxDefaultProfile", "TxProfile"):
             return "Rejected"  # ChargingStationExternalConstraints: not ours to set

@@ -164,9 +164,9 @@ async def test_profiles_are_reinstalled_after_a_reboot(tmp_path, v):
         await fresh.boot()
         await until(lambda: len(fresh.state.profiles.held) == 3, "reinstalled")
         assert v.purposes(fresh) == [
-            (0, v.max_profile),
-            (0, v.max_profile),
-            (1, "TxDefaultProfile"),
+            (0, v.max_profile),  # the failsafe,
+            (1, "TxDefaultProfile"),  # the limit,
+            (0, v.max_profile),  # and only then the lease that lifts it
         ]
         assert _limit(fresh, site_clock) == 11.0
         await fresh.link.close()
@@ -187,8 +187,10 @@ async def test_a_201_limit_is_reinstalled_as_a_tx_profile_of_its_transaction(
         assert V201.purposes(cs)[-1] == (1, "TxProfile")
         cs.state.running.pop(tx.transaction_id)  # the station forgot it
         forgot = await port.set_current_limit(12.0, 30)
-        assert forgot.outcome is CommandOutcome.REJECTED  # a TxProfile of no tx
-        assert "rejected the charging profile" in forgot.message
+        assert forgot.outcome is CommandOutcome.ACCEPTED  # held all the same:
+        assert V201.purposes(cs)[-2:] == [(1, "TxProfile"), (1, "TxDefaultProfile")]
+        assert _limit(cs, site_clock) == 12.0
+        cs.state.running[tx.transaction_id] = tx  # (it remembers after all)
         await cs.link.close()
         await run
 
@@ -198,12 +200,64 @@ async def test_a_201_limit_is_reinstalled_as_a_tx_profile_of_its_transaction(
         await until(lambda: len(fresh.state.profiles.held) == 3, "reinstalled")
         assert V201.purposes(fresh) == [
             (0, "ChargingStationMaxProfile"),
-            (0, "ChargingStationMaxProfile"),
             (1, "TxProfile"),  # our transaction still runs on EVSE 1
+            (0, "ChargingStationMaxProfile"),
         ]
-        assert V201.sent(fresh)[-1][1]["transaction_id"] == tx.transaction_id
+        assert V201.sent(fresh)[1][1]["transaction_id"] == tx.transaction_id
         assert _limit(fresh, site_clock) == 12.0  # the last limit asked for
         await fresh.link.close()
+        await run
+
+
+async def _within(site_clock, seconds, condition):
+    """Whether ``condition()`` holds within ``seconds`` of site time."""
+    until_s = site_clock.monotonic() + seconds
+    while site_clock.monotonic() < until_s:
+        if condition():
+            return True
+        await asyncio.sleep(0.005)
+    return bool(condition())
+
+
+async def test_a_201_station_that_rebooted_mid_charge_is_held_at_its_allocation(
+    tmp_path, caplog
+):
+    """It forgot its transaction: the TxProfile is rejected, a TxDefault holds it."""
+    cfg, site_clock = _site(tmp_path)
+    async with controller(tmp_path, cfg, site_clock) as ctl:
+        cs, run = await _installed(ctl, V201)
+        port = ctl.ports["CS202-1"]
+        await cs.start_transaction(1, CARD, 1_000.0)
+        assert (await port.set_current_limit(12.0, 30)).outcome is (
+            CommandOutcome.ACCEPTED
+        )
+        assert _limit(cs, site_clock) == 12.0
+        await cs.link.close()
+        await run
+
+        cs.state.reboot()  # its transaction and its profiles are gone
+        assert not cs.state.running
+        assert _limit(cs, site_clock) is None
+        applied = []  # its composite limit after each profile it decided on
+        cs.state.on_profile.append(lambda *_: applied.append(_limit(cs, site_clock)))
+        cs, run = await ctl.connect(V201, charger=cs)
+        await cs.boot()
+        held = await _within(site_clock, LEASE_S / 2, lambda: len(applied) == 4)
+        assert held, f"never back at the allocation: {applied}"
+        assert applied == [FAILSAFE_A, FAILSAFE_A, FAILSAFE_A, 12.0]  # never above
+        assert V201.purposes(cs)[-4:] == [
+            (0, "ChargingStationMaxProfile"),  # the failsafe,
+            (1, "TxProfile"),  # Rejected: a transaction it does not know,
+            (1, "TxDefaultProfile"),  # so the same limit for whatever it charges,
+            (0, "ChargingStationMaxProfile"),  # then the lease
+        ]
+        assert "does not know it" in caplog.text
+
+        ten = await port.set_current_limit(10.0, 30)
+        assert ten.outcome is CommandOutcome.ACCEPTED
+        assert applied[-1] == _limit(cs, site_clock) == 10.0
+        assert caplog.text.count("does not know it") == 1  # once per transaction
+        await cs.link.close()
         await run
 
 
