@@ -20,12 +20,8 @@ import pytest
 from pydantic import ValidationError
 
 from edge.config.circuits import (
-    CircuitSection,
-    LoadEvseSection,
-    LoadSection,
     PricesSection,
 )
-from edge.config.schema import EvseSection
 from edge.evse.port import RunningSession
 from edge.load.allocator import Why
 from edge.load.manager import LoadManager
@@ -35,7 +31,7 @@ from edge.load.price_source import PricePlanner
 from edge.model.clock import ManualClock
 from edge.wiring.load import http_fetch
 from tests.unit.load.test_manager import FakePort, reading, site
-from tests.unit.load.test_price_source import AMS, EVENING, T0
+from tests.unit.load.test_price_source import EVENING, T0, one_evse_planner
 
 
 @dataclass
@@ -95,22 +91,7 @@ def section(url: str, **keys: object) -> PricesSection:
 
 
 def planner(prices: PricesSection, clock: ManualClock) -> PricePlanner:
-    load = LoadSection(
-        circuit=[CircuitSection(id="grid", limit_a=[40.0, 40.0, 40.0])],
-        evse=[
-            LoadEvseSection(
-                uid="A", circuit="grid", departure="07:00", energy_wh=17_000
-            )
-        ],
-        prices=prices,
-    )
-    evse = EvseSection.model_validate({
-        "uid": "A",
-        "max_current_a": 16,
-        "meter": {"bus": "b", "unit": 1, "model": "m"},
-        "board": {"bus": "b", "unit": 2, "model": "m"},
-    })  # fmt: skip
-    return PricePlanner(load, prices, [evse], AMS, clock, http_fetch(5.0))
+    return one_evse_planner(prices, clock, http_fetch(5.0))
 
 
 async def test_awattar_prices_from_a_url_plan_the_cheapest_hours(

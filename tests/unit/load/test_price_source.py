@@ -20,6 +20,7 @@ from edge.config.schema import EvseSection
 from edge.evse.port import RunningSession
 from edge.load.allocator import Why
 from edge.load.manager import LoadManager
+from edge.load.price_feed import Fetch
 from edge.load.price_plan import HOUR, ChargeNow, Price, Unplanned, Wait
 from edge.load.price_source import PricePlanner, departure_after
 from edge.load.prices import PriceError, parse_prices, read_prices
@@ -107,11 +108,10 @@ def test_the_departure_is_the_first_after_the_session_starts() -> None:
     assert got.astimezone(UTC) == datetime(2026, 10, 25, 6, 0, tzinfo=UTC)
 
 
-def planner(tmp_path: Path, text: str | None, clock: ManualClock) -> PricePlanner:
-    path = tmp_path / "prices.csv"
-    if text is not None:
-        path.write_text(text)
-    prices = PricesSection(file=str(path))
+def one_evse_planner(
+    prices: PricesSection, clock: ManualClock, fetch: Fetch | None = None
+) -> PricePlanner:
+    """EVSE A (16 A) on a 40 A grid, leaving at 07:00 wanting 17 kWh."""
     load = LoadSection(
         circuit=[CircuitSection(id="grid", limit_a=[40.0, 40.0, 40.0])],
         evse=[
@@ -127,7 +127,14 @@ def planner(tmp_path: Path, text: str | None, clock: ManualClock) -> PricePlanne
         "meter": {"bus": "b", "unit": 1, "model": "m"},
         "board": {"bus": "b", "unit": 2, "model": "m"},
     })  # fmt: skip
-    out = PricePlanner(load, prices, [evse], AMS, clock)
+    return PricePlanner(load, prices, [evse], AMS, clock, fetch)
+
+
+def planner(tmp_path: Path, text: str | None, clock: ManualClock) -> PricePlanner:
+    path = tmp_path / "prices.csv"
+    if text is not None:
+        path.write_text(text)
+    out = one_evse_planner(PricesSection(file=str(path)), clock)
     out.load()
     return out
 
