@@ -255,18 +255,13 @@ class OcpiClient:
                     headers=headers,
                     timeout=timeout,
                 )
-        except httpx.TimeoutException as exc:
-            raise RequestTimeout(f"{where}: no answer in time ({exc!r})") from exc
-        except httpx.HTTPError as exc:
-            if (untrusted := _untrusted_certificate(exc)) is not None:
-                raise TransportError(
-                    f"{where}: the peer's TLS certificate is not trusted "
-                    f"({untrusted}); if it is right, give [ocpi] tls_ca_file the CA "
-                    "certificate that issued it"
-                ) from exc
-            raise TransportError(f"{where}: {exc!r}") from exc
-        except httpx.InvalidURL as exc:
-            raise TransportError(f"{where}: invalid URL ({exc})") from exc
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise _failure(
+                where,
+                exc,
+                untrusted_hint="; if it is right, give [ocpi] tls_ca_file the CA "
+                "certificate that issued it",
+            ) from exc
         finally:
             self._lanes.put_nowait(lane)
         if log.isEnabledFor(logging.DEBUG):
@@ -395,14 +390,27 @@ async def fetch_document(
                 body += chunk
                 if len(body) > max_bytes:
                     raise TransportError(f"{where}: longer than {max_bytes} bytes")
-    except httpx.TimeoutException as exc:
-        raise RequestTimeout(f"{where}: no answer within {timeout_s:g} s") from exc
-    except httpx.HTTPError as exc:
-        if (untrusted := _untrusted_certificate(exc)) is not None:
-            raise TransportError(
-                f"{where}: the server's TLS certificate is not trusted ({untrusted})"
-            ) from exc
-        raise TransportError(f"{where}: {exc!r}") from exc
-    except httpx.InvalidURL as exc:
-        raise TransportError(f"{where}: invalid URL ({exc})") from exc
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        raise _failure(where, exc, timeout_s=timeout_s) from exc
     return bytes(body)
+
+
+def _failure(
+    where: str,
+    exc: httpx.HTTPError | httpx.InvalidURL,
+    *,
+    timeout_s: float | None = None,
+    untrusted_hint: str = "",
+) -> TransportError:
+    """What an httpx failure of the request ``where`` is, in our terms."""
+    if isinstance(exc, httpx.TimeoutException):
+        within = f"within {timeout_s:g} s" if timeout_s else f"in time ({exc!r})"
+        return RequestTimeout(f"{where}: no answer {within}")
+    if isinstance(exc, httpx.InvalidURL):
+        return TransportError(f"{where}: invalid URL ({exc})")
+    if (untrusted := _untrusted_certificate(exc)) is not None:
+        return TransportError(
+            f"{where}: the peer's TLS certificate is not trusted ({untrusted})"
+            + untrusted_hint
+        )
+    return TransportError(f"{where}: {exc!r}")
