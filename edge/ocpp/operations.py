@@ -17,7 +17,11 @@ set configuration   ChangeConfiguration            SetVariables of one key
 ==================  =============================  ===============================
 
 ``evse`` is the charger's own number, as the site file declares its
-connectors (1.6: the connectorId; 2.0.1: the evseId). Each answers a
+connectors (1.6: the connectorId; 2.0.1: the evseId). An accepted (or
+Scheduled) ChangeAvailability is told to the charger's
+:class:`~edge.ocpp.status.ChargerStatus`: its EVSEs show INOPERATIVE (and so
+reach the OCPI uplink) without waiting for the charger's StatusNotification.
+Each answers a
 :class:`Reply`: the charger's own status word and what it means as a command
 outcome (Accepted, Scheduled and RebootRequired: ACCEPTED; Rejected:
 REJECTED; NotSupported, NotImplemented, an unknown component or variable:
@@ -199,7 +203,10 @@ class ChargerOperations:
                 if calls is None
                 else await calls.change_availability(evse or 0, kind, timeout_s)
             )
-        return _reply(self.identity, "ChangeAvailability", answer)
+        reply = _reply(self.identity, "ChangeAvailability", answer)
+        if reply.outcome is CommandOutcome.ACCEPTED:  # Accepted or Scheduled
+            self._central.status[self.identity].set_availability(evse or 0, operative)
+        return reply
 
     async def trigger(
         self, message: Trigger, evse: int | None, timeout_s: float = ANSWER_S

@@ -5,6 +5,15 @@ mapped to the EVSE vocabulary the rest of the site reads (the EVSE port's
 ``Phase`` and status): one EVSE per connector; a connector 0 report of
 Unavailable or Faulted holds for every connector of the charger; a charger that
 is not connected shows UNKNOWN. Pure: no IO, the time of receipt is given.
+
+A connector (0: the whole charger) the charger accepted to make Inoperative
+(ChangeAvailability Accepted or Scheduled, :meth:`ChargerStatus.
+set_availability`) shows INOPERATIVE from then on whenever it would show
+AVAILABLE, RESERVED or nothing yet: at once, not only once the charger reports
+Unavailable (OCPP says it will; not every charger does), and after its session
+ends when it was Scheduled. A session, a fault (OUTOFORDER) and an offline
+charger (UNKNOWN) show as they are. Made Operative again, it shows what the
+charger last reported.
 """
 
 from __future__ import annotations
@@ -73,6 +82,10 @@ class EvseState:
 
 UNKNOWN = EvseState(Phase.STARTING, EvseStatus.UNKNOWN)
 """A connector we have no report of, or whose charger is not connected."""
+INOPERATIVE = EvseState(Phase.AVAILABLE, EvseStatus.INOPERATIVE)
+"""A connector made Inoperative (the phase of a charger's Unavailable)."""
+_TAKEN_OUT = (EvseStatus.AVAILABLE, EvseStatus.RESERVED, EvseStatus.UNKNOWN)
+"""What a connector made Inoperative no longer shows."""
 
 
 @dataclass
@@ -86,6 +99,8 @@ class ChargerStatus:
     reports: dict[int, StatusReport] = field(default_factory=dict)
     changed: Callable[[str], None] = lambda _uid: None
     """Called with an EVSE uid after what it shows may have changed."""
+    inoperative: set[int] = field(default_factory=set)
+    """Connectors (0: the whole charger) it accepted to make Inoperative."""
 
     def take(self, report: StatusReport) -> bool:
         """Keep ``report``; False if its connector is not declared (kept anyway)."""
@@ -105,6 +120,20 @@ class ChargerStatus:
             self.online = online
             self._tell(list(self.connectors.values()))
 
+    def set_availability(self, connector_id: int, operative: bool) -> None:
+        """The charger accepted ChangeAvailability of ``connector_id`` (0: all)."""
+        if operative:
+            if connector_id == 0:
+                self.inoperative.clear()
+            else:
+                self.inoperative.discard(connector_id)
+        else:
+            self.inoperative.add(connector_id)
+        if connector_id == 0:
+            self._tell(list(self.connectors.values()))
+        elif connector_id in self.connectors:
+            self._tell([self.connectors[connector_id]])
+
     def _tell(self, uids: list[str]) -> None:
         for uid in uids:
             self.changed(uid)
@@ -113,6 +142,12 @@ class ChargerStatus:
         """The EVSE state of a declared connector."""
         if not self.online:
             return UNKNOWN
+        state = self._reported(connector_id)
+        if self.inoperative & {0, connector_id} and state.status in _TAKEN_OUT:
+            return INOPERATIVE
+        return state
+
+    def _reported(self, connector_id: int) -> EvseState:
         whole = self.reports.get(0)
         if whole is not None and whole.status in _WHOLE:
             return EvseState(*_PHASES[whole.status])

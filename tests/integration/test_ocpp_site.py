@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 from edge.cli.sim_live import status_table
 from edge.evse.port import EvseKind
@@ -66,6 +67,77 @@ async def test_a_burst_of_reports_ends_in_the_last_one(tmp_path):
         assert live.evse_status("CP002-1") == "UNKNOWN"  # no report of connector 1
         await cp.link.close()
         await run
+
+
+async def _availability(live, identity, evse, operative):
+    reply = await live.post(
+        f"/api/v1/chargers/{identity}/availability",
+        {"evse": evse, "operative": operative},
+    )
+    assert reply.status == 200, reply.body
+    assert json.loads(reply.body)["outcome"] == "ACCEPTED"
+
+
+def _shown(live, uid):
+    """Every EVSE status the backoffice got for ``uid``, in order."""
+    writes = live.bo.state.writes_for("locations", f"LOC1/{uid}")
+    return [w.status for w in writes if w.status is not None]
+
+
+async def test_availability_reaches_the_backoffice_once_in_order(tmp_path):
+    """Inoperative through the local API, or Unavailable/Faulted from the charger."""
+    async with live_site(tmp_path, web=True) as live:
+        cp, run = await live.charger("CP002")
+        cs, run201 = await live.station("CS201")
+        await cp.boot()
+        await cs.boot()
+        await cp.status(1, "Available")
+        await cs.status(1, 1, "Available")
+        for uid in ("CP002-1", "CS201-1"):
+            await until(lambda uid=uid: live.evse_status(uid) == "AVAILABLE")
+        before = {uid: len(_shown(live, uid)) for uid in ("CP002-1", "CS201-1")}
+
+        await _availability(live, "CP002", 1, operative=False)
+        await _availability(live, "CS201", 1, operative=False)
+        assert cp.state.inoperative == {1}
+        assert cs.state.operations[-1][1]["operational_status"] == "Inoperative"
+        for uid in ("CP002-1", "CS201-1"):  # at once, not waiting for the charger
+            await until(lambda uid=uid: live.evse_status(uid) == "INOPERATIVE")
+        await cp.status(1, "Unavailable")  # what a charger then says: no news
+        await cs.availability_event(1, 1, "Unavailable")
+        await _availability(live, "CP002", 1, operative=True)
+        await _availability(live, "CS201", 1, operative=True)
+        await cp.status(1, "Available")
+        await cs.status(1, 1, "Available")
+        for uid in ("CP002-1", "CS201-1"):
+            await until(lambda uid=uid: live.evse_status(uid) == "AVAILABLE")
+
+        await cp.status(1, "Faulted", error_code="GroundFailure")
+        await cs.status(1, 1, "Faulted")
+        for uid in ("CP002-1", "CS201-1"):
+            await until(lambda uid=uid: live.evse_status(uid) == "OUTOFORDER")
+        await cp.status(1, "Unavailable")  # its own reason, not ours
+        await cs.status(1, 1, "Unavailable")
+        for uid in ("CP002-1", "CS201-1"):
+            await until(lambda uid=uid: live.evse_status(uid) == "INOPERATIVE")
+        await cp.status(1, "Available")
+        await cs.status(1, 1, "Available")
+        for uid in ("CP002-1", "CS201-1"):
+            await until(lambda uid=uid: live.evse_status(uid) == "AVAILABLE")
+        stored = await live.db.run(evse_statuses)
+        await cp.link.close()
+        await cs.link.close()
+        await run
+        await run201
+    for uid in ("CP002-1", "CS201-1"):
+        assert stored[uid][0] == "AVAILABLE"
+        assert _shown(live, uid)[before[uid] :] == [
+            "INOPERATIVE",
+            "AVAILABLE",
+            "OUTOFORDER",
+            "INOPERATIVE",
+            "AVAILABLE",
+        ]
 
 
 APP_TOKEN = {

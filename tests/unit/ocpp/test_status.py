@@ -51,3 +51,30 @@ def test_offline_is_unknown_and_undeclared_connectors_are_flagged():
     assert not charger.take(_report(3, ConnectorStatus.AVAILABLE))
     assert charger.take(_report(1, ConnectorStatus.AVAILABLE))
     assert charger.evse(1) == UNKNOWN
+
+
+def test_an_accepted_inoperative_shows_at_once_and_yields_to_sessions_and_faults():
+    told: list[str] = []
+    charger = ChargerStatus("CP", {1: "E1", 2: "E2"}, online=True, changed=told.append)
+    charger.take(_report(1, ConnectorStatus.AVAILABLE))
+    charger.take(_report(2, ConnectorStatus.CHARGING))
+    told.clear()
+    charger.set_availability(1, operative=False)
+    assert told == ["E1"]
+    assert charger.evse(1).status is EvseStatus.INOPERATIVE  # before it reports
+    charger.set_availability(0, operative=False)  # the whole charger (Scheduled)
+    assert charger.evse(2).status is EvseStatus.CHARGING  # its session runs on
+    charger.take(_report(2, ConnectorStatus.AVAILABLE))  # and ended
+    assert charger.evse(2).status is EvseStatus.INOPERATIVE
+    charger.take(_report(1, ConnectorStatus.FAULTED))
+    assert charger.evse(1).status is EvseStatus.OUTOFORDER  # a fault says more
+    charger.set_online(False)
+    assert charger.evse(2) == UNKNOWN
+    charger.set_online(True)
+    charger.set_availability(2, operative=True)  # connector 0 still holds it
+    assert charger.evse(2).status is EvseStatus.INOPERATIVE
+    told.clear()
+    charger.set_availability(0, operative=True)
+    assert told == ["E1", "E2"]
+    assert charger.evse(2).status is EvseStatus.AVAILABLE  # as last reported
+    assert charger.evse(1).status is EvseStatus.OUTOFORDER
