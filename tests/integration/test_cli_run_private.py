@@ -62,6 +62,11 @@ def test_run_keeps_token_a_off_argv_and_uids_out_of_its_log(tmp_path: Path) -> N
             )
         )
         db = tmp_path / "private" / "edge.db"
+        # The simulator starts beside the controller; its cars come once the
+        # token list is in (``--start-when``), so the listed card is local.
+        gate = tmp_path / "token-list-pulled"
+        serve = ["hal-sim", "serve", str(site), "--speed", SPEED]
+        sim = start([*serve, "--start-when", str(gate)], sim_log)
         edge = start(
             [
                 "edge",
@@ -91,7 +96,7 @@ def test_run_keeps_token_a_off_argv_and_uids_out_of_its_log(tmp_path: Path) -> N
             lambda: creds.exists() and json.loads(creds.read_text()).get("endpoints"),
         )
         wait_for("token list", lambda: "tokens" in edge_log.read_text())
-        sim = start(["hal-sim", "serve", str(site), "--speed", SPEED], sim_log)
+        gate.touch()
         wait_for(
             "the listed card's session",
             lambda: query(db, "SELECT id FROM sessions WHERE token_uid = '04A00003'"),
