@@ -74,7 +74,9 @@ no_mounts_in() {
 }
 
 # The root file system: Debian's own Raspberry Pi support (linux-image-arm64,
-# raspi-firmware), systemd, time sync, mDNS (edge.local), and the edge package.
+# raspi-firmware), systemd, time sync, mDNS (edge.local), and the edge package
+# with resolvconf (installed last, with the package: once it is configured,
+# /etc/resolv.conf points into /run, and the chroot has no name servers).
 #
 # Under qemu-user every initramfs build takes minutes, and a package install
 # asks for one several times (the kernel's hook, then initramfs-tools' trigger
@@ -103,7 +105,7 @@ if [ ! -e "$WORK/rootfs.done" ]; then
         --essential-hook='printf "#!/bin/sh\necho \"update-initramfs \$*: deferred by build-image.sh\" >&2\n" >"$1/usr/sbin/update-initramfs" && chmod 0755 "$1/usr/sbin/update-initramfs"' \
         --customize-hook="sync-out /var/cache/apt/archives $CACHE" \
         --customize-hook="copy-in $DEB /tmp" \
-        --customize-hook="chroot \"\$1\" apt-get install -y -q /tmp/$(basename "$DEB")" \
+        --customize-hook="chroot \"\$1\" apt-get install -y -q /tmp/$(basename "$DEB") resolvconf" \
         --customize-hook="sync-out /var/cache/apt/archives $CACHE" \
         --customize-hook='rm -f "$1"/tmp/*.deb' \
         bookworm "$WORK/rootfs"
@@ -129,7 +131,17 @@ if [ ! -e "$WORK/config.done" ]; then
         chown root:edge /data/etc-edge && chmod 0750 /data/etc-edge
         chown root:systemd-journal /data/journal && chmod 2755 /data/journal'
     rm -f "$R/etc/edge/site.toml"
+    # DNS: dhclient hands the servers to resolvconf (its enter hook), which
+    # writes /run/resolvconf/resolv.conf; the read-only root only links to it.
+    ln -sfn ../run/resolvconf/resolv.conf "$R/etc/resolv.conf"
+    # (resolvconf's postinst keeps the chroot's resolv.conf, the build host's
+    # name servers, as "original", unused unless tail links to it: removed)
+    rm -f "$R/etc/resolvconf/resolv.conf.d/original"
+    # The machine id: made once on the data partition, by the initramfs, and
+    # bound over this empty file before systemd starts (rootfs/edge-machine-id).
     : >"$R/etc/machine-id"
+    rm -f "$R/data/machine-id"
+    install -D -m 0755 "$HERE/rootfs/edge-machine-id" "$R/etc/initramfs-tools/scripts/local-bottom/edge-machine-id"
     touch "$WORK/config.done"
 fi
 

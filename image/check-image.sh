@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Check a built card image without booting it:
 #   image/check-image.sh dist/edge-<version>-arm64.img[.xz]
-# Needs root, util-linux (sfdisk, losetup, unshare) and, on a non-arm64
+# Needs root, util-linux (sfdisk, losetup, unshare), cpio and, on a non-arm64
 # machine, qemu-user-static with binfmt_misc registered (edge-provision runs in
 # a chroot of a copy of the root file system).
 #
@@ -109,6 +109,62 @@ initrd=$(sed -n 's/^initramfs //p' "$T/mnt/boot/config.txt")
 [ -s "$T/mnt/boot/$initrd" ] || fail "config.txt's initramfs $initrd is not on the boot partition"
 grep -qx 'dtoverlay=disable-bt' "$T/mnt/boot/config.txt" || fail "raspi-firmware-custom is not in config.txt"
 
+step "DNS on the read-only root: /etc/resolv.conf is resolvconf's file in /run"
+chroot "$R" dpkg-query -W resolvconf
+[ -L "$R/etc/resolv.conf" ] || fail "/etc/resolv.conf is not a symlink"
+[ "$(readlink "$R/etc/resolv.conf")" = ../run/resolvconf/resolv.conf ] ||
+    fail "/etc/resolv.conf -> $(readlink "$R/etc/resolv.conf"), expected ../run/resolvconf/resolv.conf"
+[ -e "$R/etc/dhcp/dhclient-enter-hooks.d/resolvconf" ] || fail "no dhclient hook of resolvconf"
+link=$(find "$R/etc/systemd/system" -name resolvconf.service -type l | head -1)
+[ -n "$link" ] || fail "resolvconf.service is not enabled"
+ls -l "$R/etc/resolv.conf"
+if grep -rs '^nameserver' "$R/etc/resolvconf/resolv.conf.d/"; then fail "resolvconf's files name servers (the build host's?)"; fi
+
+step "machine id: empty on the root, none on the data partition, the initramfs makes it"
+[ -f "$R/etc/machine-id" ] && [ ! -s "$R/etc/machine-id" ] || fail "/etc/machine-id is not an empty file"
+[ ! -e "$T/mnt/data/machine-id" ] || fail "the image carries a machine id (every card would share it)"
+I=$T/initrd
+mkdir -p "$I"
+{ gzip -dc "$T/mnt/boot/$initrd" 2>/dev/null || zstd -dc "$T/mnt/boot/$initrd"; } | (cd "$I" && cpio -id --quiet)
+mkdir -p "$I/proc" "$I/run" "$I/dev" "$I/root"  # (the initramfs's init makes them)
+[ -x "$I/scripts/local-bottom/edge-machine-id" ] || fail "the initrd has no scripts/local-bottom/edge-machine-id"
+grep -q edge-machine-id "$I/scripts/local-bottom/ORDER" || fail "edge-machine-id is not in local-bottom/ORDER"
+# The script in a chroot of the unpacked initrd (its klibc sh and mount, under
+# qemu-user), a copy of the data partition as EDGE_DATA, /root as the root:
+# the id bound over /root/etc/machine-id is printed.
+read -r data_start data_size _ < <(part 3)
+dd if="$IMG" of="$T/data.ext4" bs=1M iflag=skip_bytes,count_bytes conv=sparse status=none \
+    skip=$((data_start * 512)) count=$((data_size * 512))
+DL=$(losetup --find --show "$T/data.ext4"); LOOPS+=("$DL")
+mkdir -p "$T/d"
+initramfs_id() {  # [no-data]: run edge-machine-id; the bound id on stdout
+    unshare --mount --fork sh -ec 'I=$1; L=$2; what=$3
+        mount -t tmpfs -o mode=0755 tmpfs "$I/run"; mount -t proc proc "$I/proc"
+        mount -t tmpfs -o mode=0755 tmpfs "$I/dev"; mkdir -p "$I/dev/disk/by-label"
+        [ "$what" = no-data ] || mknod "$I/dev/disk/by-label/EDGE_DATA" b $(stat -c "0x%t 0x%T" "$L")
+        mkdir -p "$I/root/etc"; : >"$I/root/etc/machine-id"
+        quiet=n rootmnt=/root chroot "$I" /scripts/local-bottom/edge-machine-id >&2
+        ! grep " $I/run/edge-data " /proc/self/mountinfo >&2 || { echo "EDGE_DATA left mounted" >&2; exit 1; }
+        if mountpoint -q "$I/root/etc/machine-id"; then cat "$I/root/etc/machine-id"; fi' \
+        initramfs_id "$I" "$DL" "${1:-}"
+}
+data_id() { mount -o ro "$DL" "$T/d"; cat "$T/d/machine-id" 2>/dev/null || true; umount "$T/d"; }
+first=$(initramfs_id)
+echo "first boot: bound $first, on EDGE_DATA $(data_id)"
+echo "$first" | grep -qxE '[0-9a-f]{32}' || fail "first boot bound '$first', not a machine id"
+[ "$(data_id)" = "$first" ] || fail "the id bound is not the one on the data partition"
+again=$(initramfs_id)
+echo "next boot: bound $again"
+[ "$again" = "$first" ] || fail "the next boot made a new id ($again, was $first)"
+mount "$DL" "$T/d"; echo not-an-id >"$T/d/machine-id"; umount "$T/d"
+fixed=$(initramfs_id)
+echo "an invalid id on EDGE_DATA: bound $fixed"
+echo "$fixed" | grep -qxE '[0-9a-f]{32}' || fail "an invalid id was not replaced"
+[ "$fixed" != "$first" ] && [ "$(data_id)" = "$fixed" ] || fail "an invalid id was not replaced on the data partition"
+none=$(initramfs_id no-data)
+[ -z "$none" ] || fail "without EDGE_DATA an id was bound ($none): systemd's transient one should be used"
+echo "no data partition: nothing bound (systemd makes a transient id)"
+
 step "edge-provision in a chroot of a copy of the root (read-only, /data bound on as fstab does)"
 C=$T/copy
 mkdir -p "$C"
@@ -150,4 +206,23 @@ rm "$C/boot/site.toml"
 provision || fail "no file on the boot partition is not a clean exit"
 grep -q '^absent' "$C/data/edge-provision/site-check.txt"
 cmp config/site.example.toml "$C/data/etc-edge/site.toml"
+step "DNS from DHCP on the read-only root: dhclient's hook gives it to resolvconf, in /run"
+# As at boot: resolvconf.service's tmpfiles and --enable-updates, then what
+# dhclient-script does with a lease (its enter hooks, then make_resolv_conf).
+unshare --mount --fork sh -ec 'C=$1
+    mount --bind "$C/root" "$C/root"; mount -o remount,bind,ro "$C/root"
+    mount -t tmpfs tmpfs "$C/root/run"; mount -t proc proc "$C/root/proc"
+    exec chroot "$C/root" sh -ec "
+        systemd-tmpfiles --create /usr/lib/tmpfiles.d/resolvconf.conf
+        /sbin/resolvconf --enable-updates
+        reason=BOUND interface=eth0 new_domain_name=site.test new_domain_name_servers=\"10.0.2.3 10.0.2.4\"
+        . /etc/dhcp/dhclient-enter-hooks.d/resolvconf
+        make_resolv_conf
+        cat /etc/resolv.conf"' dns "$C" >"$T/resolv.out"
+cat "$T/resolv.out"
+grep -qx 'nameserver 10.0.2.3' "$T/resolv.out" && grep -qx 'nameserver 10.0.2.4' "$T/resolv.out" ||
+    fail "the lease's name servers are not in /etc/resolv.conf"
+# (resolvconf writes the lease's domain as the search list)
+grep -qx 'search site.test' "$T/resolv.out" || fail "the lease's domain is not searched in /etc/resolv.conf"
+
 step "all image checks passed"
