@@ -36,6 +36,18 @@ charger obeys the minimum of its ChargePointMaxProfile and its Tx(Default)
 profile (OCPP 1.6, 3.13.2), so a permanent maximum at the failsafe level would
 cap every TxProfile at the failsafe too; the lease above it is what a living
 controller renews. Every limit is in A per phase, with one decimal.
+
+**Checked**: once the lease is in, every limit the charger accepted is read
+back with GetCompositeSchedule (K08 in 2.0.1; 1.6's too). A charger that says
+it allows more than we asked (it accepted a profile and does not apply it) is
+logged once and **held** from then on until the controller restarts: its
+lease, the only profile it is seen to obey above its failsafe, is renewed at
+the least of its failsafe and the sum of its connectors' limits. Why not 0 A:
+a 0 A TxProfile goes through the very profiles it ignores, and a 0 A lease
+stops every car on it for a fault of its firmware; its failsafe is the current
+the installer declared safe for it when we cannot control it, and the sum of
+its limits keeps it within what the site gave it. A composite a charger
+cannot give (Rejected, no answer, not in A) is not a deviation.
 """
 
 from __future__ import annotations
@@ -49,6 +61,7 @@ from edge.config.ocpp import OcppCharger, OcppSection
 from edge.model.clock import Clock
 from edge.ocpp.calls.outgoing import NotConnected, TimedOut
 from edge.ocpp.calls.profiles import (
+    CompositeSchedule,
     CurrentProfile,
     ProfileCalls,
     ProfilePurpose,
@@ -67,6 +80,10 @@ LEASE_ID = 2
 TX_DEFAULT_ID_BASE = 100
 """A connector's TxDefaultProfile is id 100 + connector id; its TxProfile 200 +."""
 TX_ID_BASE = 200
+CHECK_S = 60
+"""The span of the composite schedule a charger is asked for after a limit."""
+LEEWAY_A = 0.05
+"""What a composite may exceed a limit by (rounding) before it is a deviation."""
 
 
 class ProfileSetter(Protocol):
@@ -76,6 +93,12 @@ class ProfileSetter(Protocol):
         self, connector_id: int, profile: CurrentProfile, timeout_s: float
     ) -> ProfileStatus | Failure:
         """Install ``profile`` on ``connector_id`` (0: the whole charger)."""
+        ...
+
+    async def composite_schedule(
+        self, connector_id: int, duration_s: int, timeout_s: float
+    ) -> CompositeSchedule | Failure | None:
+        """What the charger will allow on ``connector_id`` (None: Rejected)."""
         ...
 
 
@@ -101,6 +124,10 @@ class ChargingProfiles:
         """(identity, connector id) -> the limit last asked for, per phase."""
         self._lost: dict[tuple[str, int], int] = {}
         """(identity, connector id) -> our transaction its charger did not know."""
+        self._leased: set[str] = set()
+        """Chargers whose lease is in on their current connection."""
+        self.held: set[str] = set()
+        """Chargers seen to allow more than a limit: leased at their hold."""
         self.installs: dict[str, Installed] = {}
 
     def _timeout(self) -> float:
@@ -111,16 +138,23 @@ class ChargingProfiles:
         await connection.ready.wait()
         charger = self._chargers[connection.identity]
         calls = self._setter(connection)
+        self._leased.discard(charger.identity)
         failsafe = await calls.set_profile(0, self._failsafe(charger), self._timeout())
-        for connector in charger.connector:  # before the lease lifts the failsafe
-            wanted = self._wanted.get((charger.identity, connector.id))
-            if wanted is not None:
-                await self._connector(charger, connector.id, wanted, self._timeout())
+        limits = {
+            c.id: self._wanted[(charger.identity, c.id)]
+            for c in charger.connector
+            if (charger.identity, c.id) in self._wanted
+        }
+        for connector_id, wanted in limits.items():  # before the lease lifts it
+            await self._connector(charger, connector_id, wanted, self._timeout())
         lease = await calls.set_profile(0, self._lease(charger), self._timeout())
         self.installs[charger.identity] = Installed(failsafe, lease)
         self._log_install(charger, failsafe, lease)
         if lease is not ProfileStatus.ACCEPTED and not isinstance(lease, TimedOut):
             return  # it takes no profiles (refused, or no SmartCharging): no renewals
+        self._leased.add(charger.identity)
+        for connector_id, wanted in limits.items():
+            await self._check(calls, charger, connector_id, wanted, self._timeout())
         every = self._section.profile_lease_s / 3
         while True:
             await self._clock.sleep(every)
@@ -160,10 +194,64 @@ class ChargingProfiles:
             LEASE_ID,
             1,
             ProfilePurpose.CHARGE_POINT_MAX,
-            float(sum(c.max_current_a for c in charger.connector)),
+            self._lease_a(charger),
             now,
             valid_to=now + timedelta(seconds=self._section.profile_lease_s),
         )
+
+    def _lease_a(self, charger: OcppCharger) -> float:
+        """The sum of its connectors' maxima; held, its failsafe or its limits."""
+        if charger.identity not in self.held:
+            return float(sum(c.max_current_a for c in charger.connector))
+        limits = sum(
+            self._wanted.get((charger.identity, c.id), float(c.max_current_a))
+            for c in charger.connector
+        )
+        return min(charger.failsafe_current_a, limits)
+
+    async def _check(
+        self,
+        setter: ProfileSetter,
+        charger: OcppCharger,
+        connector_id: int,
+        wanted_a: float,
+        timeout_s: float,
+    ) -> None:
+        """Read back what ``connector_id`` allows; hold the charger if above."""
+        composite = await setter.composite_schedule(connector_id, CHECK_S, timeout_s)
+        if not isinstance(composite, CompositeSchedule) or composite.unit != "A":
+            log.debug(
+                "OCPP %s connector %d: no composite schedule to check (%s)",
+                charger.identity,
+                connector_id,
+                "Rejected" if composite is None else _shown(composite),
+            )
+            return
+        allowed = composite.limit_now()
+        if allowed is None or allowed <= round(wanted_a, 1) + LEEWAY_A:
+            return
+        if charger.identity in self.held:
+            return
+        self.held.add(charger.identity)
+        hold = self._lease(charger)
+        log.warning(
+            "OCPP %s connector %d: the charger allows %.1f A where we set %.1f A "
+            "(GetCompositeSchedule): it does not apply our limits; holding the "
+            "whole charger at %.1f A (its failsafe, or its limits' sum) until the "
+            "controller restarts",
+            charger.identity,
+            connector_id,
+            allowed,
+            wanted_a,
+            hold.limit_a,
+        )
+        status = await setter.set_profile(0, hold, timeout_s)
+        if status is not ProfileStatus.ACCEPTED:
+            log.warning(
+                "OCPP %s: its lease at the hold got %s",
+                charger.identity,
+                _shown(status),
+            )
 
     def _log_install(
         self,
@@ -223,6 +311,8 @@ class ChargingProfiles:
             )
             status = await setter.set_profile(connector_id, tx, timeout_s)
             self._log_limit(charger, connector_id, tx, status)
+            if status is ProfileStatus.ACCEPTED:
+                return await self._checked(setter, charger, connector_id, tx, deadline)
             if status is not ProfileStatus.REJECTED and not isinstance(
                 status, NotSendable
             ):
@@ -240,7 +330,30 @@ class ChargingProfiles:
             connector_id, default, timeout_s if transaction is None else left
         )
         self._log_limit(charger, connector_id, default, status)
-        return status
+        if status is not ProfileStatus.ACCEPTED:
+            return status
+        return await self._checked(setter, charger, connector_id, default, deadline)
+
+    async def _checked(
+        self,
+        setter: ProfileSetter,
+        charger: OcppCharger,
+        connector_id: int,
+        profile: CurrentProfile,
+        deadline: float,
+    ) -> ProfileStatus | Failure:
+        """An accepted limit, checked once the lease is in (else at its install).
+
+        Held, the lease follows the limit down at once (a renewal takes it up).
+        """
+        if charger.identity not in self._leased:
+            return ProfileStatus.ACCEPTED
+        left = deadline - self._clock.monotonic()
+        if charger.identity in self.held:
+            await setter.set_profile(0, self._lease(charger), max(left, 1.0))
+        elif left > 0:
+            await self._check(setter, charger, connector_id, profile.limit_a, left)
+        return ProfileStatus.ACCEPTED
 
     def _forgotten(
         self,

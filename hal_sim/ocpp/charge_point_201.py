@@ -56,6 +56,7 @@ class SimChargingStation(SimClient[StationState]):
     def _client(self, link: RawLink) -> StationClient:
         return StationClient(
             self.state,
+            self._clock,
             self.identity,
             link,
             response_timeout=self._clock.to_wall(self._timeout_s),

@@ -3,7 +3,8 @@
 The ``ocpp`` package's ``@on`` handlers over a :class:`~hal_sim.ocpp.
 station_201_state.StationState`: GetVariables and SetVariables from its
 device model, GetLocalListVersion and SendLocalList from its local list,
-SetChargingProfile into its profiles, UnlockConnector (connector 1 of each
+SetChargingProfile into its profiles, GetCompositeSchedule from them (in A,
+sampled each minute, as the 1.6 charger's), UnlockConnector (connector 1 of each
 EVSE; refused while a transaction runs there), RequestStartTransaction and
 RequestStopTransaction recorded (a stop of a transaction it does not run is
 Rejected; acting on them is the station's driver's part, as in
@@ -19,7 +20,9 @@ from typing import Any, TypeVar
 from ocpp.routing import on
 from ocpp.v201 import ChargePoint, call_result
 
+from edge.model.clock import Clock
 from hal_sim.ocpp.station_201_state import StationState
+from hal_sim.ocpp.times import wire
 
 _F = TypeVar("_F", bound=Callable[..., Awaitable[object]])
 
@@ -33,9 +36,12 @@ def _handles(action: str) -> Callable[[_F], _F]:
 class StationClient(ChargePoint):  # type: ignore[misc]  # the package is untyped
     """The package's ChargePoint, answering from a :class:`StationState`."""
 
-    def __init__(self, state: StationState, *args: object, **kwargs: object) -> None:
+    def __init__(
+        self, state: StationState, clock: Clock, *args: object, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.state = state
+        self.clock = clock
 
     @_handles("GetVariables")
     async def _get_variables(self, get_variable_data: list[dict[str, Any]]) -> object:
@@ -94,6 +100,25 @@ class StationClient(ChargePoint):  # type: ignore[misc]  # the package is untype
     ) -> object:
         status = self.state.set_profile(evse_id, charging_profile)
         return call_result.SetChargingProfile(status=status)
+
+    @_handles("GetCompositeSchedule")
+    async def _composite(
+        self, duration: int, evse_id: int, charging_rate_unit: str | None = None
+    ) -> object:
+        now = self.clock.utcnow()
+        schedule = self.state.profiles.composite(evse_id, duration, now)
+        if schedule is None or charging_rate_unit not in (None, "A"):
+            return call_result.GetCompositeSchedule(status="Rejected")
+        return call_result.GetCompositeSchedule(
+            status="Accepted",
+            schedule={
+                "evse_id": evse_id,
+                "duration": duration,
+                "schedule_start": wire(now),
+                "charging_rate_unit": "A",
+                "charging_schedule_period": schedule["charging_schedule_period"],
+            },
+        )
 
     @_handles("RequestStartTransaction")
     async def _request_start(

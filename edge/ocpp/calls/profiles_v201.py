@@ -15,6 +15,10 @@ limits on a 2.0.1 station:
   station never named cannot be sent (NotSendable).
 
 The answer is Accepted or Rejected (2.0.1 has no NotSupported).
+
+``composite_schedule`` is GetCompositeSchedule of one EVSE in A (K08), as the
+1.6 :class:`~edge.ocpp.calls.profiles.CompositeSchedule`: what the station
+says it will allow from now on.
 """
 
 from __future__ import annotations
@@ -23,9 +27,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from edge.ocpp.calls.outgoing import Answered, OutgoingCalls
-from edge.ocpp.calls.profiles import CurrentProfile, ProfilePurpose, ProfileStatus
+from edge.ocpp.calls.profiles import (
+    CompositeSchedule,
+    CurrentProfile,
+    ProfilePurpose,
+    ProfileStatus,
+    SchedulePeriod,
+)
 from edge.ocpp.calls.v16 import Failure, NotSendable
-from edge.ocpp.times import wire_time
+from edge.ocpp.times import charger_time, wire_time
 
 PURPOSES = {
     ProfilePurpose.CHARGE_POINT_MAX: "ChargingStationMaxProfile",
@@ -89,3 +99,31 @@ class V201ProfileCalls:
         if not isinstance(outcome, Answered):
             return outcome
         return ProfileStatus(outcome.payload["status"])
+
+    async def composite_schedule(
+        self, evse_id: int, duration_s: int, timeout_s: float
+    ) -> CompositeSchedule | Failure | None:
+        """GetCompositeSchedule of ``evse_id`` in A (None: the station Rejected it)."""
+        outcome = await self._calls.call(
+            "GetCompositeSchedule",
+            {"duration": duration_s, "evseId": evse_id, "chargingRateUnit": "A"},
+            timeout_s,
+        )
+        if not isinstance(outcome, Answered):
+            return outcome
+        p = outcome.payload
+        schedule = p.get("schedule")
+        if p["status"] != "Accepted" or schedule is None:
+            return None
+        return CompositeSchedule(
+            connector_id=int(schedule["evseId"]),
+            start=charger_time(schedule["scheduleStart"]),
+            duration_s=int(schedule["duration"]),
+            unit=str(schedule["chargingRateUnit"]),
+            periods=tuple(
+                SchedulePeriod(
+                    int(q["startPeriod"]), float(q["limit"]), q.get("numberPhases")
+                )
+                for q in schedule["chargingSchedulePeriod"]
+            ),
+        )
