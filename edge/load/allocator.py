@@ -27,11 +27,9 @@ The rules, in the order they are applied:
    or a phase of one of its circuits is full. A new session's first setpoint is
    its minimum (the share comes with the next allocation).
 5. **Caps.** The optional inputs (:mod:`edge.load.surplus`, the price plan)
-   give an EVSE an upper bound (:class:`Cap`): a car capped below its minimum
-   (plus the resume margin when paused) is paused as if it had no headroom
-   (a surplus pause starts the resume delay), one above it rises no higher in
-   the share. A cap never raises a car: every circuit's limit applies to what
-   the caps leave.
+   give an EVSE an upper bound, applied by the rules of :mod:`edge.load.caps`
+   (below the minimum: paused; above it: no higher in the share). A cap
+   never raises a car: every circuit's limit applies to what the caps leave.
 
 Setpoints are rounded down to each EVSE's step (a board takes whole amps),
 and what that leaves on every limit goes back one step each to the cars it cut.
@@ -42,9 +40,28 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 
+from edge.load.caps import Cap, capped, pause_for, top_a, why_held
+from edge.load.setpoints import (
+    Charge,
+    Charging,
+    Last,
+    NotStarted,
+    Pause,
+    Paused,
+    Setpoint,
+    Why,
+    next_last,
+    round_down,
+)
 from edge.load.site import Circuit, EvseLeaf, Metered, PerPhase, Phase, Site
+
+# the vocabulary (edge/load/setpoints.py) and the cap are the allocator's too
+__all__ = [
+    "PLAUSIBLE_FACTOR", "Allocation", "Cap", "Charge", "Charging", "EvseState",
+    "GridSample", "Last", "NotStarted", "Pause", "Paused", "Setpoint", "Why",
+    "allocate", "learned_phases", "next_last", "plausible",
+]  # fmt: skip
 
 _EPS = 1e-9
 _AmpsOf = Callable[[str], float]
@@ -52,29 +69,6 @@ _KeyOf = Callable[[str], tuple[int, int, float, str]]
 PLAUSIBLE_FACTOR = 10.0
 """A circuit meter reading above this many times the circuit's limit is implausible
 (the fuse would have blown long before a reading could show it)."""
-
-
-@dataclass(frozen=True)
-class Charging:
-    """The EVSE was last given ``current_a``; the car has charged since ``since``."""
-
-    current_a: float
-    since: float
-
-
-@dataclass(frozen=True)
-class Paused:
-    """The car was paused for lack of current at ``since``."""
-
-    since: float
-
-
-@dataclass(frozen=True)
-class NotStarted:
-    """The session has had no setpoint yet (or stopped wanting current)."""
-
-
-Last = Charging | Paused | NotStarted
 
 
 @dataclass(frozen=True)
@@ -104,62 +98,6 @@ class GridSample:
     power_w: float | None = None
     """Active power, signed: positive imported, negative exported (None: the
     meter's profile has none)."""
-
-
-class Why(StrEnum):
-    """Why an EVSE got its setpoint."""
-
-    SHARE = "share"
-    """Its fair share of a full phase of one of its circuits."""
-    AT_MAXIMUM = "at_maximum"
-    FIRST_SETPOINT = "first_setpoint"
-    FAILSAFE = "failsafe"
-    NO_DEMAND = "no_demand"
-    NO_HEADROOM = "no_headroom"
-    """Paused: its minimum does not fit."""
-    RESUME_DELAY = "resume_delay"
-    """Paused: paused too recently to be resumed."""
-    SURPLUS = "surplus"
-    """Charging at what the grid connection's export allows (surplus modes)."""
-    NO_SURPLUS = "no_surplus"
-    """Paused: the export is below its minimum (charging from surplus only)."""
-    SURPLUS_UNKNOWN = "surplus_unknown"
-    """Paused: no fresh signed power from the grid meter (surplus only)."""
-    CHEAP_HOURS = "cheap_hours"
-    """Charging in one of the cheapest hours before its departure (price plan)."""
-    WAITING_FOR_CHEAP_HOUR = "waiting_for_cheap_hour"
-    """Paused: its price plan charges it in cheaper hours before its departure."""
-
-
-@dataclass(frozen=True)
-class Cap:
-    """An upper bound on an EVSE's current from an optional input (never raises it).
-
-    Below the EVSE's minimum (plus the resume margin when paused) the EVSE is
-    paused with ``pause``; a car held at the cap charges with ``charge``.
-    """
-
-    current_a: float
-    charge: Why
-    pause: Why
-
-
-@dataclass(frozen=True)
-class Charge:
-    """Charge at ``current_a`` per phase."""
-
-    current_a: float
-    why: Why
-
-
-@dataclass(frozen=True)
-class Pause:
-    """No current (the board's setpoint off, or a paused profile)."""
-
-    why: Why
-
-
-Setpoint = Charge | Pause
 
 
 @dataclass(frozen=True)
@@ -266,13 +204,13 @@ def allocate(
         if not st.wants_current:
             setpoints[uid] = Pause(Why.NO_DEMAND)
         elif uid in failsafe_evses:
-            setpoints[uid] = _capped(
+            setpoints[uid] = capped(
                 _failsafe(leaf, st.last, rules.failsafe_current_a), caps.get(uid), leaf
             )
         elif isinstance(st.last, Paused) and now - st.last.since < rules.resume_delay_s:
             setpoints[uid] = Pause(Why.RESUME_DELAY)
-        elif (c := caps.get(uid)) is not None and c.current_a < base(uid) - _EPS:
-            setpoints[uid] = Pause(c.pause)
+        elif (paused := pause_for(caps.get(uid), base(uid))) is not None:
+            setpoints[uid] = paused
         else:
             candidates.append(uid)
     for limit in limits:  # failsafe currents are a fixed load
@@ -301,15 +239,15 @@ def allocate(
     def top(uid: str) -> float:
         leaf = leaves[uid]
         own = leaf.min_a if isinstance(state[uid].last, NotStarted) else leaf.max_a
-        c = caps.get(uid)
-        return own if c is None else max(leaf.min_a, min(own, c.current_a))
+        return top_a(own, caps.get(uid), leaf)
 
     extra, at_max = _water_fill(
         active, limits, {u: leaves[u].min_a for u in active}, top,
         {u: float(leaves[u].priority) for u in active},
     )  # fmt: skip
     share = {u: leaves[u].min_a + extra[u] for u in active}
-    stepped = {u: _round(share[u], leaves[u].min_a, leaves[u].step_a) for u in active}
+    step = {u: leaves[u].step_a for u in active}
+    stepped = {u: round_down(share[u], leaves[u].min_a, step[u]) for u in active}
 
     def had(uid: str) -> bool:  # the car held the step above its share's floor
         last = state[uid].last
@@ -320,11 +258,10 @@ def allocate(
     for uid in sorted(active):
         leaf = leaves[uid]
         amps = stepped[uid]
-        c = caps.get(uid)
         if isinstance(state[uid].last, NotStarted):
             why = Why.FIRST_SETPOINT
-        elif uid in at_max and c is not None and c.current_a < leaf.max_a - _EPS:
-            why = c.charge
+        elif uid in at_max and (held := why_held(caps.get(uid), leaf)) is not None:
+            why = held
         else:
             why = Why.AT_MAXIMUM if uid in at_max else Why.SHARE
         setpoints[uid] = Charge(amps, why)
@@ -359,39 +296,7 @@ def _failsafe(leaf: EvseLeaf, last: Last, failsafe_a: float) -> Setpoint:
             pass
     if amps < leaf.min_a or amps <= 0:
         return Pause(Why.FAILSAFE)
-    return Charge(_round(amps, leaf.min_a, leaf.step_a), Why.FAILSAFE)
-
-
-def _capped(setpoint: Setpoint, cap: Cap | None, leaf: EvseLeaf) -> Setpoint:
-    """A setpoint under an input's cap (paused when the cap is below the minimum)."""
-    if cap is None or not isinstance(setpoint, Charge):
-        return setpoint
-    if cap.current_a < leaf.min_a - _EPS:
-        return Pause(cap.pause)
-    if cap.current_a < setpoint.current_a:
-        return Charge(_round(cap.current_a, leaf.min_a, leaf.step_a), setpoint.why)
-    return setpoint
-
-
-def next_last(last: Last, setpoint: Setpoint, now: float) -> Last:
-    """An EVSE's :class:`Last` once ``setpoint`` is applied at ``now``."""
-    match setpoint, last:
-        case Charge(current_a=amps), Charging(since=since):
-            return Charging(amps, since)
-        case Charge(current_a=amps), _:
-            return Charging(amps, now)
-        case Pause(), Paused():
-            return last
-        case Pause(why=Why.NO_HEADROOM | Why.NO_SURPLUS), Charging():
-            return Paused(now)
-        case _:
-            return NotStarted()
-
-
-def _round(amps: float, floor_a: float, step_a: float) -> float:
-    """Down to the EVSE's step, never below ``floor_a`` (itself within ``amps``)."""
-    stepped = math.floor(amps / step_a + _EPS) * step_a
-    return max(floor_a, min(amps, round(stepped, 6)))
+    return Charge(round_down(amps, leaf.min_a, leaf.step_a), Why.FAILSAFE)
 
 
 def _spread(
@@ -488,7 +393,7 @@ def _water_fill(
                 free[i] -= w * dt
                 if free[i] <= _EPS:
                     full.update(u for u in lim.members if u in rising)
-        capped = {u for u in rising if room[u] - extra[u] <= _EPS}
-        at_cap |= capped
-        rising -= capped | full
+        topped = {u for u in rising if room[u] - extra[u] <= _EPS}
+        at_cap |= topped
+        rising -= topped | full
     return extra, at_cap

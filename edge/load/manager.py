@@ -45,21 +45,16 @@ from edge.evse.port import EvsePort, EvseView
 from edge.evse.states import Phase as EvsePhase
 from edge.load.allocator import (
     Allocation,
-    Cap,
-    Charge,
     EvseState,
     GridSample,
-    Last,
-    NotStarted,
-    Setpoint,
-    Why,
     allocate,
     learned_phases,
-    next_last,
     plausible,
 )
+from edge.load.caps import Cap
 from edge.load.house import FOLLOW_S, HOLD_S, SETTLE_FROM_A, Trace, house_load
 from edge.load.price_share import fuse_share
+from edge.load.setpoints import Charge, Last, NotStarted, Setpoint, Why, next_last
 from edge.load.site import Metered, PerPhase, Phase, Site
 from edge.load.surplus import surplus_caps
 from edge.model.clock import Clock

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edge.load.allocator import Allocation, Charge, Setpoint
+from edge.load.allocator import Allocation
+from edge.load.setpoints import Charge, Setpoint
 from edge.load.site import Site
 
 

@@ -44,16 +44,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from edge.load.allocator import (
-    Cap,
-    Charging,
-    EvseState,
-    GridSample,
-    NotStarted,
-    Paused,
-    Why,
-    plausible,
-)
+from edge.load.allocator import EvseState, GridSample, plausible
+from edge.load.caps import Cap
+from edge.load.setpoints import Charging, NotStarted, Paused, Why
 from edge.load.site import Circuit, EvseLeaf, Metered, Mode, Site
 
 VOLTAGE_V = 230.0
