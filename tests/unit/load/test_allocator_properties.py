@@ -245,7 +245,9 @@ def test_throttle_before_pause(case: Case) -> None:
             h = house(case, circuit)
             for p, ours in enumerate(loads(case, trial, circuit)):
                 free = circuit.limit_a[p] - rules.margin_a - h[p]
-                over = over or ours > free + TOL
+                # within TOL of full is full: the allocator decides on its own
+                # 1e-9 (with a 5e-7 A margin, 6 + 6 + 8 A on 20 A "fitted")
+                over = over or ours > free - TOL
         assert over, (uid, trial)
 
 
