@@ -130,3 +130,21 @@ for n in $(seq 1 "$BOOTS"); do
 done
 say "hal-sim: $(tail -n 3 "$T/hal-sim.log" | tr '\n' ' ')"
 grep -a '^BOOTCHECK' "$LOG" >&2 || { echo "no BOOTCHECK lines: see $LOG" >&2; exit 1; }
+# What every boot must have shown; the machine id the same in all of them.
+bad=0
+expect() {  # PATTERN WHAT: one BOOTCHECK line per boot matches
+    local got
+    got=$(grep -ac "^BOOTCHECK $1" "$LOG" || true)
+    [ "$got" = "$BOOTS" ] || { echo "boot-qemu: FAILED: $2 ($got of $BOOTS boots)" >&2; bad=1; }
+}
+expect 'edge.service active' "edge.service active"
+expect 'multi-user.target active; failed units: \[\]' "multi-user.target without failed units"
+expect '/ mounted ro,' "the root mounted read-only"
+expect '/ refuses writes' "the root refusing writes"
+expect '/etc/resolv.conf -> ../run/resolvconf/resolv.conf: .*nameserver' "resolv.conf from resolvconf, with a server"
+expect '/etc/machine-id \([0-9a-f]\{32\}\), a mount of tmpfs\[/machine-id\]; /data/machine-id \1$' "the machine id from the data partition"
+expect 'page: 200' "the page served"
+ids=$(sed -n 's/^BOOTCHECK \/etc\/machine-id \([0-9a-f]*\),.*/\1/p' "$LOG" | sort -u | wc -l)
+[ "$ids" = 1 ] || { echo "boot-qemu: FAILED: $ids machine ids over $BOOTS boots" >&2; bad=1; }
+[ "$bad" = 0 ] && echo "boot-qemu: all $BOOTS boots as expected" >&2
+exit "$bad"
