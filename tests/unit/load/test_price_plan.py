@@ -19,7 +19,7 @@ from edge.load.price_plan import (
     price_cap,
 )
 
-from .test_allocator_properties import (
+from .strategies import (
     NOW,
     SETTINGS,
     TOL,

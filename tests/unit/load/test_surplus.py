@@ -7,7 +7,7 @@ constant sun and checks the grid connection's power itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -30,44 +30,21 @@ from edge.load.allocator import (
 from edge.load.site import Circuit, EvseLeaf, LoadRules, Metered, Mode, Phase, Site
 from edge.load.surplus import RAISE_FROM_A, VOLTAGE_V, surplus_caps
 
-from .test_allocator_properties import (
+from .strategies import (
     NOW,
     ROTATIONS,
     SETTINGS,
     TOL,
     Case,
-    cases,
     charging_amps,
     house,
     loads,
+    surplus_cases,
 )
 
 ROT = (Phase.L1, Phase.L2, Phase.L3)
-MODES = [Mode.FAST, Mode.SURPLUS, Mode.SURPLUS_PLUS_MIN]
 LOOP_SETTINGS = settings(SETTINGS, max_examples=40)
 """Each example of a closed loop is dozens of allocations."""
-
-
-def with_modes(circuit: Circuit, modes: dict[str, Mode]) -> Circuit:
-    return replace(
-        circuit,
-        children=tuple(with_modes(c, modes) for c in circuit.children),
-        evses=tuple(replace(e, mode=modes[e.uid]) for e in circuit.evses),
-    )
-
-
-@st.composite
-def surplus_cases(draw: st.DrawFn) -> Case:
-    """The allocator's generated cases, with modes and signed grid power."""
-    case = draw(cases())
-    modes = {leaf.uid: draw(st.sampled_from(MODES)) for leaf in case.site.leaves()}
-    rules = replace(case.site.rules, surplus_margin_w=draw(st.floats(0, 500)))
-    site = Site(tuple(with_modes(r, modes) for r in case.site.roots), rules)
-    grid = {
-        cid: replace(s, power_w=draw(st.none() | st.floats(-40_000, 40_000)))
-        for cid, s in case.grid.items()
-    }
-    return Case(site, case.states, grid)
 
 
 @SETTINGS
