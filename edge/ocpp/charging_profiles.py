@@ -52,7 +52,9 @@ cannot give (Rejected, no answer, not in A) is not a deviation.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
@@ -124,6 +126,9 @@ class ChargingProfiles:
         """(identity, connector id) -> the limit last asked for, per phase."""
         self._lost: dict[tuple[str, int], int] = {}
         """(identity, connector id) -> our transaction its charger did not know."""
+        self._locks: defaultdict[tuple[str, int], asyncio.Lock] = defaultdict(
+            asyncio.Lock
+        )
         self._leased: set[str] = set()
         """Chargers whose lease is in on their current connection."""
         self.held: set[str] = set()
@@ -294,12 +299,30 @@ class ChargingProfiles:
         current_a: float,
         timeout_s: float,
     ) -> ProfileStatus | Failure:
+        """One limit installed and checked, one at a time per connector.
+
+        So that a check reads back the limit it installed, not a later one.
+        """
+        deadline = self._clock.monotonic() + timeout_s
+        async with self._locks[(charger.identity, connector_id)]:
+            left = deadline - self._clock.monotonic()
+            if left <= 0:
+                return TimedOut(timeout_s, sent=False)
+            return await self._limit(charger, connector_id, current_a, deadline)
+
+    async def _limit(
+        self,
+        charger: OcppCharger,
+        connector_id: int,
+        current_a: float,
+        deadline: float,
+    ) -> ProfileStatus | Failure:
         connection = self._central.connections.get(charger.identity)
         if connection is None:
             return NotConnected()
         setter = self._setter(connection)
         transaction = self._central.transaction_of(charger.identity, connector_id)
-        deadline = self._clock.monotonic() + timeout_s
+        timeout_s = deadline - self._clock.monotonic()
         if transaction is not None:
             tx = CurrentProfile(
                 TX_ID_BASE + connector_id,

@@ -46,6 +46,11 @@ def _limit(cp, site_clock):
     return cp.state.profiles.limit_a(1, site_clock.utcnow())
 
 
+def _on_1(v, cp):
+    """Every profile sent for connector/EVSE 1 (the lease's renewals left out)."""
+    return [p for c, p in v.sent(cp) if c == 1]
+
+
 async def _installed(ctl, v, charger=None):
     """``v``'s charger booted, its failsafe and lease installed."""
     cp, run = await ctl.connect(v, charger=charger)
@@ -87,24 +92,24 @@ async def test_a_current_limit_is_a_profile_the_charger_answers(tmp_path, v):
 
         result = await port.set_current_limit(10.0, 30)
         assert result.outcome is CommandOutcome.ACCEPTED
-        assert v.purposes(cp)[-1] == (1, "TxDefaultProfile")  # no transaction yet
+        assert _on_1(v, cp)[-1]["charging_profile_purpose"] == "TxDefaultProfile"
         assert _limit(cp, site_clock) == 10.0
 
         tx_id = await v.start(cp, CARD, 1_000)
         assert (await port.set_current_limit(16.0, 30)).outcome is (
             CommandOutcome.ACCEPTED
         )
-        connector, sent = v.sent(cp)[-1]
-        assert (connector, sent["charging_profile_purpose"]) == (1, "TxProfile")
+        sent = _on_1(v, cp)[-1]
+        assert sent["charging_profile_purpose"] == "TxProfile"
         assert sent["transaction_id"] == tx_id  # the charger's own id
         assert v.periods(sent) == [{"start_period": 0, "limit": 16.0}]
         assert _limit(cp, site_clock) == 16.0
 
-        count = len(v.sent(cp))
+        count = len(_on_1(v, cp))
         out_of_range = await port.set_current_limit(5.0, 30)
         assert out_of_range.outcome is CommandOutcome.REJECTED
         assert "outside 6 .. 32 A" in out_of_range.message
-        assert len(v.sent(cp)) == count  # nothing sent
+        assert len(_on_1(v, cp)) == count  # nothing sent
 
         cp.state.profiles.answer = "Rejected"
         refused = await port.set_current_limit(12.0, 30)
@@ -163,7 +168,7 @@ async def test_profiles_are_reinstalled_after_a_reboot(tmp_path, v):
         fresh, run = await ctl.connect(v)
         await fresh.boot()
         await until(lambda: len(fresh.state.profiles.held) == 3, "reinstalled")
-        assert v.purposes(fresh) == [
+        assert v.purposes(fresh)[:3] == [  # (a renewal may follow)
             (0, v.max_profile),  # the failsafe,
             (1, "TxDefaultProfile"),  # the limit,
             (0, v.max_profile),  # and only then the lease that lifts it
@@ -184,11 +189,14 @@ async def test_a_201_limit_is_reinstalled_as_a_tx_profile_of_its_transaction(
         assert (await port.set_current_limit(16.0, 30)).outcome is (
             CommandOutcome.ACCEPTED
         )
-        assert V201.purposes(cs)[-1] == (1, "TxProfile")
+        assert _on_1(V201, cs)[-1]["charging_profile_purpose"] == "TxProfile"
         cs.state.running.pop(tx.transaction_id)  # the station forgot it
         forgot = await port.set_current_limit(12.0, 30)
         assert forgot.outcome is CommandOutcome.ACCEPTED  # held all the same:
-        assert V201.purposes(cs)[-2:] == [(1, "TxProfile"), (1, "TxDefaultProfile")]
+        assert [p["charging_profile_purpose"] for p in _on_1(V201, cs)[-2:]] == [
+            "TxProfile",
+            "TxDefaultProfile",
+        ]
         assert _limit(cs, site_clock) == 12.0
         cs.state.running[tx.transaction_id] = tx  # (it remembers after all)
         await cs.link.close()
@@ -198,7 +206,7 @@ async def test_a_201_limit_is_reinstalled_as_a_tx_profile_of_its_transaction(
         fresh.state.running[tx.transaction_id] = tx  # (its transaction kept)
         await fresh.boot()
         await until(lambda: len(fresh.state.profiles.held) == 3, "reinstalled")
-        assert V201.purposes(fresh) == [
+        assert V201.purposes(fresh)[:3] == [
             (0, "ChargingStationMaxProfile"),
             (1, "TxProfile"),  # our transaction still runs on EVSE 1
             (0, "ChargingStationMaxProfile"),
@@ -240,12 +248,13 @@ async def test_a_201_station_that_rebooted_mid_charge_is_held_at_its_allocation(
         assert _limit(cs, site_clock) is None
         applied = []  # its composite limit after each profile it decided on
         cs.state.on_profile.append(lambda *_: applied.append(_limit(cs, site_clock)))
+        before = len(V201.sent(cs))
         cs, run = await ctl.connect(V201, charger=cs)
         await cs.boot()
-        held = await _within(site_clock, LEASE_S / 2, lambda: len(applied) == 4)
+        held = await _within(site_clock, LEASE_S / 2, lambda: len(applied) >= 4)
         assert held, f"never back at the allocation: {applied}"
-        assert applied == [FAILSAFE_A, FAILSAFE_A, FAILSAFE_A, 12.0]  # never above
-        assert V201.purposes(cs)[-4:] == [
+        assert applied[:4] == [FAILSAFE_A, FAILSAFE_A, FAILSAFE_A, 12.0]  # never above
+        assert V201.purposes(cs)[before : before + 4] == [
             (0, "ChargingStationMaxProfile"),  # the failsafe,
             (1, "TxProfile"),  # Rejected: a transaction it does not know,
             (1, "TxDefaultProfile"),  # so the same limit for whatever it charges,
@@ -279,7 +288,9 @@ async def test_a_201_station_that_does_not_apply_its_limit_is_held(tmp_path, cap
         fresh.state.ignored = {"TxDefaultProfile", "TxProfile"}  # and ignores them
         await fresh.boot()
         await until(lambda: "CS202" in profiles.held, "the deviation seen")
-        assert _limit(fresh, site_clock) == FAILSAFE_A  # not the lease's 32 A
+        await until(  # not the lease's 32 A
+            lambda: _limit(fresh, site_clock) == FAILSAFE_A, "held at its failsafe"
+        )
         lease = V201.sent(fresh)[-1][1]
         assert lease["charging_profile_purpose"] == "ChargingStationMaxProfile"
         assert V201.periods(lease) == [{"start_period": 0, "limit": FAILSAFE_A}]
