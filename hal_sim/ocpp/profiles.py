@@ -12,7 +12,8 @@ that lapses leaves what lies under it: the permanent failsafe.
 Rules a charger applies, and so does this one: a ChargePointMaxProfile only on
 connector 0; a TxProfile only on a connector with a transaction (Rejected
 otherwise); only ``A`` limits (a ``W`` profile is Rejected: the simulator has
-no voltage to turn it into a current).
+no voltage to turn it into a current). A faulty one (``ignored``) accepts
+profiles of some purposes and does not apply them.
 """
 
 from __future__ import annotations
@@ -75,6 +76,9 @@ class SimProfiles:
     """Every SetChargingProfile (connector id, profile), in order (for tests)."""
     answer: str | None = None
     """Answer every SetChargingProfile with this (``Rejected``) when set."""
+    ignored: set[str] = field(default_factory=set)
+    """Purposes it answers Accepted and then does not apply (a faulty firmware):
+    its limit and composite show what it really applies."""
 
     def set_profile(self, connector_id: int, p: dict[str, Any]) -> str:
         """SetChargingProfile (``p`` in the package's snake_case); its status."""
@@ -90,6 +94,8 @@ class SimProfiles:
         tx = self.has_transaction(connector_id) if connector_id else None
         if purpose == TX and tx is None:
             return "Rejected"
+        if purpose in self.ignored:
+            return "Accepted"
         start = schedule.get("start_schedule")
         profile = SimProfile(
             connector_id=connector_id,

@@ -17,8 +17,6 @@ package's snake_case.
   SimProfiles` composite, fed 2.0.1's (``ChargingStationMaxProfile`` on EVSE
   0 as 1.6's ChargePointMaxProfile on connector 0; a TxProfile only for the
   transaction running on its EVSE, else Rejected: K01.FR.09 and K01.FR.33).
-  A test can make it a station that accepts profiles of some purposes and
-  ignores them (``ignored``): its composite then shows what it really applies.
 * **A reboot** (:meth:`StationState.reboot`) forgets what a station holds in
   volatile memory: its running transactions and its charging profiles (the
   worst case, go-eCharger #217); the device model and local list remain.
@@ -92,8 +90,6 @@ class StationState:
     """Every SetChargingProfile (evseId, chargingProfile) as sent, in order."""
     on_profile: list[Callable[[int, str], None]] = field(default_factory=list)
     """Called with (evseId, status) once each SetChargingProfile is decided."""
-    ignored: set[str] = field(default_factory=set)
-    """Purposes it answers Accepted and then does not apply (a faulty firmware)."""
 
     def __post_init__(self) -> None:
         self.profiles.has_transaction = self._running_on
@@ -180,8 +176,6 @@ class StationState:
             tx = self.running.get(str(p.get("transaction_id")))
             if tx is None or tx.evse_id != evse_id:
                 return "Rejected"
-        if purpose in self.ignored:
-            return "Accepted"
         [schedule, *_] = p["charging_schedule"]
         as_16 = {
             "charging_profile_id": p["id"],

@@ -270,30 +270,31 @@ async def test_a_201_station_that_rebooted_mid_charge_is_held_at_its_allocation(
         await run
 
 
-async def test_a_201_station_that_does_not_apply_its_limit_is_held(tmp_path, caplog):
+@VERSIONS
+async def test_a_charger_that_does_not_apply_its_limit_is_held(tmp_path, caplog, v):
     """GetCompositeSchedule tells it: its lease comes down to the failsafe."""
     cfg, site_clock = _site(tmp_path)
     async with controller(tmp_path, cfg, site_clock) as ctl:
-        cs, run = await _installed(ctl, V201)
-        port = ctl.ports["CS202-1"]
+        cp, run = await _installed(ctl, v)
+        port = ctl.ports[f"{v.identity}-1"]
         profiles = ctl.service.profiles
         assert (await port.set_current_limit(12.0, 30)).outcome is (
             CommandOutcome.ACCEPTED
         )
-        assert "CS202" not in profiles.held  # its composite says 12 A: it obeys
-        await cs.link.close()
+        assert v.identity not in profiles.held  # its composite says 12 A: it obeys
+        await cp.link.close()
         await run
 
-        fresh, run = await ctl.connect(V201)  # its new firmware accepts Tx(Default)
-        fresh.state.ignored = {"TxDefaultProfile", "TxProfile"}  # and ignores them
+        fresh, run = await ctl.connect(v)  # its new firmware accepts Tx(Default)
+        fresh.state.profiles.ignored = {"TxDefaultProfile", "TxProfile"}  # ignores
         await fresh.boot()
-        await until(lambda: "CS202" in profiles.held, "the deviation seen")
+        await until(lambda: v.identity in profiles.held, "the deviation seen")
         await until(  # not the lease's 32 A
             lambda: _limit(fresh, site_clock) == FAILSAFE_A, "held at its failsafe"
         )
-        lease = V201.sent(fresh)[-1][1]
-        assert lease["charging_profile_purpose"] == "ChargingStationMaxProfile"
-        assert V201.periods(lease) == [{"start_period": 0, "limit": FAILSAFE_A}]
+        _, lease = v.sent(fresh)[-1]
+        assert lease["charging_profile_purpose"] == v.max_profile
+        assert v.periods(lease) == [{"start_period": 0, "limit": FAILSAFE_A}]
         assert "allows 32.0 A where we set 12.0 A" in caplog.text
 
         six = await port.set_current_limit(6.0, 30)  # the hold follows it down
