@@ -90,35 +90,59 @@ async function refreshLive() {
   } catch (e) { /* shown by the next refresh or the login form */ }
 }
 
+// Cards and table rows are updated in place, never rebuilt: a click (or a
+// test's measurement) that spans a refresh lands on the element it began on.
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+function newCard(uid) {
+  const field = (name, cls) => [el("dt", {}, name), el("dd", { class: cls })];
+  const button = el("button", { class: "contactor-test", "data-evse": uid },
+    "Test contactor");
+  button.addEventListener("click", () => testContactor(uid));
+  return el("div", { class: "evse", "data-evse": uid },
+    el("h3", {}),
+    el("dl", {}, ...field("status", "status"), ...field("power", "power"),
+      ...field("currents", "currents"), ...field("meter", "meter"),
+      ...field("read", "age"), ...field("limit", "limit"),
+      ...field("session", "session")),
+    button, el("div", { class: "refusal" }));
+}
+
+function fillCard(card, e) {
+  const d = e.draw;
+  const s = e.session;
+  const test = contactors[e.uid] || { available: false, refusal: null };
+  const at = cls => card.querySelector("." + cls);
+  const className = "evse " + e.status;
+  if (card.className !== className) card.className = className;
+  setText(card.querySelector("h3"), e.uid + (e.evse_id ? " · " + e.evse_id : ""));
+  setText(at("status"), e.status + " / " + e.phase + (e.fault ? " (" + e.fault + ")" : ""));
+  setText(at("power"), d ? fmt(d.power_w, 0, "W") : "–");
+  setText(at("currents"), d ? d.currents_a.map(a => fmt(a, 1)).join(" / ") + " A" : "–");
+  setText(at("meter"), fmt(e.meter_wh, 0, "Wh"));
+  setText(at("age"), d ? fmt(d.age_s, 1, "s ago") : "–");
+  setText(at("limit"), fmt(e.limit_a, 1, "A") + " (offered " + fmt(e.offered_a, 1, "A") + ")");
+  setText(at("session"), s ? (s.token_uid || "?") + ", " + fmt(s.energy_wh, 0, "Wh") : "none");
+  at("contactor-test").disabled = !test.available || test.refusal !== null;
+  setText(at("refusal"), test.available ? (test.refusal || "") : "no separate contactor");
+}
+
+function keep(box, nodes) {
+  // the children in this order, touching the DOM only when they differ
+  const now = [...box.children];
+  if (now.length !== nodes.length || nodes.some((n, i) => now[i] !== n)) {
+    box.replaceChildren(...nodes);
+  }
+}
+
 function renderEvses(evses) {
   const box = $("#evses");
-  box.replaceChildren(...evses.map(e => {
-    const d = e.draw;
-    const s = e.session;
-    const test = contactors[e.uid] || { available: false, refusal: null };
-    const button = el("button", { class: "contactor-test", "data-evse": e.uid },
-      "Test contactor");
-    button.disabled = !test.available || test.refusal !== null;
-    button.addEventListener("click", () => testContactor(e.uid));
-    const card = el("div", { class: "evse " + e.status, "data-evse": e.uid },
-      el("h3", {}, e.uid + (e.evse_id ? " · " + e.evse_id : "")),
-      el("dl", {},
-        el("dt", {}, "status"), el("dd", { class: "status" }, e.status + " / " + e.phase
-          + (e.fault ? " (" + e.fault + ")" : "")),
-        el("dt", {}, "power"), el("dd", { class: "power" }, d ? fmt(d.power_w, 0, "W") : "–"),
-        el("dt", {}, "currents"), el("dd", { class: "currents" },
-          d ? d.currents_a.map(a => fmt(a, 1)).join(" / ") + " A" : "–"),
-        el("dt", {}, "meter"), el("dd", { class: "meter" }, fmt(e.meter_wh, 0, "Wh")),
-        el("dt", {}, "read"), el("dd", { class: "age" }, d ? fmt(d.age_s, 1, "s ago") : "–"),
-        el("dt", {}, "limit"), el("dd", {}, fmt(e.limit_a, 1, "A") + " (offered "
-          + fmt(e.offered_a, 1, "A") + ")"),
-        el("dt", {}, "session"), el("dd", { class: "session" },
-          s ? (s.token_uid || "?") + ", " + fmt(s.energy_wh, 0, "Wh") : "none")),
-      button,
-      el("div", { class: "refusal" }, test.available ? (test.refusal || "")
-        : "no separate contactor"));
-    return card;
-  }));
+  const cards = new Map([...box.children].map(c => [c.dataset.evse, c]));
+  const order = evses.map(e => cards.get(e.uid) || newCard(e.uid));
+  evses.forEach((e, i) => fillCard(order[i], e));
+  keep(box, order);
 }
 
 async function testContactor(uid) {
@@ -134,8 +158,14 @@ async function testContactor(uid) {
 }
 
 function fillTable(sel, rows) {
-  document.querySelector(sel + " tbody").replaceChildren(
-    ...rows.map(cells => el("tr", {}, ...cells.map(c => el("td", {}, c)))));
+  const body = document.querySelector(sel + " tbody");
+  const old = [...body.children];
+  keep(body, rows.map((cells, i) => {
+    const same = old[i] && old[i].children.length === cells.length;
+    const tr = same ? old[i] : el("tr", {}, ...cells.map(() => el("td", {})));
+    cells.forEach((c, j) => setText(tr.children[j], String(c ?? "")));
+    return tr;
+  }));
 }
 
 async function refreshTables() {
