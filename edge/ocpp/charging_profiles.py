@@ -47,7 +47,8 @@ a 0 A TxProfile goes through the very profiles it ignores, and a 0 A lease
 stops every car on it for a fault of its firmware; its failsafe is the current
 the installer declared safe for it when we cannot control it, and the sum of
 its limits keeps it within what the site gave it. A composite a charger
-cannot give (Rejected, no answer, not in A) is not a deviation.
+cannot give (Rejected, no answer, not in A) is not a deviation; one that
+answers NotImplemented is not asked again.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ from typing import Protocol
 
 from edge.config.ocpp import OcppCharger, OcppSection
 from edge.model.clock import Clock
-from edge.ocpp.calls.outgoing import NotConnected, TimedOut
+from edge.ocpp.calls.outgoing import CallFailed, NotConnected, TimedOut
 from edge.ocpp.calls.profiles import (
     CompositeSchedule,
     CurrentProfile,
@@ -131,6 +132,8 @@ class ChargingProfiles:
         )
         self._leased: set[str] = set()
         """Chargers whose lease is in on their current connection."""
+        self._uncheckable: set[str] = set()
+        """Chargers that answered GetCompositeSchedule NotImplemented."""
         self.held: set[str] = set()
         """Chargers seen to allow more than a limit: leased at their hold."""
         self.installs: dict[str, Installed] = {}
@@ -223,7 +226,16 @@ class ChargingProfiles:
         timeout_s: float,
     ) -> None:
         """Read back what ``connector_id`` allows; hold the charger if above."""
+        if charger.identity in self._uncheckable:
+            return
         composite = await setter.composite_schedule(connector_id, CHECK_S, timeout_s)
+        if isinstance(composite, CallFailed) and composite.code == "NotImplemented":
+            self._uncheckable.add(charger.identity)  # not asked again
+            log.warning(
+                "OCPP %s: no GetCompositeSchedule; its limits go unchecked",
+                charger.identity,
+            )
+            return
         if not isinstance(composite, CompositeSchedule) or composite.unit != "A":
             log.debug(
                 "OCPP %s connector %d: no composite schedule to check (%s)",

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from ocpp import exceptions as ocpp_errors
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action
@@ -144,6 +145,8 @@ class Client(ChargePoint):  # type: ignore[misc]  # the package is untyped
         self, connector_id: int, duration: int, charging_rate_unit: str | None = None
     ) -> object:
         await self.state.gate.wait()
+        if not self.state.profiles.has_composite:
+            raise ocpp_errors.NotImplementedError(description="no composite here")
         schedule = self.state.profiles.composite(
             connector_id, duration, self.clock.utcnow()
         )

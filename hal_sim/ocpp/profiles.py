@@ -76,6 +76,8 @@ class SimProfiles:
     """Every SetChargingProfile (connector id, profile), in order (for tests)."""
     answer: str | None = None
     """Answer every SetChargingProfile with this (``Rejected``) when set."""
+    has_composite: bool = True
+    """False: GetCompositeSchedule is answered with a NotImplemented CALLERROR."""
     ignored: set[str] = field(default_factory=set)
     """Purposes it answers Accepted and then does not apply (a faulty firmware):
     its limit and composite show what it really applies."""

@@ -307,6 +307,23 @@ async def test_a_charger_that_does_not_apply_its_limit_is_held(tmp_path, caplog,
         await run
 
 
+async def test_a_charger_without_composite_schedules_is_asked_once(tmp_path, caplog):
+    cfg, site_clock = _site(tmp_path)
+    async with controller(tmp_path, cfg, site_clock) as ctl:
+        cp, run = await _installed(ctl, V16)
+        cp.state.profiles.has_composite = False
+        await until(lambda: "CP002" in ctl.service.profiles.installs, "the lease")
+        port = ctl.ports["CP002-1"]
+        for amps in (10.0, 12.0):
+            result = await port.set_current_limit(amps, 30)
+            assert result.outcome is CommandOutcome.ACCEPTED
+        assert _limit(cp, site_clock) == 12.0
+        assert caplog.text.count("no GetCompositeSchedule") == 1
+        assert "CP002" not in ctl.service.profiles.held
+        await cp.link.close()
+        await run
+
+
 async def test_a_charger_refusing_profiles_is_told_once(tmp_path, caplog):
     cfg, site_clock = _site(tmp_path)
     async with controller(tmp_path, cfg, site_clock) as ctl:
