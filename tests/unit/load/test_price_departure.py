@@ -48,9 +48,7 @@ def test_a_session_departure_is_planned_and_ends_with_its_session(
     port.session = RunningSession("s1", "AA", None, T0, 0, 0)
     assert plans.caps({"A": port.view()}, T0) == {}  # no departure: as fast
     assert "A" not in plans.plans
-    own = plans.set_departure(
-        "A", port.view(), T0 + 13 * HOUR, 17_000, Source.API, T0
-    )
+    own = plans.set_departure("A", port.view(), T0 + 13 * HOUR, 17_000, Source.API, T0)
     assert own.session_id == "s1"
     caps = plans.caps({"A": port.view()}, T0)
     assert caps["A"].current_a == 0.0
