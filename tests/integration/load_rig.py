@@ -53,9 +53,11 @@ def load_site(
     board: str = "evse_wb",
     max_current_a: int = 16,
     start: str | None = None,
+    sim: str = "",
     **load: float,
 ) -> SiteConfig:
-    """``evses`` EVSEs and their ``[load]``; ``grid``: keys of ``[sim.grid]``."""
+    """``evses`` EVSEs and their ``[load]``; ``grid``: keys of ``[sim.grid]``,
+    ``sim`` of ``[sim]``."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     path = site_file(
         tmp_path,
@@ -63,6 +65,7 @@ def load_site(
         evses=evses,
         extra=load_toml(evses, **load),
         device_timeout_s=max(30.0, speed * 1.5),
+        sim=sim,
     )
     text = path.read_text()
     text = text.replace('model = "evse_wb"', f'model = "{board}"')
