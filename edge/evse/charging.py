@@ -244,7 +244,9 @@ def _track_period(
         return s
     period = session.period or OpenPeriod(0, utc, PeriodKind.CHARGING, meter_wh)
     drawing = cp in (CpState.C, CpState.D) and s.power_w > cfg.idle_power_w
-    period, closed = advance(period, drawing, now, utc, meter_wh, cfg.period_hold_s)
+    period, closed = advance(
+        period, drawing, now, utc, meter_wh, cfg.period_hold_s, cfg.device_timeout_s
+    )
     if closed is not None:
         actions.append(NewPeriod(session.id, closed, period, meter_wh))
     return replace(s, session=replace(session, period=period))

@@ -48,6 +48,8 @@ class OpenPeriod:
     switch_utc: datetime | None = None
     switch_wh: int | None = None
     """When and at which meter reading the switch began (where the cut goes)."""
+    switch_seen: float | None = None
+    """Monotonic site time the switch was last seen (it holds only while watched)."""
 
     def observe(self, current_a: float | None, power_w: float) -> OpenPeriod:
         """Fold one meter reading into the period's minima and maxima."""

@@ -67,3 +67,41 @@ def test_going_back_before_the_hold_forgets_the_switch():
         None,
         None,
     )
+
+
+GAP = 10.0  # the machine's device timeout: longer unseen, the EVSE was faulted
+
+
+def test_a_switch_does_not_hold_across_time_it_was_not_watched():
+    """Seen in a loaded simulation: the session's first reading showed 0 W (the
+    EV had not ramped up yet), then the EVSE was faulted (stale polls) for 77 s,
+    in which the EV took 42 Wh; the hold had 'passed' across that blind time and
+    a PARKING period holding those 42 Wh was cut where the switch began."""
+    p, _ = advance(charging(), False, LATE, at(LATE), 1000, HOLD, GAP)
+    assert p.switch_to is PeriodKind.PARKING
+    p, closed = advance(p, False, LATE + 77, at(LATE + 77), 1042, HOLD, GAP)
+    assert closed is None  # without the gap rule: PARKING from LATE, 42 Wh in it
+    assert (p.kind, p.switch_since, p.switch_utc, p.switch_wh) == (
+        PeriodKind.CHARGING,
+        LATE + 77,
+        at(LATE + 77),
+        1042,
+    )
+    p, closed = advance(p, True, LATE + 92, at(LATE + 92), 1042, HOLD, GAP)
+    assert closed is None
+    assert (p.kind, p.switch_to) == (PeriodKind.CHARGING, None)
+
+
+def test_a_watched_switch_holds_and_cuts_where_it_began():
+    p, _ = advance(charging(), False, LATE, at(LATE), 5000, HOLD, GAP)
+    for t in range(5, 60, 5):  # seen every 5 s, within the gap
+        p, closed = advance(p, False, LATE + t, at(LATE + t), 5001, HOLD, GAP)
+        assert closed is None
+    p, closed = advance(p, False, LATE + HOLD, at(LATE + HOLD), 5002, HOLD, GAP)
+    assert closed is not None
+    assert (closed.kind, closed.end, closed.energy_wh) == (
+        PeriodKind.CHARGING,
+        at(LATE),
+        4000,
+    )
+    assert (p.kind, p.start, p.meter_start_wh) == (PeriodKind.PARKING, at(LATE), 5000)
