@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from edge.evse.actions import (
     Action,
@@ -244,8 +244,25 @@ def _track_period(
         return s
     period = session.period or OpenPeriod(0, utc, PeriodKind.CHARGING, meter_wh)
     drawing = cp in (CpState.C, CpState.D) and s.power_w > cfg.idle_power_w
+    # The evidence is as old as its older reading: a meter reading read before
+    # the period began (a backlog applied late, on a loaded machine) says
+    # nothing of what the EV does now. In B the pilot alone says it is not
+    # drawing; in C or D the power reading says whether it is.
+    board_seen = now if s.board_seen is None else min(now, s.board_seen)
+    meter_seen = now if s.meter_seen is None else s.meter_seen
+    requesting = cp in (CpState.C, CpState.D)
+    seen = min(board_seen, meter_seen) if requesting else board_seen
+    seen_utc = utc - timedelta(seconds=now - seen)
+    if seen_utc < period.start:
+        return s
     period, closed = advance(
-        period, drawing, now, utc, meter_wh, cfg.period_hold_s, cfg.device_timeout_s
+        period,
+        drawing,
+        seen,
+        seen_utc,
+        meter_wh,
+        cfg.period_hold_s,
+        cfg.device_timeout_s,
     )
     if closed is not None:
         actions.append(NewPeriod(session.id, closed, period, meter_wh))

@@ -200,3 +200,17 @@ def test_a_used_reservation_is_gone_once_its_session_ends() -> None:
     assert h.of(SetStatus)[-1].status is EvseStatus.AVAILABLE
     session(h, "OTHER", 1100)  # anyone may charge now
     assert h.of(StartSession)[-1].token_uid == "OTHER"
+
+
+def test_meter_readings_read_before_the_period_began_do_not_cut_it() -> None:
+    """Seen under load: a backlog of meter readings (0 W, read before the EV
+    was enabled) applied for over a minute after the start cut a PARKING period
+    at the start of a session whose EV was charging."""
+    h = Harness(cfg=EvseSettings("E1", device_timeout_s=1000.0))
+    start = session(h, "AA11", 1000, cp=C)
+    begun = h.now
+    for k in range(70):
+        h.send(BoardRead(C), 1.0)
+        h.send(MeterRead(1000, 0.0, None, read_at=begun - 70 + k), 0.001)
+    assert start.period.kind is PeriodKind.CHARGING
+    assert h.of(NewPeriod) == []
