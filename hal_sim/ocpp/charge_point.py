@@ -74,6 +74,10 @@ class SimClient(Generic[S]):
     """Its vendor and model in BootNotification."""
     calls: ClassVar[ModuleType]
     """Its version's requests (``ocpp.v16.call``, ``ocpp.v201.call``)."""
+    client_type: ClassVar[Callable[..., Any]]
+    """The ``ocpp`` package's client of its version (made on each link)."""
+    logger: ClassVar[logging.Logger]
+    """The log its client writes the frames to."""
 
     def __init__(
         self,
@@ -105,7 +109,14 @@ class SimClient(Generic[S]):
 
     def _client(self, link: RawLink) -> Any:
         """The ``ocpp`` package's client of its version on ``link``."""
-        raise NotImplementedError
+        return self.client_type(
+            self.state,
+            self._clock,
+            self.identity,
+            link,
+            response_timeout=self._clock.to_wall(self._timeout_s),
+            logger=self.logger,
+        )
 
     def reconnect(self, link: RawLink) -> None:
         """Go on over a new link (after a lost one, or a reboot): ``run`` it again."""
@@ -162,6 +173,8 @@ class SimChargePoint(SimClient[ChargerState]):
     """
 
     calls = call
+    client_type = Client
+    logger = log
     queue: list[Queued]
     central_ids: dict[int, int]
     """Local transaction ids (queued starts) to the central system's."""
@@ -173,16 +186,6 @@ class SimChargePoint(SimClient[ChargerState]):
         self.queue = []
         self.central_ids = {}
         self._local_ids = 0
-
-    def _client(self, link: RawLink) -> Client:
-        return Client(
-            self.state,
-            self._clock,
-            self.identity,
-            link,
-            response_timeout=self._clock.to_wall(self._timeout_s),
-            logger=log,
-        )
 
     async def reboot(self) -> Boot:
         """Boot again (after :meth:`reconnect` and ``run``), then replay the queue."""

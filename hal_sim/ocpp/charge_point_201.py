@@ -43,6 +43,8 @@ class SimChargingStation(SimClient[StationState]):
 
     MODEL = "SimStation201"
     calls = call
+    client_type = StationClient
+    logger = log
     queue: list[object]
     """TransactionEvents waiting for the link (``offline``), oldest first."""
 
@@ -52,16 +54,6 @@ class SimChargingStation(SimClient[StationState]):
     def _setup(self) -> None:
         self.queue = []
         self._event_seq = 0
-
-    def _client(self, link: RawLink) -> StationClient:
-        return StationClient(
-            self.state,
-            self._clock,
-            self.identity,
-            link,
-            response_timeout=self._clock.to_wall(self._timeout_s),
-            logger=log,
-        )
 
     def reconnect(self, link: RawLink) -> None:
         """Speak over a new link (call :meth:`run` again, then :meth:`replay`)."""
