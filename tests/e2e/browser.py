@@ -10,10 +10,12 @@ closed network refuses them); Playwright's launch gives it a fresh profile
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from playwright.async_api import Browser, Page, async_playwright
 
@@ -32,7 +34,7 @@ FLAGS = [
     "--disable-extensions",
 ]
 
-__all__ = ["CHROMIUM", "SCREENSHOTS", "Browser", "Page", "chromium"]
+__all__ = ["CHROMIUM", "SCREENSHOTS", "Browser", "Page", "chromium", "on_picture"]
 
 
 @contextlib.asynccontextmanager
@@ -51,3 +53,26 @@ async def chromium() -> AsyncIterator[Browser]:
             yield browser
         finally:
             await browser.close()
+
+
+async def on_picture(browser: Browser, png: bytes, body: str, arg: object) -> Any:
+    """Run ``body`` on a screenshot decoded by the browser, in a blank page.
+
+    ``body`` is JavaScript that sees the picture on a canvas ``c`` (its 2D
+    context ``g``) and ``arg``, and returns what the test asks of it.
+    """
+    page = await browser.new_page()
+    try:
+        data = "data:image/png;base64," + base64.b64encode(png).decode()
+        return await page.evaluate(
+            """async ([src, body, arg]) => {
+              const img = new Image(); img.src = src; await img.decode();
+              const c = document.createElement("canvas");
+              c.width = img.width; c.height = img.height;
+              const g = c.getContext("2d"); g.drawImage(img, 0, 0);
+              return new Function("c", "g", "arg", body)(c, g, arg);
+            }""",
+            [data, body, arg],
+        )
+    finally:
+        await page.close()

@@ -11,12 +11,11 @@ circuit's per-phase load against its limit and E1's allocated current.
 from __future__ import annotations
 
 import asyncio
-import base64
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.browser import SCREENSHOTS, chromium
+from tests.e2e.browser import SCREENSHOTS, chromium, on_picture
 from tests.e2e.test_page import near, pixels, shot, until
 from tests.integration.processes import start, stop
 from tests.integration.sites import arrival, free_port, site_file
@@ -154,29 +153,20 @@ async def _row(page, selector: str) -> list[str]:
 
 async def _picture(browser, png: bytes, box):
     """The screenshot decoded: its colours, height, and the dark share in ``box``."""
-    p = await browser.new_page()
-    try:
-        data = "data:image/png;base64," + base64.b64encode(png).decode()
-        return await p.evaluate(
-            """async ([src, b]) => {
-              const img = new Image(); img.src = src; await img.decode();
-              const c = document.createElement("canvas");
-              c.width = img.width; c.height = img.height;
-              const g = c.getContext("2d"); g.drawImage(img, 0, 0);
-              const all = g.getImageData(0, 0, c.width, c.height).data;
-              const seen = new Set();
-              for (let i = 0; i < all.length; i += 4)
-                seen.add(all[i] << 16 | all[i+1] << 8 | all[i+2]);
-              const d = g.getImageData(b.x, b.y, b.width, b.height).data;
-              let dark = 0;
-              for (let i = 0; i < d.length; i += 4)
-                if (d[i] + d[i+1] + d[i+2] < 3 * 100) dark++;
-              return {colours: seen.size, height: c.height, ink: dark / (d.length / 4)};
-            }""",
-            [data, {k: int(v) for k, v in box.items()}],
-        )
-    finally:
-        await p.close()
+    return await on_picture(
+        browser,
+        png,
+        """const all = g.getImageData(0, 0, c.width, c.height).data;
+        const seen = new Set();
+        for (let i = 0; i < all.length; i += 4)
+          seen.add(all[i] << 16 | all[i+1] << 8 | all[i+2]);
+        const d = g.getImageData(arg.x, arg.y, arg.width, arg.height).data;
+        let dark = 0;
+        for (let i = 0; i < d.length; i += 4)
+          if (d[i] + d[i+1] + d[i+2] < 3 * 100) dark++;
+        return {colours: seen.size, height: c.height, ink: dark / (d.length / 4)};""",
+        {k: int(v) for k, v in box.items()},
+    )
 
 
 async def _exists(path: Path) -> bool:

@@ -11,14 +11,13 @@ cards' colours where the layout puts them) and kept in tests/e2e/screenshots/.
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 from pathlib import Path
 
 import pytest
 
 from hal_sim.devices.relay import SimRelay
-from tests.e2e.browser import SCREENSHOTS, Browser, Page, chromium
+from tests.e2e.browser import SCREENSHOTS, Browser, Page, chromium, on_picture
 from tests.e2e.rig import page_site
 from tests.integration.modbus_rig import LIB, rtu_line, sim_board, sim_meter
 
@@ -49,27 +48,18 @@ async def until(what: str, check, timeout: float = 20.0) -> None:
 
 async def pixels(browser: Browser, png: bytes, points: list[tuple[int, int]]):
     """The screenshot decoded by the browser: distinct colours, and RGB at points."""
-    page = await browser.new_page()
-    try:
-        data = "data:image/png;base64," + base64.b64encode(png).decode()
-        return await page.evaluate(
-            """async ([src, points]) => {
-              const img = new Image(); img.src = src; await img.decode();
-              const c = document.createElement("canvas");
-              c.width = img.width; c.height = img.height;
-              const g = c.getContext("2d"); g.drawImage(img, 0, 0);
-              const d = g.getImageData(0, 0, c.width, c.height).data;
-              const seen = new Set();
-              for (let i = 0; i < d.length; i += 4 * 7)
-                seen.add(d[i] << 16 | d[i+1] << 8 | d[i+2]);
-              const at = points.map(([x, y]) => {
-                const i = 4 * (y * c.width + x); return [d[i], d[i+1], d[i+2]]; });
-              return {colours: seen.size, at, width: c.width, height: c.height};
-            }""",
-            [data, points],
-        )
-    finally:
-        await page.close()
+    return await on_picture(
+        browser,
+        png,
+        """const d = g.getImageData(0, 0, c.width, c.height).data;
+        const seen = new Set();
+        for (let i = 0; i < d.length; i += 4 * 7)
+          seen.add(d[i] << 16 | d[i+1] << 8 | d[i+2]);
+        const at = arg.map(([x, y]) => {
+          const i = 4 * (y * c.width + x); return [d[i], d[i+1], d[i+2]]; });
+        return {colours: seen.size, at, width: c.width, height: c.height};""",
+        points,
+    )
 
 
 def near(rgb, want, tolerance: int = 12) -> bool:
