@@ -24,8 +24,8 @@ from edge.evse.actions import (
     StopSession,
 )
 from edge.evse.machine_state import ActiveSession, EvseSettings, EvseState, request_stop
-from edge.evse.periods import advance
-from edge.evse.states import CpState, Phase
+from edge.evse.periods import advance, interrupt
+from edge.evse.states import CpState, FaultKind, Phase
 from edge.model.commands import CommandOutcome
 from edge.model.period import OpenPeriod, PeriodKind
 
@@ -229,6 +229,17 @@ def _close_on_fresh_reading(
     )
 
 
+def supplying(s: EvseState) -> bool:
+    """Whether the EVSE offers the EV current.
+
+    The contactor was commanded closed (at the last step, so during the
+    readings now in hand) and the board does not report its relay open.
+    """
+    m = s.relay_mismatch
+    not_closed = m is not None and m.kind is FaultKind.RELAY_NOT_CLOSED
+    return s.contactor is True and not not_closed
+
+
 def _track_period(
     s: EvseState,
     cp: CpState,
@@ -243,15 +254,24 @@ def _track_period(
     if session is None:
         return s
     period = session.period or OpenPeriod(0, utc, PeriodKind.CHARGING, meter_wh)
-    drawing = cp in (CpState.C, CpState.D) and s.power_w > cfg.idle_power_w
+    requesting = cp in (CpState.C, CpState.D)
+    supplied = supplying(s)
+    if not supplied and not requesting:
+        # The EVSE offers nothing and the EV does not ask: that tells nothing
+        # of the EV's choice, and a switch it had begun starts again.
+        return replace(s, session=replace(session, period=interrupt(period)))
+    # The EVSE's own pause (a 0 A limit, a relay that did not close, the
+    # contactor not closed again yet) is not parking: OCPI's PARKING_TIME is
+    # time the EV does not ask for power, so an EV asking (C or D) while none
+    # is offered counts as charging. Supplied, the power reading says whether
+    # it draws; in B the pilot alone says it does not.
+    drawing = requesting and (not supplied or s.power_w > cfg.idle_power_w)
     # The evidence is as old as its older reading: a meter reading read before
     # the period began (a backlog applied late, on a loaded machine) says
-    # nothing of what the EV does now. In B the pilot alone says it is not
-    # drawing; in C or D the power reading says whether it is.
+    # nothing of what the EV does now.
     board_seen = now if s.board_seen is None else min(now, s.board_seen)
     meter_seen = now if s.meter_seen is None else s.meter_seen
-    requesting = cp in (CpState.C, CpState.D)
-    seen = min(board_seen, meter_seen) if requesting else board_seen
+    seen = min(board_seen, meter_seen) if requesting and supplied else board_seen
     seen_utc = utc - timedelta(seconds=now - seen)
     if seen_utc < period.start:
         return s

@@ -8,6 +8,20 @@ from datetime import datetime
 from edge.model.period import ClosedPeriod, OpenPeriod, PeriodKind
 
 
+def interrupt(period: OpenPeriod) -> OpenPeriod:
+    """Forget a switch the EV had begun: what it did next was not seen."""
+    if period.switch_to is None:
+        return period
+    return replace(
+        period,
+        switch_to=None,
+        switch_since=None,
+        switch_utc=None,
+        switch_wh=None,
+        switch_seen=None,
+    )
+
+
 def advance(
     period: OpenPeriod,
     drawing: bool,
@@ -27,16 +41,7 @@ def advance(
     """
     doing = PeriodKind.CHARGING if drawing else PeriodKind.PARKING
     if doing is period.kind:
-        if period.switch_to is None:
-            return period, None
-        return replace(
-            period,
-            switch_to=None,
-            switch_since=None,
-            switch_utc=None,
-            switch_wh=None,
-            switch_seen=None,
-        ), None
+        return interrupt(period), None
     blind = (
         max_gap_s is not None
         and period.switch_seen is not None
