@@ -1,9 +1,10 @@
 """The house load in a circuit meter's reading: the reading less our cars then.
 
-Pure: the load manager keeps a :class:`Trace` per EVSE (its meter's recent
-readings and the limits it was given, with their times on the wire and on the
-clock) and asks it what the car drew at a circuit reading's time
-(:meth:`Trace.at`); :func:`house_load` takes those draws out of the reading.
+No I/O and no clock: the load manager keeps a :class:`Trace` per EVSE (its
+meter's recent readings and the limits it was given, with their times on the
+wire and on the clock) and asks it what the car drew at a circuit reading's
+time (:meth:`Trace.at`); :func:`house_load` takes those draws out of the
+reading, and :class:`HouseLoads` keeps what each circuit's last readings gave.
 
 A reading is taken at one instant; a car's draw at that instant is known from
 its own meter's reading at or before it (the nearest one), never from a later
@@ -170,3 +171,42 @@ def house_load(
     if settling and held is not None:
         house = [min(top[p], max(low[p], held[p])) for p in range(3)]
     return (house[0], house[1], house[2]), settling
+
+
+class HouseLoads:
+    """The house load of each metered circuit's reading, taken once a reading."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, tuple[PerPhase, float]] = {}
+        """Per metered circuit: the house load of its last reading with no car
+        settling, and when that reading was taken."""
+        self._derived: dict[str, tuple[tuple[float | None, ...], PerPhase]] = {}
+        """Per metered circuit: the house load of its last reading, and the
+        times of the reading and of the car readings it was taken with."""
+
+    def of(
+        self,
+        circuit_id: str,
+        reading_a: PerPhase,
+        read_at: float,
+        cars: Sequence[tuple[EvseLeaf, CarAt]],
+    ) -> PerPhase:
+        """The house load of a reading of ``circuit_id``'s meter, read at ``read_at``.
+
+        ``cars``: each car below at ``read_at`` (:meth:`Trace.at`). Taken again
+        only if the reading or a car reading it was taken with is another one
+        (a car's reading from before it that came late, from another bus).
+        """
+        key = (read_at, *(car.read_at for _, car in cars))
+        derived = self._derived.get(circuit_id)
+        if derived is not None and derived[0] == key:
+            return derived[1]
+        held = self._held.get(circuit_id)
+        prior = None
+        if held is not None and 0 <= read_at - held[1] <= HOLD_S:
+            prior = held[0]
+        house, settling = house_load(reading_a, cars, prior)
+        if not settling:
+            self._held[circuit_id] = (house, read_at)
+        self._derived[circuit_id] = (key, house)
+        return house

@@ -52,10 +52,10 @@ from edge.load.allocator import (
     plausible,
 )
 from edge.load.caps import Cap
-from edge.load.house import FOLLOW_S, HOLD_S, SETTLE_FROM_A, Trace, house_load
+from edge.load.house import FOLLOW_S, SETTLE_FROM_A, HouseLoads, Trace
 from edge.load.price_share import fuse_share
 from edge.load.setpoints import Charge, Last, NotStarted, Setpoint, Why, next_last
-from edge.load.site import Metered, PerPhase, Phase, Site
+from edge.load.site import Metered, Phase, Site
 from edge.load.surplus import surplus_caps
 from edge.model.clock import Clock
 from edge.model.commands import CommandOutcome
@@ -167,12 +167,7 @@ class LoadManager:
         """Called after each allocation's commands are done, with the time the
         allocation was made (for benchmarks and the live view)."""
         self._evses = {uid: _Evse() for uid in self.ports}
-        self._held: dict[str, tuple[PerPhase, float]] = {}
-        """Per metered circuit: the house load of its last reading with no car
-        settling, and when that reading was taken."""
-        self._derived: dict[str, tuple[tuple[float | None, ...], PerPhase]] = {}
-        """Per metered circuit: the house load of its last reading, and the
-        times of the reading and of the car readings it was taken with."""
+        self._house = HouseLoads()
         self._metered_above = {
             leaf.uid: [
                 c.id
@@ -315,19 +310,7 @@ class LoadManager:
                 own = states[leaf.uid].phases & wired or wired
                 may_draw = views[leaf.uid].session is not None
                 cars.append((leaf, trace.at(sample.read_at, own, may_draw)))
-            key = (sample.read_at, *(car.read_at for _, car in cars))
-            derived = self._derived.get(circuit.id)
-            if derived is not None and derived[0] == key:
-                house = derived[1]
-            else:
-                held = self._held.get(circuit.id)
-                prior = None
-                if held is not None and 0 <= sample.read_at - held[1] <= HOLD_S:
-                    prior = held[0]
-                house, settling = house_load(sample.currents_a, cars, prior)
-                if not settling:
-                    self._held[circuit.id] = (house, sample.read_at)
-                self._derived[circuit.id] = (key, house)
+            house = self._house.of(circuit.id, sample.currents_a, sample.read_at, cars)
             amps = list(house)
             for leaf in circuit.leaves():
                 drawn = states[leaf.uid].drawn_a

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edge.load.house import FOLLOW_S, Trace, house_load
+from edge.load.house import FOLLOW_S, HOLD_S, HouseLoads, Trace, house_load
 from edge.load.site import EvseLeaf, Phase
 
 ALL = frozenset(Phase)
@@ -76,3 +76,34 @@ def test_old_readings_and_changes_are_forgotten_but_the_limit_is_kept() -> None:
     assert all(c.taken_at >= 15.0 - FOLLOW_S for c in trace.changes)
     assert trace.limit_a() == 10.0 + 19 % 2
     assert trace.limit_a(15.0) == 10.0 + 14 % 2
+
+
+def test_a_reading_has_one_house_load_and_a_settling_one_holds_the_steady_one() -> None:
+    loads = HouseLoads()
+    trace = Trace(6.0)
+    trace.read(0.0, (6.0, 6.0, 6.0))
+    car = trace.at(0.5, ALL, may_draw=True)
+    assert loads.of("grid", (10.0, 10.0, 10.0), 0.5, [(LEAF, car)]) == (4.0, 4.0, 4.0)
+    # the same reading, with the same car reading, is not taken again
+    assert loads.of("grid", (30.0, 30.0, 30.0), 0.5, [(LEAF, car)]) == (4.0, 4.0, 4.0)
+    # raised to 16 A: the next readings see it settling, anywhere in 6..16 A
+    trace.took(1.0, 1.1, 16.0)
+    car = trace.at(2.0, ALL, may_draw=True)
+    assert car.settling
+    # 20 A is 4..14 A house: the steady 4 A of 1.5 s before holds
+    assert loads.of("grid", (20.0, 20.0, 20.0), 2.0, [(LEAF, car)]) == (4.0, 4.0, 4.0)
+    # another circuit holds nothing of this one's: the top (the safe side)
+    assert loads.of("sub", (20.0, 20.0, 20.0), 2.0, [(LEAF, car)]) == (
+        14.0,
+        14.0,
+        14.0,
+    )
+    # a steady house load older than HOLD_S holds no more
+    t = 0.5 + HOLD_S + 0.5
+    car = trace.at(t, ALL, may_draw=True)
+    assert car.settling
+    assert loads.of("grid", (20.0, 20.0, 20.0), t, [(LEAF, car)]) == (
+        14.0,
+        14.0,
+        14.0,
+    )
