@@ -8,23 +8,16 @@ of changes is one allocation) and at least every ``TICK_S`` of site time, so
 that a meter that went silent gives the failsafe within ``meter_timeout_s``
 plus a tick.
 
-Applying: each EVSE whose setpoint differs from the limit its view shows gets
-:meth:`~edge.evse.port.EvsePort.set_current_limit`; a pause is 0 A (the
-port's pause: the offer stops and the session stays open). Every lowering (and
-pause) is applied before any raise, so the sum on a phase never passes what the
-allocator allowed while setpoints change. A raise waits for a reading of every
-circuit meter above the EVSE taken after the EVSE last took a limit (the next
-poll): an older reading did not see the car at its present limit, and its
-house load (:mod:`edge.load.house`) tells nothing of what that limit did. An
-EVSE with no session is held at 0 A, so that a new session draws nothing
-before its first setpoint (its minimum, or less headroom: paused). A car that
-has been offered current for ``SATISFIED_AFTER_S`` without asking for it
-(full, or waiting for its own timer) is satisfied: held at 0 A, so that what
-it does not take goes to the others, and offered its minimum again every
-``PROBE_S`` (a new first setpoint), in case it asks again (a car paused
-without an offer may not show it). A refused command is retried after
-``RETRY_S``, one not answered in time after ``TIMEOUT_RETRY_S``; the allocator
-is told only what was applied.
+Applying (:mod:`edge.load.applier`): every lowering (and pause) before any
+raise, a raise only once a circuit reading saw the EVSE's present limit, and a
+refused command retried after a while. An EVSE with no session is held at
+0 A, so that a new session draws nothing before its first setpoint (its
+minimum, or less headroom: paused). A car that has been offered current for
+``SATISFIED_AFTER_S`` without asking for it (full, or waiting for its own
+timer) is satisfied: held at 0 A, so that what it does not take goes to the
+others, and offered its minimum again every ``PROBE_S`` (a new first
+setpoint), in case it asks again (a car paused without an offer may not show
+it).
 
 Cancellation: the task owns its ticker and its commands (one TaskGroup); a
 cancellation while commands are in flight cancels them and nothing is left
@@ -37,10 +30,8 @@ import asyncio
 import logging
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 
-from edge.evse.limits import PAUSE_A
 from edge.evse.port import EvsePort, EvseView
 from edge.evse.states import Phase as EvsePhase
 from edge.load.allocator import (
@@ -51,14 +42,13 @@ from edge.load.allocator import (
     learned_phases,
     plausible,
 )
+from edge.load.applier import SAME_A, Applier, EvseMemory
 from edge.load.caps import Cap
-from edge.load.house import FOLLOW_S, SETTLE_FROM_A, HouseLoads, Trace
+from edge.load.house import FOLLOW_S, HouseLoads
 from edge.load.price_share import fuse_share
-from edge.load.setpoints import Charge, Last, NotStarted, Setpoint, Why, next_last
-from edge.load.site import Metered, Phase, Site
+from edge.load.site import Phase, Site
 from edge.load.surplus import surplus_caps
 from edge.model.clock import Clock
-from edge.model.commands import CommandOutcome
 from edge.model.events import DeviceReading, DeviceSilent
 from edge.model.measurement import Measurement
 
@@ -66,13 +56,6 @@ log = logging.getLogger(__name__)
 
 TICK_S = 1.0
 """Allocate at least this often (site seconds): silence is noticed by a tick."""
-COMMAND_TIMEOUT_S = 5.0
-RETRY_S = 10.0
-"""A refused setpoint is tried again after this long."""
-TIMEOUT_RETRY_S = 1.0
-"""A setpoint not answered in time (a busy bus) is tried again after this long."""
-SAME_A = 0.05
-"""Setpoints closer than this (A) are the same (below the 0.1 A step)."""
 SATISFIED_AFTER_S = 60.0
 """A car offered current that has not asked for it this long is satisfied."""
 PROBE_S = 900.0
@@ -115,26 +98,6 @@ def _signed_power_w(reading: DeviceReading) -> float | None:
     return None
 
 
-@dataclass
-class _Evse:
-    """What the manager keeps of one EVSE between allocations."""
-
-    last: Last = field(default_factory=NotStarted)
-    session: str | None = None
-    phases: frozenset[Phase] = frozenset()
-    retry_at: float = -math.inf
-    trace: Trace = field(default_factory=Trace)
-    """Its meter's recent readings and the limits it took."""
-    seen: bool = False
-    """Its view was seen (the trace starts at the limit it showed)."""
-    changed_at: float = -math.inf
-    """When its limit last changed (the car follows over seconds)."""
-    idle_since: float | None = None
-    """Since when the car has been offered current without asking for it."""
-    satisfied_at: float | None = None
-    """When the car was found not asking while offered (full, or its own timer)."""
-
-
 class LoadManager:
     """Keeps every circuit of ``site`` within its limit through the EVSE ports."""
 
@@ -166,16 +129,9 @@ class LoadManager:
         self.on_applied: Callable[[Allocation, float], None] | None = None
         """Called after each allocation's commands are done, with the time the
         allocation was made (for benchmarks and the live view)."""
-        self._evses = {uid: _Evse() for uid in self.ports}
+        self._evses = {uid: EvseMemory() for uid in self.ports}
         self._house = HouseLoads()
-        self._metered_above = {
-            leaf.uid: [
-                c.id
-                for c in site.circuits()
-                if isinstance(c.source, Metered) and leaf in c.leaves()
-            ]
-            for leaf in site.leaves()
-        }
+        self._applier = Applier(site, self.ports, self._evses, clock)
         self._wake = asyncio.Event()
         for port in self.ports.values():
             port.on_change(self._changed)
@@ -247,43 +203,10 @@ class LoadManager:
         self.allocations += 1
         if allocation.failsafe:
             log.debug("load: failsafe for %s", ", ".join(sorted(allocation.failsafe)))
-        lower: list[tuple[str, Setpoint, float, float]] = []
-        raise_: list[tuple[str, Setpoint, float, float]] = []
-        for uid, setpoint in allocation.setpoints.items():
-            ev = self._evses[uid]
-            amps = setpoint.current_a if isinstance(setpoint, Charge) else PAUSE_A
-            shown = views[uid].limit_a
-            if abs(shown - amps) < SAME_A:
-                ev.last = next_last(ev.last, setpoint, now)
-            elif amps > shown and self._unseen(uid, setpoint):
-                continue  # held until a reading shows its present limit
-            elif now >= ev.retry_at:
-                batch = lower if amps < shown else raise_
-                batch.append((uid, setpoint, amps, shown))
-        for todo in (lower, raise_):
-            if todo:
-                async with asyncio.TaskGroup() as tg:
-                    for uid, setpoint, amps, shown in todo:
-                        tg.create_task(self._apply(uid, setpoint, amps, shown, now))
+        await self._applier.apply(allocation.setpoints, views, self.grid, now)
         if self.on_applied is not None:
             self.on_applied(allocation, now)
         return allocation
-
-    def _unseen(self, uid: str, setpoint: Setpoint) -> bool:
-        """A circuit meter above has not read since the EVSE last took a limit.
-
-        The allocation then rests on a reading that did not see what the car
-        does at its present limit: a raise waits for a reading that did (at
-        most a poll cycle). Lowering never waits, nor does the failsafe
-        current (safe without any reading).
-        """
-        if isinstance(setpoint, Charge) and setpoint.why is Why.FAILSAFE:
-            return False
-        taken = self._evses[uid].trace.last_taken_at()
-        return any(
-            (sample := self.grid.get(cid)) is not None and sample.read_at < taken
-            for cid in self._metered_above[uid]
-        )
 
     def _grid(
         self, states: Mapping[str, EvseState], views: Mapping[str, EvseView]
@@ -369,29 +292,4 @@ class LoadManager:
         )
         return EvseState(
             wants, ev.last, drawn, ev.phases, drawn_at, ev.changed_at + FOLLOW_S
-        )
-
-    async def _apply(
-        self, uid: str, setpoint: Setpoint, amps: float, shown: float, now: float
-    ) -> None:
-        ev = self._evses[uid]
-        sent = self.clock.monotonic()
-        result = await self.ports[uid].set_current_limit(amps, COMMAND_TIMEOUT_S)
-        if result.outcome is CommandOutcome.ACCEPTED:
-            taken = self.clock.monotonic()
-            ev.trace.took(sent, taken, amps)
-            if abs(amps - shown) >= SETTLE_FROM_A:
-                ev.changed_at = taken
-            ev.last = next_last(ev.last, setpoint, now)
-            ev.retry_at = -math.inf
-            return
-        wait = TIMEOUT_RETRY_S if result.outcome is CommandOutcome.TIMEOUT else RETRY_S
-        ev.retry_at = self.clock.monotonic() + wait
-        log.warning(
-            "load: EVSE %s did not take %g A (%s: %s); retrying in %g s",
-            uid,
-            amps,
-            result.outcome,
-            result.message,
-            wait,
         )

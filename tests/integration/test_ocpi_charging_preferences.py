@@ -22,7 +22,7 @@ from edge.wiring.preferences import preferences_for
 from hal_sim.backoffice.client import PeerHttpError, PeerStatusError
 from hal_sim.backoffice.cpo import CpoPeer
 from tests.integration.ocpi_rig import T0, rig, site_config
-from tests.unit.load.test_manager import FakePort
+from tests.unit.load.manager_rig import FakePort
 
 AMS = ZoneInfo("Europe/Amsterdam")
 SID = "0f0e9bd1-2a43-4c36-8d1c-1d7e5c0e2a11"

@@ -30,7 +30,7 @@ from edge.load.price_plan import HOUR, Price, Unplanned, Wait
 from edge.load.price_source import PricePlanner
 from edge.model.clock import ManualClock
 from edge.wiring.load import http_fetch
-from tests.unit.load.test_manager import FakePort, reading, site
+from tests.unit.load.manager_rig import FakePort, reading, site
 from tests.unit.load.test_price_source import EVENING, T0, one_evse_planner
 
 

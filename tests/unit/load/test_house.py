@@ -1,9 +1,15 @@
-"""The house load of a circuit reading: the reading less our cars at its time."""
+"""The house load of a circuit reading: the reading less our cars at its time.
+
+The rules first, then the load manager taking them on its readings.
+"""
 
 from __future__ import annotations
 
 from edge.load.house import FOLLOW_S, HOLD_S, HouseLoads, Trace, house_load
+from edge.load.setpoints import Why
 from edge.load.site import EvseLeaf, Phase
+
+from .manager_rig import reading, rig, session
 
 ALL = frozenset(Phase)
 LEAF = EvseLeaf("A", 3, (Phase.L1, Phase.L2, Phase.L3), 6.0, 16.0, 1)
@@ -107,3 +113,68 @@ def test_a_reading_has_one_house_load_and_a_settling_one_holds_the_steady_one() 
         14.0,
         14.0,
     )
+
+
+async def test_a_lowered_cars_stale_draw_is_not_subtracted_from_the_grid() -> None:
+    mgr, ports, clock = rig("A", limit=40.0)
+    ports["A"].session = session("sA")
+    mgr.grid_sink("grid")(reading(clock, (16.0, 16.0, 16.0)))
+    ports["A"].drawn = (16.0, 16.0, 16.0)
+    await mgr.step()
+    assert ports["A"].limit_a == 6.0  # its first setpoint; its meter shows 16 A
+    clock.advance(FOLLOW_S)  # the car had its time to follow; its meter:
+    ports["A"].drawn = (16.0, 16.0, 16.0)
+    mgr.grid_sink("grid")(reading(clock, (16.0, 16.0, 16.0)))
+    alloc = await mgr.step()
+    # ours is at most the 6 A it holds: 10 A of the reading counts as house
+    assert alloc.house_a["grid"] == (10.0, 10.0, 10.0)
+
+
+async def test_a_ramp_of_our_own_cars_is_not_taken_for_house_load() -> None:
+    mgr, ports, clock = rig("A", "B", limit=40.0)
+    mgr.grid_sink("grid")(reading(clock, (10.0, 10.0, 10.0)))  # the house: 10 A
+    await mgr.step()
+    for u in "AB":
+        ports[u].session = session(f"s{u}")
+        ports[u].drawn = (0.0, 0.0, 0.0)
+    await mgr.step()  # first setpoints: 6 A each
+    clock.advance(1.0)
+    # both ramp up; the grid meter sees it before their own meters do
+    mgr.grid_sink("grid")(reading(clock, (22.0, 22.0, 22.0)))
+    alloc = await mgr.step()
+    assert alloc.house_a["grid"] == (10.0, 10.0, 10.0)  # not 22
+    assert {p.limit_a for p in ports.values()} == {14.5}  # (39 - 10) / 2
+    # a real rise of the house load beyond what the cars may draw still shows
+    clock.advance(1.0)
+    mgr.grid_sink("grid")(reading(clock, (60.0, 60.0, 60.0)))
+    alloc = await mgr.step()
+    assert min(alloc.house_a["grid"]) >= 60.0 - 2 * 14.5 - 0.01
+
+
+async def test_a_silent_grid_meters_last_reading_keeps_its_house_load() -> None:
+    mgr, ports, clock = rig("A", limit=40.0, failsafe=8.0)
+    a = ports["A"]
+    a.session = session("sA")
+    a.drawn = (16.0, 16.0, 16.0)
+    mgr.grid_sink("grid")(reading(clock, (20.0, 20.0, 20.0)))  # 4 A house
+    await mgr.step()
+    await mgr.step()
+    assert a.limit_a == 16.0
+    clock.advance(FOLLOW_S + 1)
+    a.drawn = (16.0, 16.0, 16.0)
+    mgr.grid_sink("grid")(reading(clock, (44.0, 44.0, 44.0)))  # the house: 28 A
+    alloc = await mgr.step()
+    assert a.limit_a == 11.0  # 40 - 1 - 28
+    # The meter answers no more; the car follows (its meter shows 11 A). Its
+    # last reading still saw the car at 16 A: the house stays 28 A, not 33 A
+    # (which would throttle the car to 6 A, under the failsafe's 8 A)
+    for _ in range(4):
+        clock.advance(1.0)
+        a.drawn = (11.0, 11.0, 11.0)
+        alloc = await mgr.step()
+        assert alloc.house_a["grid"] == (28.0, 28.0, 28.0)
+        assert a.limit_a == 11.0
+    clock.advance(1.5)  # 5.5 s after the last reading
+    alloc = await mgr.step()
+    assert a.limit_a == 8.0
+    assert alloc.setpoints["A"].why is Why.FAILSAFE

@@ -19,7 +19,7 @@ from edge.load.price_plan import HOUR, Wait
 from edge.load.price_source import PricePlanner
 from edge.model.clock import ManualClock
 
-from .test_manager import FakePort
+from .manager_rig import FakePort
 from .test_price_share import evse
 from .test_price_source import AMS, EVENING, T0, csv_text
 

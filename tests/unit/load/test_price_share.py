@@ -28,7 +28,7 @@ from edge.load.price_source import PricePlanner
 from edge.load.site import Circuit, EvseLeaf, LoadRules, Metered, Site
 from edge.model.clock import ManualClock
 
-from .test_manager import ROT, FakePort, reading
+from .manager_rig import ROT, FakePort, reading
 from .test_price_source import AMS, EVENING, T0, csv_text
 
 HOUSE_A = 3.0

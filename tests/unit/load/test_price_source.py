@@ -26,7 +26,7 @@ from edge.load.price_source import PricePlanner, departure_after
 from edge.load.prices import PriceError, parse_prices, read_prices
 from edge.model.clock import ManualClock
 
-from .test_manager import FakePort, reading, site
+from .manager_rig import FakePort, reading, site
 
 AMS = ZoneInfo("Europe/Amsterdam")
 T0 = datetime(2026, 6, 2, 16, 0, tzinfo=UTC)  # 18:00 in Amsterdam

@@ -11,7 +11,7 @@ from edge.config.loader import parse_config
 from edge.web.errors import ApiProblem
 from edge.web.page.scan import ScanBody, Scanner, site_bus_of
 from edge.web.page.site_info import load_doc, site_check
-from tests.unit.load.test_manager import reading, rig
+from tests.unit.load.manager_rig import reading, rig
 
 SITE = """
 [site]
