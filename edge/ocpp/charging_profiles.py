@@ -38,17 +38,9 @@ cap every TxProfile at the failsafe too; the lease above it is what a living
 controller renews. Every limit is in A per phase, with one decimal.
 
 **Checked**: once the lease is in, every limit the charger accepted is read
-back with GetCompositeSchedule (K08 in 2.0.1; 1.6's too). A charger that says
-it allows more than we asked (it accepted a profile and does not apply it) is
-logged once and **held** from then on until the controller restarts: its
-lease, the only profile it is seen to obey above its failsafe, is renewed at
-the least of its failsafe and the sum of its connectors' limits. Why not 0 A:
-a 0 A TxProfile goes through the very profiles it ignores, and a 0 A lease
-stops every car on it for a fault of its firmware; its failsafe is the current
-the installer declared safe for it when we cannot control it, and the sum of
-its limits keeps it within what the site gave it. A composite a charger
-cannot give (Rejected, no answer, not in A) is not a deviation; one that
-answers NotImplemented is not asked again.
+back, and a charger that allows more than we asked is **held** at a lower
+lease until the controller restarts (:mod:`edge.ocpp.profile_check`; the
+failsafe and the lease, held or not: :mod:`edge.ocpp.max_profiles`).
 """
 
 from __future__ import annotations
@@ -57,52 +49,33 @@ import asyncio
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Protocol
 
 from edge.config.ocpp import OcppCharger, OcppSection
 from edge.model.clock import Clock
-from edge.ocpp.calls.outgoing import CallFailed, NotConnected, TimedOut
+from edge.ocpp.calls.outgoing import NotConnected, TimedOut
 from edge.ocpp.calls.profiles import (
-    CompositeSchedule,
     CurrentProfile,
     ProfileCalls,
     ProfilePurpose,
+    ProfileSetter,
     ProfileStatus,
+    shown,
 )
 from edge.ocpp.calls.profiles_v201 import V201ProfileCalls
 from edge.ocpp.calls.v16 import Failure, NotSendable
 from edge.ocpp.central import CentralSystem
 from edge.ocpp.connection import ChargerConnection
+from edge.ocpp.max_profiles import MaxProfiles
+from edge.ocpp.profile_check import ProfileCheck
 from edge.store.ocpp201_transactions import station_transaction_id
 
 log = logging.getLogger(__name__)
 
-FAILSAFE_ID = 1
-LEASE_ID = 2
 TX_DEFAULT_ID_BASE = 100
-"""A connector's TxDefaultProfile is id 100 + connector id; its TxProfile 200 +."""
+"""A connector's TxDefaultProfile is id 100 + connector id; its TxProfile 200 +.
+
+(The failsafe and the lease, ids 1 and 2: :mod:`edge.ocpp.max_profiles`.)"""
 TX_ID_BASE = 200
-CHECK_S = 60
-"""The span of the composite schedule a charger is asked for after a limit."""
-LEEWAY_A = 0.05
-"""What a composite may exceed a limit by (rounding) before it is a deviation."""
-
-
-class ProfileSetter(Protocol):
-    """SetChargingProfile to one connected charger, in its protocol's words."""
-
-    async def set_profile(
-        self, connector_id: int, profile: CurrentProfile, timeout_s: float
-    ) -> ProfileStatus | Failure:
-        """Install ``profile`` on ``connector_id`` (0: the whole charger)."""
-        ...
-
-    async def composite_schedule(
-        self, connector_id: int, duration_s: int, timeout_s: float
-    ) -> CompositeSchedule | Failure | None:
-        """What the charger will allow on ``connector_id`` (None: Rejected)."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -123,8 +96,8 @@ class ChargingProfiles:
         self._clock = clock
         self._section = section
         self._chargers = {c.identity: c for c in section.charger}
-        self._wanted: dict[tuple[str, int], float] = {}
-        """(identity, connector id) -> the limit last asked for, per phase."""
+        self._max = MaxProfiles(clock, section.profile_lease_s)
+        self._checks = ProfileCheck(self._max)
         self._lost: dict[tuple[str, int], int] = {}
         """(identity, connector id) -> our transaction its charger did not know."""
         self._locks: defaultdict[tuple[str, int], asyncio.Lock] = defaultdict(
@@ -132,11 +105,12 @@ class ChargingProfiles:
         )
         self._leased: set[str] = set()
         """Chargers whose lease is in on their current connection."""
-        self._uncheckable: set[str] = set()
-        """Chargers that answered GetCompositeSchedule NotImplemented."""
-        self.held: set[str] = set()
-        """Chargers seen to allow more than a limit: leased at their hold."""
         self.installs: dict[str, Installed] = {}
+
+    @property
+    def held(self) -> set[str]:
+        """Chargers seen to allow more than a limit: leased at their hold."""
+        return self._max.held
 
     def _timeout(self) -> float:
         return self._section.call_timeout_s
@@ -147,32 +121,38 @@ class ChargingProfiles:
         charger = self._chargers[connection.identity]
         calls = self._setter(connection)
         self._leased.discard(charger.identity)
-        failsafe = await calls.set_profile(0, self._failsafe(charger), self._timeout())
+        failsafe = await calls.set_profile(
+            0, self._max.failsafe(charger), self._timeout()
+        )
         limits = {
-            c.id: self._wanted[(charger.identity, c.id)]
+            c.id: self._max.wanted[(charger.identity, c.id)]
             for c in charger.connector
-            if (charger.identity, c.id) in self._wanted
+            if (charger.identity, c.id) in self._max.wanted
         }
         for connector_id, wanted in limits.items():  # before the lease lifts it
             await self._connector(charger, connector_id, wanted, self._timeout())
-        lease = await calls.set_profile(0, self._lease(charger), self._timeout())
+        lease = await calls.set_profile(0, self._max.lease(charger), self._timeout())
         self.installs[charger.identity] = Installed(failsafe, lease)
         self._log_install(charger, failsafe, lease)
         if lease is not ProfileStatus.ACCEPTED and not isinstance(lease, TimedOut):
             return  # it takes no profiles (refused, or no SmartCharging): no renewals
         self._leased.add(charger.identity)
         for connector_id, wanted in limits.items():
-            await self._check(calls, charger, connector_id, wanted, self._timeout())
+            await self._checks.check(
+                calls, charger, connector_id, wanted, self._timeout()
+            )
         every = self._section.profile_lease_s / 3
         while True:
             await self._clock.sleep(every)
-            renewed = await calls.set_profile(0, self._lease(charger), self._timeout())
+            renewed = await calls.set_profile(
+                0, self._max.lease(charger), self._timeout()
+            )
             if renewed is not ProfileStatus.ACCEPTED:
                 log.warning(
                     "OCPP %s: renewing the charging profile lease got %s; the "
                     "charger falls back to %.1f A within %d s unless the next works",
                     charger.identity,
-                    _shown(renewed),
+                    shown(renewed),
                     charger.failsafe_current_a,
                     self._section.profile_lease_s,
                 )
@@ -186,89 +166,6 @@ class ChargingProfiles:
             return await db.run(lambda d: station_transaction_id(d, identity, tx))
 
         return V201ProfileCalls(connection.calls, station_tx)
-
-    def _failsafe(self, charger: OcppCharger) -> CurrentProfile:
-        return CurrentProfile(
-            FAILSAFE_ID,
-            0,
-            ProfilePurpose.CHARGE_POINT_MAX,
-            charger.failsafe_current_a,
-            self._clock.utcnow(),
-        )
-
-    def _lease(self, charger: OcppCharger) -> CurrentProfile:
-        now = self._clock.utcnow()
-        return CurrentProfile(
-            LEASE_ID,
-            1,
-            ProfilePurpose.CHARGE_POINT_MAX,
-            self._lease_a(charger),
-            now,
-            valid_to=now + timedelta(seconds=self._section.profile_lease_s),
-        )
-
-    def _lease_a(self, charger: OcppCharger) -> float:
-        """The sum of its connectors' maxima; held, its failsafe or its limits."""
-        if charger.identity not in self.held:
-            return float(sum(c.max_current_a for c in charger.connector))
-        limits = sum(
-            self._wanted.get((charger.identity, c.id), float(c.max_current_a))
-            for c in charger.connector
-        )
-        return min(charger.failsafe_current_a, limits)
-
-    async def _check(
-        self,
-        setter: ProfileSetter,
-        charger: OcppCharger,
-        connector_id: int,
-        wanted_a: float,
-        timeout_s: float,
-    ) -> None:
-        """Read back what ``connector_id`` allows; hold the charger if above."""
-        if charger.identity in self._uncheckable:
-            return
-        composite = await setter.composite_schedule(connector_id, CHECK_S, timeout_s)
-        if isinstance(composite, CallFailed) and composite.code == "NotImplemented":
-            self._uncheckable.add(charger.identity)  # not asked again
-            log.warning(
-                "OCPP %s: no GetCompositeSchedule; its limits go unchecked",
-                charger.identity,
-            )
-            return
-        if not isinstance(composite, CompositeSchedule) or composite.unit != "A":
-            log.debug(
-                "OCPP %s connector %d: no composite schedule to check (%s)",
-                charger.identity,
-                connector_id,
-                "Rejected" if composite is None else _shown(composite),
-            )
-            return
-        allowed = composite.limit_now()
-        if allowed is None or allowed <= round(wanted_a, 1) + LEEWAY_A:
-            return
-        if charger.identity in self.held:
-            return
-        self.held.add(charger.identity)
-        hold = self._lease(charger)
-        log.warning(
-            "OCPP %s connector %d: the charger allows %.1f A where we set %.1f A "
-            "(GetCompositeSchedule): it does not apply our limits; holding the "
-            "whole charger at %.1f A (its failsafe, or its limits' sum) until the "
-            "controller restarts",
-            charger.identity,
-            connector_id,
-            allowed,
-            wanted_a,
-            hold.limit_a,
-        )
-        status = await setter.set_profile(0, hold, timeout_s)
-        if status is not ProfileStatus.ACCEPTED:
-            log.warning(
-                "OCPP %s: its lease at the hold got %s",
-                charger.identity,
-                _shown(status),
-            )
 
     def _log_install(
         self,
@@ -288,8 +185,8 @@ class ChargingProfiles:
             "OCPP %s: charging profiles not installed (failsafe: %s, lease: %s); "
             "the charger is not held at a failsafe current if we go silent",
             charger.identity,
-            _shown(failsafe),
-            _shown(lease),
+            shown(failsafe),
+            shown(lease),
         )
 
     async def set_limit(
@@ -299,7 +196,7 @@ class ChargingProfiles:
 
         Remembered (and reinstalled after a reconnect) whatever the answer.
         """
-        self._wanted[(identity, connector_id)] = current_a
+        self._max.wanted[(identity, connector_id)] = current_a
         return await self._connector(
             self._chargers[identity], connector_id, current_a, timeout_s
         )
@@ -384,10 +281,12 @@ class ChargingProfiles:
         if charger.identity not in self._leased:
             return ProfileStatus.ACCEPTED
         left = deadline - self._clock.monotonic()
-        if charger.identity in self.held:
-            await setter.set_profile(0, self._lease(charger), max(left, 1.0))
+        if charger.identity in self._max.held:
+            await setter.set_profile(0, self._max.lease(charger), max(left, 1.0))
         elif left > 0:
-            await self._check(setter, charger, connector_id, profile.limit_a, left)
+            await self._checks.check(
+                setter, charger, connector_id, profile.limit_a, left
+            )
         return ProfileStatus.ACCEPTED
 
     def _forgotten(
@@ -409,7 +308,7 @@ class ChargingProfiles:
             charger.identity,
             connector_id,
             transaction,
-            _shown(status),
+            shown(status),
         )
 
     def _log_limit(
@@ -425,9 +324,5 @@ class ChargingProfiles:
             connector_id,
             profile.purpose,
             profile.limit_a,
-            _shown(status),
+            shown(status),
         )
-
-
-def _shown(answer: object) -> str:
-    return answer.value if isinstance(answer, ProfileStatus) else type(answer).__name__

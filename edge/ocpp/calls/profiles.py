@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from edge.ocpp.calls.outgoing import Answered, OutgoingCalls
 from edge.ocpp.calls.v16 import Failure, NotSendable
@@ -105,6 +105,31 @@ class CompositeSchedule:
     def limit_now(self) -> float | None:
         """The first period's limit (None: no period)."""
         return self.periods[0].limit if self.periods else None
+
+
+class ProfileSetter(Protocol):
+    """SetChargingProfile to one connected charger, in its protocol's words.
+
+    :class:`ProfileCalls` (1.6J) and
+    :class:`~edge.ocpp.calls.profiles_v201.V201ProfileCalls` (2.0.1).
+    """
+
+    async def set_profile(
+        self, connector_id: int, profile: CurrentProfile, timeout_s: float
+    ) -> ProfileStatus | Failure:
+        """Install ``profile`` on ``connector_id`` (0: the whole charger)."""
+        ...
+
+    async def composite_schedule(
+        self, connector_id: int, duration_s: int, timeout_s: float
+    ) -> CompositeSchedule | Failure | None:
+        """What the charger will allow on ``connector_id`` (None: Rejected)."""
+        ...
+
+
+def shown(answer: object) -> str:
+    """A profile call's answer in a log line: its status, or its failure's name."""
+    return answer.value if isinstance(answer, ProfileStatus) else type(answer).__name__
 
 
 class ProfileCalls:
