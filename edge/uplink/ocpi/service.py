@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from typing import Any
 
 from edge.config.schema import OcpiSection, SiteConfig
 from edge.config.server_tls import TlsFileError
@@ -93,7 +92,6 @@ class OcpiUplink:
         section: OcpiSection | None = None,
         wake: asyncio.Event | None = None,
         token_sink: TokenCache | None = None,
-        transport: Any = None,
         commands: SiteCommands | None = None,
         command_action_s: float = ACTION_TIMEOUT_S,
         preferences: Preferences | None = None,
@@ -121,7 +119,6 @@ class OcpiUplink:
             timeout_s=s.request_timeout_s,
             max_connections=s.concurrency + 2,
             base64_token=s.base64_token,
-            transport=transport,
             verify=sec.verify,
             guard=sec.destinations.guard,
         )

@@ -1,6 +1,8 @@
 """The HTTP client to the backoffice: calls, their failures, backoff.
 
-The only httpx importer is :mod:`.http_client`; every failure is an :class:`OcpiError`.
+The only httpx importer is :mod:`.http_client` (one request on a lane; the plain
+GET of a document); the OCPI headers and envelope on it are :mod:`.ocpi_client`.
+Every failure is an :class:`OcpiError`.
 """
 
 from edge.uplink.ocpi.client.backoff import Link, backoff_s, with_retry_after
@@ -15,7 +17,7 @@ from edge.uplink.ocpi.client.failures import (
     RequestTimeout,
     TransportError,
 )
-from edge.uplink.ocpi.client.http_client import (
+from edge.uplink.ocpi.client.ocpi_client import (
     Method,
     OcpiClient,
     Reply,

@@ -1,6 +1,8 @@
 """The uplink's own exceptions: every httpx error is translated into one of these.
 
-:mod:`edge.uplink.ocpi.client.http_client` raises them;
+:mod:`edge.uplink.ocpi.client.http_client` (no answer) and
+:mod:`edge.uplink.ocpi.client.ocpi_client` (an answer that is not a 1xxx envelope)
+raise them;
 :mod:`edge.uplink.ocpi.push.verdicts` decides what each means for delivery
 (retry, dead letter, fix the credentials).
 """
