@@ -68,6 +68,7 @@ from edge.uplink.ocpi.serve import (
     ResultPoster,
     SenderApi,
     TokensReceiver,
+    serve_modules,
     server_limits,
     serving,
 )
@@ -170,55 +171,24 @@ class OcpiUplink:
             command_action_s,
         )
         self.preferences = ChargingPreferencesApi(preferences)
-        self._serve_modules(publish_commands=commands is not None)
+        serve_modules(
+            self.server,
+            SenderApi(
+                db,
+                self.ctx,
+                clock,
+                lambda: self.creds.peer_party if self.creds else None,
+                self.server.module_url,
+            ),
+            self.preferences,
+            TokensReceiver(self.sink, self._peer_parties),
+            self.commands,
+            publish_commands=commands is not None,
+        )
         self.connected = asyncio.Event()
         self.decided = asyncio.Event()
         """Set after the first attempt to connect: registered, or known offline."""
         self.rng = random.Random()
-
-    def _serve_modules(self, *, publish_commands: bool) -> None:
-        """Our Sender interfaces and the Tokens and Commands receivers.
-
-        Without a site port for commands, the Commands receiver still answers
-        (NOT_SUPPORTED) but is not published.
-        """
-        srv = self.server
-        api = SenderApi(
-            self.db,
-            self.ctx,
-            self.clock,
-            lambda: self.creds.peer_party if self.creds else None,
-            srv.module_url,
-        )
-        for ep in api.endpoints():
-            srv.serve(
-                ep.module,
-                InterfaceRole.SENDER,
-                [(path, handler, ["GET"]) for path, handler in ep.routes],
-            )
-        srv.serve(  # the Sessions Sender's PUT (published with its GET above)
-            ModuleID.SESSIONS,
-            InterfaceRole.SENDER,
-            [("/{session_id}/charging_preferences", self.preferences.put, ["PUT"])],
-            publish=False,
-        )
-        tokens = TokensReceiver(self.sink, self._peer_parties)
-        one = "/{country_code}/{party_id}/{token_uid}"
-        srv.serve(
-            ModuleID.TOKENS,
-            InterfaceRole.RECEIVER,
-            [
-                (one, tokens.get, ["GET"]),
-                (one, tokens.put, ["PUT"]),
-                (one, tokens.patch, ["PATCH"]),
-            ],
-        )
-        srv.serve(
-            ModuleID.COMMANDS,
-            InterfaceRole.RECEIVER,
-            [("/{command}", self.commands.post, ["POST"])],
-            publish=publish_commands,
-        )
 
     def _registered_token_b(self) -> set[str]:
         """The token B of the completed registration (not one being registered)."""

@@ -13,6 +13,7 @@ from edge.uplink.ocpi.serve.commands_receiver import (
 )
 from edge.uplink.ocpi.serve.http_server import Bound, bind, serving
 from edge.uplink.ocpi.serve.object_gets import SenderApi
+from edge.uplink.ocpi.serve.published import serve_modules
 from edge.uplink.ocpi.serve.routes import CpoServer, server_limits
 from edge.uplink.ocpi.serve.token_and_envelope import authorized, envelope
 from edge.uplink.ocpi.serve.tokens_receiver import TokensReceiver
@@ -31,6 +32,7 @@ __all__ = [
     "authorized",
     "bind",
     "envelope",
+    "serve_modules",
     "server_limits",
     "serving",
 ]
