@@ -1,7 +1,10 @@
-"""Our OCPI server put on a network: bad input is refused, never a 500.
+"""Our OCPI server put on a network: its own bounds, over real sockets.
 
-Every request goes over a real loopback socket to the uplink's running server
-(:mod:`tests.integration.raw_http`), as an attacker would send it.
+Slow clients, huge bodies, more connections than it takes, accept errors and
+malformed HTTP, each sent by hand over a real loopback socket to the uplink's
+running server (:mod:`tests.integration.raw_http`): dropped, refused or
+answered in an envelope, never a 500, and the server serves on. Bad input it
+parses (paths, page parameters, JSON bodies): ``test_ocpi_bad_input``.
 """
 
 from __future__ import annotations
@@ -15,16 +18,15 @@ import os
 import re
 import resource
 import socket
-import urllib.parse
 from pathlib import Path
 
 import pytest
 
 from edge.model.clock import SystemClock
 from edge.uplink.ocpi.serve import Limits, bounded_uvicorn, serving
-from edge.uplink.ocpi.serve.answer import MAX_DEPTH
-from edge.uplink.ocpi.serve.routes import PREFIX, VERSION, CpoServer
-from tests.integration.ocpi_rig import T0, Rig, rig, until
+from edge.uplink.ocpi.serve.routes import PREFIX, CpoServer
+from tests.integration.ocpi_by_hand import TOKEN_URL, auth, no_errors, port, token_body
+from tests.integration.ocpi_rig import Rig, rig, until
 from tests.integration.raw_http import (
     closed_by_server,
     head,
@@ -33,145 +35,6 @@ from tests.integration.raw_http import (
     token_header,
 )
 
-BASE = f"{PREFIX}/{VERSION}".encode()
-TOKEN_URL = BASE + b"/tokens/DE/MSP/CARD1"
-
-
-def port(r: Rig) -> int:
-    assert r.uplink is not None
-    return int(urllib.parse.urlsplit(r.uplink.server.public_url).port or 0)
-
-
-def auth(r: Rig) -> list[tuple[bytes, bytes]]:
-    assert r.uplink is not None
-    assert r.uplink.tokens.current
-    return [token_header(r.uplink.tokens.current)]
-
-
-def no_errors(caplog: pytest.LogCaptureFixture) -> None:
-    bad = [x for x in caplog.records if x.levelno >= logging.ERROR or x.exc_info]
-    assert bad == [], [x.getMessage() for x in bad]
-
-
-def token_body(**extra: object) -> dict[str, object]:
-    return {
-        "country_code": "DE",
-        "party_id": "MSP",
-        "uid": "CARD1",
-        "type": "RFID",
-        "contract_id": "DE-MSP-C00000001-X",
-        "issuer": "eMSP",
-        "valid": True,
-        "whitelist": "ALLOWED",
-        "last_updated": "2026-03-02T08:00:00Z",
-        **extra,
-    }
-
-
-ODD_PATHS = [
-    (b"GET", b"/nowhere"),
-    (b"GET", BASE + b"/locations/LOC1/E1/1/extra"),
-    (b"GET", PREFIX.encode() + b"/versions/"),  # no redirect to the real path
-    (b"DELETE", BASE + b"/locations"),
-    (b"POST", BASE + b"/sessions"),
-    (b"GET", b"/%FF%FE?%FF=%00"),
-]
-
-
-async def test_unknown_path_or_method_after_the_token_check(tmp_path: Path, caplog):
-    async with rig(tmp_path) as r:
-        for method, target in ODD_PATHS:
-            anonymous = await request(port(r), method, target)
-            assert (anonymous.status, anonymous.ocpi_status) == (401, 2000)
-            wrong = await request(port(r), method, target, [token_header("guess")])
-            assert (wrong.status, wrong.ocpi_status) == (401, 2000)
-            known = await request(port(r), method, target, auth(r))
-            expected = (405, 2000) if method in (b"DELETE", b"POST") else (404, 2001)
-            assert (known.status, known.ocpi_status) == expected, target
-            assert known.headers["content-type"] == "application/json"
-            assert "timestamp" in known.json()
-    no_errors(caplog)
-
-
-ODD_QUERIES = [
-    (b"offset=100000000000000000000", "offset"),
-    (b"limit=100000000000000000000", "limit"),
-    (b"limit=" + b"9" * 5000, "limit"),
-    (b"offset=-1", "offset"),
-    (b"offset=%EF%BC%91", "offset"),  # a full-width digit one
-    (b"date_from=" + b"2" * 3000, "date_from"),
-    (b"date_from=99999-01-01T00:00:00Z", "date_from"),
-]
-
-
-async def test_huge_or_odd_page_parameters_are_2001(tmp_path: Path, caplog) -> None:
-    async with rig(tmp_path) as r:
-        for query, name in ODD_QUERIES:
-            for module in (b"cdrs", b"sessions?date_from=2026-01-01T00:00:00Z&",
-                           b"locations?", b"tariffs?"):  # fmt: skip
-                target = BASE + b"/" + module + (b"?" if b"?" not in module else b"")
-                got = await request(port(r), b"GET", target + query, auth(r))
-                assert (got.status, got.ocpi_status) == (200, 2001), got.body
-                message = str(got.json()["status_message"])
-                assert f"query parameter {name}" in message
-                assert len(message) < 200  # the junk is not echoed whole
-    no_errors(caplog)
-
-
-async def test_offset_past_the_end_is_an_empty_page(tmp_path: Path) -> None:
-    async with rig(tmp_path) as r:
-        got = await request(port(r), b"GET", BASE + b"/cdrs?offset=2147483647",
-                            auth(r))  # fmt: skip
-        assert (got.status, got.ocpi_status, got.json()["data"]) == (200, 1000, [])
-        assert got.headers["x-total-count"] == "0"
-
-
-def nested(depth: int) -> bytes:
-    return b'{"a":' * depth + b"1" + b"}" * depth
-
-
-BAD_BODIES = [  # body, HTTP status (400: not JSON; 200: JSON we do not take), why
-    (nested(MAX_DEPTH + 1), 200, "nests deeper than 32 levels"),
-    (b"[" * 200_000 + b"]" * 200_000, 200, "nests deeper than 32 levels"),
-    (json.dumps(token_body(valid=10**20)).encode(), 200, "out of range"),
-    (json.dumps(token_body(valid=-(10**30))).encode(), 200, "out of range"),
-    (b'{"valid": 1' + b"0" * 5000 + b"}", 200, "out of range"),
-    (b'{"valid": 1e999}', 200, "out of range"),
-    (b'{"valid": NaN}', 400, "NaN is not a JSON number"),
-    (b'{"uid": "\xff\xfe"}', 400, "not UTF-8 (byte 9)"),
-    (b"\xef\xbb\xbf{}", 400, "not JSON"),  # a BOM
-    (b"{", 400, "not JSON"),
-]
-
-
-async def test_bad_json_bodies_are_2001(tmp_path: Path, caplog) -> None:
-    async with rig(tmp_path) as r:
-        for body, status, why in BAD_BODIES:
-            for method, target in (
-                (b"PUT", TOKEN_URL),
-                (b"PATCH", TOKEN_URL),
-                (b"POST", BASE + b"/commands/START_SESSION"),
-            ):
-                got = await request(port(r), method, target, auth(r), body)
-                assert (got.status, got.ocpi_status) == (status, 2001), got.body
-                assert why in str(got.json()["status_message"])
-    no_errors(caplog)
-
-
-async def test_nesting_within_the_bound_reaches_the_model(tmp_path: Path) -> None:
-    async with rig(tmp_path) as r:
-        body = json.dumps(token_body(energy_contract=json.loads(nested(MAX_DEPTH - 2))))
-        got = await request(port(r), b"PUT", TOKEN_URL, auth(r), body.encode())
-        # the model names the field: the body was parsed, not refused as junk
-        assert (got.status, got.ocpi_status) == (200, 2001), got.body
-        assert "token.energy_contract" in str(got.json()["status_message"])
-        fine = json.dumps(token_body()).encode()
-        put = await request(port(r), b"PUT", TOKEN_URL, auth(r), fine)
-        assert (put.status, put.ocpi_status) == (201, 1000)
-    assert T0  # the rig's site time starts there
-
-
-# ---- the server's own bounds, over real sockets ----------------------------------
 FAST = {"header_timeout_s": 0.5, "body_timeout_s": 1.0}
 VERSIONS = PREFIX.encode() + b"/versions"
 
