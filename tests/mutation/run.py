@@ -49,6 +49,8 @@ TARGETS = (
     Target("edge/evse/remote_commands.py", EVSE_TESTS),
     Target("edge/evse/periods.py", EVSE_TESTS),
     Target("edge/evse/reading_judge.py", EVSE_TESTS),
+    Target("edge/evse/relay.py", EVSE_TESTS),
+    Target("edge/evse/limits.py", EVSE_TESTS),
     Target("edge/tariff/engine.py", ("tests/unit/tariff",)),
     Target("edge/tariff/periods.py", ("tests/unit/tariff",)),
     Target("edge/tariff/quote.py", ("tests/unit/tariff",)),

@@ -107,3 +107,16 @@ def test_the_poll_plan_keeps_off_the_profiles_unreadable_ranges():
             dataclasses.replace(profile, registers=all_fast, unreadable=tuple(gaps))
         ).fast_blocks
     )
+
+
+def test_a_scale_factor_is_read_as_one_register():
+    # the exponent right after its row, with nothing readable beyond it
+    profile = ProfileLibrary().get("sunspec_203").rebased(1000)
+    row = dataclasses.replace(profile.registers[0], poll=PollClass.FAST)
+    row = dataclasses.replace(row, sf_address=row.end)
+    changed = dataclasses.replace(
+        profile, registers=(row,), unreadable=((row.end + 1, row.end + 1),)
+    )
+    plan = poll_plan(changed)
+    assert plan.fast_blocks == (ReadBlock(H, row.address, row.count + 1),)
+    assert plan.slow_block_groups == ()
