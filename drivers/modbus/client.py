@@ -8,7 +8,11 @@ pymodbus frames, encodes and decodes; this module owns what it leaves open:
   the silence every device on the line hears one long garbled frame;
 - the answer timeout, per call: the device's allowance plus the wire time of
   both frames, enforced here (pymodbus' own timeout is only a backstop, so it
-  never decides to drop a TCP gateway because one unit behind it is silent);
+  never decides to drop a TCP gateway because one unit behind it is silent),
+  and counted in time the master was awake (:mod:`drivers.modbus.awake`): a
+  process starved past the deadline still reads the answer that came meanwhile;
+- a silence of 3.5 characters after the port is opened, before the first
+  request (the line has just been set up; an adapter may glitch it);
 - CRC and framing errors, seen through pymodbus' ``trace_packet`` hook: a
   complete answer with a bad CRC fails the call at once (``FrameError``) and is
   never decoded into values; bytes that never became a frame are a framing
@@ -30,6 +34,7 @@ from pymodbus.framer import FramerType
 from pymodbus.pdu import ModbusPDU
 
 from drivers.errors import BusError, DeviceFault, DeviceTimeout
+from drivers.modbus.awake import AwakeWait
 from drivers.modbus.wire import (
     LineTiming,
     crc_ok,
@@ -101,6 +106,8 @@ class ModbusClient:
         self._tx_chars = 0
         self._garbled: Literal["crc", "framing"] | None = None
         self._deadline: asyncio.Timeout | None = None
+        self.last_stalled_s = 0.0
+        """Loop stalls not counted against the last call's answer timeout."""
         self._client: AsyncModbusTcpClient | AsyncModbusSerialClient
         if ep.transport == "rtu":
             self._client = AsyncModbusSerialClient(
@@ -139,6 +146,7 @@ class ModbusClient:
             raise BusError(f"cannot open {self.endpoint.describe()}: {exc}") from exc
         if not ok:
             raise BusError(f"cannot open {self.endpoint.describe()}")
+        self._rx_at = asyncio.get_running_loop().time()  # quiet from here on
 
     def close(self) -> None:
         """Close the port or connection."""
@@ -167,7 +175,12 @@ class ModbusClient:
             self._garbled = "crc"
         elif data[1] & 0x7F != function:
             self._garbled = "framing"
-        if self._garbled is not None and self._deadline is not None:
+        if self._garbled is not None:
+            self._expire()
+
+    def _expire(self) -> None:
+        """End the running call's wait now."""
+        if self._deadline is not None and not self._deadline.expired():
             self._deadline.reschedule(asyncio.get_running_loop().time())
 
     async def silence(self) -> None:
@@ -212,9 +225,11 @@ class ModbusClient:
         self._expect, self._garbled, self._rx = (unit, function, count), None, b""
         loop = asyncio.get_running_loop()
         t0 = loop.time()
+        wait = AwakeWait(self._timeout_s(function, count), self._expire)
         try:
-            async with asyncio.timeout(self._timeout_s(function, count)) as deadline:
+            async with asyncio.timeout(None) as deadline:
                 self._deadline = deadline
+                wait.start()
                 reply = await make()
         except TimeoutError as exc:
             raise self._no_answer(what, unit) from exc
@@ -225,8 +240,10 @@ class ModbusClient:
         except ModbusException as exc:
             raise DeviceTimeout(f"unit {unit}: {what} failed: {exc}") from exc
         finally:
+            wait.cancel()
             self._deadline, self._expect = None, None
             self.last_latency_s = loop.time() - t0
+            self.last_stalled_s = wait.stalled_s
         if reply.isError():
             code = int(getattr(reply, "exception_code", 0))
             if code in GATEWAY_CODES:

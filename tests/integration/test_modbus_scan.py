@@ -10,6 +10,7 @@ by a wall-clock budget.
 from __future__ import annotations
 
 import json
+import time
 
 from drivers.modbus.client import ModbusClient
 from edge.cli import build_parser
@@ -86,3 +87,25 @@ async def test_scan_json_and_a_silent_id_costs_only_its_probe(capsys):
 def test_unit_id_ranges():
     assert parse_ids("1-3,7, 5") == [1, 2, 3, 5, 7]
     assert len(parse_ids("1-247")) == 247
+
+
+async def test_a_device_answering_while_the_controller_was_starved_is_found():
+    """The process froze (a Pi under load) after the request went out: the meter
+    answered on time, its bytes waited in the tty, and the probe's deadline was
+    due by the time the loop ran again. The wait counts only time awake."""
+    probe_s = 0.05
+    async with rtu_line(bus()) as rig:
+        heard = rig.line.on_frame
+
+        def freeze(frame) -> None:
+            if heard is not None:
+                heard(frame)
+            if frame.request.unit == 3:
+                time.sleep(4 * probe_s)  # the whole process stops, as when starved
+
+        rig.line.on_frame = freeze
+        client = ModbusClient(rig.endpoint())
+        await client.connect()
+        found = await scan_bus(client, [2, 3, 4], probe_s, [])
+        client.close()
+    assert [f.unit for f in found] == [3]
