@@ -63,9 +63,27 @@ def test_limits_outside_the_pilot_range_or_the_evse_maximum_are_refused() -> Non
         assert "6-16 A" in done.message
     assert h.state.current_limit_a is None
     assert h.of(SetContactor)[-1] == SetContactor(True, 16.0)
-    # the maximum itself is no limit at all
-    h.send(SetCurrentLimit("r", 16.0))
+    # the whole answer, as the operator reads it
+    assert done.message == (
+        "32 A is outside 6-16 A "
+        "(the pilot's minimum and this EVSE's max_current_a; 0 pauses)"
+    )
+    # the maximum itself is accepted, and is no limit at all
+    assert h.send(SetCurrentLimit("r", 16.0)) == [
+        CommandDone("r", CommandOutcome.ACCEPTED)
+    ]
     assert h.state.current_limit_a is None
+
+
+def test_the_pilots_minimum_itself_is_a_limit_the_board_offers() -> None:
+    h = Harness()
+    charge(h)
+    actions = h.send(SetCurrentLimit("r", 6.0))
+    assert actions == [
+        SetContactor(True, 6.0),
+        CommandDone("r", CommandOutcome.ACCEPTED),
+    ]
+    assert h.state.current_limit_a == 6.0
 
 
 def test_a_zero_limit_pauses_the_session_and_a_limit_resumes_it() -> None:
