@@ -39,6 +39,8 @@ class AwakeWait:
         self.tick_s = min(TICK_MAX_S, max(TICK_MIN_S, window_s / TICKS))
         self.stalled_s = 0.0
         """Time not counted: the loop was stalled while the wait ran."""
+        self.starved = False
+        """The wait ended while the loop still stalled: its silence proves little."""
         self._expire = expire
         self._counted = 0.0
         self._grace = 0
@@ -75,6 +77,7 @@ class AwakeWait:
         self.stalled_s += elapsed - counted
         self._counted += counted
         if self._counted >= self.window_s and (not stalled or self._grace >= MAX_GRACE):
+            self.starved = stalled
             self._expire()
             return
         if self._counted >= self.window_s:

@@ -108,6 +108,8 @@ class ModbusClient:
         self._deadline: asyncio.Timeout | None = None
         self.last_stalled_s = 0.0
         """Loop stalls not counted against the last call's answer timeout."""
+        self.last_starved = False
+        """The last call's wait ended while the loop still stalled."""
         self._client: AsyncModbusTcpClient | AsyncModbusSerialClient
         if ep.transport == "rtu":
             self._client = AsyncModbusSerialClient(
@@ -243,7 +245,7 @@ class ModbusClient:
             wait.cancel()
             self._deadline, self._expect = None, None
             self.last_latency_s = loop.time() - t0
-            self.last_stalled_s = wait.stalled_s
+            self.last_stalled_s, self.last_starved = wait.stalled_s, wait.starved
         if reply.isError():
             code = int(getattr(reply, "exception_code", 0))
             if code in GATEWAY_CODES:

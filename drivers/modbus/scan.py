@@ -2,7 +2,11 @@
 
 Each unit id is probed once with a one-register read and a short timeout: an
 answer, even a Modbus exception, means a device is there; silence costs only
-the probe's timeout. Each device found is then identified from its identity
+the probe's timeout, counted in time the controller was awake (see
+:mod:`drivers.modbus.awake`). A silence whose wait ended while the controller
+was still starved proves nothing: that unit is probed once more, and if that
+wait is starved too it is reported as not probed (:class:`Unprobed`), never as
+absent. Each device found is then identified from its identity
 registers (:func:`drivers.modbus.identify.identify`) with the bus's usual
 timeout. :func:`snippet` writes what was found as a site-file fragment: the bus,
 then one ``[[evse]]`` per meter and board found, paired in unit-id order.
@@ -37,18 +41,50 @@ class Found:
         return self.matches[0].profile if self.matches else None
 
 
-async def probe(client: ModbusClient, unit: int, timeout_s: float) -> Found | None:
-    """Whether a device answers on ``unit``."""
+@dataclass(frozen=True)
+class Unprobed:
+    """A unit whose silence proved nothing: every wait for it was starved."""
+
+    unit: int
+    why: str
+
+
+@dataclass
+class ScanResult:
+    """The devices that answered, and the units that could not be probed."""
+
+    found: list[Found] = field(default_factory=list)
+    unprobed: list[Unprobed] = field(default_factory=list)
+
+
+PROBE_TRIES = 2
+"""Probes of a unit whose wait was starved (a fair silence ends it at once)."""
+
+
+async def probe(
+    client: ModbusClient, unit: int, timeout_s: float
+) -> Found | Unprobed | None:
+    """Whether a device answers on ``unit`` (None: a fair wait heard nothing)."""
     client.answer_timeout_s = timeout_s
-    try:
-        await client.read(unit, *PROBE)
-    except FrameError:
-        return Found(unit, garbled=True)
-    except DeviceTimeout:
-        return None
-    except DriverError:
-        return Found(unit)  # a Modbus exception: somebody is there
-    return Found(unit)
+    stalled_s = 0.0
+    for _ in range(PROBE_TRIES):
+        try:
+            await client.read(unit, *PROBE)
+        except FrameError:
+            return Found(unit, garbled=True)
+        except DeviceTimeout:
+            if not client.last_starved:
+                return None
+            stalled_s += client.last_stalled_s
+            continue
+        except DriverError:
+            return Found(unit)  # a Modbus exception: somebody is there
+        return Found(unit)
+    return Unprobed(
+        unit,
+        f"the controller was too busy to listen ({stalled_s * 1000:.0f} ms of "
+        f"stalls in {PROBE_TRIES} waits of {timeout_s * 1000:.0f} ms); scan it again",
+    )
 
 
 def reader(client: ModbusClient, unit: int) -> ReadFn:
@@ -69,13 +105,16 @@ async def scan_bus(
     probe_timeout_s: float,
     profiles: Sequence[Profile],
     on_probe: Callable[[int], None] | None = None,
-) -> list[Found]:
+) -> ScanResult:
     """Probe ``ids``, then identify every device that answered."""
-    found: list[Found] = []
+    result = ScanResult()
+    found = result.found
     for unit in ids:
         hit = await probe(client, unit, probe_timeout_s)
-        if hit is not None:
+        if isinstance(hit, Found):
             found.append(hit)
+        elif hit is not None:
+            result.unprobed.append(hit)
         if on_probe is not None:
             on_probe(unit)
     client.answer_timeout_s = client.endpoint.timeout_s
@@ -85,7 +124,7 @@ async def scan_bus(
             profiles,
             read_unit=lambda other: reader(client, other),
         )
-    return found
+    return result
 
 
 def snippet(endpoint: Endpoint, bus_id: str, found: Sequence[Found]) -> str:

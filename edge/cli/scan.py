@@ -91,7 +91,7 @@ async def run_scan(args: argparse.Namespace) -> int:
             task = progress.add_task(
                 f"scanning {endpoint.describe()}", total=len(args.ids)
             )
-            found = await scan_bus(
+            result = await scan_bus(
                 client,
                 args.ids,
                 args.timeout_ms / 1000,
@@ -105,6 +105,9 @@ async def run_scan(args: argparse.Namespace) -> int:
         return EXIT_RUNTIME
     finally:
         client.close()
+    found = result.found
+    for miss in result.unprobed:
+        err.print(f"unit {miss.unit} NOT PROBED: {miss.why}")
     if args.json:
         rows = [
             {
@@ -115,11 +118,11 @@ async def run_scan(args: argparse.Namespace) -> int:
             for f in found
         ]
         print(json.dumps(rows))
-        return 0
+        return EXIT_RUNTIME if result.unprobed else 0
     out.print(table(found))
     print()
     print(snippet(endpoint, args.bus_id, found))
-    return 0
+    return EXIT_RUNTIME if result.unprobed else 0
 
 
 def cmd_scan(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ by a wall-clock budget.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
@@ -59,9 +60,10 @@ async def test_scan_json_and_a_silent_id_costs_only_its_probe(capsys):
             # the probe's timeout, not the bus's: fail at the first that waited it
             assert client.last_latency_s < bus_s, (unit, client.last_latency_s)
 
-        found = await scan_bus(client, silent, probe_s, [], probed)
+        result = await scan_bus(client, silent, probe_s, [], probed)
         client.close()
-        assert found == []
+        assert result.found == []
+        assert result.unprobed == []
         # one probe per id, each waited out in full; the line heard no id twice
         # (a loaded kernel may deliver two frames as one, which the line drops
         # as garbage: fewer frames, never more)
@@ -106,6 +108,32 @@ async def test_a_device_answering_while_the_controller_was_starved_is_found():
         rig.line.on_frame = freeze
         client = ModbusClient(rig.endpoint())
         await client.connect()
-        found = await scan_bus(client, [2, 3, 4], probe_s, [])
+        result = await scan_bus(client, [2, 3, 4], probe_s, [])
         client.close()
-    assert [f.unit for f in found] == [3]
+    assert [f.unit for f in result.found] == [3]
+    assert result.unprobed == []
+
+
+async def test_a_unit_whose_every_wait_was_starved_is_reported_not_probed():
+    """A loop that never catches up (every tick of the wait late): the silence of
+    unit 4 proves nothing, so the scan says it could not probe it, and why."""
+    probe_s = 0.05
+
+    async def neighbour() -> None:  # blocks the loop in long bursts
+        while True:
+            time.sleep(0.03)
+            await asyncio.sleep(0)
+
+    async with rtu_line(bus()) as rig:
+        client = ModbusClient(rig.endpoint())
+        await client.connect()
+        busy = asyncio.create_task(neighbour())
+        try:
+            result = await scan_bus(client, [3, 4], probe_s, [])
+        finally:
+            busy.cancel()
+            client.close()
+    assert [f.unit for f in result.found] == [3]
+    assert [u.unit for u in result.unprobed] == [4]
+    assert "too busy to listen" in result.unprobed[0].why
+    assert rig.line.stats.answered >= 1

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from drivers.errors import DriverError
 from drivers.modbus.client import Endpoint, ModbusClient
 from drivers.modbus.profile import ProfileLibrary
-from drivers.modbus.scan import Found, scan_bus, snippet
+from drivers.modbus.scan import Found, Unprobed, scan_bus, snippet
 from edge.config.schema import SiteConfig
 from edge.web.errors import ApiProblem
 
@@ -95,6 +95,8 @@ class ScanState:
     phase: str = "idle"
     """idle, probing, identifying, done, failed."""
     found: list[Found] = field(default_factory=list)
+    unprobed: list[Unprobed] = field(default_factory=list)
+    """Units whose silence proved nothing (the controller was starved)."""
     snippet: str = ""
     error: str | None = None
 
@@ -122,6 +124,7 @@ class ScanState:
                 }
                 for f in self.found
             ],
+            "unprobed": [{"unit": u.unit, "why": u.why} for u in self.unprobed],
             "snippet": self.snippet,
             "error": self.error,
         }
@@ -164,16 +167,24 @@ class Scanner:
         client = ModbusClient(endpoint)
         try:
             await client.connect()
-            state.found = await scan_bus(
+            result = await scan_bus(
                 client,
                 ids,
                 body.probe_timeout_ms / 1000,
                 [lib.get(i) for i in lib.ids()],
                 probed,
             )
+            state.found, state.unprobed = result.found, result.unprobed
             state.snippet = snippet(endpoint, "bus1", state.found)
             state.phase = "done"
             log.info("scan of %s: %d device(s)", state.where, len(state.found))
+            for miss in state.unprobed:
+                log.warning(
+                    "scan of %s: unit %d not probed: %s",
+                    state.where,
+                    miss.unit,
+                    miss.why,
+                )
         except DriverError as exc:
             state.phase, state.error = "failed", str(exc)
             log.warning("scan of %s failed: %s", state.where, exc)

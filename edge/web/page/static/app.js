@@ -233,6 +233,8 @@ function renderScan(s) {
   $("#scan-status").textContent = s.phase === "idle" ? what
     : s.where + ": " + what + ", " + s.probed + " of " + s.total + " unit(s) probed"
       + (s.unit ? " (unit " + s.unit + ")" : "") + ", " + s.found.length + " found"
+      + (s.unprobed.length ? "; NOT PROBED: " + s.unprobed.map(u => "unit " + u.unit
+        + " (" + u.why + ")").join(", ") : "")
       + (s.error ? ": " + s.error : "");
   fillTable("#scan-found", s.found.map(f => [f.unit,
     f.profile || (f.garbled ? "(garbled answers)" : "?"), f.kind || "", f.model || "",
