@@ -105,3 +105,29 @@ def test_a_watched_switch_holds_and_cuts_where_it_began():
         4000,
     )
     assert (p.kind, p.start, p.meter_start_wh) == (PeriodKind.PARKING, at(LATE), 5000)
+
+
+def test_a_switch_seen_exactly_every_gap_is_watched():
+    # "more than max_gap_s unseen" is blind: a reading every GAP seconds is not
+    p, _ = advance(charging(), False, LATE, at(LATE), 5000, HOLD, GAP)
+    for t in range(10, 60, 10):
+        p, closed = advance(p, False, LATE + t, at(LATE + t), 5001, HOLD, GAP)
+        assert closed is None
+    p, closed = advance(p, False, LATE + HOLD, at(LATE + HOLD), 5002, HOLD, GAP)
+    assert closed is not None
+    assert (closed.end, closed.energy_wh) == (at(LATE), 4000)
+
+
+def test_a_blind_gap_late_in_the_hold_also_begins_the_switch_again():
+    # watched for 50 s, then unseen for 11 s (faulted): the hold is not 61 s
+    p, _ = advance(charging(), False, LATE, at(LATE), 5000, HOLD, GAP)
+    for t in range(5, 55, 5):
+        p, closed = advance(p, False, LATE + t, at(LATE + t), 5001, HOLD, GAP)
+        assert closed is None
+    p, closed = advance(p, False, LATE + 61, at(LATE + 61), 5009, HOLD, GAP)
+    assert closed is None
+    assert (p.kind, p.switch_since, p.switch_wh) == (
+        PeriodKind.CHARGING,
+        LATE + 61,
+        5009,
+    )
