@@ -255,7 +255,14 @@ def _track_period(
         return s
     period = session.period or OpenPeriod(0, utc, PeriodKind.CHARGING, meter_wh)
     requesting = cp in (CpState.C, CpState.D)
-    supplied = supplying(s)
+    board_seen = now if s.board_seen is None else min(now, s.board_seen)
+    meter_seen = now if s.meter_seen is None else s.meter_seen
+    # A reading older than the contactor's closing says what the EV did while
+    # nothing was offered (seen under load: a 0 W reading from before the
+    # close cut a parking period there).
+    evidence = min(board_seen, meter_seen) if requesting else board_seen
+    offered_at = s.contactor_at if s.contactor_at is not None else -math.inf
+    supplied = supplying(s) and evidence >= offered_at
     if not supplied and not requesting:
         # The EVSE offers nothing and the EV does not ask: that tells nothing
         # of the EV's choice, and a switch it had begun starts again.
@@ -269,9 +276,7 @@ def _track_period(
     # The evidence is as old as its older reading: a meter reading read before
     # the period began (a backlog applied late, on a loaded machine) says
     # nothing of what the EV does now.
-    board_seen = now if s.board_seen is None else min(now, s.board_seen)
-    meter_seen = now if s.meter_seen is None else s.meter_seen
-    seen = min(board_seen, meter_seen) if requesting and supplied else board_seen
+    seen = evidence if supplied else board_seen
     seen_utc = utc - timedelta(seconds=now - seen)
     if seen_utc < period.start:
         return s

@@ -146,6 +146,8 @@ class EvseState:
     reservation: Reservation | None = None
     fault: FaultKind | None = None
     contactor: bool | None = None
+    contactor_at: float | None = None
+    """Monotonic site time the contactor was last commanded (closed or open)."""
     status: EvseStatus | None = None
     status_reason: str | None = None
     started_count: int = 0

@@ -163,10 +163,12 @@ def _evaluate(
     else:
         cp, wh = s.cp, s.meter_wh
         s = charging.run(replace(s, fault=None), cp, wh, now, utc, cfg, actions)
-    return _outputs(s, cfg, actions)
+    return _outputs(s, now, cfg, actions)
 
 
-def _outputs(s: EvseState, cfg: EvseSettings, actions: list[Action]) -> EvseState:
+def _outputs(
+    s: EvseState, now: float, cfg: EvseSettings, actions: list[Action]
+) -> EvseState:
     closed = (
         s.phase in (Phase.CHARGING, Phase.SUSPENDED_EV)
         and s.session is not None
@@ -183,7 +185,9 @@ def _outputs(s: EvseState, cfg: EvseSettings, actions: list[Action]) -> EvseStat
     if closed != s.contactor:
         actions.append(SetContactor(closed, offer))
         # a new command: the relay gets its settle time again
-        s = replace(s, contactor=closed, relay_mismatch=None, offered_a=offer)
+        s = replace(
+            s, contactor=closed, contactor_at=now, relay_mismatch=None, offered_a=offer
+        )
     elif closed and offer != s.offered_a:  # a new limit while charging
         actions.append(SetContactor(True, offer))
         s = replace(s, offered_a=offer)

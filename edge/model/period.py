@@ -5,9 +5,10 @@ A session is cut into periods whenever the EV switches between drawing energy
 (PARKING: full, or paused by the EV). The EVSE's own pause (a 0 A limit from
 load management, a relay that did not close, a fault) is not parking: OCPI's
 PARKING_TIME is time the EV does not ask for power. A switch counts once it
-has held for ``hold_s``, so that a short dip does not cut a period. Each period keeps its meter reading at start and its min/max
-current and power: the OCPI CdrDimensions ENERGY, TIME or PARKING_TIME,
-MIN/MAX_CURRENT and MIN/MAX_POWER are built from them.
+has held for ``hold_s``, so that a short dip does not cut a period. Each
+period keeps its meter reading at start and its min/max current and power:
+the OCPI CdrDimensions ENERGY, TIME or PARKING_TIME, MIN/MAX_CURRENT and
+MIN/MAX_POWER are built from them.
 """
 
 from __future__ import annotations

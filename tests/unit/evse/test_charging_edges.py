@@ -283,3 +283,24 @@ def test_a_switch_to_parking_the_evse_pause_interrupts_starts_again() -> None:
     for _ in range(10):
         poll(h, B, 1010)
     assert _kinds(h) == [(PeriodKind.CHARGING, PeriodKind.PARKING)]
+
+
+def test_a_reading_from_before_the_contactor_closed_is_not_parking_evidence() -> None:
+    """Seen under load: after a pause, the last readings (0 W, in C) were from
+    before the contactor closed again; they began a switch to parking there,
+    and a slow EV's first fresh 0 W reading 65 s later cut a PARKING period
+    inside the pause. Evidence older than the offer says nothing of the EV."""
+    h = Harness(cfg=EvseSettings("E1", device_timeout_s=100))
+    session(h, "AA11", 1000, cp=C)
+    poll(h, C, 1010, power_w=7000)
+    h.send(SetCurrentLimit("pause", 0.0))
+    for _ in range(120):
+        poll(h, C, 1010)  # the last readings of the pause
+    h.send(SetCurrentLimit("resume", None), 20.0)  # a busy bus: no poll since
+    assert h.state.contactor is True
+    for _ in range(44):
+        h.tick(1.0)
+    poll(h, C, 1010)  # the first fresh reading: the EV is slow to start
+    for wh in range(1020, 1100, 10):
+        poll(h, C, wh, power_w=7000)
+    assert _kinds(h) == []
