@@ -240,6 +240,22 @@ def supplying(s: EvseState) -> bool:
     return s.contactor is True and not not_closed
 
 
+def shown_phase(s: EvseState) -> Phase:
+    """The phase of an active session once the contactor is decided for this step.
+
+    CHARGING or SUSPENDED_EV (the EV asks, or not) while the contactor is
+    commanded closed; SUSPENDED_EVSE while the EVSE itself offers nothing (a
+    0 A pause, a board that latched off), whatever the EV does: it cannot ask
+    for what the pilot does not offer. A relay still closing within its settle
+    time keeps the phase the EV's (a board's relay follows the EV's C by a poll
+    or so: it is not the EVSE holding back), and one that did not close in
+    time is the fault RELAY_NOT_CLOSED, shown FAULTED, as every fault is.
+    """
+    if s.phase in (Phase.CHARGING, Phase.SUSPENDED_EV) and s.contactor is not True:
+        return Phase.SUSPENDED_EVSE
+    return s.phase
+
+
 def _track_period(
     s: EvseState,
     cp: CpState,

@@ -20,6 +20,7 @@ It alone decides the contactor. Safety rules, checked after every event:
   session of a car that left until the repair);
 - a limit of 0 A pauses a session: the contactor opens and the session stays
   open until a limit of 6 A or more (load management, :mod:`edge.evse.limits`);
+  its phase is SUSPENDED_EVSE meanwhile, the OCPI status CHARGING;
 - a latching board that reads disabled after the session's enable was confirmed
   keeps the contactor open; a new EV is concluded (and the session closed) only
   from a CP state read after the disable, i.e. on the next poll
@@ -72,6 +73,10 @@ __all__ = [
     "session_id_for",
     "step",
 ]
+
+
+SESSION_PHASES = (Phase.CHARGING, Phase.SUSPENDED_EV, Phase.SUSPENDED_EVSE)
+"""The phases of a running session (not stopping) with no fault."""
 
 
 def initial_state(
@@ -170,7 +175,7 @@ def _outputs(
     s: EvseState, now: float, cfg: EvseSettings, actions: list[Action]
 ) -> EvseState:
     closed = (
-        s.phase in (Phase.CHARGING, Phase.SUSPENDED_EV)
+        s.phase in SESSION_PHASES
         and s.session is not None
         and s.stopping is None
         and s.fault is None
@@ -191,9 +196,10 @@ def _outputs(
     elif closed and offer != s.offered_a:  # a new limit while charging
         actions.append(SetContactor(True, offer))
         s = replace(s, offered_a=offer)
+    s = replace(s, phase=charging.shown_phase(s))
     status, reason = _status(s)
     # Only the OCPI status is published and stored; a phase change within one
-    # status (CHARGING <-> SUSPENDED_EV) is not a status change.
+    # status (CHARGING, SUSPENDED_EV, SUSPENDED_EVSE) is not a status change.
     if status != s.status or (reason != s.status_reason and s.fault is not None):
         actions.append(SetStatus(status, reason))
         s = replace(s, status=status, status_reason=reason)

@@ -15,6 +15,10 @@ class Phase(StrEnum):
     PREPARING = "PREPARING"  # EV plugged in, waiting for authorization
     CHARGING = "CHARGING"  # session active, EV requesting, contactor enabled
     SUSPENDED_EV = "SUSPENDED_EV"  # session active, EV not requesting (full, paused)
+    SUSPENDED_EVSE = "SUSPENDED_EVSE"
+    """Session active, the EVSE offers the EV nothing: a 0 A pause (load
+    management), a latched board. The driver's "waiting for power"; OCPP's
+    SuspendedEVSE; OCPI status CHARGING (the session runs)."""
     FINISHING = "FINISHING"  # session stopping: waiting for the final meter reading
     FINISHED = "FINISHED"  # session closed, EV still plugged in
     FAULTED = "FAULTED"  # safe state: contactor open, reason recorded

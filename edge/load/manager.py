@@ -255,6 +255,8 @@ class LoadManager:
             ev.satisfied_at is not None and now - ev.satisfied_at >= PROBE_S
         ):
             ev.idle_since = ev.satisfied_at = None
+        elif view.phase is EvsePhase.SUSPENDED_EVSE:  # offered nothing: no idling
+            ev.idle_since = None
         elif (
             view.phase is EvsePhase.SUSPENDED_EV
             and view.offered_a is not None

@@ -59,8 +59,8 @@ _PHASES = {
     ConnectorStatus.AVAILABLE: (Phase.AVAILABLE, EvseStatus.AVAILABLE),
     ConnectorStatus.PREPARING: (Phase.PREPARING, EvseStatus.CHARGING),
     ConnectorStatus.CHARGING: (Phase.CHARGING, EvseStatus.CHARGING),
-    # The domain has one suspended phase: a session runs and no energy flows.
-    ConnectorStatus.SUSPENDED_EVSE: (Phase.SUSPENDED_EV, EvseStatus.CHARGING),
+    # A session runs and no energy flows: the charger holds back, or the EV.
+    ConnectorStatus.SUSPENDED_EVSE: (Phase.SUSPENDED_EVSE, EvseStatus.CHARGING),
     ConnectorStatus.SUSPENDED_EV: (Phase.SUSPENDED_EV, EvseStatus.CHARGING),
     # OCPP's Finishing: the transaction has stopped, the cable is still in.
     ConnectorStatus.FINISHING: (Phase.FINISHED, EvseStatus.CHARGING),

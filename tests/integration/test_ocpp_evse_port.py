@@ -34,6 +34,11 @@ async def test_connectors_show_what_the_charger_reports(tmp_path):
         assert two.view().phase is Phase.SUSPENDED_EV
         assert set(seen) == {"CP001-2"}
         assert len(seen) == 2  # online, then its own status; not connector 1's
+        await cp.status(1, "SuspendedEVSE")  # the charger holds back (0 A profile)
+        assert (one.view().phase, one.view().status) == (
+            Phase.SUSPENDED_EVSE,
+            EvseStatus.CHARGING,
+        )
 
         result = await one.start(TOKEN, None, 10)  # RemoteStartTransaction
         assert result.outcome is CommandOutcome.ACCEPTED

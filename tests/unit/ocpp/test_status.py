@@ -23,7 +23,7 @@ def _report(connector: int, status: ConnectorStatus) -> StatusReport:
         (ConnectorStatus.PREPARING, Phase.PREPARING, EvseStatus.CHARGING),
         (ConnectorStatus.CHARGING, Phase.CHARGING, EvseStatus.CHARGING),
         (ConnectorStatus.SUSPENDED_EV, Phase.SUSPENDED_EV, EvseStatus.CHARGING),
-        (ConnectorStatus.SUSPENDED_EVSE, Phase.SUSPENDED_EV, EvseStatus.CHARGING),
+        (ConnectorStatus.SUSPENDED_EVSE, Phase.SUSPENDED_EVSE, EvseStatus.CHARGING),
         (ConnectorStatus.FINISHING, Phase.FINISHED, EvseStatus.CHARGING),
         (ConnectorStatus.RESERVED, Phase.AVAILABLE, EvseStatus.RESERVED),
         (ConnectorStatus.UNAVAILABLE, Phase.AVAILABLE, EvseStatus.INOPERATIVE),
