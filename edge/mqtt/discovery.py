@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from importlib import metadata
 
 from edge.evse.limits import MIN_CURRENT_A
-from edge.evse.states import EvseStatus
+from edge.evse.states import EvseStatus, Phase
 from edge.mqtt.source import EvseDevice
 from edge.mqtt.topics import CommandTopic, StateTopic, Topics, object_id
 
@@ -102,6 +102,15 @@ def evse_announcements(
             json_attributes_topic=state(StateTopic.STATUS),
             device_class="enum",
             options=[s.value for s in EvseStatus],
+        ),
+        entity(
+            "sensor",
+            "phase",
+            "Charging state",
+            state_topic=state(StateTopic.STATUS),
+            value_template="{{ value_json.phase }}",
+            device_class="enum",
+            options=[p.value for p in Phase],
         ),
         entity(
             "sensor",

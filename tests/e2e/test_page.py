@@ -150,6 +150,16 @@ async def test_commissioning_page_in_chromium(
         assert near(seen["at"][1], OK), seen  # E1 AVAILABLE: green edge
         assert near(seen["at"][2], BLUE_EDGE), seen  # E2 CHARGING: blue edge
 
+        # ---- a 0 A pause: waiting for power, with its reason ----------------------
+        await live.site.evses["E2"].set_current_limit(0.0, 10.0)
+        waiting = "CHARGING / waiting for power: a 0 A limit (limit)"
+        await until("E2 waiting", lambda: _has_text(page, e2 + " .status", waiting))
+        await live.site.evses["E2"].set_current_limit(None, 10.0)
+        await until(
+            "E2 offered again",
+            lambda: _matches(page, e2 + " .status", lambda t: "waiting" not in t),
+        )
+
         # ---- contactor test on E1: dismissed, then confirmed ----------------------
         button = page.locator('.evse[data-evse="E1"] button.contactor-test')
         await until("E1's test allowed", lambda: button.is_enabled())

@@ -20,6 +20,7 @@ UIDS = ("E1", "E2")
 STATE = ("status", "power", "energy", "current_limit", "session")
 ENTITIES = {  # per EVSE: (component, key)
     ("sensor", "status"),
+    ("sensor", "phase"),
     ("sensor", "power"),
     ("sensor", "energy"),
     ("sensor", "session_energy"),
@@ -95,7 +96,7 @@ async def test_retained_state_and_discovery_for_each_evse(
             await late.subscribe(f"{PREFIX}/#", "homeassistant/+/+/config")
             await late.wait_for(
                 "every retained topic",
-                lambda _g: len(retained(late, "")) == 1 + 5 * len(UIDS) + 7 * len(UIDS),
+                lambda _g: len(retained(late, "")) == 1 + 5 * len(UIDS) + 8 * len(UIDS),
             )
             assert all(g.retain for g in late.got)
             assert late.last(f"{PREFIX}/status") == Got(

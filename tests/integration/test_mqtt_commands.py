@@ -102,6 +102,27 @@ async def test_start_limit_and_stop_change_the_evse(
         assert junk["outcome"] == "REJECTED"
         assert "number of amps" in junk["message"]
 
+        # 0 A pauses it: waiting for power, the OCPI status still CHARGING
+        status = f"{E1}/status"
+        mark = len(ha.got)
+        await ha.publish(f"{E1}/set/current_limit", "0")
+        waiting = await ha.wait_for(
+            "the pause's status", lambda g: g.topic == status, after=mark
+        )
+        assert waiting.json() == {
+            "status": "CHARGING",
+            "phase": "SUSPENDED_EVSE",
+            "fault": None,
+        }
+        assert board.offered_a() == 0
+        mark = len(ha.got)
+        await ha.publish(f"{E1}/set/current_limit", "12")
+        await ha.wait_for(
+            "charging again",
+            lambda g: g.topic == status and g.json()["phase"] == "CHARGING",  # type: ignore[index]
+            after=mark,
+        )
+
         stop = await answer(ha, "stop", '{"request_id": "x1"}', "x1")
         assert stop["outcome"] == "ACCEPTED"
         assert board.offered_a() == 0

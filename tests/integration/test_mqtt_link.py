@@ -37,7 +37,7 @@ from tests.integration.sites import site_file
 
 mosquitto_broker = mqtt_rig.mosquitto_broker
 CONFIGS = "homeassistant/+/+/config"
-PER_SITE = 14  # 7 entities x 2 EVSEs
+PER_SITE = 16  # 8 entities x 2 EVSEs
 
 
 def configs(peer: Peer, after: int = 0, retain: bool | None = None) -> dict[str, Got]:

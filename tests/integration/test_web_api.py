@@ -125,6 +125,26 @@ async def test_commands_start_limit_and_stop_a_board_evse(tmp_path: Path):
         )
         assert too_low.json()["outcome"] == "REJECTED"
         assert board.offered_a() == 10
+        evse = (await live.get("/api/v1/evses/E1")).json()
+        assert evse["waiting_reason"] is None
+
+        # 0 A pauses it: waiting for power, the session and status kept
+        pause = await live.post(
+            "/api/v1/evses/E1/current-limit", {"current_limit_a": 0}
+        )
+        assert pause.json()["outcome"] == "ACCEPTED"
+        assert board.offered_a() == 0
+        evse = (await live.get("/api/v1/evses/E1")).json()
+        assert (evse["status"], evse["phase"]) == ("CHARGING", "SUSPENDED_EVSE")
+        assert (evse["waiting_reason"], evse["offered_a"]) == ("limit", None)
+        assert evse["session"]["id"] == session["id"]  # type: ignore[index]
+        resume = await live.post(
+            "/api/v1/evses/E1/current-limit", {"current_limit_a": 10}
+        )
+        assert resume.json()["outcome"] == "ACCEPTED"
+        evse = (await live.get("/api/v1/evses/E1")).json()
+        assert evse["phase"] in ("CHARGING", "SUSPENDED_EV")
+        assert evse["waiting_reason"] is None
 
         stop = await live.post("/api/v1/evses/E1/stop")
         assert stop.json()["outcome"] == "ACCEPTED"

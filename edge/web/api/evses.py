@@ -6,7 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
-from edge.evse.port import EvsePort
+from edge.evse.port import EvsePort, EvseView
+from edge.evse.states import Phase
+from edge.load.manager import LoadManager
+from edge.load.setpoints import Pause
 from edge.model.redact import redact_uid
 from edge.web.api.models import ConnectorDoc, DrawDoc, EvseDoc, RunningSessionDoc
 from edge.web.context import WebContext, context_of
@@ -37,7 +40,18 @@ def evse_or_404(context: WebContext, uid: str) -> EvsePort:
     return evse
 
 
-def evse_doc(evse: EvsePort, now_s: float) -> EvseDoc:
+def waiting_reason(uid: str, view: EvseView, load: LoadManager | None) -> str | None:
+    """Why an EVSE waiting for power (SUSPENDED_EVSE) offers nothing, if known."""
+    if view.phase is not Phase.SUSPENDED_EVSE:
+        return None
+    allocation = None if load is None else load.allocation
+    setpoint = None if allocation is None else allocation.setpoints.get(uid)
+    if isinstance(setpoint, Pause):
+        return setpoint.why.value
+    return "limit" if view.limit_a == 0.0 else None
+
+
+def evse_doc(evse: EvsePort, now_s: float, load: LoadManager | None = None) -> EvseDoc:
     """What one EVSE shows now (``now_s``: the site clock's monotonic time)."""
     who = evse.identity
     view = evse.view()
@@ -68,6 +82,7 @@ def evse_doc(evse: EvsePort, now_s: float) -> EvseDoc:
         ),
         limit_a=view.limit_a,
         offered_a=view.offered_a,
+        waiting_reason=waiting_reason(who.uid, view, load),
         session=None
         if session is None
         else RunningSessionDoc(
@@ -87,7 +102,7 @@ def evse_doc(evse: EvsePort, now_s: float) -> EvseDoc:
 def list_evses(context: Annotated[WebContext, Depends(context_of)]) -> list[EvseDoc]:
     """Every EVSE of the site, in the site file's order, as it is now."""
     now = context.clock.monotonic()
-    return [evse_doc(evse, now) for evse in context.evses.values()]
+    return [evse_doc(evse, now, context.load) for evse in context.evses.values()]
 
 
 @router.get(
@@ -97,4 +112,5 @@ def get_evse(
     uid: EvseUid, context: Annotated[WebContext, Depends(context_of)]
 ) -> EvseDoc:
     """One EVSE as it is now."""
-    return evse_doc(evse_or_404(context, uid), context.clock.monotonic())
+    evse = evse_or_404(context, uid)
+    return evse_doc(evse, context.clock.monotonic(), context.load)

@@ -103,6 +103,12 @@ class EvseDoc(_Doc):
     """The current it is asked to hold per phase (the limit set, or its maximum)."""
     offered_a: float | None
     """What it offers the EV now (null: not offering, contactor open)."""
+    waiting_reason: str | None
+    """In phase SUSPENDED_EVSE (waiting for power): why it offers nothing, if
+    known: the load manager's reason for its 0 A (``no_headroom``,
+    ``resume_delay``, ``no_surplus``, ``surplus_unknown``,
+    ``waiting_for_cheap_hour``, ``no_demand``, ``failsafe``), or ``limit`` for a
+    0 A limit a command set; null in every other phase."""
     session: RunningSessionDoc | None
 
 

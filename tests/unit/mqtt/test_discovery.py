@@ -29,6 +29,7 @@ def test_every_entity_has_what_home_assistant_requires() -> None:
     made = by_key(E1)
     assert set(made) == {
         "status",
+        "phase",
         "power",
         "energy",
         "session_energy",
@@ -60,6 +61,8 @@ def test_every_entity_has_what_home_assistant_requires() -> None:
         "edge/LOC1/evse/E1/session"
     )
     assert "CHARGING" in made["status"][1]["options"]
+    assert "SUSPENDED_EVSE" in made["phase"][1]["options"]  # waiting for power
+    assert made["phase"][1]["state_topic"] == "edge/LOC1/evse/E1/status"
     number = made["current_limit"][1]
     assert number["command_topic"] == "edge/LOC1/evse/E1/set/current_limit"
     assert (number["min"], number["max"], number["unit_of_measurement"]) == (
@@ -90,8 +93,8 @@ def test_object_ids_keep_to_home_assistants_characters() -> None:
 
 def test_two_evses_are_two_devices_and_removal_empties_the_same_topics() -> None:
     made = announcements(TOPICS, [E1, ODD], "Depot", "1")
-    assert len(made) == 14
-    assert len({a.topic for a in made}) == 14
+    assert len(made) == 16
+    assert len({a.topic for a in made}) == 16
     devices = {str(a.config["device"]["identifiers"]) for a in made if a.config}  # type: ignore[index]
     assert len(devices) == 2
     gone = removals(made)

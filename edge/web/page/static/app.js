@@ -110,6 +110,27 @@ function newCard(uid) {
     button, el("div", { class: "refusal" }));
 }
 
+// Why an EVSE waiting for power (SUSPENDED_EVSE) offers nothing, in words.
+const WAITING = {
+  no_headroom: "the site's fuse is full",
+  resume_delay: "resuming shortly (paused moments ago)",
+  no_surplus: "not enough solar surplus",
+  surplus_unknown: "no reading of the solar surplus",
+  waiting_for_cheap_hour: "waiting for a cheaper hour",
+  no_demand: "the car did not ask (offered again later)",
+  failsafe: "the grid meter is silent (failsafe)",
+  limit: "a 0 A limit",
+};
+
+function statusText(e) {
+  if (e.phase !== "SUSPENDED_EVSE") {
+    return e.status + " / " + e.phase + (e.fault ? " (" + e.fault + ")" : "");
+  }
+  const why = e.waiting_reason;
+  return e.status + " / waiting for power"
+    + (why ? ": " + (WAITING[why] || why) + " (" + why + ")" : "");
+}
+
 function fillCard(card, e) {
   const d = e.draw;
   const s = e.session;
@@ -118,7 +139,7 @@ function fillCard(card, e) {
   const className = "evse " + e.status;
   if (card.className !== className) card.className = className;
   setText(card.querySelector("h3"), e.uid + (e.evse_id ? " · " + e.evse_id : ""));
-  setText(at("status"), e.status + " / " + e.phase + (e.fault ? " (" + e.fault + ")" : ""));
+  setText(at("status"), statusText(e));
   setText(at("power"), d ? fmt(d.power_w, 0, "W") : "–");
   setText(at("currents"), d ? d.currents_a.map(a => fmt(a, 1)).join(" / ") + " A" : "–");
   setText(at("meter"), fmt(e.meter_wh, 0, "Wh"));
