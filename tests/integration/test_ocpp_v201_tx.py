@@ -13,7 +13,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
-from edge.evse.states import Phase
+from edge.evse.states import EvseStatus, Phase
 from edge.store import ocpp201_transactions, sessions
 from edge.store.outbox import all_items
 from hal_sim.ocpp.charge_point_201 import Transaction
@@ -128,6 +128,22 @@ async def test_started_at_plug_in_is_billed_once_authorized():
         assert answer["id_token_info"]["status"] == "Accepted"
         [s] = await _sessions(central, "CS201-1")
         assert (s.start, s.meter_start_wh) == (_at(0), 500)
+        await cs.status(1, 1, "Occupied", timestamp=_at(0))
+        assert central.status["CS201"].evse(1).phase is Phase.CHARGING
+        # the station holds back (a 0 A profile): waiting for power
+        await cs.transaction_event(
+            tx,
+            "Updated",
+            "ChargingStateChanged",
+            charging_state="SuspendedEVSE",
+            energy_wh=1_500.0,
+            timestamp=_at(20),
+        )
+        shown = central.status["CS201"].evse(1)
+        assert (shown.phase, shown.status) == (
+            Phase.SUSPENDED_EVSE,
+            EvseStatus.CHARGING,
+        )
         await cs.stop_transaction(tx, 2_500.0, timestamp=_at(30))
         [s] = await _sessions(central, "CS201-1")
         assert s.energy_wh == 2_000
