@@ -133,6 +133,7 @@ class Site:
                 max_current_a=evse.max_current_a,
                 free_vend=evse.free_vend,
                 device_timeout_s=timing.device_timeout_s,
+                relay_settle_s=timing.relay_settle_s,
                 checkpoint_interval_s=timing.checkpoint_interval_s,
                 board_latch=board.latches_after_charge,
                 phases=evse.phases,

@@ -150,6 +150,9 @@ class SessionsSection(_Model):
     device_timeout_s: Annotated[float, Field(gt=0, le=3600)] = 10.0
     """A meter or board silent for this long puts its EVSE in a safe state."""
     poll_interval_s: Annotated[float, Field(gt=0)] = 1.0
+    relay_settle_s: Annotated[float, Field(gt=0, le=600)] = 10.0
+    """A board's reported relay may disagree with the command this long before
+    its EVSE is out of order (RELAY_WELDED, RELAY_NOT_CLOSED)."""
 
 
 class ArrivalSection(_Model):

@@ -16,6 +16,9 @@ log = logging.getLogger(__name__)
 
 DEVICE_TIMEOUT_WALL_S = 3.0
 """The least wall time a simulated run lets a device be silent before it counts."""
+RELAY_SETTLE_WALL_S = 1.0
+"""The least wall time a simulated run lets a relay disagree with its command:
+the command's write may wait its turn on a busy bus for that long."""
 
 
 def wire_time_floors(config: SiteConfig, clock: Clock) -> SiteConfig:
@@ -25,18 +28,30 @@ def wire_time_floors(config: SiteConfig, clock: Clock) -> SiteConfig:
     devices on a busy machine (whose processes may wait a second or more for a
     core): every EVSE would flap between silent and available, and open its
     contactor mid-session. The timeout is raised to span at least
-    ``DEVICE_TIMEOUT_WALL_S`` of wall time.
+    ``DEVICE_TIMEOUT_WALL_S`` of wall time. The relay's settle time likewise
+    spans ``RELAY_SETTLE_WALL_S``: at x500 its 10 s are 20 ms, and under load
+    the enable's write came later than that, so that a relay still open
+    (correctly, as commanded a moment before) was taken for one that does not
+    close (RELAY_NOT_CLOSED) and the EVSE went out of order.
     """
-    floor = clock.from_wall(DEVICE_TIMEOUT_WALL_S)
     timing = config.sessions
-    if timing.device_timeout_s >= floor:
+    update: dict[str, float] = {}
+    for key, wall_s in (
+        ("device_timeout_s", DEVICE_TIMEOUT_WALL_S),
+        ("relay_settle_s", RELAY_SETTLE_WALL_S),
+    ):
+        own, floor = getattr(timing, key), clock.from_wall(wall_s)
+        if own < floor:
+            log.info(
+                "%s %g s -> %g s of site time (%g s of wall time at x%g)",
+                key,
+                own,
+                floor,
+                wall_s,
+                clock.speed,
+            )
+            update[key] = floor
+    if not update:
         return config
-    log.info(
-        "device_timeout_s %g s -> %g s of site time (%g s of wall time at x%g)",
-        timing.device_timeout_s,
-        floor,
-        DEVICE_TIMEOUT_WALL_S,
-        clock.speed,
-    )
-    sessions = timing.model_copy(update={"device_timeout_s": floor})
+    sessions = timing.model_copy(update=update)
     return config.model_copy(update={"sessions": sessions})
