@@ -193,7 +193,7 @@ class Site:
         )
         # Load management: the [load] tree's circuit meters feed one allocator task.
         self._load = load_from_config(
-            config, self.evses, self.schedulers, profiles, clock
+            config, self.evses, self.schedulers, profiles, clock, db
         )
         self.load: LoadManager | None = None
         self.prices: PricePlanner | None = None
@@ -336,6 +336,8 @@ class Site:
         await self.authorizer.start()
         for ctl in self.controllers.values():
             await ctl.resume()
+        if self._load is not None:  # the open sessions' own departures
+            await self._load.resume()
         async with asyncio.TaskGroup() as buses:
             bus_tasks = [
                 buses.create_task(sched.run(), name=f"bus {sched.name}")

@@ -1,11 +1,16 @@
 """A session's own departure: set through the local API or OCPI ChargingPreferences.
 
 A ``[[load.evse]]`` ``departure`` is every session's (a time of day). A driver
-may tell one session its own: a moment, and optionally the energy it wants (else
-the EVSE's ``energy_wh``). It holds for that session only (a new session on the
-EVSE starts from the site file again) and is kept in memory (a restart forgets
-it: the session then charges by the site file, or as ``fast``). It only moves
-when a car charges; the fuse limits apply to whatever the plan says.
+may tell one session its own (:class:`~edge.model.departure.SessionDeparture`):
+a moment, and optionally the energy it wants (else the EVSE's ``energy_wh``),
+or "as fast as the fuses allow". It holds for that session only (a new session
+on the EVSE starts from the site file again). It is kept in a :class:`Book` (the
+store: :class:`edge.store.departures.StoredDepartures`): written, and synced,
+before the API or OCPI answers that it is accepted, read again at start for the
+sessions still open, and deleted with its session when that ends (also when it
+ended while the controller was down), so a restart or a power cut does not
+forget it. It only moves when a car charges; the fuse limits apply to whatever
+the plan says.
 
 :class:`DepartureRefused` says why one cannot be set, as a :class:`Refusal` the
 API and OCPI answers map to their own codes.
@@ -13,30 +18,30 @@ API and OCPI answers map to their own codes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
+
+from edge.model.departure import SessionDeparture
 
 MAX_AHEAD_S = 7 * 86_400.0
 """A departure further ahead is refused (a week; prices reach a day or two)."""
 
 
-class Source(StrEnum):
-    """Who set a session's departure."""
+class Book(Protocol):
+    """Where the sessions' own departures are kept across restarts."""
 
-    API = "api"
-    OCPI = "ocpi"
+    async def keep(self, own: SessionDeparture, now: datetime) -> bool:
+        """Keep ``own`` (durably, once this returns); False: its session has ended."""
+        ...
 
+    async def drop(self, session_id: str) -> None:
+        """Forget the departure of ``session_id`` (if it had one)."""
+        ...
 
-@dataclass(frozen=True)
-class SessionDeparture:
-    """One session's departure, and the energy it wants by then (None: the EVSE's)."""
-
-    session_id: str
-    departure: datetime | None
-    """None: no plan, as fast as the fuses allow (OCPI profile FAST)."""
-    energy_wh: int | None
-    source: Source
+    async def open(self) -> dict[str, SessionDeparture]:
+        """Per EVSE uid: the departure kept for the session still open on it."""
+        ...
 
 
 class Refusal(StrEnum):

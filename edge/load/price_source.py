@@ -2,7 +2,8 @@
 
 The prices come from a file or an HTTP source, read again periodically
 (:mod:`edge.load.price_feed`); each EVSE's departure and energy come from its
-``[[load.evse]]``.
+``[[load.evse]]``, or from the driver for one session (:mod:`edge.load.departures`,
+kept in a :class:`~edge.load.departures.Book` across restarts).
 
 :meth:`PricePlanner.caps` turns them into the allocator's caps for the sessions
 running now (pure given the prices held); :meth:`PricePlanner.run` keeps the
@@ -23,13 +24,7 @@ from edge.config.circuits import LoadSection, PricesSection
 from edge.config.schema import EvseSection
 from edge.evse.port import EvseView
 from edge.load.allocator import Cap
-from edge.load.departures import (
-    MAX_AHEAD_S,
-    DepartureRefused,
-    Refusal,
-    SessionDeparture,
-    Source,
-)
+from edge.load.departures import MAX_AHEAD_S, Book, DepartureRefused, Refusal
 from edge.load.price_feed import Fetch, PriceFeed
 from edge.load.price_plan import (
     ChargeNow,
@@ -43,6 +38,7 @@ from edge.load.price_plan import (
 )
 from edge.load.surplus import VOLTAGE_V
 from edge.model.clock import Clock
+from edge.model.departure import SessionDeparture, Source
 
 log = logging.getLogger(__name__)
 PLAN_SHARE = 0.8
@@ -98,8 +94,11 @@ class PricePlanner:
         tz: ZoneInfo,
         clock: Clock,
         fetch: Fetch | None = None,
+        book: Book | None = None,
     ) -> None:
         self.feed = PriceFeed(prices, clock, fetch)
+        self.book = book
+        """Where the sessions' own departures are kept (None: in memory only)."""
         self.tz = tz
         self.clock = clock
         wiring = {e.uid: e for e in evses}
@@ -115,7 +114,8 @@ class PricePlanner:
         }
         """Every EVSE that can be planned by price (a ``fast`` leaf of [load])."""
         self.sessions: dict[str, SessionDeparture] = {}
-        """Per EVSE: its running session's own departure, if one was set."""
+        """Per EVSE: its running session's own departure, if one was set (what
+        the book holds, read again by :meth:`restore`)."""
         self.plans: dict[str, Plan] = {}
         """Each planned EVSE's last plan (for display)."""
         self._said: dict[str, tuple[str, str]] = {}
@@ -150,6 +150,21 @@ class PricePlanner:
         """Keep the prices fresh, until cancelled."""
         await self.feed.run()
 
+    async def restore(self) -> None:
+        """Read the book's departures of the sessions still open (at start)."""
+        if self.book is None:
+            return
+        for uid, own in (await self.book.open()).items():
+            if uid in self.departures:
+                self.sessions[uid] = own
+                log.info(
+                    "load: EVSE %s session %s keeps its departure %s (%s)",
+                    uid,
+                    own.session_id,
+                    "fast" if own.departure is None else own.departure.isoformat(),
+                    own.source,
+                )
+
     def caps(
         self,
         views: Mapping[str, EvseView],
@@ -166,9 +181,11 @@ class PricePlanner:
             view = views.get(uid)
             session = view.session if view is not None else None
             own = self.sessions.get(uid)
-            if own is not None and (session is None or own.session_id != session.id):
+            if own is not None and session is not None and own.session_id != session.id:
                 del self.sessions[uid]  # that session has ended
                 own = None
+            # no session (yet: an OCPP charger not reconnected after a restart):
+            # its departure stays, and applies only if that session runs again
             if own is not None and session is not None and own.departure is None:
                 self.plans[uid] = Unplanned(f"the driver asked for fast ({own.source})")
                 continue
@@ -203,7 +220,7 @@ class PricePlanner:
                 out[uid] = cap
         return out
 
-    def set_departure(
+    async def set_departure(
         self,
         uid: str,
         view: EvseView,
@@ -215,8 +232,9 @@ class PricePlanner:
     ) -> SessionDeparture:
         """Give the session running on ``uid`` its own departure (and energy).
 
-        ``session_id``: the session it is for (None: whichever runs). Raises
-        :class:`DepartureRefused` naming what is wrong.
+        ``session_id``: the session it is for (None: whichever runs). Kept in
+        the book before this returns. Raises :class:`DepartureRefused` naming
+        what is wrong.
         """
         dep = self.departures.get(uid)
         if dep is None:
@@ -255,7 +273,7 @@ class PricePlanner:
                 f"how much energy? EVSE {uid} has no energy_wh in its [[load.evse]]",
             )
         own = SessionDeparture(session.id, departure, energy_wh, source)
-        self.sessions[uid] = own
+        await self._keep(uid, own, now)
         self._charging.pop(uid, None)  # plan afresh, not held in an interval
         log.info(
             "load: EVSE %s session %s departs %s wanting %s Wh (%s)",
@@ -267,13 +285,13 @@ class PricePlanner:
         )
         return own
 
-    def charge_fast(
+    async def charge_fast(
         self, uid: str, view: EvseView, source: Source, session_id: str | None = None
     ) -> SessionDeparture:
         """The running session charges as fast as the fuses allow.
 
         No plan, even with a site-file departure, until the session ends or
-        this is cleared.
+        this is cleared. Kept in the book before this returns.
         """
         if uid not in self.departures:
             raise DepartureRefused(
@@ -283,16 +301,28 @@ class PricePlanner:
         if session is None or (session_id is not None and session.id != session_id):
             raise DepartureRefused(Refusal.NO_SESSION, f"no such session on EVSE {uid}")
         own = SessionDeparture(session.id, None, None, source)
-        self.sessions[uid] = own
+        await self._keep(uid, own, self.clock.utcnow())
         log.info(
             "load: EVSE %s session %s charges as fast (%s)", uid, session.id, source
         )
         return own
 
-    def clear_departure(self, uid: str) -> SessionDeparture | None:
+    async def clear_departure(self, uid: str) -> SessionDeparture | None:
         """Forget the running session's own departure (the site file's holds)."""
+        own = self.sessions.get(uid)
+        if own is not None and self.book is not None:
+            await self.book.drop(own.session_id)
         self._charging.pop(uid, None)
         return self.sessions.pop(uid, None)
+
+    async def _keep(self, uid: str, own: SessionDeparture, now: datetime) -> None:
+        """Keep ``own`` in the book, then in memory (refused if it has ended)."""
+        if self.book is not None and not await self.book.keep(own, now):
+            raise DepartureRefused(
+                Refusal.NO_SESSION,
+                f"session {own.session_id} has ended on EVSE {uid}",
+            )
+        self.sessions[uid] = own
 
     def _power_w(
         self,

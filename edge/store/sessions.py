@@ -14,6 +14,7 @@ import sqlite_utils
 
 from edge.model.period import ClosedPeriod, OpenPeriod, PeriodKind
 from edge.model.session import Session, SessionStatus
+from edge.store import departures
 from edge.store.db import transaction
 from edge.store.outbox import OutboxModule, enqueue
 from edge.store.timefmt import iso, parse_iso
@@ -201,6 +202,7 @@ def stop_session(
 
     Returns False when the session was not active (already closed): closing is
     idempotent, so a repeated stop after a crash never produces a second CDR.
+    The session's own departure (:mod:`edge.store.departures`) goes with it.
     """
     with transaction(db) as conn:
         cur = conn.execute(
@@ -214,6 +216,7 @@ def stop_session(
             return False
         if final_period is not None:
             _close_period(conn, session_id, final_period)
+        departures.drop_in(conn, session_id)  # it held for this session only
         session_key = enqueue(conn, SESSION_MODULE, session_id, end)
         enqueue(conn, CDR_MODULE, session_id, end, after_key=session_key)
     return True

@@ -18,6 +18,8 @@ from edge.load.price_source import PricePlanner
 from edge.load.prices import MAX_BYTES, PriceError
 from edge.load.site import site_from_config
 from edge.model.clock import Clock
+from edge.store.db import Database
+from edge.store.departures import StoredDepartures
 from edge.uplink.ocpi.client.failures import OcpiError
 from edge.uplink.ocpi.client.http_client import fetch_document
 
@@ -29,6 +31,11 @@ class LoadWiring:
     manager: LoadManager
     grid_meters: dict[str, ProfileMeter]
     prices: PricePlanner | None
+
+    async def resume(self) -> None:
+        """Read the open sessions' own departures again (before :meth:`start`)."""
+        if self.prices is not None:
+            await self.prices.restore()
 
     def start(self, tg: asyncio.TaskGroup) -> None:
         """Run the allocator (and the price source) as tasks of ``tg``."""
@@ -60,6 +67,7 @@ def load_from_config(
     schedulers: Mapping[str, BusScheduler],
     profiles: ProfileLibrary,
     clock: Clock,
+    db: Database,
 ) -> LoadWiring | None:
     """The load manager the ``[load]`` section describes, or None."""
     if config.load is None:
@@ -83,6 +91,7 @@ def load_from_config(
     if (section := config.load.prices) is not None:
         tz = ZoneInfo(config.site.time_zone)
         fetch = http_fetch(section.timeout_s) if section.url is not None else None
-        prices = PricePlanner(config.load, section, config.evse, tz, clock, fetch)
+        book = StoredDepartures(db)
+        prices = PricePlanner(config.load, section, config.evse, tz, clock, fetch, book)
         manager.price_caps = prices.caps
     return LoadWiring(manager, grid_meters, prices)

@@ -6,6 +6,7 @@ charges it as fast as the fuses allow, with no plan; ``REGULAR`` without a
 departure goes back to the site file's; ``GREEN`` is not offered (surplus
 charging is per EVSE in the site file, not per session). ``discharge_allowed``
 asks nothing of us (we never discharge). Nothing here can loosen a fuse limit.
+An accepted wish is on disk before it is answered (the planner's book).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from edge.evse.port import EvsePort, EvseView
-from edge.load.departures import DepartureRefused, Refusal, Source
+from edge.load.departures import DepartureRefused, Refusal
 from edge.load.price_source import PricePlanner
 from edge.model.clock import Clock
+from edge.model.departure import Source
 from edge.ocpi import ChargingPreferences, ChargingPreferencesResponse, ProfileType
 from edge.uplink.ocpi.serve.charging_preferences import NoPreferences, Preferences
 
@@ -36,7 +38,7 @@ def preferences_for(
                 return uid, view, session.id
         raise NoPreferences(f"unknown session {session_id} (none runs with this id)")
 
-    def answer(
+    async def answer(
         session_id: str, prefs: ChargingPreferences
     ) -> ChargingPreferencesResponse:
         uid, view, sid = running(session_id)
@@ -49,19 +51,19 @@ def preferences_for(
             if kind is ProfileType.GREEN:
                 return R.PROFILE_TYPE_NOT_SUPPORTED
             if kind is ProfileType.FAST:
-                planner.charge_fast(uid, view, Source.OCPI, sid)
+                await planner.charge_fast(uid, view, Source.OCPI, sid)
                 return R.ACCEPTED
             if prefs.departure_time is None:
                 if kind is ProfileType.CHEAP:
                     return R.DEPARTURE_REQUIRED
-                planner.clear_departure(uid)  # REGULAR: the site file's way
+                await planner.clear_departure(uid)  # REGULAR: the site file's way
                 return R.ACCEPTED
             energy_wh = None
             if prefs.energy_need is not None:
                 energy_wh = round(float(prefs.energy_need) * 1000)
                 if not 0 < energy_wh <= MAX_ENERGY_WH:
                     return R.NOT_POSSIBLE
-            planner.set_departure(
+            await planner.set_departure(
                 uid,
                 view,
                 prefs.departure_time,

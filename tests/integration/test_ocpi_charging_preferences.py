@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from edge.evse.port import RunningSession
-from edge.load.departures import Source
 from edge.load.price_plan import Unplanned
 from edge.load.price_source import PricePlanner
+from edge.model.departure import Source
 from edge.wiring.preferences import preferences_for
 from hal_sim.backoffice.client import PeerHttpError, PeerStatusError
 from hal_sim.backoffice.cpo import CpoPeer

@@ -16,15 +16,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from drivers.modbus.profile import ProfileLibrary
-from edge.app import Site
+from edge.app import Overrides, Site
 from edge.config.loader import load_config
+from edge.config.schema import SiteConfig
 from edge.model.clock import ScaledClock
 from edge.model.session import Session, SessionStatus
 from edge.store import outbox
 from edge.store import sessions as store_sessions
 from edge.store.db import Database, transaction
 from hal_sim.schedule import Visit
-from hal_sim.world import SimWorld
+from hal_sim.world import Endpoints, SimWorld
 from tests.integration import raw_http
 from tests.integration.raw_http import Reply
 from tests.integration.sim_site import simulated
@@ -59,6 +60,12 @@ class Live:
     def plug_in(self, uid: str) -> None:
         visit = Visit(f"ev-{uid}", uid, None, 0, 1e9, 30_000, 60_000, 0.3, 16, 3)
         self.world.site.plug_in(visit)
+
+    def unplug(self, uid: str) -> None:
+        """The EV plugged in on ``uid`` leaves."""
+        visit = self.world.site.channels[uid].visit
+        assert visit is not None, f"no EV on {uid}"
+        self.world.site.unplug(visit)
 
     async def get(
         self,
@@ -116,6 +123,68 @@ async def live_site(
             await site.ready.wait()
         assert site.web.bound is not None
         yield Live(site, sim.world, clock, site.web.bound.port, sim.db)
+
+
+@dataclass
+class Restartable:
+    """A simulated world that outlives its controllers (:func:`restartable_site`)."""
+
+    world: SimWorld
+    endpoints: Endpoints
+    config: SiteConfig
+    clock: ScaledClock
+    db_path: Path
+
+    @contextlib.asynccontextmanager
+    async def controller(self) -> AsyncIterator[Live]:
+        """A controller on the world and the store file, until the block exits.
+
+        On exit it is cancelled (contactors opened) and its store closed; the
+        world's EVs stay as they are, for the next controller to find.
+        """
+        db = await Database.open(self.db_path)
+        endpoints = self.endpoints
+        overrides = Overrides(
+            endpoints=dict(endpoints.modbus), rfid_ports=dict(endpoints.rfid)
+        )
+        site = Site(self.config, self.clock, db, overrides)
+        task = asyncio.create_task(site.run(), name="controller")
+        try:
+            assert site.web is not None
+            async with asyncio.timeout(GUARD_S):
+                await site.ready.wait()
+            assert site.web.bound is not None
+            yield Live(site, self.world, self.clock, site.web.bound.port, db)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await db.close()
+
+
+@contextlib.asynccontextmanager
+async def restartable_site(
+    tmp_path: Path, *, speed: float = 20.0, evses: int = 2, extra: str = ""
+) -> AsyncIterator[Restartable]:
+    """:func:`live_site`'s site, whose controller a test starts and stops itself.
+
+    The world runs throughout (no scheduled EVs: the test plugs them in); each
+    ``async with rig.controller() as live`` is one controller life on the same
+    SQLite file (a restart).
+    """
+    path = site_file(tmp_path, "", evses=evses, extra=web_table(tmp_path, TOKEN, extra))
+    config = load_config(path, ProfileLibrary().ids())
+    assert config.sim is not None
+    assert config.sim.start is not None
+    clock = ScaledClock(speed, config.sim.start.astimezone(UTC))
+    world = SimWorld(config, clock)
+    endpoints = await world.start()
+    task = asyncio.create_task(world.run(), name="sim world")
+    try:
+        yield Restartable(world, endpoints, config, clock, tmp_path / "edge.db")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await world.close()
 
 
 CARDS = ("04A23B1C00", "62E3086CED")

@@ -3,9 +3,10 @@
 The driver's departure for the session that runs now, and optionally the energy
 it wants by then (else the EVSE's ``energy_wh`` in ``[[load.evse]]``): the price
 plan (``[load.prices]``) charges it in the cheapest hours before then. It holds
-for this session only and is kept in memory (a restart or a new session goes
-back to the site file). It never loosens a fuse limit: it only decides when the
-car may draw what the fuses allow. ``DELETE`` forgets it (the site file's
+for this session only (a new session goes back to the site file) and is on disk
+before ``PUT`` answers, so it holds across a restart or a power cut while the
+session is open. It never loosens a fuse limit: it only decides when the car
+may draw what the fuses allow. ``DELETE`` forgets it (the site file's
 departure, if any, holds again).
 """
 
@@ -17,9 +18,10 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from edge.load.departures import DepartureRefused, Refusal, Source
+from edge.load.departures import DepartureRefused, Refusal
 from edge.load.price_plan import ChargeNow, Plan, Unplanned, Wait
 from edge.load.price_source import PricePlanner, departure_after
+from edge.model.departure import Source
 from edge.web.api.evses import EvseUid, evse_or_404
 from edge.web.context import WebContext, context_of
 from edge.web.errors import ApiError, ApiProblem
@@ -145,7 +147,7 @@ def get_departure(uid: EvseUid, context: Context) -> DepartureDoc:
     operation_id="setDeparture",
     responses=RESPONSES,
 )
-def set_departure(
+async def set_departure(
     uid: EvseUid,
     body: Annotated[
         DepartureRequest,
@@ -166,7 +168,7 @@ def set_departure(
     prices = _planner(context)
     view = evse_or_404(context, uid).view()
     try:
-        prices.set_departure(
+        await prices.set_departure(
             uid,
             view,
             body.departure,
@@ -192,9 +194,9 @@ def set_departure(
     responses=RESPONSES,
     response_class=Response,
 )
-def clear_departure(uid: EvseUid, context: Context) -> Response:
+async def clear_departure(uid: EvseUid, context: Context) -> Response:
     """Forget the running session's own departure (the site file's holds again)."""
     prices = _planner(context)
     evse_or_404(context, uid)
-    prices.clear_departure(uid)
+    await prices.clear_departure(uid)
     return Response(status_code=204)

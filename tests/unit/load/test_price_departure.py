@@ -14,17 +14,20 @@ from edge.config.circuits import (
     PricesSection,
 )
 from edge.evse.port import RunningSession
-from edge.load.departures import DepartureRefused, Refusal, Source
+from edge.load.departures import Book, DepartureRefused, Refusal
 from edge.load.price_plan import HOUR, Wait
 from edge.load.price_source import PricePlanner
 from edge.model.clock import ManualClock
+from edge.model.departure import Source
 
 from .manager_rig import FakePort
 from .test_price_share import evse
 from .test_price_source import AMS, EVENING, T0, csv_text
 
 
-def planner(tmp_path: Path, energy_wh: int | None = None) -> PricePlanner:
+def planner(
+    tmp_path: Path, energy_wh: int | None = None, book: Book | None = None
+) -> PricePlanner:
     (tmp_path / "p.csv").write_text(csv_text(EVENING))
     prices = PricesSection(file=str(tmp_path / "p.csv"))
     load = LoadSection(
@@ -35,12 +38,13 @@ def planner(tmp_path: Path, energy_wh: int | None = None) -> PricePlanner:
         ],
         prices=prices,
     )
-    out = PricePlanner(load, prices, [evse("A"), evse("S")], AMS, ManualClock(T0))
+    clock = ManualClock(T0)
+    out = PricePlanner(load, prices, [evse("A"), evse("S")], AMS, clock, book=book)
     out.load()
     return out
 
 
-def test_a_session_departure_is_planned_and_ends_with_its_session(
+async def test_a_session_departure_is_planned_and_ends_with_its_session(
     tmp_path: Path,
 ) -> None:
     plans = planner(tmp_path)
@@ -48,7 +52,9 @@ def test_a_session_departure_is_planned_and_ends_with_its_session(
     port.session = RunningSession("s1", "AA", None, T0, 0, 0)
     assert plans.caps({"A": port.view()}, T0) == {}  # no departure: as fast
     assert "A" not in plans.plans
-    own = plans.set_departure("A", port.view(), T0 + 13 * HOUR, 17_000, Source.API, T0)
+    own = await plans.set_departure(
+        "A", port.view(), T0 + 13 * HOUR, 17_000, Source.API, T0
+    )
     assert own.session_id == "s1"
     caps = plans.caps({"A": port.view()}, T0)
     assert caps["A"].current_a == 0.0
@@ -58,8 +64,8 @@ def test_a_session_departure_is_planned_and_ends_with_its_session(
     assert plans.caps({"A": port.view()}, T0) == {}
     assert plans.sessions == {}
     # cleared: back to the site file (none here)
-    plans.set_departure("A", port.view(), T0 + 13 * HOUR, 17_000, Source.OCPI, T0)
-    assert plans.clear_departure("A") is not None
+    await plans.set_departure("A", port.view(), T0 + 13 * HOUR, 17_000, Source.OCPI, T0)
+    assert await plans.clear_departure("A") is not None
     assert plans.caps({"A": port.view()}, T0) == {}
 
 
@@ -74,7 +80,7 @@ def test_a_session_departure_is_planned_and_ends_with_its_session(
         ("A", "s1", HOUR, None, Refusal.ENERGY_NEEDED, "no energy_wh"),
     ],
 )  # fmt: skip
-def test_a_departure_that_cannot_be_set_says_why(
+async def test_a_departure_that_cannot_be_set_says_why(
     tmp_path: Path,
     uid: str,
     session: str | None,
@@ -90,7 +96,7 @@ def test_a_departure_that_cannot_be_set_says_why(
         port.session = None
     named = None if session in (None, "s1") else session
     with pytest.raises(DepartureRefused) as caught:
-        plans.set_departure(
+        await plans.set_departure(
             uid, port.view(), T0 + after, energy, Source.API, T0, session_id=named
         )
     assert caught.value.refusal is refusal
@@ -98,10 +104,12 @@ def test_a_departure_that_cannot_be_set_says_why(
     assert plans.sessions == {}
 
 
-def test_without_energy_given_the_evse_energy_is_wanted(tmp_path: Path) -> None:
+async def test_without_energy_given_the_evse_energy_is_wanted(
+    tmp_path: Path,
+) -> None:
     plans = planner(tmp_path, energy_wh=17_000)
     port = FakePort("A", ManualClock(T0))
     port.session = RunningSession("s1", "AA", None, T0, 0, 0)
-    plans.set_departure("A", port.view(), T0 + 13 * HOUR, None, Source.API, T0)
+    await plans.set_departure("A", port.view(), T0 + 13 * HOUR, None, Source.API, T0)
     plans.caps({"A": port.view()}, T0)
     assert plans.plans["A"] == Wait(T0 + 6 * HOUR)

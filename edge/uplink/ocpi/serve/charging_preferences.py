@@ -13,7 +13,7 @@ body that is not a ChargingPreferences object is OCPI 2001 naming the field.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from pydantic import ValidationError
 from starlette.requests import Request
@@ -29,8 +29,11 @@ from edge.uplink.ocpi.serve.answer import (
 )
 
 log = logging.getLogger(__name__)
-Preferences = Callable[[str, ChargingPreferences], ChargingPreferencesResponse]
-"""(session id, preferences) -> the answer; raises :class:`NoPreferences`."""
+Preferences = Callable[
+    [str, ChargingPreferences], Awaitable[ChargingPreferencesResponse]
+]
+"""(session id, preferences) -> the answer, once what it accepts is on disk;
+raises :class:`NoPreferences`."""
 MAX_SESSION_ID = 36
 
 
@@ -59,7 +62,7 @@ class ChargingPreferencesApi:
                 f"session {sid}: no EVSE of this site is CHARGING_PREFERENCES_CAPABLE"
             )
         try:
-            answer = self.preferences(sid, prefs)
+            answer = await self.preferences(sid, prefs)
         except NoPreferences as exc:
             raise _not_found(str(exc)) from exc
         log.info(
