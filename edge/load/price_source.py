@@ -154,16 +154,22 @@ class PricePlanner:
         """Read the book's departures of the sessions still open (at start)."""
         if self.book is None:
             return
-        for uid, own in (await self.book.open()).items():
-            if uid in self.departures:
-                self.sessions[uid] = own
-                log.info(
-                    "load: EVSE %s session %s keeps its departure %s (%s)",
-                    uid,
-                    own.session_id,
-                    "fast" if own.departure is None else own.departure.isoformat(),
-                    own.source,
-                )
+        kept = {
+            u: d for u, d in (await self.book.open()).items() if u in self.departures
+        }
+        if kept and self.feed.prices is None:
+            # read the prices now: a first plan without them would charge its
+            # car to the end of the hour (_sticky) whatever its departure says
+            await self.feed.refresh()
+        for uid, own in kept.items():
+            self.sessions[uid] = own
+            log.info(
+                "load: EVSE %s session %s keeps its departure %s (%s)",
+                uid,
+                own.session_id,
+                "fast" if own.departure is None else own.departure.isoformat(),
+                own.source,
+            )
 
     def caps(
         self,
