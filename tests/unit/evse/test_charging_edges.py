@@ -18,14 +18,7 @@ from edge.evse.actions import (
     StopSession,
 )
 from edge.evse.charging import WHILE_DOWN, session_id_for
-from edge.evse.events import (
-    BoardRead,
-    MeterRead,
-    RemoteStop,
-    Reserve,
-    SetCurrentLimit,
-    TokenPresented,
-)
+from edge.evse.events import BoardRead, MeterRead, RemoteStop, Reserve, TokenPresented
 from edge.evse.state_machine import ActiveSession, EvseSettings, initial_state
 from edge.evse.states import CpState, EvseStatus, Phase
 from edge.model.authorization import AuthDecision
@@ -221,86 +214,3 @@ def test_meter_readings_read_before_the_period_began_do_not_cut_it() -> None:
         h.send(MeterRead(1000, 0.0, None, read_at=begun - 70 + k), 0.001)
     assert start.period.kind is PeriodKind.CHARGING
     assert h.of(NewPeriod) == []
-
-
-def _kinds(h: Harness) -> list[tuple[PeriodKind, PeriodKind]]:
-    return [(c.closed.kind, c.opened.kind) for c in h.of(NewPeriod)]
-
-
-def test_a_pause_the_evse_made_is_charging_time_while_the_ev_asks() -> None:
-    """A 0 A limit (load management) with the EV still in C for ten minutes:
-    the EV asks for power and gets none, which OCPI does not call parking."""
-    h = Harness()  # period_hold_s 60
-    session(h, "AA11", 1000, cp=C)
-    poll(h, C, 1010, power_w=7000)
-    h.send(SetCurrentLimit("pause", 0.0))
-    assert h.state.contactor is False
-    for _ in range(600):
-        poll(h, C, 1010)  # asking, nothing offered, nothing drawn
-    assert _kinds(h) == []
-    h.send(SetCurrentLimit("resume", None))
-    assert h.state.contactor is True
-    for wh in range(1020, 1100, 10):
-        poll(h, C, wh, power_w=7000)
-    assert _kinds(h) == []
-
-
-def test_an_ev_not_asking_during_the_evse_pause_is_judged_once_supplied() -> None:
-    """The EV goes to B when the offer stops: that says nothing of its choice.
-    Once current is offered again and it still does not ask, it is parking,
-    from when the offer came back (not from when the pause began)."""
-    h = Harness()
-    session(h, "AA11", 1000, cp=C)
-    poll(h, C, 1010, power_w=7000)
-    h.send(SetCurrentLimit("pause", 0.0))
-    for _ in range(600):
-        poll(h, B, 1010)
-    assert _kinds(h) == []
-    h.send(SetCurrentLimit("resume", None))
-    offered = T0 + timedelta(seconds=h.now + 1.0)
-    for _ in range(62):
-        poll(h, B, 1010)
-    [cut] = h.of(NewPeriod)
-    assert _kinds(h) == [(PeriodKind.CHARGING, PeriodKind.PARKING)]
-    assert cut.opened.start == offered
-
-
-def test_a_switch_to_parking_the_evse_pause_interrupts_starts_again() -> None:
-    """40 s not asking while offered, a 30 s pause, then not asking again: the
-    hold counts from the offer's return, so no cut before 60 s more."""
-    h = Harness(cfg=EvseSettings("E1", device_timeout_s=100))
-    session(h, "AA11", 1000, cp=C)
-    poll(h, C, 1010, power_w=7000)
-    for _ in range(40):
-        poll(h, B, 1010)
-    h.send(SetCurrentLimit("pause", 0.0))
-    for _ in range(30):
-        poll(h, B, 1010)
-    h.send(SetCurrentLimit("resume", None))
-    for _ in range(55):
-        poll(h, B, 1010)
-    assert _kinds(h) == []
-    for _ in range(10):
-        poll(h, B, 1010)
-    assert _kinds(h) == [(PeriodKind.CHARGING, PeriodKind.PARKING)]
-
-
-def test_a_reading_from_before_the_contactor_closed_is_not_parking_evidence() -> None:
-    """Seen under load: after a pause, the last readings (0 W, in C) were from
-    before the contactor closed again; they began a switch to parking there,
-    and a slow EV's first fresh 0 W reading 65 s later cut a PARKING period
-    inside the pause. Evidence older than the offer says nothing of the EV."""
-    h = Harness(cfg=EvseSettings("E1", device_timeout_s=100))
-    session(h, "AA11", 1000, cp=C)
-    poll(h, C, 1010, power_w=7000)
-    h.send(SetCurrentLimit("pause", 0.0))
-    for _ in range(120):
-        poll(h, C, 1010)  # the last readings of the pause
-    h.send(SetCurrentLimit("resume", None), 20.0)  # a busy bus: no poll since
-    assert h.state.contactor is True
-    for _ in range(44):
-        h.tick(1.0)
-    poll(h, C, 1010)  # the first fresh reading: the EV is slow to start
-    for wh in range(1020, 1100, 10):
-        poll(h, C, wh, power_w=7000)
-    assert _kinds(h) == []
